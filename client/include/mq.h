@@ -1,0 +1,396 @@
+/* mq.h: the one public header of libmq, the C client of the mq replicated
+ * message queue.
+ *
+ * A client connects to a list of node URLs, finds the leader by itself and
+ * follows redirects; retryable failures are retried (with the same message
+ * id) until the call's deadline. Every call returns an mq_err; on failure,
+ * mq_errmsg() gives this thread's one-line description of what failed.
+ *
+ * Ownership: arguments are borrowed for the duration of the call; whatever a
+ * call hands back through an out-parameter belongs to the caller and is
+ * released with the matching _free function (_free(NULL) does nothing).
+ *
+ * Threads: an mq_client may be used from any number of threads at once. An
+ * mq_msg belongs to one thread at a time. Callbacks run on libmq's own
+ * threads, as each function says. */
+#ifndef MQ_H
+#define MQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(MQ_BUILDING) && defined(__GNUC__)
+#define MQ_API __attribute__((visibility("default")))
+#else
+#define MQ_API
+#endif
+
+#define MQ_VERSION_MAJOR 0
+#define MQ_VERSION_MINOR 1
+#define MQ_VERSION_PATCH 0
+#define MQ_VERSION_STRING "0.1.0"
+
+/* Returns MQ_VERSION_STRING of the library actually linked. */
+MQ_API const char *mq_version(void);
+
+/* ------------------------------------------------------------------------
+ * Errors: one list shared by mqd, libmq and mqctl, and by the wire protocol
+ * (mq.proto's enum Status repeats the numbers).
+ *
+ * name, number, retryable, message. Numbers never change; add at the end. */
+#define MQ_ERRORS(X)                                                           \
+    X(INVALID, 1, 0, "invalid argument")                                       \
+    X(NOT_FOUND, 2, 0, "no such queue, subscription or message")               \
+    X(FULL, 3, 0, "queue limit or memory budget reached")                      \
+    X(NOT_LEADER, 4, 1, "this node is not the leader")                         \
+    X(PROTOCOL, 5, 0, "malformed request")                                     \
+    X(CANCELED, 6, 0, "canceled: the handle was closed")                       \
+    X(NO_MEMORY, 7, 0, "out of memory")                                        \
+    X(TIMEOUT, 8, 1, "timed out")                                              \
+    X(UNAVAILABLE, 9, 1, "no leader reachable; the outcome may be unknown")    \
+    X(EXISTS, 10, 0, "already exists with other settings")                     \
+    X(TOO_LARGE, 11, 0, "message or request too large")                       \
+    X(INTERNAL, 12, 0, "internal error")
+
+typedef enum mq_err {
+    MQ_OK = 0,
+#define X(name, num, retry, msg) MQ_ERR_##name = num,
+    MQ_ERRORS(X)
+#undef X
+} mq_err;
+
+/* Static text for @code (never NULL, also for unknown codes). */
+MQ_API const char *mq_strerror(mq_err code);
+
+/* 1 if a call failing with @code may succeed when tried again. */
+MQ_API int mq_err_retryable(mq_err code);
+
+/* This thread's last failure: a one-line message naming what failed, for
+ * example "publish to orders: payload is empty". Valid until this thread's
+ * next libmq call. Set by every call that fails, including mq_client_open. */
+MQ_API const char *mq_errmsg(void);
+
+/* ------------------------------------------------------------------------
+ * Limits shared with the node. */
+#define MQ_NAME_MAX 64       /* queue and subscription names */
+#define MQ_ID_MAX 128        /* message ids */
+#define MQ_EVENT_MAX 128     /* event names */
+#define MQ_URL_MAX 256       /* node URLs */
+#define MQ_MAX_BATCH 10000   /* messages per publish batch or fetch */
+
+/* ------------------------------------------------------------------------
+ * Client handle. Thread-safe: any thread may use it at any time, except that
+ * mq_client_close must be the last call. */
+typedef struct mq_client mq_client;
+
+typedef struct mq_client_opts {
+    /* Comma-separated node URLs, e.g. "tcp://127.0.0.1:7001,...". Required. */
+    const char *urls;
+    /* Deadline of a call whose timeout_ms argument is 0. Default 10000. */
+    uint32_t timeout_ms;
+    /* Longest wait for one node's reply before trying another. Default 2000.
+     * Fetch adds its max_wait_ms to this. */
+    uint32_t attempt_timeout_ms;
+    /* Asynchronous publish: a batch is sent when it holds this many messages
+     * (default 1000) or bytes (default 1 MiB), or when it has waited
+     * linger_ms (default 1). */
+    uint32_t batch_max_messages;
+    uint32_t batch_max_bytes;
+    uint32_t linger_ms;
+    /* Asynchronous publish: batches sent and not yet answered (default 8). */
+    uint32_t max_inflight_batches;
+    /* Asynchronous publish: messages accepted and not yet answered; past it,
+     * mq_publish_async waits up to timeout_ms. Default 100000. */
+    uint32_t max_pending_messages;
+} mq_client_opts;
+
+#define MQ_CLIENT_OPTS_INIT {0}
+
+/* Opens a client for @opts->urls (copied). Connects lazily: succeeds even if
+ * no node is up yet. Returns MQ_OK and sets *out, or MQ_ERR_INVALID (bad
+ * URL list) or MQ_ERR_NO_MEMORY. */
+MQ_API mq_err mq_client_open(mq_client **out, const mq_client_opts *opts);
+
+/* Flushes nothing: asynchronous publishes still pending complete with
+ * MQ_ERR_CANCELED (call mq_flush first to wait for them). Stops
+ * subscribers still running. Frees @c. NULL does nothing. */
+MQ_API void mq_client_close(mq_client *c);
+
+/* ------------------------------------------------------------------------
+ * Publishing. */
+typedef struct mq_header {
+    const char *key;
+    const char *value;
+} mq_header;
+
+typedef struct mq_pub {
+    /* Idempotency key, 1..MQ_ID_MAX printable ASCII characters. NULL: libmq
+     * generates a unique id, so that retries are still stored once. */
+    const char *id;
+    /* Event name, e.g. "order.created": dot-separated tokens of letters,
+     * digits, '_' and '-'. NULL or "": "message". */
+    const char *event;
+    const mq_header *headers;
+    size_t n_headers;
+    const void *payload; /* never empty */
+    size_t payload_len;
+} mq_pub;
+
+typedef struct mq_pub_result {
+    mq_err err;             /* MQ_OK, or why this message was not stored */
+    uint64_t seq;           /* its sequence number in the queue */
+    int duplicate;          /* 1: the id was already stored; seq is its seq */
+    char id[MQ_ID_MAX + 1]; /* the id (given or generated) */
+} mq_pub_result;
+
+/* Publishes one message to @queue and waits until a majority of nodes has it
+ * on disk. @res (may be NULL) receives seq and id. Returns MQ_OK, or the
+ * error of the message (MQ_ERR_INVALID, MQ_ERR_NOT_FOUND, MQ_ERR_TOO_LARGE,
+ * MQ_ERR_FULL), or MQ_ERR_TIMEOUT / MQ_ERR_UNAVAILABLE when no leader stored
+ * it before the deadline (it may still have been stored: publish again with
+ * the same id). */
+MQ_API mq_err mq_publish(mq_client *c, const char *queue, const mq_pub *m,
+                         mq_pub_result *res, uint32_t timeout_ms);
+
+/* Publishes @n messages (1..MQ_MAX_BATCH) in one request. @results (n
+ * entries, may be NULL) says per message what happened. Returns MQ_OK when
+ * the request was answered (each message may still have failed validation:
+ * see results[i].err), or the error of the whole request. */
+MQ_API mq_err mq_publish_batch(mq_client *c, const char *queue,
+                               const mq_pub *msgs, size_t n,
+                               mq_pub_result *results, uint32_t timeout_ms);
+
+/* Called once per asynchronous publish, on a libmq thread, with the result
+ * (borrowed for the call). Must not call mq_flush or mq_client_close. */
+typedef void (*mq_publish_cb)(void *arg, const mq_pub_result *res);
+
+/* Queues @m (copied) for publishing in a batch with others. Returns MQ_OK
+ * and later calls @cb (may be NULL) exactly once with the outcome; or fails
+ * without calling it: MQ_ERR_INVALID (bad message), MQ_ERR_TIMEOUT (more than
+ * max_pending_messages waited longer than the client's timeout_ms),
+ * MQ_ERR_CANCELED (client closing), MQ_ERR_NO_MEMORY. */
+MQ_API mq_err mq_publish_async(mq_client *c, const char *queue,
+                               const mq_pub *m, mq_publish_cb cb, void *arg);
+
+/* Waits until every asynchronous publish queued before the call has
+ * completed (its callback returned). MQ_ERR_TIMEOUT if not by @timeout_ms. */
+MQ_API mq_err mq_flush(mq_client *c, uint32_t timeout_ms);
+
+/* ------------------------------------------------------------------------
+ * Queues. */
+typedef enum mq_retention {
+    MQ_RETENTION_LIMITS = 0, /* keep until a limit drops the oldest */
+    MQ_RETENTION_WORK = 1,   /* drop once every subscription acked it */
+} mq_retention;
+
+typedef enum mq_discard {
+    MQ_DISCARD_OLD = 0,    /* at a limit, drop the oldest message */
+    MQ_DISCARD_REJECT = 1, /* at a limit, refuse the publish: MQ_ERR_FULL */
+} mq_discard;
+
+/* Zero means the default in every numeric field. */
+typedef struct mq_queue_config {
+    const char *name;
+    mq_retention retention;
+    mq_discard discard;
+    uint64_t max_messages;     /* 0: unlimited */
+    uint64_t max_bytes;        /* 0: unlimited */
+    uint64_t max_age_ms;       /* 0: unlimited */
+    uint32_t max_message_bytes; /* payload+id+event+headers; default 1 MiB */
+    uint64_t duplicate_window_ms; /* default 120000 */
+    uint64_t ack_timeout_ms;      /* default for subscriptions: 30000 */
+    uint32_t max_deliveries;      /* default for subscriptions: 0, no cap */
+} mq_queue_config;
+
+#define MQ_QUEUE_CONFIG_INIT {0}
+
+typedef struct mq_queue_info {
+    char name[MQ_NAME_MAX + 1];
+    mq_retention retention;
+    mq_discard discard;
+    uint64_t max_messages;
+    uint64_t max_bytes;
+    uint64_t max_age_ms;
+    uint32_t max_message_bytes;
+    uint64_t duplicate_window_ms;
+    uint64_t ack_timeout_ms;
+    uint32_t max_deliveries;
+    uint64_t messages;   /* stored now */
+    uint64_t bytes;      /* stored now */
+    uint64_t first_seq;  /* oldest stored, 0 if empty */
+    uint64_t last_seq;   /* last assigned, 0 if none yet */
+    uint32_t subscriptions;
+    uint64_t created_at_ms;
+} mq_queue_info;
+
+/* Creates a queue. Creating it again with the same settings succeeds (the
+ * call is idempotent); with other settings it fails with MQ_ERR_EXISTS.
+ * @info (may be NULL) receives the queue. */
+MQ_API mq_err mq_queue_create(mq_client *c, const mq_queue_config *cfg,
+                              mq_queue_info *info, uint32_t timeout_ms);
+MQ_API mq_err mq_queue_info_get(mq_client *c, const char *name,
+                                mq_queue_info *info, uint32_t timeout_ms);
+/* Sets *out to an array of *n queues, freed with mq_queue_list_free. */
+MQ_API mq_err mq_queue_list(mq_client *c, mq_queue_info **out, size_t *n,
+                            uint32_t timeout_ms);
+MQ_API void mq_queue_list_free(mq_queue_info *list);
+/* Deletes a queue with its messages and subscriptions. MQ_ERR_NOT_FOUND if
+ * there is none. */
+MQ_API mq_err mq_queue_delete(mq_client *c, const char *name,
+                              uint32_t timeout_ms);
+
+/* ------------------------------------------------------------------------
+ * Subscriptions: every subscription of a queue gets every message; clients
+ * fetching from one subscription share its messages. */
+typedef enum mq_start {
+    MQ_START_NEW = 0,   /* messages published after the subscription */
+    MQ_START_FIRST = 1, /* the first message still stored */
+    MQ_START_SEQ = 2,   /* start_seq */
+} mq_start;
+
+typedef struct mq_sub_config {
+    const char *queue;
+    const char *name;
+    mq_start start;
+    uint64_t start_seq;
+    uint64_t ack_timeout_ms;  /* 0: the queue's */
+    uint32_t max_deliveries;  /* 0: the queue's */
+} mq_sub_config;
+
+#define MQ_SUB_CONFIG_INIT {0}
+
+typedef struct mq_sub_info {
+    char queue[MQ_NAME_MAX + 1];
+    char name[MQ_NAME_MAX + 1];
+    uint64_t ack_timeout_ms;
+    uint32_t max_deliveries;
+    uint64_t next_seq;  /* next message never delivered */
+    uint64_t ack_floor; /* every message up to here is acked */
+    uint64_t pending;   /* stored messages not yet delivered */
+    uint64_t in_flight; /* delivered, not acked yet */
+    uint64_t delivered; /* deliveries made, redeliveries included */
+    uint64_t acked;     /* messages acked */
+    uint64_t created_at_ms;
+} mq_sub_info;
+
+/* Creates a subscription; idempotent like mq_queue_create. */
+MQ_API mq_err mq_sub_create(mq_client *c, const mq_sub_config *cfg,
+                            mq_sub_info *info, uint32_t timeout_ms);
+MQ_API mq_err mq_sub_info_get(mq_client *c, const char *queue,
+                              const char *name, mq_sub_info *info,
+                              uint32_t timeout_ms);
+/* Subscriptions of @queue (NULL: of every queue); freed with
+ * mq_sub_list_free. */
+MQ_API mq_err mq_sub_list(mq_client *c, const char *queue, mq_sub_info **out,
+                          size_t *n, uint32_t timeout_ms);
+MQ_API void mq_sub_list_free(mq_sub_info *list);
+MQ_API mq_err mq_sub_delete(mq_client *c, const char *queue, const char *name,
+                            uint32_t timeout_ms);
+
+/* ------------------------------------------------------------------------
+ * Messages received. An mq_msg is owned by whoever received it and freed
+ * with mq_msg_free. The accessors' strings live as long as the message. */
+typedef struct mq_msg mq_msg;
+
+MQ_API const char *mq_msg_queue(const mq_msg *m);
+MQ_API const char *mq_msg_sub(const mq_msg *m);
+MQ_API uint64_t mq_msg_seq(const mq_msg *m);
+MQ_API const char *mq_msg_id(const mq_msg *m);
+MQ_API const char *mq_msg_event(const mq_msg *m);
+MQ_API const void *mq_msg_payload(const mq_msg *m, size_t *len);
+MQ_API uint64_t mq_msg_published_at(const mq_msg *m); /* ms since epoch */
+MQ_API uint32_t mq_msg_attempt(const mq_msg *m); /* 1 on first delivery */
+MQ_API size_t mq_msg_header_count(const mq_msg *m);
+/* The i-th header, borrowed; NULL past the end. */
+MQ_API const mq_header *mq_msg_header_at(const mq_msg *m, size_t i);
+/* Value of header @key, NULL if absent. */
+MQ_API const char *mq_msg_header(const mq_msg *m, const char *key);
+MQ_API void mq_msg_free(mq_msg *m);
+
+/* Fetches up to @max_messages (1..MQ_MAX_BATCH) from subscription @sub of
+ * @queue, waiting up to @max_wait_ms for the first one. Sets *msgs to an
+ * array of *n messages (*n may be 0 when none arrived in time), freed with
+ * mq_msgs_free (which frees the messages still in it; set an entry to NULL
+ * to keep that message). Each message must be acked (or nacked) before the
+ * subscription's ack timeout, or it is delivered again. */
+MQ_API mq_err mq_fetch(mq_client *c, const char *queue, const char *sub,
+                       size_t max_messages, uint32_t max_wait_ms,
+                       mq_msg ***msgs, size_t *n);
+MQ_API void mq_msgs_free(mq_msg **msgs, size_t n);
+
+/* Acknowledges @m: it will not be delivered to its subscription again.
+ * Acking twice succeeds. */
+MQ_API mq_err mq_ack(mq_client *c, const mq_msg *m, uint32_t timeout_ms);
+/* Acknowledges @n sequence numbers of one subscription in one request. */
+MQ_API mq_err mq_ack_seqs(mq_client *c, const char *queue, const char *sub,
+                          const uint64_t *seqs, size_t n, uint32_t timeout_ms);
+/* Gives @m back: it is delivered again, after @delay_ms. */
+MQ_API mq_err mq_nack(mq_client *c, const mq_msg *m, uint64_t delay_ms,
+                      uint32_t timeout_ms);
+
+/* ------------------------------------------------------------------------
+ * Callback subscribe: a consumer thread of libmq's fetches from the
+ * subscription and calls @cb for each message, in order. */
+typedef enum mq_action {
+    MQ_ACTION_ACK = 0,  /* ack the message */
+    MQ_ACTION_NACK = 1, /* deliver it again (after nack_delay_ms) */
+    MQ_ACTION_KEEP = 2, /* do nothing: the callback kept it (and acks it) */
+} mq_action;
+
+/* Runs on the subscriber's thread; @m is borrowed unless the callback returns
+ * MQ_ACTION_KEEP, in which case it owns @m and must mq_msg_free it. */
+typedef mq_action (*mq_msg_cb)(void *arg, mq_msg *m);
+
+typedef struct mq_subscribe_opts {
+    uint32_t batch;         /* messages per fetch, default 100 */
+    uint32_t max_wait_ms;   /* long-poll wait, default 1000 */
+    uint64_t nack_delay_ms; /* redelivery delay after MQ_ACTION_NACK */
+} mq_subscribe_opts;
+
+#define MQ_SUBSCRIBE_OPTS_INIT {0}
+
+typedef struct mq_subscriber mq_subscriber;
+
+/* Starts a consumer thread on subscription @sub of @queue (which must
+ * exist). Errors while running (leader changes, timeouts) are retried by the
+ * thread. Returns MQ_OK and sets *out, or fails without starting. */
+MQ_API mq_err mq_subscribe(mq_client *c, const char *queue, const char *sub,
+                           const mq_subscribe_opts *opts, mq_msg_cb cb,
+                           void *arg, mq_subscriber **out);
+/* Stops the thread after the callback running, if any, returns; then frees
+ * @s. Must not be called from the callback. NULL does nothing. */
+MQ_API void mq_subscriber_stop(mq_subscriber *s);
+
+/* ------------------------------------------------------------------------
+ * Cluster status: what each node of the client's URL list says. */
+typedef struct mq_node_status {
+    char url[MQ_URL_MAX];  /* the URL asked */
+    mq_err err;            /* MQ_OK if it answered */
+    uint64_t id;
+    char role[16];         /* "leader", "follower", "candidate", ... */
+    uint64_t term;
+    uint64_t commit_index;
+    uint64_t applied_index;
+    uint64_t last_index;
+    uint64_t snapshot_index;
+    uint64_t leader_id;    /* 0 if unknown */
+    char leader_url[MQ_URL_MAX];
+    uint32_t voters;
+} mq_node_status;
+
+/* Asks every node of the client's list. Sets *out to an array of *n entries
+ * (one per URL, err set for those that did not answer), freed with
+ * mq_status_free. Returns MQ_OK if at least one node answered. */
+MQ_API mq_err mq_cluster_status(mq_client *c, mq_node_status **out, size_t *n,
+                                uint32_t timeout_ms);
+MQ_API void mq_status_free(mq_node_status *list);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MQ_H */

@@ -1,0 +1,526 @@
+/* fsm.c: applying Commands to the queues.
+ *
+ * Happy path: decode the entry, advance the clock to the Command's time,
+ * apply each op in order and record its result for the leader to answer
+ * with. Failure modes: an entry that is not a Command is skipped (every
+ * replica skips it alike); an op that is refused (unknown queue, full
+ * queue, ...) changes nothing and records its error; running out of memory
+ * is reported to the caller, which stops the node, since a replica that
+ * applied only part of a Command would differ from the others. */
+#include "fsm.h"
+
+#include <raft.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "cmd.h"
+#include "hash.h"
+#include "log.h"
+#include "msg.h"
+#include "names.h"
+#include "pbconv.h"
+#include "pbscan.h"
+
+struct fsm *fsm_new(void)
+{
+    struct fsm *f = mq_calloc(1, sizeof *f);
+    return f;
+}
+
+static void free_queues(struct queue **queues, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        queue_free(queues[i]);
+    }
+    mq_free(queues);
+}
+
+void fsm_free(struct fsm *f)
+{
+    if (f == NULL) {
+        return;
+    }
+    free_queues(f->queues, f->n_queues);
+    trash_release(&f->trash);
+    mq_free(f->ops);
+    mq_free(f->pubs);
+    mq_free(f->dels);
+    mq_free(f);
+}
+
+/* Index of the first queue whose name is >= @name. */
+static size_t queue_pos(const struct fsm *f, const char *name)
+{
+    size_t lo = 0, hi = f->n_queues;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (strcmp(f->queues[mid]->cfg.name, name) < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+struct queue *fsm_queue(const struct fsm *f, const char *name)
+{
+    if (name == NULL) {
+        return NULL;
+    }
+    size_t i = queue_pos(f, name);
+    if (i < f->n_queues && strcmp(f->queues[i]->cfg.name, name) == 0) {
+        return f->queues[i];
+    }
+    return NULL;
+}
+
+mq_err fsm_add_queue(struct fsm *f, struct queue *q)
+{
+    size_t i = queue_pos(f, q->cfg.name);
+    struct queue **queues =
+        mq_realloc(f->queues, (f->n_queues + 1) * sizeof *queues);
+    if (queues == NULL) {
+        return MQ_ERR_NO_MEMORY;
+    }
+    f->queues = queues;
+    memmove(&queues[i + 1], &queues[i], (f->n_queues - i) * sizeof *queues);
+    queues[i] = q;
+    f->n_queues++;
+    return MQ_OK;
+}
+
+uint64_t fsm_mem_bytes(const struct fsm *f)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < f->n_queues; i++) {
+        const struct queue *q = f->queues[i];
+        total += q->n_bytes + q->n_msgs * (sizeof(struct msg) + 16) +
+                 queue_ring_len(q) * sizeof(void *) +
+                 dedup_len(&q->dedup) * 64;
+    }
+    return total;
+}
+
+/* Grows one of the result arrays to hold @need elements. */
+static mq_err reserve(void **arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) {
+        return MQ_OK;
+    }
+    size_t c = *cap ? *cap : 16;
+    while (c < need) {
+        c *= 2;
+    }
+    void *p = mq_realloc(*arr, c * elem);
+    if (p == NULL) {
+        return MQ_ERR_NO_MEMORY;
+    }
+    *arr = p;
+    *cap = c;
+    return MQ_OK;
+}
+
+static struct queue *find_queue(struct fsm *f, const char *name,
+                                struct fsm_op_result *r)
+{
+    struct queue *q = fsm_queue(f, name);
+    if (q == NULL) {
+        r->err = MQ_ERR_NOT_FOUND;
+        errmsg_set(&r->e, "queue %s does not exist", name ? name : "");
+    }
+    return q;
+}
+
+static struct sub *find_sub(struct queue *q, const char *name,
+                            struct fsm_op_result *r)
+{
+    struct sub *s = queue_sub(q, name ? name : "");
+    if (s == NULL) {
+        r->err = MQ_ERR_NOT_FOUND;
+        errmsg_set(&r->e, "subscription %s of queue %s does not exist",
+                   name ? name : "", q->cfg.name);
+    }
+    return s;
+}
+
+/* Stores one published message, or records why not. */
+static mq_err apply_one_pub(struct fsm *f, struct queue *q,
+                            const ProtobufCBinaryData *raw,
+                            struct fsm_pub *out)
+{
+    struct pub_view v;
+    struct msg *m;
+
+    out->err = pub_scan(raw->data, raw->len, &v, &out->e);
+    if (out->err != MQ_OK) {
+        return MQ_OK;
+    }
+    if (raw->len > q->cfg.max_message_bytes) {
+        out->err = MQ_ERR_TOO_LARGE;
+        errmsg_set(&out->e, "message is %zu bytes, queue %s takes at most %u",
+                   raw->len, q->cfg.name, q->cfg.max_message_bytes);
+        return MQ_OK;
+    }
+    if (v.id_len == 0) {
+        out->err = MQ_ERR_INVALID;
+        errmsg_set(&out->e, "message has no id");
+        return MQ_OK;
+    }
+    struct hash128 key = hash128(raw->data + v.id_off, v.id_len);
+    const struct dedup_entry *dup = dedup_find(&q->dedup, key);
+    if (dup != NULL) {
+        out->duplicate = 1;
+        out->seq = dup->seq;
+        return MQ_OK;
+    }
+    out->err = queue_check_room(q, raw->len, &out->e);
+    if (out->err != MQ_OK) {
+        return MQ_OK;
+    }
+    m = msg_new(raw->data, raw->len, &v, q->last_seq + 1, f->now_ms,
+                f->now_ms);
+    if (m == NULL) {
+        return MQ_ERR_NO_MEMORY;
+    }
+    if (dedup_add(&q->dedup, key, m->rec.seq, f->now_ms) != MQ_OK) {
+        msg_free(m);
+        return MQ_ERR_NO_MEMORY;
+    }
+    mq_err rv = queue_append(q, m, &out->e);
+    if (rv != MQ_OK) {
+        msg_free(m); /* room was checked: only NO_MEMORY gets here */
+        return MQ_ERR_NO_MEMORY;
+    }
+    out->seq = m->rec.seq;
+    return MQ_OK;
+}
+
+static mq_err apply_publish(struct fsm *f, const Mq__V1__PublishOp *op,
+                            struct fsm_op_result *r)
+{
+    struct queue *q = find_queue(f, op->queue, r);
+    if (q == NULL) {
+        return MQ_OK;
+    }
+    if (reserve((void **)&f->pubs, &f->pubs_cap, f->n_pubs + op->n_messages,
+                sizeof *f->pubs) != MQ_OK) {
+        return MQ_ERR_NO_MEMORY;
+    }
+    dedup_expire(&q->dedup, f->now_ms, q->cfg.duplicate_window_ms);
+    r->first = f->n_pubs;
+    r->n = op->n_messages;
+    uint64_t before = q->last_seq;
+    for (size_t i = 0; i < op->n_messages; i++) {
+        struct fsm_pub *p = &f->pubs[f->n_pubs++];
+        p->err = MQ_OK;
+        p->duplicate = 0;
+        p->seq = 0;
+        p->e.msg[0] = '\0';
+        mq_err rv = apply_one_pub(f, q, &op->messages[i], p);
+        if (rv != MQ_OK) {
+            return rv;
+        }
+    }
+    if (q->last_seq != before && f->on_publish) {
+        f->on_publish(f->on_publish_arg, q);
+    }
+    return MQ_OK;
+}
+
+static int queue_config_equal(const struct queue_config *a,
+                              const struct queue_config *b)
+{
+    return strcmp(a->name, b->name) == 0 && a->retention == b->retention &&
+           a->discard == b->discard && a->max_messages == b->max_messages &&
+           a->max_bytes == b->max_bytes && a->max_age_ms == b->max_age_ms &&
+           a->max_message_bytes == b->max_message_bytes &&
+           a->duplicate_window_ms == b->duplicate_window_ms &&
+           a->ack_timeout_ms == b->ack_timeout_ms &&
+           a->max_deliveries == b->max_deliveries;
+}
+
+static mq_err apply_queue_create(struct fsm *f, const Mq__V1__QueueConfig *pb,
+                                 struct fsm_op_result *r)
+{
+    struct queue_config cfg;
+    const char *name = pb && pb->name ? pb->name : "";
+
+    r->err = name_check(name, strlen(name), "queue name", &r->e);
+    if (r->err != MQ_OK) {
+        return MQ_OK;
+    }
+    pbconv_queue_from(&cfg, pb);
+    r->err = queue_config_normalize(&cfg, &r->e);
+    if (r->err != MQ_OK) {
+        return MQ_OK;
+    }
+    struct queue *q = fsm_queue(f, cfg.name);
+    if (q != NULL) {
+        if (!queue_config_equal(&q->cfg, &cfg)) {
+            r->err = MQ_ERR_EXISTS;
+            errmsg_set(&r->e, "queue %s exists with other settings",
+                       cfg.name);
+        }
+        return MQ_OK;
+    }
+    q = queue_new(&cfg, f->now_ms, &f->trash);
+    if (q == NULL || fsm_add_queue(f, q) != MQ_OK) {
+        queue_free(q);
+        return MQ_ERR_NO_MEMORY;
+    }
+    return MQ_OK;
+}
+
+static void apply_queue_delete(struct fsm *f, const char *name,
+                               struct fsm_op_result *r)
+{
+    if (find_queue(f, name, r) == NULL) {
+        return;
+    }
+    size_t i = queue_pos(f, name);
+    queue_free(f->queues[i]);
+    memmove(&f->queues[i], &f->queues[i + 1],
+            (f->n_queues - i - 1) * sizeof *f->queues);
+    f->n_queues--;
+}
+
+static int sub_config_equal(const struct sub_config *a,
+                            const struct sub_config *b)
+{
+    /* The start position only matters at creation. */
+    return strcmp(a->name, b->name) == 0 &&
+           a->ack_timeout_ms == b->ack_timeout_ms &&
+           a->max_deliveries == b->max_deliveries;
+}
+
+static mq_err apply_sub_create(struct fsm *f, const Mq__V1__SubConfig *pb,
+                               struct fsm_op_result *r)
+{
+    struct sub_config cfg;
+    const char *name = pb && pb->name ? pb->name : "";
+    struct queue *q = find_queue(f, pb ? pb->queue : NULL, r);
+
+    if (q == NULL) {
+        return MQ_OK;
+    }
+    r->err = name_check(name, strlen(name), "subscription name", &r->e);
+    if (r->err != MQ_OK) {
+        return MQ_OK;
+    }
+    pbconv_sub_from(&cfg, pb);
+    r->err = sub_config_normalize(&cfg, &q->cfg, &r->e);
+    if (r->err != MQ_OK) {
+        return MQ_OK;
+    }
+    struct sub *s = queue_sub(q, cfg.name);
+    if (s != NULL) {
+        if (!sub_config_equal(&s->cfg, &cfg)) {
+            r->err = MQ_ERR_EXISTS;
+            errmsg_set(&r->e, "subscription %s of queue %s exists with other "
+                              "settings",
+                       cfg.name, q->cfg.name);
+        }
+        return MQ_OK;
+    }
+    if (q->n_subs >= QUEUE_MAX_SUBS) {
+        r->err = MQ_ERR_FULL;
+        errmsg_set(&r->e, "queue %s has %d subscriptions, the most allowed",
+                   q->cfg.name, QUEUE_MAX_SUBS);
+        return MQ_OK;
+    }
+    s = sub_new(&cfg, q, f->now_ms);
+    if (s == NULL || queue_add_sub(q, s) != MQ_OK) {
+        sub_free(s);
+        return MQ_ERR_NO_MEMORY;
+    }
+    return MQ_OK;
+}
+
+static void apply_sub_delete(struct fsm *f, const Mq__V1__SubRef *ref,
+                             struct fsm_op_result *r)
+{
+    struct queue *q = find_queue(f, ref ? ref->queue : NULL, r);
+    if (q == NULL || find_sub(q, ref->name, r) == NULL) {
+        return;
+    }
+    queue_del_sub(q, ref->name);
+    queue_trim(q, f->now_ms);
+}
+
+static mq_err apply_deliver(struct fsm *f, const Mq__V1__DeliverOp *op,
+                            struct fsm_op_result *r)
+{
+    struct queue *q = find_queue(f, op->queue, r);
+    struct sub *s = q ? find_sub(q, op->sub, r) : NULL;
+    size_t max = op->max_messages;
+    size_t n = 0;
+
+    if (s == NULL) {
+        return MQ_OK;
+    }
+    if (max == 0 || max > MQ_MAX_BATCH) {
+        max = max == 0 ? 1 : MQ_MAX_BATCH;
+    }
+    if (reserve((void **)&f->dels, &f->dels_cap, f->n_dels + max,
+                sizeof *f->dels) != MQ_OK) {
+        return MQ_ERR_NO_MEMORY;
+    }
+    r->first = f->n_dels;
+    mq_err rv = sub_deliver(s, q, f->now_ms, max, &f->dels[f->n_dels], &n);
+    r->n = n;
+    f->n_dels += n;
+    return rv;
+}
+
+static void apply_ack(struct fsm *f, const Mq__V1__AckOp *op,
+                      struct fsm_op_result *r)
+{
+    struct queue *q = find_queue(f, op->queue, r);
+    struct sub *s = q ? find_sub(q, op->sub, r) : NULL;
+
+    if (s == NULL) {
+        return;
+    }
+    r->err = sub_check_seqs(s, op->seqs, op->n_seqs, &r->e);
+    if (r->err != MQ_OK) {
+        return;
+    }
+    sub_ack(s, op->seqs, op->n_seqs, op->nack, f->now_ms, op->delay_ms,
+            &r->done, &r->already);
+    if (!op->nack) {
+        queue_trim(q, f->now_ms);
+    }
+}
+
+static mq_err apply_op(struct fsm *f, const Mq__V1__Op *op,
+                       struct fsm_op_result *r)
+{
+    switch (op->op_case) {
+    case MQ__V1__OP__OP_PUBLISH:
+        return apply_publish(f, op->publish, r);
+    case MQ__V1__OP__OP_QUEUE_CREATE:
+        return apply_queue_create(f, op->queue_create, r);
+    case MQ__V1__OP__OP_QUEUE_DELETE:
+        apply_queue_delete(f, op->queue_delete, r);
+        return MQ_OK;
+    case MQ__V1__OP__OP_SUB_CREATE:
+        return apply_sub_create(f, op->sub_create, r);
+    case MQ__V1__OP__OP_SUB_DELETE:
+        apply_sub_delete(f, op->sub_delete, r);
+        return MQ_OK;
+    case MQ__V1__OP__OP_DELIVER:
+        return apply_deliver(f, op->deliver, r);
+    case MQ__V1__OP__OP_ACK:
+        apply_ack(f, op->ack, r);
+        return MQ_OK;
+    default:
+        r->err = MQ_ERR_PROTOCOL;
+        errmsg_set(&r->e, "unknown operation %d", (int)op->op_case);
+        return MQ_OK;
+    }
+}
+
+/* Drops what max_age retention says must go as the clock advances. */
+static void trim_aged(struct fsm *f)
+{
+    for (size_t i = 0; i < f->n_queues; i++) {
+        if (f->queues[i]->cfg.max_age_ms) {
+            queue_trim(f->queues[i], f->now_ms);
+        }
+    }
+}
+
+mq_err fsm_apply(struct fsm *f, const void *buf, size_t len,
+                 struct errmsg *e)
+{
+    Mq__V1__Command *c = cmd_unpack(buf, len, e);
+    mq_err rv = MQ_OK;
+
+    f->n_ops = f->n_pubs = f->n_dels = 0;
+    if (c == NULL) {
+        return MQ_ERR_PROTOCOL;
+    }
+    if (c->now_ms > f->now_ms) {
+        f->now_ms = c->now_ms;
+    }
+    if (reserve((void **)&f->ops, &f->ops_cap, c->n_ops, sizeof *f->ops) !=
+        MQ_OK) {
+        rv = MQ_ERR_NO_MEMORY;
+        goto out;
+    }
+    trim_aged(f);
+    for (size_t i = 0; i < c->n_ops; i++) {
+        struct fsm_op_result *r = &f->ops[f->n_ops++];
+        memset(r, 0, sizeof *r);
+        rv = apply_op(f, c->ops[i], r);
+        if (rv != MQ_OK) {
+            errmsg_set(e, "out of memory applying a command");
+            break;
+        }
+    }
+out:
+    mq__v1__command__free_unpacked(c, &cmd_pb_alloc);
+    return rv;
+}
+
+/* raft_fsm glue ---------------------------------------------------------- */
+
+static int fsm_apply_cb(struct raft_fsm *rf, const struct raft_buffer *buf,
+                         void **result)
+{
+    struct fsm *f = rf->data;
+    struct errmsg e = ERRMSG_INIT;
+    mq_err rv = fsm_apply(f, buf->base, buf->len, &e);
+
+    if (rv == MQ_ERR_NO_MEMORY) {
+        /* A replica that applied part of a Command differs from the
+         * others: stop, and let the restart replay the log. */
+        LOG_ERROR("apply: %s; stopping", e.msg);
+        _exit(3);
+    }
+    if (rv != MQ_OK) {
+        LOG_ERROR("apply: skipping entry: %s", e.msg);
+    }
+    *result = f;
+    return 0;
+}
+
+static int fsm_snapshot_cb(struct raft_fsm *rf, struct raft_buffer *bufs[],
+                            unsigned *n_bufs)
+{
+    mq_err rv = fsm_snapshot(rf->data, bufs, n_bufs);
+    return rv == MQ_OK ? 0 : RAFT_NOMEM;
+}
+
+static int fsm_snapshot_finalize_cb(struct raft_fsm *rf,
+                                     struct raft_buffer *bufs[],
+                                     unsigned *n_bufs)
+{
+    fsm_snapshot_done(rf->data, bufs, n_bufs);
+    return 0;
+}
+
+static int fsm_restore_cb(struct raft_fsm *rf, struct raft_buffer *buf)
+{
+    struct errmsg e = ERRMSG_INIT;
+    mq_err rv = fsm_restore(rf->data, buf->base, buf->len, &e);
+    if (rv != MQ_OK) {
+        LOG_ERROR("restore snapshot: %s", e.msg);
+        return rv == MQ_ERR_NO_MEMORY ? RAFT_NOMEM : RAFT_CORRUPT;
+    }
+    raft_free(buf->base); /* restore owns the buffer once it succeeds */
+    return 0;
+}
+
+void fsm_raft(struct fsm *f, struct raft_fsm *rf)
+{
+    memset(rf, 0, sizeof *rf);
+    rf->version = 2;
+    rf->data = f;
+    rf->apply = fsm_apply_cb;
+    rf->snapshot = fsm_snapshot_cb;
+    rf->restore = fsm_restore_cb;
+    rf->snapshot_finalize = fsm_snapshot_finalize_cb;
+}

@@ -1,0 +1,466 @@
+/* snapshot.c: the FSM's state as a snapshot, and back.
+ *
+ * Layout (little-endian): "MQSNAP01", u64 clock, u32 number of queues, u32
+ * zero; then per queue: u32 length, u32 zero, a QueueSnap (raft.proto), and
+ * QueueSnap.n_msgs message records (struct msg_rec, then the PubMessage
+ * bytes), in seq order.
+ *
+ * Taking a snapshot copies only the small parts (settings, subscriptions,
+ * remembered ids); message records are handed to raft by reference, and
+ * messages removed while raft writes them are held by the trash until
+ * fsm_snapshot_done. Restoring builds a whole new set of queues and swaps it
+ * in only when every byte checked out, so a bad snapshot changes nothing. */
+#include <raft.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "cmd.h"
+#include "fsm.h"
+#include "pbconv.h"
+#include "raft.pb-c.h"
+
+#define SNAP_MAGIC "MQSNAP01"
+#define SNAP_HEADER 24u
+#define DEDUP_REC 32u
+
+struct snap_state {
+    void **owned; /* buffers we allocated, freed when raft is done */
+    size_t n_owned;
+};
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    memcpy(p, &v, 4);
+}
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+    memcpy(p, &v, 8);
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* Packs one queue's QueueSnap behind its 8-byte length header. */
+static void *pack_queue(const struct queue *q, size_t *len)
+{
+    Mq__V1__QueueSnap qs = MQ__V1__QUEUE_SNAP__INIT;
+    Mq__V1__QueueConfig qc;
+    Mq__V1__SubSnap *subs = NULL, **subp = NULL;
+    Mq__V1__SubConfig *scs = NULL;
+    Mq__V1__PendingSnap *pend = NULL, **pendp = NULL;
+    uint8_t *dedup = NULL, *out = NULL;
+    size_t n_pend = 0, dn = dedup_len(&q->dedup);
+
+    for (size_t i = 0; i < q->n_subs; i++) {
+        n_pend += sub_in_flight(q->subs[i]);
+    }
+    subs = mq_calloc(q->n_subs, sizeof *subs);
+    subp = mq_calloc(q->n_subs, sizeof *subp);
+    scs = mq_calloc(q->n_subs, sizeof *scs);
+    pend = mq_calloc(n_pend, sizeof *pend);
+    pendp = mq_calloc(n_pend, sizeof *pendp);
+    dedup = mq_malloc(dn * DEDUP_REC);
+    if (!subs || !subp || !scs || !pend || !pendp || !dedup) {
+        goto out;
+    }
+
+    pbconv_queue_to(&qc, &q->cfg);
+    qs.config = &qc;
+    qs.created_at_ms = q->created_at_ms;
+    qs.first_seq = q->first_seq;
+    qs.last_seq = q->last_seq;
+    qs.n_msgs = q->n_msgs;
+    for (size_t i = 0; i < dn; i++) {
+        const struct dedup_entry *en = dedup_at(&q->dedup, i);
+        uint8_t *p = dedup + i * DEDUP_REC;
+        put_u64(p, en->key.lo);
+        put_u64(p + 8, en->key.hi);
+        put_u64(p + 16, en->seq);
+        put_u64(p + 24, en->at_ms);
+    }
+    qs.dedup.data = dedup;
+    qs.dedup.len = dn * DEDUP_REC;
+
+    size_t k = 0;
+    for (size_t i = 0; i < q->n_subs; i++) {
+        const struct sub *s = q->subs[i];
+        Mq__V1__SubSnap *ss = &subs[i];
+        mq__v1__sub_snap__init(ss);
+        pbconv_sub_to(&scs[i], &s->cfg, q->cfg.name);
+        ss->config = &scs[i];
+        ss->created_at_ms = s->created_at_ms;
+        ss->next_seq = s->next_seq;
+        ss->delivered = s->delivered;
+        ss->acked = s->acked;
+        ss->dropped = s->dropped;
+        ss->pending = &pendp[k];
+        for (const struct pending *p = s->first; p; p = p->next, k++) {
+            mq__v1__pending_snap__init(&pend[k]);
+            pend[k].seq = p->seq;
+            pend[k].due_ms = p->due_ms;
+            pend[k].attempts = p->attempts;
+            pendp[k] = &pend[k];
+            ss->n_pending++;
+        }
+        subp[i] = ss;
+    }
+    qs.subs = subp;
+    qs.n_subs = q->n_subs;
+
+    size_t n = mq__v1__queue_snap__get_packed_size(&qs);
+    if (n > UINT32_MAX || (out = mq_malloc(8 + n)) == NULL) {
+        goto out;
+    }
+    put_u32(out, (uint32_t)n);
+    put_u32(out + 4, 0);
+    mq__v1__queue_snap__pack(&qs, out + 8);
+    *len = 8 + n;
+out:
+    mq_free(subs);
+    mq_free(subp);
+    mq_free(scs);
+    mq_free(pend);
+    mq_free(pendp);
+    mq_free(dedup);
+    return out;
+}
+
+static void free_state(struct snap_state *st)
+{
+    if (st == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < st->n_owned; i++) {
+        mq_free(st->owned[i]);
+    }
+    mq_free(st->owned);
+    mq_free(st);
+}
+
+mq_err fsm_snapshot(struct fsm *f, struct raft_buffer **bufs_out,
+                    unsigned *n_out)
+{
+    size_t n_bufs = 1 + f->n_queues;
+    struct raft_buffer *bufs = NULL;
+    struct snap_state *st;
+    uint8_t *hdr;
+
+    if (f->snap != NULL) {
+        return MQ_ERR_INTERNAL; /* raft takes one snapshot at a time */
+    }
+    for (size_t i = 0; i < f->n_queues; i++) {
+        n_bufs += f->queues[i]->n_msgs;
+    }
+    if (n_bufs > UINT32_MAX) {
+        return MQ_ERR_TOO_LARGE;
+    }
+    st = mq_calloc(1, sizeof *st);
+    if (st == NULL) {
+        return MQ_ERR_NO_MEMORY;
+    }
+    st->owned = mq_calloc(1 + f->n_queues, sizeof *st->owned);
+    bufs = mq_calloc(n_bufs, sizeof *bufs);
+    hdr = mq_malloc(SNAP_HEADER);
+    if (st->owned == NULL || bufs == NULL || hdr == NULL) {
+        goto oom;
+    }
+    st->owned[st->n_owned++] = hdr;
+    memcpy(hdr, SNAP_MAGIC, 8);
+    put_u64(hdr + 8, f->now_ms);
+    put_u32(hdr + 16, (uint32_t)f->n_queues);
+    put_u32(hdr + 20, 0);
+
+    size_t b = 0;
+    bufs[b].base = hdr;
+    bufs[b++].len = SNAP_HEADER;
+    for (size_t i = 0; i < f->n_queues; i++) {
+        const struct queue *q = f->queues[i];
+        size_t len;
+        void *meta = pack_queue(q, &len);
+        if (meta == NULL) {
+            goto oom;
+        }
+        st->owned[st->n_owned++] = meta;
+        bufs[b].base = meta;
+        bufs[b++].len = len;
+        for (uint64_t seq = q->first_seq; seq <= q->last_seq; seq++) {
+            struct msg *m = queue_get(q, seq);
+            if (m != NULL) {
+                bufs[b].base = (void *)msg_record(m, &bufs[b].len);
+                b++;
+            }
+        }
+    }
+    f->snap = st;
+    trash_hold(&f->trash);
+    *bufs_out = bufs;
+    *n_out = (unsigned)n_bufs;
+    return MQ_OK;
+oom:
+    free_state(st);
+    mq_free(bufs);
+    return MQ_ERR_NO_MEMORY;
+}
+
+void fsm_snapshot_done(struct fsm *f, struct raft_buffer **bufs,
+                       unsigned *n_bufs)
+{
+    free_state(f->snap);
+    f->snap = NULL;
+    mq_free(*bufs);
+    *bufs = NULL;
+    *n_bufs = 0;
+    trash_release(&f->trash);
+}
+
+/* Restore ---------------------------------------------------------------- */
+
+struct reader {
+    const uint8_t *p, *end;
+};
+
+static const uint8_t *take(struct reader *r, size_t n)
+{
+    if ((size_t)(r->end - r->p) < n) {
+        return NULL;
+    }
+    const uint8_t *p = r->p;
+    r->p += n;
+    return p;
+}
+
+/* Puts @m at its seq, leaving removed slots empty before it. */
+static mq_err place_msg(struct queue *q, struct msg *m, struct errmsg *e)
+{
+    uint64_t seq = m->rec.seq;
+    if (seq <= q->last_seq || seq < q->first_seq) {
+        errmsg_set(e, "message seq %llu out of order",
+                   (unsigned long long)seq);
+        return MQ_ERR_PROTOCOL;
+    }
+    mq_err rv = queue_skip_to(q, seq);
+    if (rv == MQ_OK) {
+        rv = queue_append(q, m, e);
+    }
+    return rv;
+}
+
+static mq_err restore_subs(struct queue *q, const Mq__V1__QueueSnap *qs,
+                           struct errmsg *e)
+{
+    for (size_t i = 0; i < qs->n_subs; i++) {
+        const Mq__V1__SubSnap *ss = qs->subs[i];
+        struct sub_config cfg;
+        pbconv_sub_from(&cfg, ss->config);
+        if (sub_config_normalize(&cfg, &q->cfg, e) != MQ_OK) {
+            return MQ_ERR_PROTOCOL;
+        }
+        struct sub *s = sub_new(&cfg, q, ss->created_at_ms);
+        if (s == NULL) {
+            return MQ_ERR_NO_MEMORY;
+        }
+        s->next_seq = ss->next_seq;
+        s->delivered = ss->delivered;
+        s->acked = ss->acked;
+        s->dropped = ss->dropped;
+        if (queue_add_sub(q, s) != MQ_OK) {
+            sub_free(s);
+            return MQ_ERR_NO_MEMORY;
+        }
+        for (size_t k = 0; k < ss->n_pending; k++) {
+            const Mq__V1__PendingSnap *p = ss->pending[k];
+            mq_err rv = sub_restore_pending(s, p->seq, p->due_ms, p->attempts);
+            if (rv != MQ_OK) {
+                errmsg_set(e, "subscription %s: bad pending seq %llu",
+                           cfg.name, (unsigned long long)p->seq);
+                return rv;
+            }
+        }
+    }
+    return MQ_OK;
+}
+
+static mq_err restore_dedup(struct queue *q, const ProtobufCBinaryData *d,
+                            struct errmsg *e)
+{
+    if (d->len % DEDUP_REC != 0) {
+        errmsg_set(e, "remembered ids are %zu bytes, not whole records",
+                   d->len);
+        return MQ_ERR_PROTOCOL;
+    }
+    uint64_t last_at = 0;
+    for (size_t i = 0; i < d->len; i += DEDUP_REC) {
+        struct hash128 key = {get_u64(d->data + i), get_u64(d->data + i + 8)};
+        uint64_t at = get_u64(d->data + i + 24);
+        if (at < last_at) {
+            errmsg_set(e, "remembered ids out of time order");
+            return MQ_ERR_PROTOCOL;
+        }
+        last_at = at;
+        if (dedup_add(&q->dedup, key, get_u64(d->data + i + 16), at) !=
+            MQ_OK) {
+            return MQ_ERR_NO_MEMORY;
+        }
+    }
+    return MQ_OK;
+}
+
+static mq_err restore_msgs(struct queue *q, struct reader *r, uint64_t n,
+                           struct errmsg *e)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        struct msg_rec rec;
+        const uint8_t *p = take(r, sizeof rec);
+        const uint8_t *blob;
+        struct pub_view v;
+        if (p == NULL) {
+            errmsg_set(e, "truncated message record");
+            return MQ_ERR_PROTOCOL;
+        }
+        memcpy(&rec, p, sizeof rec);
+        blob = take(r, rec.blob_len);
+        if (blob == NULL) {
+            errmsg_set(e, "truncated message %llu",
+                       (unsigned long long)rec.seq);
+            return MQ_ERR_PROTOCOL;
+        }
+        if (pub_scan(blob, rec.blob_len, &v, e) != MQ_OK) {
+            errmsg_wrap(e, "message %llu", (unsigned long long)rec.seq);
+            return MQ_ERR_PROTOCOL;
+        }
+        struct msg *m = msg_new(blob, rec.blob_len, &v, rec.seq,
+                                rec.published_at_ms, rec.deliver_at_ms);
+        if (m == NULL) {
+            return MQ_ERR_NO_MEMORY;
+        }
+        mq_err rv = place_msg(q, m, e);
+        if (rv != MQ_OK) {
+            msg_free(m);
+            return rv;
+        }
+    }
+    return MQ_OK;
+}
+
+static mq_err restore_queue(struct fsm *nf, struct reader *r,
+                            struct errmsg *e)
+{
+    const uint8_t *h = take(r, 8);
+    Mq__V1__QueueSnap *qs;
+    struct queue_config cfg;
+    struct queue *q = NULL;
+    mq_err rv;
+
+    if (h == NULL || get_u32(h + 4) != 0 ||
+        (size_t)(r->end - r->p) < get_u32(h)) {
+        errmsg_set(e, "truncated queue header");
+        return MQ_ERR_PROTOCOL;
+    }
+    qs = mq__v1__queue_snap__unpack(&cmd_pb_alloc, get_u32(h), r->p);
+    r->p += get_u32(h);
+    if (qs == NULL) {
+        errmsg_set(e, "malformed queue record");
+        return MQ_ERR_PROTOCOL;
+    }
+    pbconv_queue_from(&cfg, qs->config);
+    rv = queue_config_normalize(&cfg, e);
+    if (rv != MQ_OK) {
+        rv = MQ_ERR_PROTOCOL;
+        goto out;
+    }
+    q = queue_new(&cfg, qs->created_at_ms, &nf->trash);
+    if (q == NULL) {
+        rv = MQ_ERR_NO_MEMORY;
+        goto out;
+    }
+    q->first_seq = qs->first_seq ? qs->first_seq : 1;
+    q->last_seq = q->first_seq - 1;
+    rv = restore_msgs(q, r, qs->n_msgs, e);
+    if (rv == MQ_OK && qs->last_seq < q->last_seq) {
+        errmsg_set(e, "last seq %llu below a stored message",
+                   (unsigned long long)qs->last_seq);
+        rv = MQ_ERR_PROTOCOL;
+    }
+    if (rv == MQ_OK) {
+        rv = queue_skip_to(q, qs->last_seq + 1);
+    }
+    if (rv == MQ_OK) {
+        rv = restore_dedup(q, &qs->dedup, e);
+    }
+    if (rv == MQ_OK) {
+        rv = restore_subs(q, qs, e);
+    }
+    if (rv == MQ_OK && fsm_queue(nf, cfg.name) != NULL) {
+        errmsg_set(e, "queue appears twice");
+        rv = MQ_ERR_PROTOCOL;
+    }
+    if (rv == MQ_OK) {
+        rv = fsm_add_queue(nf, q);
+    }
+    if (rv == MQ_OK) {
+        q = NULL;
+    }
+out:
+    if (rv != MQ_OK) {
+        errmsg_wrap(e, "queue %s", cfg.name);
+    }
+    queue_free(q);
+    mq__v1__queue_snap__free_unpacked(qs, &cmd_pb_alloc);
+    return rv;
+}
+
+mq_err fsm_restore(struct fsm *f, const void *buf, size_t len,
+                   struct errmsg *e)
+{
+    struct reader r = {buf, (const uint8_t *)buf + len};
+    const uint8_t *h = take(&r, SNAP_HEADER);
+    struct fsm nf;
+    mq_err rv = MQ_OK;
+
+    if (h == NULL || memcmp(h, SNAP_MAGIC, 8) != 0) {
+        errmsg_set(e, "not an mq snapshot (bad header)");
+        return MQ_ERR_PROTOCOL;
+    }
+    memset(&nf, 0, sizeof nf);
+    uint32_t nq = get_u32(h + 16);
+    for (uint32_t i = 0; i < nq && rv == MQ_OK; i++) {
+        rv = restore_queue(&nf, &r, e);
+    }
+    if (rv == MQ_OK && r.p != r.end) {
+        errmsg_set(e, "%zu bytes after the last queue",
+                   (size_t)(r.end - r.p));
+        rv = MQ_ERR_PROTOCOL;
+    }
+    if (rv != MQ_OK) {
+        for (size_t i = 0; i < nf.n_queues; i++) {
+            queue_free(nf.queues[i]);
+        }
+        mq_free(nf.queues);
+        trash_release(&nf.trash);
+        return rv;
+    }
+    /* Swap the new state in; the old messages go through f's trash. */
+    for (size_t i = 0; i < f->n_queues; i++) {
+        queue_free(f->queues[i]);
+    }
+    mq_free(f->queues);
+    f->queues = nf.queues;
+    f->n_queues = nf.n_queues;
+    for (size_t i = 0; i < f->n_queues; i++) {
+        f->queues[i]->trash = &f->trash;
+    }
+    f->now_ms = get_u64(h + 8);
+    return MQ_OK;
+}

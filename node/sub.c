@@ -1,0 +1,336 @@
+/* sub.c: a subscription's cursor and pending deliveries.
+ *
+ * Pending deliveries live in three structures at once: a map by seq (ack,
+ * nack), a list in seq order (the ack floor is its head) and a min-heap on
+ * due time (what to deliver again). Delivering new messages always appends
+ * to the list, since next_seq only grows. */
+#include "sub.h"
+
+#include <string.h>
+
+#include "alloc.h"
+#include "names.h"
+#include "queue.h"
+
+static int heap_less(const struct pending *a, const struct pending *b)
+{
+    if (a->due_ms != b->due_ms) {
+        return a->due_ms < b->due_ms;
+    }
+    return a->seq < b->seq;
+}
+
+static void heap_set(struct sub *s, size_t i, struct pending *p)
+{
+    s->heap[i] = p;
+    p->heap_idx = (uint32_t)i;
+}
+
+static void heap_up(struct sub *s, size_t i)
+{
+    struct pending *p = s->heap[i];
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!heap_less(p, s->heap[parent])) {
+            break;
+        }
+        heap_set(s, i, s->heap[parent]);
+        i = parent;
+    }
+    heap_set(s, i, p);
+}
+
+static void heap_down(struct sub *s, size_t i)
+{
+    struct pending *p = s->heap[i];
+    for (;;) {
+        size_t l = 2 * i + 1;
+        size_t best = i;
+        struct pending *bp = p;
+        if (l < s->heap_len && heap_less(s->heap[l], bp)) {
+            best = l;
+            bp = s->heap[l];
+        }
+        if (l + 1 < s->heap_len && heap_less(s->heap[l + 1], bp)) {
+            best = l + 1;
+            bp = s->heap[l + 1];
+        }
+        if (best == i) {
+            break;
+        }
+        heap_set(s, i, bp);
+        i = best;
+    }
+    heap_set(s, i, p);
+}
+
+static void heap_fix(struct sub *s, size_t i)
+{
+    struct pending *p = s->heap[i];
+    heap_up(s, i);
+    heap_down(s, p->heap_idx);
+}
+
+static void heap_remove(struct sub *s, struct pending *p)
+{
+    size_t i = p->heap_idx;
+    struct pending *last = s->heap[--s->heap_len];
+    if (last != p) {
+        heap_set(s, i, last);
+        heap_fix(s, i);
+    }
+}
+
+/* Adds @p (the caller made room in heap and map) at the end of the list. */
+static void pending_link(struct sub *s, struct pending *p)
+{
+    p->prev = s->last;
+    p->next = NULL;
+    if (s->last) {
+        s->last->next = p;
+    } else {
+        s->first = p;
+    }
+    s->last = p;
+    heap_set(s, s->heap_len++, p);
+    heap_up(s, s->heap_len - 1);
+    hmap_put(&s->by_seq, p->seq, p); /* room reserved: cannot fail */
+}
+
+static void pending_unlink(struct sub *s, struct pending *p)
+{
+    if (p->prev) {
+        p->prev->next = p->next;
+    } else {
+        s->first = p->next;
+    }
+    if (p->next) {
+        p->next->prev = p->prev;
+    } else {
+        s->last = p->prev;
+    }
+    heap_remove(s, p);
+    hmap_del(&s->by_seq, p->seq);
+    mq_free(p);
+}
+
+static mq_err reserve(struct sub *s, size_t n)
+{
+    if (s->heap_len + n > s->heap_cap) {
+        size_t cap = s->heap_cap ? s->heap_cap : 16;
+        while (cap < s->heap_len + n) {
+            cap *= 2;
+        }
+        struct pending **heap = mq_realloc(s->heap, cap * sizeof *heap);
+        if (heap == NULL) {
+            return MQ_ERR_NO_MEMORY;
+        }
+        s->heap = heap;
+        s->heap_cap = cap;
+    }
+    return hmap_reserve(&s->by_seq, n);
+}
+
+static mq_err pending_add(struct sub *s, uint64_t seq, uint64_t due_ms,
+                          uint32_t attempts)
+{
+    struct pending *p;
+    if (reserve(s, 1) != MQ_OK || (p = mq_malloc(sizeof *p)) == NULL) {
+        return MQ_ERR_NO_MEMORY;
+    }
+    p->seq = seq;
+    p->due_ms = due_ms;
+    p->attempts = attempts;
+    pending_link(s, p);
+    return MQ_OK;
+}
+
+struct sub *sub_new(const struct sub_config *cfg, const struct queue *q,
+                    uint64_t now_ms)
+{
+    struct sub *s = mq_calloc(1, sizeof *s);
+    if (s == NULL) {
+        return NULL;
+    }
+    s->cfg = *cfg;
+    s->created_at_ms = now_ms;
+    hmap_init(&s->by_seq);
+    switch (cfg->start) {
+    case MQ_START_FIRST:
+        s->next_seq = q->first_seq;
+        break;
+    case MQ_START_SEQ:
+        s->next_seq = cfg->start_seq < q->first_seq ? q->first_seq
+                                                    : cfg->start_seq;
+        break;
+    default:
+        s->next_seq = q->last_seq + 1;
+        break;
+    }
+    return s;
+}
+
+void sub_free(struct sub *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    struct pending *p = s->first;
+    while (p) {
+        struct pending *next = p->next;
+        mq_free(p);
+        p = next;
+    }
+    mq_free(s->heap);
+    hmap_close(&s->by_seq);
+    mq_free(s);
+}
+
+uint64_t sub_next_due(const struct sub *s)
+{
+    return s->heap_len ? s->heap[0]->due_ms : UINT64_MAX;
+}
+
+mq_err sub_deliver(struct sub *s, const struct queue *q, uint64_t now_ms,
+                   size_t max, struct delivery *out, size_t *n_out)
+{
+    size_t n = 0;
+    uint64_t due = now_ms + s->cfg.ack_timeout_ms;
+
+    while (n < max && s->heap_len > 0 && s->heap[0]->due_ms <= now_ms) {
+        struct pending *p = s->heap[0];
+        struct msg *m = queue_get(q, p->seq);
+        if (m == NULL) { /* gone by retention or purge */
+            s->dropped++;
+            pending_unlink(s, p);
+            continue;
+        }
+        if (s->cfg.max_deliveries && p->attempts >= s->cfg.max_deliveries) {
+            /* TODO(issue 3): move to the dead-letter queue. */
+            s->dropped++;
+            pending_unlink(s, p);
+            continue;
+        }
+        p->attempts++;
+        p->due_ms = due;
+        heap_down(s, 0);
+        s->delivered++;
+        out[n].m = m;
+        out[n].attempt = p->attempts;
+        n++;
+    }
+    while (n < max && s->next_seq <= q->last_seq) {
+        uint64_t seq = s->next_seq < q->first_seq ? q->first_seq : s->next_seq;
+        struct msg *m = queue_get(q, seq);
+        if (m == NULL) {
+            s->next_seq = seq + 1;
+            continue;
+        }
+        if (pending_add(s, seq, due, 1) != MQ_OK) {
+            *n_out = n;
+            return MQ_ERR_NO_MEMORY;
+        }
+        s->next_seq = seq + 1;
+        s->delivered++;
+        out[n].m = m;
+        out[n].attempt = 1;
+        n++;
+    }
+    *n_out = n;
+    return MQ_OK;
+}
+
+size_t sub_available(const struct sub *s, const struct queue *q,
+                     uint64_t now_ms, size_t max)
+{
+    size_t n = 0;
+    if (s->heap_len > 0 && s->heap[0]->due_ms <= now_ms) {
+        n++; /* at least one due: enough to decide to deliver */
+    }
+    uint64_t from = s->next_seq < q->first_seq ? q->first_seq : s->next_seq;
+    if (q->last_seq >= from) {
+        uint64_t more = q->last_seq - from + 1;
+        n += more > max ? max : (size_t)more;
+    }
+    return n > max ? max : n;
+}
+
+mq_err sub_check_seqs(const struct sub *s, const uint64_t *seqs, size_t n,
+                      struct errmsg *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (seqs[i] == 0 || seqs[i] >= s->next_seq) {
+            errmsg_set(e, "seq %llu was never delivered to subscription %s",
+                       (unsigned long long)seqs[i], s->cfg.name);
+            return MQ_ERR_INVALID;
+        }
+    }
+    return MQ_OK;
+}
+
+void sub_ack(struct sub *s, const uint64_t *seqs, size_t n, int nack,
+             uint64_t now_ms, uint64_t delay_ms, uint32_t *done,
+             uint32_t *already)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct pending *p = hmap_get(&s->by_seq, seqs[i]);
+        if (p == NULL) {
+            (*already)++;
+            continue;
+        }
+        (*done)++;
+        if (nack) {
+            p->due_ms = now_ms + delay_ms;
+            heap_fix(s, p->heap_idx);
+        } else {
+            s->acked++;
+            pending_unlink(s, p);
+        }
+    }
+}
+
+uint64_t sub_ack_floor(const struct sub *s)
+{
+    return s->first ? s->first->seq - 1 : s->next_seq - 1;
+}
+
+size_t sub_in_flight(const struct sub *s)
+{
+    return s->heap_len;
+}
+
+mq_err sub_restore_pending(struct sub *s, uint64_t seq, uint64_t due_ms,
+                           uint32_t attempts)
+{
+    if ((s->last && s->last->seq >= seq) || seq >= s->next_seq ||
+        hmap_get(&s->by_seq, seq) != NULL) {
+        return MQ_ERR_PROTOCOL;
+    }
+    return pending_add(s, seq, due_ms, attempts);
+}
+
+mq_err sub_config_normalize(struct sub_config *cfg,
+                            const struct queue_config *qc, struct errmsg *e)
+{
+    mq_err rv = name_check(cfg->name, strlen(cfg->name), "subscription name",
+                           e);
+    if (rv != MQ_OK) {
+        return rv;
+    }
+    if (cfg->start != MQ_START_NEW && cfg->start != MQ_START_FIRST &&
+        cfg->start != MQ_START_SEQ) {
+        errmsg_set(e, "start must be new, first or a seq");
+        return MQ_ERR_INVALID;
+    }
+    if (cfg->start == MQ_START_SEQ && cfg->start_seq == 0) {
+        errmsg_set(e, "start seq must be at least 1");
+        return MQ_ERR_INVALID;
+    }
+    if (cfg->ack_timeout_ms == 0) {
+        cfg->ack_timeout_ms = qc->ack_timeout_ms;
+    }
+    if (cfg->max_deliveries == 0) {
+        cfg->max_deliveries = qc->max_deliveries;
+    }
+    return MQ_OK;
+}

@@ -1,0 +1,101 @@
+/* sub.h: a subscription: a durable cursor over one queue with its
+ * deliveries not yet acked. Every subscription sees every message; the
+ * clients of one subscription share its messages.
+ *
+ * State: next_seq (the next message never delivered) and the pending
+ * deliveries, each with a due time: the ack deadline of a delivery in
+ * flight, or when a nacked message may go out again. A pending delivery
+ * whose due time has passed is delivered again, before new messages. Every
+ * seq below next_seq that is not pending has been acked. Pure C, loop thread
+ * only; time comes from the command being applied. */
+#ifndef MQ_SUB_H
+#define MQ_SUB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errmsg.h"
+#include "hmap.h"
+#include "mq.h"
+
+struct queue;
+struct queue_config;
+struct msg;
+
+struct sub_config {
+    char name[MQ_NAME_MAX + 1];
+    int start;          /* MQ_START_* */
+    uint64_t start_seq;
+    uint64_t ack_timeout_ms;  /* resolved: never 0 */
+    uint32_t max_deliveries;  /* 0: no cap */
+};
+
+struct pending {
+    uint64_t seq;
+    uint64_t due_ms;
+    uint32_t attempts;
+    uint32_t heap_idx;
+    struct pending *prev, *next; /* in seq order */
+};
+
+struct sub {
+    struct sub_config cfg;
+    uint64_t created_at_ms;
+    uint64_t next_seq;
+    struct hmap by_seq;     /* seq -> struct pending */
+    struct pending **heap;  /* min-heap on (due_ms, seq) */
+    size_t heap_len, heap_cap;
+    struct pending *first, *last;
+    uint64_t delivered, acked, dropped;
+};
+
+/* One message handed out by sub_deliver. */
+struct delivery {
+    struct msg *m;
+    uint32_t attempt;
+};
+
+/* Allocates a subscription of @q starting as @cfg says. */
+struct sub *sub_new(const struct sub_config *cfg, const struct queue *q,
+                    uint64_t now_ms);
+void sub_free(struct sub *s);
+
+/* Hands out up to @max messages at @now_ms: due redeliveries first, then new
+ * messages from next_seq, each now in flight until now_ms + ack timeout.
+ * Writes them to @out and returns how many. A pending message that the queue
+ * no longer has is forgotten. MQ_ERR_NO_MEMORY is fatal for the caller (the
+ * FSM), so no rollback is attempted. */
+mq_err sub_deliver(struct sub *s, const struct queue *q, uint64_t now_ms,
+                   size_t max, struct delivery *out, size_t *n_out);
+
+/* Number of messages sub_deliver would hand out now, up to @max. */
+size_t sub_available(const struct sub *s, const struct queue *q,
+                     uint64_t now_ms, size_t max);
+
+/* Earliest due time of a pending delivery, or UINT64_MAX. */
+uint64_t sub_next_due(const struct sub *s);
+
+/* Checks that every one of @n seqs was delivered (is below next_seq).
+ * MQ_ERR_INVALID naming the first that was not. */
+mq_err sub_check_seqs(const struct sub *s, const uint64_t *seqs, size_t n,
+                      struct errmsg *e);
+
+/* Acks (@nack 0) or gives back for redelivery at now + @delay_ms (@nack 1)
+ * each of @seqs, which sub_check_seqs accepted. Counts in *done those
+ * pending, in *already those acked before. */
+void sub_ack(struct sub *s, const uint64_t *seqs, size_t n, int nack,
+             uint64_t now_ms, uint64_t delay_ms, uint32_t *done,
+             uint32_t *already);
+
+/* Every seq at or below this is acked. */
+uint64_t sub_ack_floor(const struct sub *s);
+size_t sub_in_flight(const struct sub *s);
+
+/* Restores one pending delivery (snapshot restore). */
+mq_err sub_restore_pending(struct sub *s, uint64_t seq, uint64_t due_ms,
+                           uint32_t attempts);
+
+/* Checks @cfg and fills what is 0 from the queue's settings @qc. */
+mq_err sub_config_normalize(struct sub_config *cfg,
+                            const struct queue_config *qc, struct errmsg *e);
+#endif
