@@ -1,0 +1,229 @@
+/* batch.c: group commit.
+ *
+ * Happy path: batch_add queues an op and arms the check handle; after the
+ * loop iteration's events, flush packs every queued op (up to
+ * max_entry_bytes per entry) into a Command stamped with the leader's clock
+ * and proposes it. When raft applies the entry, the FSM leaves one result
+ * per op and applied_cb hands each to its op's callback, in order. Failure
+ * modes: not leader or out of memory when proposing (each op's callback
+ * gets the error at once); leadership lost before commit (raft calls
+ * applied_cb with an error; each op gets MQ_ERR_UNAVAILABLE, as its outcome
+ * is unknown). */
+#include "batch.h"
+
+#include <raft.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "cmd.h"
+#include "log.h"
+
+struct proposal {
+    struct raft_apply req;
+    struct batch *b;
+    size_t n;
+    struct batch_item items[];
+};
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void idle_noop(uv_idle_t *h)
+{
+    (void)h; /* only keeps the loop from blocking until check runs */
+}
+
+static void arm(struct batch *b)
+{
+    if (b->n_items > 0 && b->inflight < b->cfg->max_inflight_entries) {
+        uv_idle_start(&b->idle, idle_noop);
+    } else {
+        uv_idle_stop(&b->idle);
+    }
+}
+
+static void fail_items(struct batch_item *items, size_t n, mq_err err)
+{
+    for (size_t i = 0; i < n; i++) {
+        items[i].cb(items[i].arg, err, NULL, NULL, 0);
+    }
+}
+
+static void applied_cb(struct raft_apply *req, int status, void *result)
+{
+    struct proposal *pr = req->data;
+    struct batch *b = pr->b;
+    const struct fsm *f = result;
+
+    b->inflight--;
+    if (status != 0 || f == NULL) {
+        mq_err err = status == RAFT_NOMEM ? MQ_ERR_NO_MEMORY
+                                          : MQ_ERR_UNAVAILABLE;
+        LOG_DEBUG("entry of %zu ops not applied here: %s", pr->n,
+                  raft_strerror(status));
+        fail_items(pr->items, pr->n, err);
+    } else {
+        /* The FSM answered every op of this Command, in order. */
+        for (size_t i = 0; i < pr->n; i++) {
+            const struct fsm_op_result *r = i < f->n_ops ? &f->ops[i] : NULL;
+            if (r == NULL) {
+                pr->items[i].cb(pr->items[i].arg, MQ_ERR_INTERNAL, NULL, NULL,
+                                req->index);
+            } else {
+                pr->items[i].cb(pr->items[i].arg, MQ_OK, r, f, req->index);
+            }
+        }
+    }
+    mq_free(pr);
+    arm(b);
+}
+
+/* Proposes the first @n waiting items as one entry. */
+static void propose(struct batch *b, size_t n)
+{
+    struct proposal *pr;
+    Mq__V1__Command cmd = MQ__V1__COMMAND__INIT;
+    Mq__V1__Op **ops;
+    void *buf = NULL;
+    size_t len = 0;
+    mq_err rv;
+
+    pr = mq_malloc(sizeof *pr + n * sizeof pr->items[0]);
+    ops = mq_malloc(n * sizeof *ops);
+    if (pr == NULL || ops == NULL) {
+        mq_free(pr);
+        mq_free(ops);
+        rv = MQ_ERR_NO_MEMORY;
+        goto fail;
+    }
+    pr->b = b;
+    pr->n = n;
+    pr->req.data = pr;
+    memcpy(pr->items, b->items, n * sizeof pr->items[0]);
+    for (size_t i = 0; i < n; i++) {
+        ops[i] = b->items[i].op;
+    }
+    cmd.now_ms = wall_ms();
+    cmd.ops = ops;
+    cmd.n_ops = n;
+    rv = cmd_pack(&cmd, &buf, &len);
+    mq_free(ops);
+    if (rv == MQ_OK) {
+        rv = consensus_propose(b->c, &pr->req, buf, len, applied_cb);
+        if (rv != MQ_OK) {
+            raft_free(buf);
+        }
+    }
+    if (rv != MQ_OK) {
+        mq_free(pr);
+        goto fail;
+    }
+    b->inflight++;
+    b->entries++;
+    b->ops += n;
+    memmove(b->items, b->items + n, (b->n_items - n) * sizeof *b->items);
+    b->n_items -= n;
+    return;
+fail: {
+    /* Take the items out first: their callbacks may add new ones. */
+    struct batch_item *failed = mq_malloc(n * sizeof *failed);
+    if (failed == NULL) {
+        LOG_ERROR("out of memory failing a batch; stopping");
+        _exit(1);
+    }
+    memcpy(failed, b->items, n * sizeof *failed);
+    memmove(b->items, b->items + n, (b->n_items - n) * sizeof *b->items);
+    b->n_items -= n;
+    fail_items(failed, n, rv);
+    mq_free(failed);
+}
+}
+
+static void flush(struct batch *b)
+{
+    while (b->n_items > 0 && b->inflight < b->cfg->max_inflight_entries) {
+        size_t n = 0, bytes = 0;
+        while (n < b->n_items &&
+               (n == 0 || bytes + b->items[n].bytes <= b->cfg->max_entry_bytes)) {
+            bytes += b->items[n].bytes;
+            n++;
+        }
+        propose(b, n);
+    }
+    arm(b);
+}
+
+static void check_cb(uv_check_t *h)
+{
+    flush(h->data);
+}
+
+void batch_init(struct batch *b, uv_loop_t *loop, struct consensus *c,
+                struct fsm *f, const struct config *cfg)
+{
+    memset(b, 0, sizeof *b);
+    b->c = c;
+    b->f = f;
+    b->cfg = cfg;
+    uv_check_init(loop, &b->check);
+    b->check.data = b;
+    uv_check_start(&b->check, check_cb);
+    uv_idle_init(loop, &b->idle);
+    b->idle.data = b;
+}
+
+mq_err batch_add(struct batch *b, Mq__V1__Op *op, size_t bytes, batch_cb cb,
+                 void *arg)
+{
+    if (b->n_items == b->cap_items) {
+        size_t cap = b->cap_items ? b->cap_items * 2 : 64;
+        struct batch_item *items = mq_realloc(b->items, cap * sizeof *items);
+        if (items == NULL) {
+            return MQ_ERR_NO_MEMORY;
+        }
+        b->items = items;
+        b->cap_items = cap;
+    }
+    b->items[b->n_items].op = op;
+    b->items[b->n_items].bytes = bytes + 16;
+    b->items[b->n_items].cb = cb;
+    b->items[b->n_items].arg = arg;
+    b->n_items++;
+    arm(b);
+    return MQ_OK;
+}
+
+void batch_fail_waiting(struct batch *b, mq_err err)
+{
+    size_t n = b->n_items;
+    if (n == 0) {
+        return;
+    }
+    struct batch_item *failed = mq_malloc(n * sizeof *failed);
+    if (failed == NULL) {
+        LOG_ERROR("out of memory failing a batch; stopping");
+        _exit(1);
+    }
+    memcpy(failed, b->items, n * sizeof *failed);
+    b->n_items = 0;
+    fail_items(failed, n, err);
+    mq_free(failed);
+    arm(b);
+}
+
+void batch_close(struct batch *b)
+{
+    batch_fail_waiting(b, MQ_ERR_UNAVAILABLE);
+    uv_check_stop(&b->check);
+    uv_idle_stop(&b->idle);
+    uv_close((uv_handle_t *)&b->check, NULL);
+    uv_close((uv_handle_t *)&b->idle, NULL);
+    mq_free(b->items);
+    b->items = NULL;
+}

@@ -1,0 +1,401 @@
+/* config.c: the option table and its parsers. Each key is a flag of the
+ * same name (--data_dir or --data-dir) and a line of the config file. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+enum opt_type { OPT_U64, OPT_STR, OPT_LEVEL };
+
+struct opt {
+    const char *name;
+    enum opt_type type;
+    size_t offset;
+    size_t size; /* string capacity */
+    const char *def;
+    uint64_t min, max;
+    int required;
+    const char *help;
+};
+
+#define U64(field, d, lo, hi, h)                                               \
+    {#field, OPT_U64, offsetof(struct config, field), 0, d, lo, hi, 0, h}
+#define STR(field, d, req, h)                                                  \
+    {#field,                                                                   \
+     OPT_STR,                                                                  \
+     offsetof(struct config, field),                                           \
+     sizeof(((struct config *)0)->field),                                      \
+     d,                                                                        \
+     0,                                                                        \
+     0,                                                                        \
+     req,                                                                      \
+     h}
+
+static const struct opt opts[] = {
+    {"id", OPT_U64, offsetof(struct config, id), 0, NULL, 1, UINT32_MAX, 1,
+     "this node's id (1, 2, 3, ...), unique in the cluster"},
+    STR(data_dir, NULL, 1, "directory for the raft log and snapshots"),
+    STR(client_url, "tcp://127.0.0.1:7001", 0,
+        "where clients connect (nng URL)"),
+    STR(peer_url, NULL, 1, "where the other nodes connect (nng URL)"),
+    {"members", OPT_STR, offsetof(struct config, members_text),
+     sizeof(((struct config *)0)->members_text), NULL, 0, 0, 1,
+     "initial members, id=peer-url list: 1=tcp://h:7101,2=tcp://h:7102"},
+    STR(cluster_name, "mq", 0,
+        "nodes only talk to nodes with the same cluster name"),
+    {"log_level", OPT_LEVEL, offsetof(struct config, log_level), 0, "info", 0,
+     0, 0, "error, warn, info or debug"},
+    U64(election_timeout_ms, "1000", 100, 60000,
+        "follower waits this long without a leader, then runs"),
+    U64(heartbeat_timeout_ms, "100", 10, 10000, "leader heartbeat interval"),
+    U64(install_snapshot_timeout_ms, "5000", 500, 60000,
+        "resend a snapshot not acknowledged in this time"),
+    U64(snapshot_threshold, "0", 0, UINT32_MAX,
+        "take a snapshot every N log entries (0: by snapshot_log_bytes)"),
+    U64(snapshot_log_bytes, "67108864", 1048576, UINT64_MAX,
+        "take a snapshot when the log since the last holds this many bytes"),
+    U64(snapshot_trailing, "64", 0, 1000000,
+        "log entries kept behind a snapshot, for followers a little behind"),
+    U64(max_inflight_entries, "2", 1, 64,
+        "raft entries proposed and not yet applied (group commit window)"),
+    U64(max_entry_bytes, "4194304", 65536, 268435456,
+        "largest raft entry group commit builds"),
+    U64(memory_budget_bytes, "1073741824", 1048576, UINT64_MAX,
+        "stored messages beyond this get FULL; set alike on every node"),
+    U64(max_request_bytes, "16777216", 65536, 1073741824,
+        "largest client request accepted"),
+    U64(peer_max_message_bytes, "1073741824", 1048576, 4294967295u,
+        "largest message accepted from another node (snapshots included)"),
+    U64(peer_send_buffer, "256", 1, 65536,
+        "messages queued per peer before sends are dropped"),
+    U64(rpc_contexts, "256", 4, 65536,
+        "client requests served at once (long polls included)"),
+};
+
+#define N_OPTS (sizeof opts / sizeof opts[0])
+
+static const struct opt *find_opt(const char *name, size_t len)
+{
+    for (size_t i = 0; i < N_OPTS; i++) {
+        const char *o = opts[i].name;
+        if (strlen(o) != len) {
+            continue;
+        }
+        size_t k = 0;
+        for (; k < len; k++) {
+            char c = name[k] == '-' ? '_' : name[k];
+            if (c != o[k]) {
+                break;
+            }
+        }
+        if (k == len) {
+            return &opts[i];
+        }
+    }
+    return NULL;
+}
+
+static mq_err set_opt(struct config *cfg, const struct opt *o,
+                      const char *val, uint8_t *seen, struct errmsg *e)
+{
+    void *field = (char *)cfg + o->offset;
+    switch (o->type) {
+    case OPT_U64: {
+        char *end;
+        errno = 0;
+        if (val[0] == '-' || !isdigit((unsigned char)val[0])) {
+            errmsg_set(e, "%s: \"%s\" is not a number", o->name, val);
+            return MQ_ERR_INVALID;
+        }
+        unsigned long long v = strtoull(val, &end, 10);
+        if (errno != 0 || *end != '\0') {
+            errmsg_set(e, "%s: \"%s\" is not a number", o->name, val);
+            return MQ_ERR_INVALID;
+        }
+        if (v < o->min || v > o->max) {
+            errmsg_set(e, "%s: %llu is out of range %llu..%llu", o->name, v,
+                       (unsigned long long)o->min,
+                       (unsigned long long)o->max);
+            return MQ_ERR_INVALID;
+        }
+        *(uint64_t *)field = v;
+        break;
+    }
+    case OPT_STR:
+        if (strlen(val) >= o->size) {
+            errmsg_set(e, "%s: value is longer than %zu characters", o->name,
+                       o->size - 1);
+            return MQ_ERR_INVALID;
+        }
+        strcpy(field, val);
+        break;
+    case OPT_LEVEL: {
+        int lvl = log_level_parse(val);
+        if (lvl < 0) {
+            errmsg_set(e, "%s: \"%s\" is not error, warn, info or debug",
+                       o->name, val);
+            return MQ_ERR_INVALID;
+        }
+        *(int *)field = lvl;
+        break;
+    }
+    }
+    seen[o - opts] = 1;
+    return MQ_OK;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s)) {
+        s++;
+    }
+    char *end = s + strlen(s);
+    while (end > s && isspace((unsigned char)end[-1])) {
+        *--end = '\0';
+    }
+    return s;
+}
+
+static mq_err load_file(struct config *cfg, const char *path, uint8_t *seen,
+                        const uint8_t *from_flags, struct errmsg *e)
+{
+    FILE *f = fopen(path, "r");
+    char line[4096];
+    int lineno = 0;
+    mq_err rv = MQ_OK;
+
+    if (f == NULL) {
+        errmsg_set(e, "config: cannot open %s: %s", path, strerror(errno));
+        return MQ_ERR_INVALID;
+    }
+    while (rv == MQ_OK && fgets(line, sizeof line, f) != NULL) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash) {
+            *hash = '\0';
+        }
+        char *s = trim(line);
+        if (*s == '\0') {
+            continue;
+        }
+        size_t klen = strcspn(s, " \t=");
+        const struct opt *o = find_opt(s, klen);
+        char *val = trim(s + klen + (s[klen] == '=' ? 1 : 0));
+        if (*val == '=') {
+            val = trim(val + 1);
+        }
+        if (o == NULL) {
+            errmsg_set(e, "%s:%d: unknown key \"%.*s\"", path, lineno,
+                       (int)klen, s);
+            rv = MQ_ERR_INVALID;
+        } else if (!from_flags[o - opts]) {
+            rv = set_opt(cfg, o, val, seen, e);
+            if (rv != MQ_OK) {
+                errmsg_wrap(e, "%s:%d", path, lineno);
+            }
+        }
+    }
+    fclose(f);
+    return rv;
+}
+
+static mq_err parse_members(struct config *cfg, struct errmsg *e)
+{
+    char buf[sizeof cfg->members_text];
+    char *save = NULL;
+    strcpy(buf, cfg->members_text);
+    cfg->n_members = 0;
+    for (char *tok = strtok_r(buf, ", ", &save); tok;
+         tok = strtok_r(NULL, ", ", &save)) {
+        char *eq = strchr(tok, '=');
+        char *end;
+        if (eq == NULL) {
+            errmsg_set(e, "members: \"%s\" is not id=peer-url", tok);
+            return MQ_ERR_INVALID;
+        }
+        *eq = '\0';
+        errno = 0;
+        unsigned long long id = strtoull(tok, &end, 10);
+        if (errno || *end || id == 0 || id > UINT32_MAX) {
+            errmsg_set(e, "members: \"%s\" is not a node id", tok);
+            return MQ_ERR_INVALID;
+        }
+        if (strlen(eq + 1) == 0 || strlen(eq + 1) >= MQ_URL_MAX ||
+            strstr(eq + 1, "://") == NULL) {
+            errmsg_set(e, "members: node %llu has no valid peer URL", id);
+            return MQ_ERR_INVALID;
+        }
+        if (cfg->n_members == CONFIG_MAX_MEMBERS) {
+            errmsg_set(e, "members: more than %d", CONFIG_MAX_MEMBERS);
+            return MQ_ERR_INVALID;
+        }
+        if (config_member(cfg, id) != NULL) {
+            errmsg_set(e, "members: node %llu appears twice", id);
+            return MQ_ERR_INVALID;
+        }
+        cfg->members[cfg->n_members].id = id;
+        strcpy(cfg->members[cfg->n_members].peer_url, eq + 1);
+        cfg->n_members++;
+    }
+    if (cfg->n_members == 0) {
+        errmsg_set(e, "members: no member listed");
+        return MQ_ERR_INVALID;
+    }
+    const struct config_member *self = config_member(cfg, cfg->id);
+    if (self == NULL) {
+        errmsg_set(e, "members: this node's id %llu is not listed",
+                   (unsigned long long)cfg->id);
+        return MQ_ERR_INVALID;
+    }
+    if (strcmp(self->peer_url, cfg->peer_url) != 0) {
+        errmsg_set(e,
+                   "members: node %llu is listed at %s but peer_url is %s",
+                   (unsigned long long)cfg->id, self->peer_url,
+                   cfg->peer_url);
+        return MQ_ERR_INVALID;
+    }
+    return MQ_OK;
+}
+
+static mq_err check_url(const char *key, const char *url, struct errmsg *e)
+{
+    if (strncmp(url, "tcp://", 6) != 0 && strncmp(url, "ipc://", 6) != 0 &&
+        strncmp(url, "tls+tcp://", 10) != 0) {
+        errmsg_set(e, "%s: \"%s\" is not a tcp://, ipc:// or tls+tcp:// URL",
+                   key, url);
+        return MQ_ERR_INVALID;
+    }
+    return MQ_OK;
+}
+
+const struct config_member *config_member(const struct config *cfg,
+                                          uint64_t id)
+{
+    for (size_t i = 0; i < cfg->n_members; i++) {
+        if (cfg->members[i].id == id) {
+            return &cfg->members[i];
+        }
+    }
+    return NULL;
+}
+
+void config_usage(FILE *out)
+{
+    fprintf(out, "usage: mqd [--config FILE] [--KEY VALUE]...\n\n"
+                 "Every key may be given as a flag or in the config file "
+                 "(`key value` lines);\nflags win over the file.\n\n");
+    for (size_t i = 0; i < N_OPTS; i++) {
+        fprintf(out, "  --%-28s %s", opts[i].name, opts[i].help);
+        if (opts[i].required) {
+            fprintf(out, " (required)\n");
+        } else {
+            fprintf(out, " (default %s)\n", opts[i].def);
+        }
+    }
+}
+
+void config_write_sample(FILE *out)
+{
+    fprintf(out, "# mqd configuration: `key value`, one per line.\n");
+    for (size_t i = 0; i < N_OPTS; i++) {
+        fprintf(out, "\n# %s\n", opts[i].help);
+        if (opts[i].required) {
+            fprintf(out, "# %s (required)\n", opts[i].name);
+        } else {
+            fprintf(out, "%s %s\n", opts[i].name, opts[i].def);
+        }
+    }
+}
+
+mq_err config_load(struct config *cfg, int argc, char **argv,
+                   struct errmsg *e)
+{
+    uint8_t seen[N_OPTS] = {0};
+    uint8_t from_flags[N_OPTS] = {0};
+    const char *file = NULL;
+    mq_err rv;
+
+    memset(cfg, 0, sizeof *cfg);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            config_usage(stdout);
+            return MQ_ERR_CANCELED;
+        }
+        if (strcmp(a, "--version") == 0) {
+            printf("mqd %s\n", MQ_VERSION_STRING);
+            return MQ_ERR_CANCELED;
+        }
+        if (strcmp(a, "--sample-config") == 0) {
+            config_write_sample(stdout);
+            return MQ_ERR_CANCELED;
+        }
+        if (strncmp(a, "--", 2) != 0) {
+            errmsg_set(e, "unexpected argument \"%s\" (flags are --key value)",
+                       a);
+            return MQ_ERR_INVALID;
+        }
+        const char *name = a + 2;
+        const char *eq = strchr(name, '=');
+        size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+        const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (val == NULL) {
+            errmsg_set(e, "--%.*s needs a value", (int)nlen, name);
+            return MQ_ERR_INVALID;
+        }
+        if (nlen == 6 && strncmp(name, "config", 6) == 0) {
+            file = val;
+            continue;
+        }
+        const struct opt *o = find_opt(name, nlen);
+        if (o == NULL) {
+            errmsg_set(e, "unknown flag --%.*s (see mqd --help)", (int)nlen,
+                       name);
+            return MQ_ERR_INVALID;
+        }
+        rv = set_opt(cfg, o, val, seen, e);
+        if (rv != MQ_OK) {
+            return rv;
+        }
+        from_flags[o - opts] = 1;
+    }
+    if (file != NULL) {
+        rv = load_file(cfg, file, seen, from_flags, e);
+        if (rv != MQ_OK) {
+            return rv;
+        }
+    }
+    for (size_t i = 0; i < N_OPTS; i++) {
+        if (seen[i]) {
+            continue;
+        }
+        if (opts[i].required) {
+            errmsg_set(e, "%s: required, and not given", opts[i].name);
+            return MQ_ERR_INVALID;
+        }
+        rv = set_opt(cfg, &opts[i], opts[i].def, seen, e);
+        if (rv != MQ_OK) {
+            return rv;
+        }
+    }
+    if ((rv = check_url("client_url", cfg->client_url, e)) != MQ_OK ||
+        (rv = check_url("peer_url", cfg->peer_url, e)) != MQ_OK) {
+        return rv;
+    }
+    if (strcmp(cfg->client_url, cfg->peer_url) == 0) {
+        errmsg_set(e, "client_url and peer_url must differ");
+        return MQ_ERR_INVALID;
+    }
+    if (cfg->heartbeat_timeout_ms * 2 > cfg->election_timeout_ms) {
+        errmsg_set(e, "heartbeat_timeout_ms: %llu is more than half of "
+                      "election_timeout_ms %llu",
+                   (unsigned long long)cfg->heartbeat_timeout_ms,
+                   (unsigned long long)cfg->election_timeout_ms);
+        return MQ_ERR_INVALID;
+    }
+    return parse_members(cfg, e);
+}

@@ -1,0 +1,280 @@
+/* consensus.c: raft set-up, leadership and snapshot policy.
+ *
+ * Happy path: start loads term, vote, snapshot and log from the data dir
+ * (bootstrapping the initial members on first start) and raft elects a
+ * leader. Every callback into raft ends in on_event, which compares role and
+ * term with what it saw last: a node that became leader appends its barrier
+ * (guard 2); one that lost leadership tells the node, which fails the
+ * requests waiting on it. Failure modes: any raft I/O error stops the
+ * process (peer.c); a raft that turned itself unavailable also does. */
+#include "consensus.h"
+
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define THRESHOLD_NEVER (UINT_MAX / 2)
+
+static const char *role_name(int state)
+{
+    switch (state) {
+    case RAFT_LEADER:
+        return "leader";
+    case RAFT_FOLLOWER:
+        return "follower";
+    case RAFT_CANDIDATE:
+        return "candidate";
+    default:
+        return "unavailable";
+    }
+}
+
+const char *consensus_role(const struct consensus *c)
+{
+    return role_name(raft_state((struct raft *)&c->raft));
+}
+
+static void barrier_cb(struct raft_barrier *req, int status)
+{
+    struct consensus *c = req->data;
+    c->barrier_pending = 0;
+    if (status == 0) {
+        LOG_INFO("barrier of term %llu committed: serving as leader",
+                 (unsigned long long)c->raft.current_term);
+    }
+}
+
+static void on_event(void *arg)
+{
+    struct consensus *c = arg;
+    struct raft *r = &c->raft;
+    int state = raft_state(r);
+
+    if (c->closing) {
+        return;
+    }
+    if (state == RAFT_UNAVAILABLE) {
+        /* Guard (5): raft gave up (an error it could not handle). */
+        LOG_ERROR("raft became unavailable: %s; stopping so that a "
+                  "supervisor restarts the node",
+                  raft_errmsg(r));
+        _exit(1);
+    }
+    if (state == c->last_state && r->current_term == c->last_term) {
+        return;
+    }
+    int was_leader = c->last_state == RAFT_LEADER;
+    c->last_state = state;
+    c->last_term = r->current_term;
+    log_set_role(role_name(state), r->current_term);
+
+    if (was_leader && state != RAFT_LEADER) {
+        c->peer->term_first_index = 0;
+        LOG_INFO("lost leadership");
+        if (c->leader_cb) {
+            c->leader_cb(c->leader_arg, 0);
+        }
+    }
+    if (state == RAFT_LEADER && !was_leader) {
+        /* Guard (2): commit an entry of our own term before anything else,
+         * and count no acknowledgement below it (peer.c). */
+        c->peer->term_first_index = 0;
+        c->barrier.data = c;
+        int rv = raft_barrier(r, &c->barrier, barrier_cb);
+        if (rv != 0) {
+            LOG_ERROR("cannot append the leader's barrier: %s; stopping",
+                      raft_strerror(rv));
+            _exit(1);
+        }
+        c->barrier_pending = 1;
+        c->peer->term_first_index = raft_last_index(r);
+        LOG_INFO("became leader of term %llu (barrier at index %llu)",
+                 (unsigned long long)r->current_term,
+                 (unsigned long long)c->peer->term_first_index);
+        if (c->leader_cb) {
+            c->leader_cb(c->leader_arg, 1);
+        }
+    }
+}
+
+/* Our raft_fsm around fsm.c's: counts log bytes applied and asks raft for a
+ * snapshot once they reach snapshot_log_bytes. */
+static int apply_cb(struct raft_fsm *rf, const struct raft_buffer *buf,
+                    void **result)
+{
+    struct consensus *c = rf->data;
+    c->log_bytes_since_snapshot += buf->len;
+    if (c->cfg->snapshot_threshold == 0 &&
+        c->log_bytes_since_snapshot >= c->cfg->snapshot_log_bytes) {
+        raft_set_snapshot_threshold(&c->raft, 1);
+    }
+    return c->fsm_inner.apply(&c->fsm_inner, buf, result);
+}
+
+static int snapshot_cb(struct raft_fsm *rf, struct raft_buffer *bufs[],
+                       unsigned *n_bufs)
+{
+    struct consensus *c = rf->data;
+    int rv = c->fsm_inner.snapshot(&c->fsm_inner, bufs, n_bufs);
+    if (rv == 0) {
+        c->log_bytes_since_snapshot = 0;
+        c->snapshots_taken++;
+        if (c->cfg->snapshot_threshold == 0) {
+            raft_set_snapshot_threshold(&c->raft, THRESHOLD_NEVER);
+        }
+        LOG_INFO("snapshot at index %llu: %u buffers",
+                 (unsigned long long)c->raft.last_applied, *n_bufs);
+    }
+    return rv;
+}
+
+static int finalize_cb(struct raft_fsm *rf, struct raft_buffer *bufs[],
+                       unsigned *n_bufs)
+{
+    struct consensus *c = rf->data;
+    return c->fsm_inner.snapshot_finalize(&c->fsm_inner, bufs, n_bufs);
+}
+
+static int restore_cb(struct raft_fsm *rf, struct raft_buffer *buf)
+{
+    struct consensus *c = rf->data;
+    LOG_INFO("restoring a snapshot of %zu bytes", buf->len);
+    c->log_bytes_since_snapshot = 0;
+    return c->fsm_inner.restore(&c->fsm_inner, buf);
+}
+
+mq_err consensus_start(struct consensus *c, uv_loop_t *loop, struct peer *p,
+                       struct fsm *state, const struct config *cfg,
+                       struct errmsg *e)
+{
+    struct raft *r = &c->raft;
+    struct raft_configuration conf;
+    int rv;
+
+    memset(c, 0, sizeof *c);
+    c->loop = loop;
+    c->peer = p;
+    c->cfg = cfg;
+    c->state = state;
+    c->last_state = RAFT_UNAVAILABLE;
+    fsm_raft(state, &c->fsm_inner);
+    c->fsm = c->fsm_inner;
+    c->fsm.data = c;
+    c->fsm.apply = apply_cb;
+    c->fsm.snapshot = snapshot_cb;
+    c->fsm.snapshot_finalize = finalize_cb;
+    c->fsm.restore = restore_cb;
+    uv_timer_init(loop, &c->close_timer);
+    c->close_timer.data = c;
+
+    rv = raft_init(r, &p->io, &c->fsm, cfg->id, cfg->peer_url);
+    if (rv != 0) {
+        errmsg_set(e, "raft init: %s", raft_errmsg(r));
+        return MQ_ERR_INTERNAL;
+    }
+    raft_set_election_timeout(r, (unsigned)cfg->election_timeout_ms);
+    raft_set_heartbeat_timeout(r, (unsigned)cfg->heartbeat_timeout_ms);
+    /* Guard (4): 0.15 waits 30 s before resending a lost snapshot. */
+    raft_set_install_snapshot_timeout(r,
+                                      (unsigned)cfg->install_snapshot_timeout_ms);
+    raft_set_snapshot_threshold(r, cfg->snapshot_threshold
+                                       ? (unsigned)cfg->snapshot_threshold
+                                       : THRESHOLD_NEVER);
+    raft_set_snapshot_trailing(r, (unsigned)cfg->snapshot_trailing);
+    raft_set_pre_vote(r, true);
+
+    raft_configuration_init(&conf);
+    for (size_t i = 0; i < cfg->n_members; i++) {
+        rv = raft_configuration_add(&conf, cfg->members[i].id,
+                                    cfg->members[i].peer_url, RAFT_VOTER);
+        if (rv != 0) {
+            raft_configuration_close(&conf);
+            errmsg_set(e, "members: %s", raft_strerror(rv));
+            return MQ_ERR_INVALID;
+        }
+    }
+    rv = raft_bootstrap(r, &conf);
+    raft_configuration_close(&conf);
+    if (rv == 0) {
+        LOG_INFO("bootstrapped a new cluster of %zu members in %s",
+                 cfg->n_members, cfg->data_dir);
+    } else if (rv != RAFT_CANTBOOTSTRAP) {
+        errmsg_set(e, "bootstrap in %s: %s", cfg->data_dir, raft_errmsg(r));
+        return MQ_ERR_INTERNAL;
+    }
+
+    p->event_cb = on_event;
+    p->event_arg = c;
+    rv = raft_start(r);
+    if (rv != 0) {
+        errmsg_set(e, "start raft from %s: %s", cfg->data_dir,
+                   raft_errmsg(r));
+        return MQ_ERR_INTERNAL;
+    }
+    LOG_INFO("raft started: term %llu, last index %llu, snapshot index %llu",
+             (unsigned long long)r->current_term,
+             (unsigned long long)raft_last_index(r),
+             (unsigned long long)r->log.snapshot.last_index);
+    on_event(c);
+    return MQ_OK;
+}
+
+int consensus_is_leader(const struct consensus *c)
+{
+    return raft_state((struct raft *)&c->raft) == RAFT_LEADER;
+}
+
+uint64_t consensus_leader(const struct consensus *c, const char **client_url)
+{
+    raft_id id = 0;
+    const char *address = NULL;
+    raft_leader((struct raft *)&c->raft, &id, &address);
+    if (client_url) {
+        *client_url = id ? peer_client_url(c->peer, id) : NULL;
+    }
+    return id;
+}
+
+mq_err consensus_propose(struct consensus *c, struct raft_apply *req,
+                         void *buf, size_t len, raft_apply_cb cb)
+{
+    struct raft_buffer rb = {buf, len};
+    if (!consensus_is_leader(c) || c->closing) {
+        return MQ_ERR_NOT_LEADER;
+    }
+    int rv = raft_apply(&c->raft, req, &rb, 1, cb);
+    if (rv == RAFT_NOTLEADER || rv == RAFT_LEADERSHIPLOST) {
+        return MQ_ERR_NOT_LEADER;
+    }
+    if (rv == RAFT_NOMEM) {
+        return MQ_ERR_NO_MEMORY;
+    }
+    return rv == 0 ? MQ_OK : MQ_ERR_INTERNAL;
+}
+
+static void raft_closed_cb(struct raft *r)
+{
+    struct consensus *c = r->data;
+    peer_free(c->peer);
+    uv_close((uv_handle_t *)&c->close_timer, NULL);
+    if (c->close_cb) {
+        c->close_cb(c);
+    }
+}
+
+static void close_timer_cb(uv_timer_t *t)
+{
+    struct consensus *c = t->data;
+    c->raft.data = c;
+    raft_close(&c->raft, raft_closed_cb);
+}
+
+void consensus_close(struct consensus *c, void (*cb)(struct consensus *c))
+{
+    /* Guard (3): raft_close from inside a raft callback crashes 0.15. */
+    c->closing = 1;
+    c->close_cb = cb;
+    uv_timer_start(&c->close_timer, close_timer_cb, 0, 0);
+}

@@ -1,0 +1,170 @@
+/* node.c: composition root. Start order: FSM, raft storage and peer
+ * transport, raft, group commit, request handling, client socket, signals.
+ * Stop order (SIGINT/SIGTERM): raft closes first, outside any raft
+ * callback, failing what it had in flight (those requests are answered
+ * UNAVAILABLE through the still-open client socket); then requests waiting,
+ * group commit, the client socket and the loop's handles. */
+#include "node.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <uv.h>
+
+#include "alloc.h"
+#include "batch.h"
+#include "bridge.h"
+#include "consensus.h"
+#include "fsm.h"
+#include "log.h"
+#include "peer.h"
+#include "rpc.h"
+
+struct node {
+    uv_loop_t loop;
+    const struct config *cfg;
+    struct fsm *fsm;
+    struct bridge bridge;
+    struct peer peer;
+    struct consensus cons;
+    struct batch batch;
+    struct rpc rpc;
+    uv_signal_t sigint, sigterm;
+    int stopping;
+    int bridge_started;
+};
+
+static void on_peer_msg(void *arg, nng_msg *msg)
+{
+    struct node *n = arg;
+    peer_deliver(&n->peer, msg);
+}
+
+static void on_leader(void *arg, int leader)
+{
+    struct node *n = arg;
+    rpc_leader_changed(&n->rpc, leader);
+}
+
+static void raft_closed(struct consensus *c)
+{
+    struct node *n = c->peer->event_arg == c ? NULL : NULL;
+    n = (struct node *)((char *)c - offsetof(struct node, cons));
+    rpc_close(&n->rpc);
+    batch_close(&n->batch);
+    if (n->bridge_started) {
+        bridge_stop(&n->bridge);
+        bridge_close(&n->bridge, NULL);
+    }
+    uv_close((uv_handle_t *)&n->sigint, NULL);
+    uv_close((uv_handle_t *)&n->sigterm, NULL);
+    LOG_INFO("stopped");
+}
+
+static void signal_cb(uv_signal_t *h, int signum)
+{
+    struct node *n = h->data;
+    if (n->stopping) {
+        return;
+    }
+    n->stopping = 1;
+    LOG_INFO("signal %d: stopping", signum);
+    uv_signal_stop(&n->sigint);
+    uv_signal_stop(&n->sigterm);
+    consensus_close(&n->cons, raft_closed);
+}
+
+static int make_dir(const char *path)
+{
+    char buf[sizeof((struct config *)0)->data_dir];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
+                return -1;
+            }
+            *p = '/';
+        }
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
+        return -1;
+    }
+    return 0;
+}
+
+int node_run(const struct config *cfg)
+{
+    struct node *n = mq_calloc(1, sizeof *n);
+    struct errmsg e = ERRMSG_INIT;
+    int code = 1;
+
+    if (n == NULL) {
+        LOG_ERROR("out of memory");
+        return 1;
+    }
+    n->cfg = cfg;
+    signal(SIGPIPE, SIG_IGN);
+    alloc_install_raft_heap();
+    log_set_node(cfg->id);
+    if (make_dir(cfg->data_dir) != 0) {
+        LOG_ERROR("data_dir: cannot create %s: %s", cfg->data_dir,
+                  strerror(errno));
+        mq_free(n);
+        return 1;
+    }
+    uv_loop_init(&n->loop);
+    n->fsm = fsm_new();
+    if (n->fsm == NULL) {
+        LOG_ERROR("out of memory");
+        goto out;
+    }
+    n->fsm->on_publish = rpc_on_publish;
+    n->fsm->on_publish_arg = &n->rpc;
+    /* The bridge's loop side (inbox and wake-up) must exist before the peer
+     * socket can receive; the client socket opens last. */
+    memset(&n->bridge, 0, sizeof n->bridge);
+    if (peer_init(&n->peer, &n->loop, &n->bridge, cfg, &e) != MQ_OK) {
+        LOG_ERROR("%s", e.msg);
+        goto out;
+    }
+    batch_init(&n->batch, &n->loop, &n->cons, n->fsm, cfg);
+    rpc_init(&n->rpc, &n->loop, &n->bridge, &n->cons, &n->batch, n->fsm,
+             &n->peer, cfg);
+    if (bridge_start(&n->bridge, &n->loop, cfg->client_url,
+                     (size_t)cfg->rpc_contexts, (size_t)cfg->max_request_bytes,
+                     rpc_handle, on_peer_msg, n, &e) != MQ_OK) {
+        LOG_ERROR("%s", e.msg);
+        goto out;
+    }
+    n->bridge_started = 1;
+    n->cons.leader_cb = on_leader;
+    n->cons.leader_arg = n;
+    if (consensus_start(&n->cons, &n->loop, &n->peer, n->fsm, cfg, &e) !=
+        MQ_OK) {
+        LOG_ERROR("%s", e.msg);
+        goto out;
+    }
+    n->cons.leader_cb = on_leader;
+    n->cons.leader_arg = n;
+    uv_signal_init(&n->loop, &n->sigint);
+    uv_signal_init(&n->loop, &n->sigterm);
+    n->sigint.data = n->sigterm.data = n;
+    uv_signal_start(&n->sigint, signal_cb, SIGINT);
+    uv_signal_start(&n->sigterm, signal_cb, SIGTERM);
+    LOG_INFO("mqd %s serving clients at %s, peers at %s", MQ_VERSION_STRING,
+             cfg->client_url, cfg->peer_url);
+    uv_run(&n->loop, UV_RUN_DEFAULT);
+    code = 0;
+out:
+    if (code != 0) {
+        /* Start-up failed part-way: nothing was served; exit without
+         * unwinding raft (the process ends). */
+        _exit(1);
+    }
+    uv_loop_close(&n->loop);
+    fsm_free(n->fsm);
+    mq_free(n);
+    return code;
+}

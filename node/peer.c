@@ -1,0 +1,1024 @@
+/* peer.c: raft messages as protobuf over nng, around raft_uv.
+ *
+ * Every raft_io call but send goes to raft_uv, whose callbacks we wrap so
+ * that an I/O error stops the node and so that the node hears of every
+ * event. send encodes the message into an nng message at once (raft's
+ * memory is not needed after that) and reports completion on the next loop
+ * iteration. Received messages come from the PULL socket's nng thread
+ * through the bridge, are decoded here and handed to raft; raft takes over
+ * the entries and snapshot data, which are decoded straight into raft's
+ * heap.
+ *
+ * libraft 0.15 defects guarded here (all fixed upstream in 0.16-0.18):
+ * (1) Entries whose size is not a multiple of 8 bytes make 0.15 lose other
+ *     entries at restart: an AppendEntries carrying one is refused whole.
+ * (2) 0.15 commits the leader's last stored entry once a majority matches
+ *     it, even when that entry is from an earlier term (Raft paper 5.4.2,
+ *     "Figure 8"). The leader appends a barrier as soon as it is elected
+ *     (consensus.c) and here drops every successful AppendEntries result
+ *     whose last index is below that barrier: match indexes, and so the
+ *     commit index, only move once a majority holds an entry of the
+ *     leader's own term.
+ *     Also, a 0.15 follower answers an AppendEntries that added nothing with
+ *     its last stored index, which may be a stale entry of an old term past
+ *     what the leader sent; we cap that answer at the last index the
+ *     request proved equal on both sides.
+ * (5) Any raft I/O error ends the process, so that a supervisor restarts
+ *     the node from its disk, rather than running on with a broken log.
+ * (6) PUSH sockets get a send buffer, and every socket a receive limit. */
+#include "peer.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <nng/protocol/pipeline0/pull.h>
+#include <nng/protocol/pipeline0/push.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "hash.h"
+#include "log.h"
+#include "raft.pb-c.h"
+
+struct peer_conn {
+    uint64_t id;
+    char address[MQ_URL_MAX];
+    nng_socket sock;
+};
+
+struct peer_done {
+    struct peer_done *next;
+    struct raft_io_send *req;
+    raft_io_send_cb cb;
+    int status;
+};
+
+/* Wrapped raft_uv requests: our callback runs first. */
+struct append_wrap {
+    struct raft_io_append req;
+    struct raft_io_append *orig;
+    raft_io_append_cb cb;
+    struct peer *p;
+};
+
+struct put_wrap {
+    struct raft_io_snapshot_put req;
+    struct raft_io_snapshot_put *orig;
+    raft_io_snapshot_put_cb cb;
+    struct peer *p;
+};
+
+struct get_wrap {
+    struct raft_io_snapshot_get req;
+    struct raft_io_snapshot_get *orig;
+    raft_io_snapshot_get_cb cb;
+    struct peer *p;
+};
+
+static struct peer *peer_of(struct raft_io *io)
+{
+    return io->impl;
+}
+
+static void fire_event(struct peer *p)
+{
+    if (p->event_cb && !p->closing) {
+        p->event_cb(p->event_arg);
+    }
+}
+
+/* Guard (5): raft I/O errors are fatal. */
+static void io_fatal(struct peer *p, const char *what, int status)
+{
+    LOG_ERROR("raft I/O failed: %s: %s (%s); stopping so that a supervisor "
+              "restarts the node",
+              what, raft_strerror(status), p->uv.errmsg);
+    _exit(1);
+}
+
+/* protobuf-c allocations on raft's heap, so that raft can take over the
+ * bytes fields of a received message. */
+static void *pb_raft_alloc(void *data, size_t size)
+{
+    (void)data;
+    return raft_malloc(size);
+}
+
+static void pb_raft_free(void *data, void *ptr)
+{
+    (void)data;
+    raft_free(ptr);
+}
+
+static ProtobufCAllocator pb_raft = {pb_raft_alloc, pb_raft_free, NULL};
+
+/* The stub transport ------------------------------------------------------ */
+
+static int stub_init(struct raft_uv_transport *t, raft_id id,
+                     const char *address)
+{
+    (void)t;
+    (void)id;
+    (void)address;
+    return 0;
+}
+
+static int stub_listen(struct raft_uv_transport *t, raft_uv_accept_cb cb)
+{
+    (void)t;
+    (void)cb;
+    return 0;
+}
+
+static int stub_connect(struct raft_uv_transport *t,
+                        struct raft_uv_connect *req, raft_id id,
+                        const char *address, raft_uv_connect_cb cb)
+{
+    (void)t;
+    (void)req;
+    (void)id;
+    (void)address;
+    (void)cb;
+    return RAFT_NOCONNECTION;
+}
+
+static void stub_close(struct raft_uv_transport *t,
+                       raft_uv_transport_close_cb cb)
+{
+    cb(t);
+}
+
+/* Learning client URLs ---------------------------------------------------- */
+
+static void learn(struct peer *p, uint64_t id, const char *client_url,
+                  const char *peer_url)
+{
+    struct peer_known *k = NULL;
+    for (size_t i = 0; i < p->n_known; i++) {
+        if (p->known[i].id == id) {
+            k = &p->known[i];
+            break;
+        }
+    }
+    if (k == NULL) {
+        if (p->n_known == sizeof p->known / sizeof p->known[0]) {
+            return;
+        }
+        k = &p->known[p->n_known++];
+        k->id = id;
+    }
+    if (client_url && strlen(client_url) < MQ_URL_MAX) {
+        strcpy(k->client_url, client_url);
+    }
+    if (peer_url && strlen(peer_url) < MQ_URL_MAX) {
+        strcpy(k->peer_url, peer_url);
+    }
+}
+
+const char *peer_client_url(const struct peer *p, uint64_t id)
+{
+    for (size_t i = 0; i < p->n_known; i++) {
+        if (p->known[i].id == id && p->known[i].client_url[0]) {
+            return p->known[i].client_url;
+        }
+    }
+    return NULL;
+}
+
+/* Sending ----------------------------------------------------------------- */
+
+static struct peer_conn *conn_get(struct peer *p, uint64_t id,
+                                  const char *address)
+{
+    struct peer_conn *c = NULL;
+    int rv;
+
+    for (size_t i = 0; i < p->n_conns; i++) {
+        if (p->conns[i].id == id) {
+            c = &p->conns[i];
+            break;
+        }
+    }
+    if (c != NULL && strcmp(c->address, address) == 0) {
+        return c;
+    }
+    if (c != NULL) { /* the node moved: reconnect */
+        nng_close(c->sock);
+    } else {
+        struct peer_conn *conns =
+            mq_realloc(p->conns, (p->n_conns + 1) * sizeof *conns);
+        if (conns == NULL) {
+            return NULL;
+        }
+        p->conns = conns;
+        c = &p->conns[p->n_conns++];
+        c->id = id;
+    }
+    if (strlen(address) >= sizeof c->address) {
+        c->address[0] = '\0';
+        return NULL;
+    }
+    strcpy(c->address, address);
+    if ((rv = nng_push0_open(&c->sock)) != 0) {
+        LOG_WARN("peer %llu: open: %s", (unsigned long long)id,
+                 nng_strerror(rv));
+        c->address[0] = '\0';
+        return NULL;
+    }
+    /* Guard (6): without a send buffer a PUSH socket cannot queue. */
+    nng_socket_set_int(c->sock, NNG_OPT_SENDBUF, (int)p->cfg->peer_send_buffer);
+    nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, 1024);
+    nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 20);
+    nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 500);
+    rv = nng_dial(c->sock, address, NULL, NNG_FLAG_NONBLOCK);
+    if (rv != 0) {
+        LOG_WARN("peer %llu: dial %s: %s", (unsigned long long)id, address,
+                 nng_strerror(rv));
+    }
+    return c;
+}
+
+static void idle_cb(uv_idle_t *h);
+
+static void done_push(struct peer *p, struct raft_io_send *req,
+                      raft_io_send_cb cb, int status)
+{
+    struct peer_done *d = mq_malloc(sizeof *d);
+    if (d == NULL) {
+        LOG_ERROR("out of memory queueing a send completion; stopping");
+        _exit(1);
+    }
+    d->next = NULL;
+    d->req = req;
+    d->cb = cb;
+    d->status = status;
+    if (p->done_tail) {
+        p->done_tail->next = d;
+    } else {
+        p->done_head = d;
+        uv_idle_start(&p->idle, idle_cb);
+    }
+    p->done_tail = d;
+}
+
+static void flush_done(struct peer *p, int force_status)
+{
+    struct peer_done *d = p->done_head;
+    p->done_head = p->done_tail = NULL;
+    while (d != NULL) {
+        struct peer_done *next = d->next;
+        if (d->cb) {
+            d->cb(d->req, force_status ? force_status : d->status);
+        }
+        mq_free(d);
+        d = next;
+    }
+}
+
+static void idle_cb(uv_idle_t *h)
+{
+    struct peer *p = h->data;
+    uv_idle_stop(h);
+    flush_done(p, 0);
+    fire_event(p);
+}
+
+static void conf_to_pb(const struct raft_configuration *conf,
+                       Mq__V1__RaftServer *servers,
+                       Mq__V1__RaftServer **ptrs)
+{
+    for (unsigned i = 0; i < conf->n; i++) {
+        mq__v1__raft_server__init(&servers[i]);
+        servers[i].id = conf->servers[i].id;
+        servers[i].address = conf->servers[i].address;
+        servers[i].role = (uint32_t)conf->servers[i].role;
+        ptrs[i] = &servers[i];
+    }
+}
+
+union peer_body {
+    Mq__V1__RequestVote rv;
+    Mq__V1__RequestVoteResult rvr;
+    Mq__V1__AppendEntries ae;
+    Mq__V1__AppendEntriesResult aer;
+    Mq__V1__InstallSnapshot is;
+    Mq__V1__TimeoutNow tn;
+};
+
+/* Fills @pm from @m; entries and servers point at raft's memory or into
+ * the arrays given. */
+static int encode(struct peer *p, const struct raft_message *m,
+                  Mq__V1__PeerMessage *pm, Mq__V1__RaftEntry *ents,
+                  Mq__V1__RaftEntry **entp, Mq__V1__RaftServer *srv,
+                  Mq__V1__RaftServer **srvp, union peer_body *b)
+{
+    mq__v1__peer_message__init(pm);
+    pm->cluster = p->cluster;
+    pm->from_id = p->id;
+    pm->from_address = (char *)p->cfg->peer_url;
+    pm->from_client_url = (char *)p->cfg->client_url;
+    switch (m->type) {
+    case RAFT_IO_REQUEST_VOTE:
+        mq__v1__request_vote__init(&b->rv);
+        b->rv.term = m->request_vote.term;
+        b->rv.candidate_id = m->request_vote.candidate_id;
+        b->rv.last_log_index = m->request_vote.last_log_index;
+        b->rv.last_log_term = m->request_vote.last_log_term;
+        b->rv.disrupt_leader = m->request_vote.disrupt_leader;
+        b->rv.pre_vote = m->request_vote.pre_vote;
+        pm->body_case = MQ__V1__PEER_MESSAGE__BODY_REQUEST_VOTE;
+        pm->request_vote = &b->rv;
+        break;
+    case RAFT_IO_REQUEST_VOTE_RESULT:
+        mq__v1__request_vote_result__init(&b->rvr);
+        b->rvr.term = m->request_vote_result.term;
+        b->rvr.vote_granted = m->request_vote_result.vote_granted;
+        b->rvr.pre_vote = (uint32_t)m->request_vote_result.pre_vote;
+        pm->body_case = MQ__V1__PEER_MESSAGE__BODY_REQUEST_VOTE_RESULT;
+        pm->request_vote_result = &b->rvr;
+        break;
+    case RAFT_IO_APPEND_ENTRIES:
+        mq__v1__append_entries__init(&b->ae);
+        b->ae.term = m->append_entries.term;
+        b->ae.prev_log_index = m->append_entries.prev_log_index;
+        b->ae.prev_log_term = m->append_entries.prev_log_term;
+        b->ae.leader_commit = m->append_entries.leader_commit;
+        for (unsigned i = 0; i < m->append_entries.n_entries; i++) {
+            const struct raft_entry *en = &m->append_entries.entries[i];
+            mq__v1__raft_entry__init(&ents[i]);
+            ents[i].term = en->term;
+            ents[i].type = en->type;
+            ents[i].data.data = en->buf.base;
+            ents[i].data.len = en->buf.len;
+            entp[i] = &ents[i];
+        }
+        b->ae.entries = entp;
+        b->ae.n_entries = m->append_entries.n_entries;
+        pm->body_case = MQ__V1__PEER_MESSAGE__BODY_APPEND_ENTRIES;
+        pm->append_entries = &b->ae;
+        break;
+    case RAFT_IO_APPEND_ENTRIES_RESULT:
+        mq__v1__append_entries_result__init(&b->aer);
+        b->aer.term = m->append_entries_result.term;
+        b->aer.rejected = m->append_entries_result.rejected;
+        b->aer.last_log_index = m->append_entries_result.last_log_index;
+        /* Guard (2), follower side: see the comment at the top. */
+        if (p->in_append && b->aer.rejected == 0 &&
+            b->aer.last_log_index > p->append_cap) {
+            b->aer.last_log_index = p->append_cap;
+        }
+        pm->body_case = MQ__V1__PEER_MESSAGE__BODY_APPEND_ENTRIES_RESULT;
+        pm->append_entries_result = &b->aer;
+        break;
+    case RAFT_IO_INSTALL_SNAPSHOT:
+        mq__v1__install_snapshot__init(&b->is);
+        b->is.term = m->install_snapshot.term;
+        b->is.last_index = m->install_snapshot.last_index;
+        b->is.last_term = m->install_snapshot.last_term;
+        conf_to_pb(&m->install_snapshot.conf, srv, srvp);
+        b->is.conf = srvp;
+        b->is.n_conf = m->install_snapshot.conf.n;
+        b->is.conf_index = m->install_snapshot.conf_index;
+        b->is.data.data = m->install_snapshot.data.base;
+        b->is.data.len = m->install_snapshot.data.len;
+        pm->body_case = MQ__V1__PEER_MESSAGE__BODY_INSTALL_SNAPSHOT;
+        pm->install_snapshot = &b->is;
+        break;
+    case RAFT_IO_TIMEOUT_NOW:
+        mq__v1__timeout_now__init(&b->tn);
+        b->tn.term = m->timeout_now.term;
+        b->tn.last_log_index = m->timeout_now.last_log_index;
+        b->tn.last_log_term = m->timeout_now.last_log_term;
+        pm->body_case = MQ__V1__PEER_MESSAGE__BODY_TIMEOUT_NOW;
+        pm->timeout_now = &b->tn;
+        break;
+    default:
+        return RAFT_MALFORMED;
+    }
+    return 0;
+}
+
+static int io_send(struct raft_io *io, struct raft_io_send *req,
+                   const struct raft_message *m, raft_io_send_cb cb)
+{
+    struct peer *p = peer_of(io);
+    Mq__V1__PeerMessage pm;
+    union peer_body body;
+    Mq__V1__RaftEntry *ents = NULL, **entp = NULL;
+    Mq__V1__RaftServer *srv = NULL, **srvp = NULL;
+    nng_msg *msg = NULL;
+    int status = 0;
+    int rv;
+
+    if (p->closing) {
+        return RAFT_CANCELED;
+    }
+    if (m->type == RAFT_IO_APPEND_ENTRIES && m->append_entries.n_entries) {
+        ents = mq_calloc(m->append_entries.n_entries, sizeof *ents);
+        entp = mq_calloc(m->append_entries.n_entries, sizeof *entp);
+        if (ents == NULL || entp == NULL) {
+            status = RAFT_NOMEM;
+            goto out;
+        }
+    }
+    if (m->type == RAFT_IO_INSTALL_SNAPSHOT) {
+        srv = mq_calloc(m->install_snapshot.conf.n + 1, sizeof *srv);
+        srvp = mq_calloc(m->install_snapshot.conf.n + 1, sizeof *srvp);
+        if (srv == NULL || srvp == NULL) {
+            status = RAFT_NOMEM;
+            goto out;
+        }
+    }
+    if (encode(p, m, &pm, ents, entp, srv, srvp, &body) != 0) {
+        status = RAFT_MALFORMED;
+        goto out;
+    }
+    size_t len = mq__v1__peer_message__get_packed_size(&pm);
+    if (nng_msg_alloc(&msg, len) != 0) {
+        status = RAFT_NOMEM;
+        goto out;
+    }
+    mq__v1__peer_message__pack(&pm, nng_msg_body(msg));
+
+    struct peer_conn *c = conn_get(p, m->server_id, m->server_address);
+    if (c == NULL) {
+        status = RAFT_NOCONNECTION;
+        goto out;
+    }
+    rv = nng_sendmsg(c->sock, msg, NNG_FLAG_NONBLOCK);
+    if (rv != 0) {
+        p->dropped_out++;
+        status = RAFT_NOCONNECTION;
+        goto out;
+    }
+    msg = NULL;
+    p->msgs_out++;
+    p->bytes_out += len;
+out:
+    if (msg) {
+        nng_msg_free(msg);
+    }
+    mq_free(ents);
+    mq_free(entp);
+    mq_free(srv);
+    mq_free(srvp);
+    done_push(p, req, cb, status);
+    return 0;
+}
+
+/* Receiving --------------------------------------------------------------- */
+
+static void recv_cb(void *arg) /* nng thread */
+{
+    struct peer *p = arg;
+    int rv = nng_aio_result(p->recv_aio);
+    if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
+        return;
+    }
+    if (rv == 0) {
+        bridge_push_peer(p->bridge, nng_aio_get_msg(p->recv_aio));
+    }
+    nng_recv_aio(p->pull, p->recv_aio);
+}
+
+static int decode_entries(const Mq__V1__AppendEntries *ae,
+                          struct raft_append_entries *out)
+{
+    out->entries = NULL;
+    out->n_entries = 0;
+    if (ae->n_entries == 0) {
+        return 0;
+    }
+    if (ae->n_entries > UINT32_MAX) {
+        return -1;
+    }
+    for (size_t i = 0; i < ae->n_entries; i++) {
+        const Mq__V1__RaftEntry *en = ae->entries[i];
+        /* Guard (1): only entries padded to 8 bytes enter the log. */
+        if (en->term == 0 || en->data.len == 0 || en->data.len % 8 != 0 ||
+            en->type < RAFT_COMMAND || en->type > RAFT_CHANGE) {
+            return -1;
+        }
+    }
+    out->entries = raft_calloc(ae->n_entries, sizeof *out->entries);
+    if (out->entries == NULL) {
+        return -1;
+    }
+    for (size_t i = 0; i < ae->n_entries; i++) {
+        Mq__V1__RaftEntry *en = ae->entries[i];
+        out->entries[i].term = en->term;
+        out->entries[i].type = (unsigned short)en->type;
+        out->entries[i].buf.base = en->data.data; /* taken over from pb */
+        out->entries[i].buf.len = en->data.len;
+        out->entries[i].batch = en->data.data;
+        en->data.data = NULL;
+        en->data.len = 0;
+    }
+    out->n_entries = (unsigned)ae->n_entries;
+    return 0;
+}
+
+static int decode_conf(const Mq__V1__InstallSnapshot *is,
+                       struct raft_configuration *conf)
+{
+    raft_configuration_init(conf);
+    for (size_t i = 0; i < is->n_conf; i++) {
+        const Mq__V1__RaftServer *s = is->conf[i];
+        if (s->id == 0 || s->address == NULL || s->address[0] == '\0' ||
+            s->role > RAFT_SPARE ||
+            raft_configuration_add(conf, s->id, s->address, (int)s->role) !=
+                0) {
+            raft_configuration_close(conf);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Turns @pm into @m. Returns 0, or -1 for a message to drop. */
+static int decode(struct peer *p, Mq__V1__PeerMessage *pm,
+                  struct raft_message *m)
+{
+    memset(m, 0, sizeof *m);
+    m->server_id = pm->from_id;
+    m->server_address = pm->from_address;
+    switch (pm->body_case) {
+    case MQ__V1__PEER_MESSAGE__BODY_REQUEST_VOTE: {
+        const Mq__V1__RequestVote *b = pm->request_vote;
+        m->type = RAFT_IO_REQUEST_VOTE;
+        m->request_vote.term = b->term;
+        m->request_vote.candidate_id = b->candidate_id;
+        m->request_vote.last_log_index = b->last_log_index;
+        m->request_vote.last_log_term = b->last_log_term;
+        m->request_vote.disrupt_leader = b->disrupt_leader;
+        m->request_vote.pre_vote = b->pre_vote;
+        return b->candidate_id == pm->from_id ? 0 : -1;
+    }
+    case MQ__V1__PEER_MESSAGE__BODY_REQUEST_VOTE_RESULT: {
+        const Mq__V1__RequestVoteResult *b = pm->request_vote_result;
+        if (b->pre_vote > raft_tribool_false) {
+            return -1;
+        }
+        m->type = RAFT_IO_REQUEST_VOTE_RESULT;
+        m->request_vote_result.term = b->term;
+        m->request_vote_result.vote_granted = b->vote_granted;
+        m->request_vote_result.pre_vote = (raft_tribool)b->pre_vote;
+        return 0;
+    }
+    case MQ__V1__PEER_MESSAGE__BODY_APPEND_ENTRIES: {
+        const Mq__V1__AppendEntries *b = pm->append_entries;
+        m->type = RAFT_IO_APPEND_ENTRIES;
+        m->append_entries.term = b->term;
+        m->append_entries.prev_log_index = b->prev_log_index;
+        m->append_entries.prev_log_term = b->prev_log_term;
+        m->append_entries.leader_commit = b->leader_commit;
+        return decode_entries(b, &m->append_entries);
+    }
+    case MQ__V1__PEER_MESSAGE__BODY_APPEND_ENTRIES_RESULT: {
+        const Mq__V1__AppendEntriesResult *b = pm->append_entries_result;
+        m->type = RAFT_IO_APPEND_ENTRIES_RESULT;
+        m->append_entries_result.term = b->term;
+        m->append_entries_result.rejected = b->rejected;
+        m->append_entries_result.last_log_index = b->last_log_index;
+        return 0;
+    }
+    case MQ__V1__PEER_MESSAGE__BODY_INSTALL_SNAPSHOT: {
+        Mq__V1__InstallSnapshot *b = pm->install_snapshot;
+        if (b->data.len == 0 || b->last_index == 0) {
+            return -1;
+        }
+        m->type = RAFT_IO_INSTALL_SNAPSHOT;
+        m->install_snapshot.term = b->term;
+        m->install_snapshot.last_index = b->last_index;
+        m->install_snapshot.last_term = b->last_term;
+        m->install_snapshot.conf_index = b->conf_index;
+        if (decode_conf(b, &m->install_snapshot.conf) != 0) {
+            return -1;
+        }
+        m->install_snapshot.data.base = b->data.data; /* taken over */
+        m->install_snapshot.data.len = b->data.len;
+        b->data.data = NULL;
+        b->data.len = 0;
+        return 0;
+    }
+    case MQ__V1__PEER_MESSAGE__BODY_TIMEOUT_NOW: {
+        const Mq__V1__TimeoutNow *b = pm->timeout_now;
+        m->type = RAFT_IO_TIMEOUT_NOW;
+        m->timeout_now.term = b->term;
+        m->timeout_now.last_log_index = b->last_log_index;
+        m->timeout_now.last_log_term = b->last_log_term;
+        return 0;
+    }
+    default:
+        (void)p;
+        return -1;
+    }
+}
+
+static void drop_bad(struct peer *p, const char *why)
+{
+    p->bad_in++;
+    /* Log the first few, then every 1000th: a flood must not flood logs. */
+    if (p->bad_in <= 10 || p->bad_in % 1000 == 0) {
+        LOG_WARN("dropped a message on the peer port (%llu so far): %s",
+                 (unsigned long long)p->bad_in, why);
+    }
+}
+
+void peer_deliver(struct peer *p, nng_msg *msg)
+{
+    Mq__V1__PeerMessage *pm;
+    struct raft_message m;
+    struct raft *r = p->io.data;
+
+    if (p->closing || p->recv_cb == NULL) {
+        nng_msg_free(msg);
+        return;
+    }
+    p->msgs_in++;
+    p->bytes_in += nng_msg_len(msg);
+    pm = mq__v1__peer_message__unpack(&pb_raft, nng_msg_len(msg),
+                                      nng_msg_body(msg));
+    nng_msg_free(msg);
+    if (pm == NULL) {
+        drop_bad(p, "not a PeerMessage");
+        return;
+    }
+    if (pm->cluster != p->cluster) {
+        drop_bad(p, "from another cluster (cluster_name differs)");
+        goto out;
+    }
+    if (pm->from_id == 0 || pm->from_id == p->id || pm->from_address == NULL ||
+        pm->from_address[0] == '\0' ||
+        strlen(pm->from_address) >= MQ_URL_MAX) {
+        drop_bad(p, "bad sender");
+        goto out;
+    }
+    if (decode(p, pm, &m) != 0) {
+        drop_bad(p, "malformed raft message");
+        goto out;
+    }
+    learn(p, pm->from_id, pm->from_client_url, pm->from_address);
+
+    /* Guard (2), leader side: see the comment at the top. Until the
+     * barrier is appended (term_first_index 0) no success counts. */
+    if (m.type == RAFT_IO_APPEND_ENTRIES_RESULT &&
+        raft_state(r) == RAFT_LEADER &&
+        m.append_entries_result.rejected == 0 &&
+        (p->term_first_index == 0 ||
+         m.append_entries_result.last_log_index < p->term_first_index)) {
+        goto out;
+    }
+    if (m.type == RAFT_IO_APPEND_ENTRIES) {
+        p->in_append = 1;
+        p->append_cap =
+            m.append_entries.prev_log_index + m.append_entries.n_entries;
+    }
+    p->recv_cb(&p->io, &m);
+    p->in_append = 0;
+    fire_event(p);
+out:
+    mq__v1__peer_message__free_unpacked(pm, &pb_raft);
+}
+
+/* raft_io around raft_uv -------------------------------------------------- */
+
+static int io_init(struct raft_io *io, raft_id id, const char *address)
+{
+    struct peer *p = peer_of(io);
+    int rv;
+    p->id = id;
+    rv = p->uv.init(&p->uv, id, address);
+    if (rv != 0) {
+        memcpy(io->errmsg, p->uv.errmsg, sizeof io->errmsg);
+    }
+    return rv;
+}
+
+static void uv_closed_cb(struct raft_io *uvio)
+{
+    struct peer *p = uvio->data;
+    flush_done(p, RAFT_CANCELED);
+    if (p->close_cb) {
+        p->close_cb(&p->io);
+    }
+}
+
+static void io_close(struct raft_io *io, raft_io_close_cb cb)
+{
+    struct peer *p = peer_of(io);
+    p->closing = 1;
+    p->close_cb = cb;
+    if (p->pull_open) {
+        nng_aio_stop(p->recv_aio);
+        nng_close(p->pull);
+        p->pull_open = 0;
+    }
+    for (size_t i = 0; i < p->n_conns; i++) {
+        if (p->conns[i].address[0]) {
+            nng_close(p->conns[i].sock);
+            p->conns[i].address[0] = '\0';
+        }
+    }
+    uv_idle_stop(&p->idle);
+    p->uv.close(&p->uv, uv_closed_cb);
+}
+
+static int io_load(struct raft_io *io, raft_term *term, raft_id *voted_for,
+                   struct raft_snapshot **snapshot, raft_index *start_index,
+                   struct raft_entry *entries[], size_t *n_entries)
+{
+    struct peer *p = peer_of(io);
+    int rv = p->uv.load(&p->uv, term, voted_for, snapshot, start_index,
+                        entries, n_entries);
+    if (rv != 0) {
+        memcpy(io->errmsg, p->uv.errmsg, sizeof io->errmsg);
+    }
+    return rv;
+}
+
+static void tick_wrap(struct raft_io *uvio)
+{
+    struct peer *p = uvio->data;
+    if (p->tick_cb && !p->closing) {
+        p->tick_cb(&p->io);
+        fire_event(p);
+    }
+}
+
+static void recv_unused(struct raft_io *uvio, struct raft_message *m)
+{
+    (void)uvio;
+    (void)m; /* the stub transport never receives */
+}
+
+static int io_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick,
+                    raft_io_recv_cb recv)
+{
+    struct peer *p = peer_of(io);
+    int rv;
+
+    p->tick_cb = tick;
+    p->recv_cb = recv;
+    rv = p->uv.start(&p->uv, msecs, tick_wrap, recv_unused);
+    if (rv != 0) {
+        memcpy(io->errmsg, p->uv.errmsg, sizeof io->errmsg);
+        return rv;
+    }
+    if ((rv = nng_pull0_open(&p->pull)) != 0) {
+        snprintf(io->errmsg, sizeof io->errmsg, "peer socket: %s",
+                 nng_strerror(rv));
+        return RAFT_IOERR;
+    }
+    p->pull_open = 1;
+    /* Guard (6): a receive limit (snapshots included) and a buffer. */
+    nng_socket_set_size(p->pull, NNG_OPT_RECVMAXSZ,
+                        (size_t)p->cfg->peer_max_message_bytes);
+    nng_socket_set_int(p->pull, NNG_OPT_RECVBUF, 1024);
+    if ((rv = nng_listen(p->pull, p->cfg->peer_url, NULL, 0)) != 0) {
+        snprintf(io->errmsg, sizeof io->errmsg, "listen on peer_url %s: %s",
+                 p->cfg->peer_url, nng_strerror(rv));
+        return RAFT_IOERR;
+    }
+    if ((rv = nng_aio_alloc(&p->recv_aio, recv_cb, p)) != 0) {
+        return RAFT_NOMEM;
+    }
+    nng_recv_aio(p->pull, p->recv_aio);
+    return 0;
+}
+
+static int io_bootstrap(struct raft_io *io,
+                        const struct raft_configuration *conf)
+{
+    struct peer *p = peer_of(io);
+    int rv = p->uv.bootstrap(&p->uv, conf);
+    if (rv != 0) {
+        memcpy(io->errmsg, p->uv.errmsg, sizeof io->errmsg);
+    }
+    return rv;
+}
+
+static int io_recover(struct raft_io *io,
+                      const struct raft_configuration *conf)
+{
+    struct peer *p = peer_of(io);
+    return p->uv.recover(&p->uv, conf);
+}
+
+static int io_set_term(struct raft_io *io, raft_term term)
+{
+    struct peer *p = peer_of(io);
+    int rv = p->uv.set_term(&p->uv, term);
+    if (rv != 0) {
+        io_fatal(p, "persist term", rv);
+    }
+    return rv;
+}
+
+static int io_set_vote(struct raft_io *io, raft_id server_id)
+{
+    struct peer *p = peer_of(io);
+    int rv = p->uv.set_vote(&p->uv, server_id);
+    if (rv != 0) {
+        io_fatal(p, "persist vote", rv);
+    }
+    return rv;
+}
+
+static void append_done(struct raft_io_append *req, int status)
+{
+    struct append_wrap *w = req->data;
+    struct peer *p = w->p;
+    if (status != 0 && !(p->closing && status == RAFT_CANCELED)) {
+        io_fatal(p, "append to log", status);
+    }
+    w->orig->cb = w->cb;
+    w->cb(w->orig, status);
+    mq_free(w);
+    fire_event(p);
+}
+
+static int io_append(struct raft_io *io, struct raft_io_append *req,
+                     const struct raft_entry entries[], unsigned n,
+                     raft_io_append_cb cb)
+{
+    struct peer *p = peer_of(io);
+    struct append_wrap *w = mq_malloc(sizeof *w);
+    int rv;
+    if (w == NULL) {
+        return RAFT_NOMEM;
+    }
+    w->req.data = w;
+    w->orig = req;
+    w->cb = cb;
+    w->p = p;
+    rv = p->uv.append(&p->uv, &w->req, entries, n, append_done);
+    if (rv != 0) {
+        mq_free(w);
+        if (!p->closing) {
+            io_fatal(p, "start log append", rv);
+        }
+    }
+    return rv;
+}
+
+static int io_truncate(struct raft_io *io, raft_index index)
+{
+    struct peer *p = peer_of(io);
+    int rv = p->uv.truncate(&p->uv, index);
+    if (rv != 0 && !p->closing) {
+        io_fatal(p, "truncate log", rv);
+    }
+    return rv;
+}
+
+static void put_done(struct raft_io_snapshot_put *req, int status)
+{
+    struct put_wrap *w = req->data;
+    struct peer *p = w->p;
+    if (status != 0 && !(p->closing && status == RAFT_CANCELED)) {
+        io_fatal(p, "write snapshot", status);
+    }
+    w->orig->cb = w->cb;
+    w->cb(w->orig, status);
+    mq_free(w);
+    fire_event(p);
+}
+
+static int io_snapshot_put(struct raft_io *io, unsigned trailing,
+                           struct raft_io_snapshot_put *req,
+                           const struct raft_snapshot *snapshot,
+                           raft_io_snapshot_put_cb cb)
+{
+    struct peer *p = peer_of(io);
+    struct put_wrap *w = mq_malloc(sizeof *w);
+    int rv;
+    if (w == NULL) {
+        return RAFT_NOMEM;
+    }
+    w->req.data = w;
+    w->orig = req;
+    w->cb = cb;
+    w->p = p;
+    rv = p->uv.snapshot_put(&p->uv, trailing, &w->req, snapshot, put_done);
+    if (rv != 0) {
+        mq_free(w);
+        if (!p->closing) {
+            io_fatal(p, "start snapshot write", rv);
+        }
+    }
+    return rv;
+}
+
+static void get_done(struct raft_io_snapshot_get *req,
+                     struct raft_snapshot *snapshot, int status)
+{
+    struct get_wrap *w = req->data;
+    struct peer *p = w->p;
+    if (status != 0 && !(p->closing && status == RAFT_CANCELED)) {
+        io_fatal(p, "read snapshot", status);
+    }
+    w->orig->cb = w->cb;
+    w->cb(w->orig, snapshot, status);
+    mq_free(w);
+    fire_event(p);
+}
+
+static int io_snapshot_get(struct raft_io *io,
+                           struct raft_io_snapshot_get *req,
+                           raft_io_snapshot_get_cb cb)
+{
+    struct peer *p = peer_of(io);
+    struct get_wrap *w = mq_malloc(sizeof *w);
+    int rv;
+    if (w == NULL) {
+        return RAFT_NOMEM;
+    }
+    w->req.data = w;
+    w->orig = req;
+    w->cb = cb;
+    w->p = p;
+    rv = p->uv.snapshot_get(&p->uv, &w->req, get_done);
+    if (rv != 0) {
+        mq_free(w);
+    }
+    return rv;
+}
+
+static raft_time io_time(struct raft_io *io)
+{
+    struct peer *p = peer_of(io);
+    return p->uv.time(&p->uv);
+}
+
+static int io_random(struct raft_io *io, int min, int max)
+{
+    struct peer *p = peer_of(io);
+    return p->uv.random(&p->uv, min, max);
+}
+
+static int io_async_work(struct raft_io *io, struct raft_io_async_work *req,
+                         raft_io_async_work_cb cb)
+{
+    struct peer *p = peer_of(io);
+    return p->uv.async_work(&p->uv, req, cb);
+}
+
+mq_err peer_init(struct peer *p, uv_loop_t *loop, struct bridge *bridge,
+                 const struct config *cfg, struct errmsg *e)
+{
+    int rv;
+
+    memset(p, 0, sizeof *p);
+    p->loop = loop;
+    p->bridge = bridge;
+    p->cfg = cfg;
+    p->cluster = hash64(cfg->cluster_name, strlen(cfg->cluster_name));
+    p->stub.init = stub_init;
+    p->stub.listen = stub_listen;
+    p->stub.connect = stub_connect;
+    p->stub.close = stub_close;
+    rv = raft_uv_init(&p->uv, loop, cfg->data_dir, &p->stub);
+    if (rv != 0) {
+        errmsg_set(e, "data_dir %s: %s", cfg->data_dir, p->uv.errmsg);
+        return MQ_ERR_INVALID;
+    }
+    p->uv.data = p;
+    /* Snapshot records are written straight from message memory; compressing
+     * would copy the whole state once more. */
+    raft_uv_set_snapshot_compression(&p->uv, false);
+    uv_idle_init(loop, &p->idle);
+    p->idle.data = p;
+
+    p->io.version = 2;
+    p->io.impl = p;
+    p->io.init = io_init;
+    p->io.close = io_close;
+    p->io.load = io_load;
+    p->io.start = io_start;
+    p->io.bootstrap = io_bootstrap;
+    p->io.recover = io_recover;
+    p->io.set_term = io_set_term;
+    p->io.set_vote = io_set_vote;
+    p->io.send = io_send;
+    p->io.append = io_append;
+    p->io.truncate = io_truncate;
+    p->io.snapshot_put = io_snapshot_put;
+    p->io.snapshot_get = io_snapshot_get;
+    p->io.time = io_time;
+    p->io.random = io_random;
+    p->io.async_work = io_async_work;
+    learn(p, cfg->id, cfg->client_url, cfg->peer_url);
+    return MQ_OK;
+}
+
+void peer_free(struct peer *p)
+{
+    if (p->recv_aio) {
+        nng_aio_free(p->recv_aio);
+        p->recv_aio = NULL;
+    }
+    mq_free(p->conns);
+    p->conns = NULL;
+    p->n_conns = 0;
+    raft_uv_close(&p->uv);
+}

@@ -47,6 +47,9 @@ struct sub {
     size_t heap_len, heap_cap;
     struct pending *first, *last;
     uint64_t delivered, acked, dropped;
+    /* Not replicated, not in snapshots: on the leader, messages asked for by
+     * deliver ops proposed and not yet applied (rpc_fetch.c). */
+    uint64_t reserved;
 };
 
 /* One message handed out by sub_deliver. */

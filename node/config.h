@@ -1,0 +1,64 @@
+/* config.h: mqd's settings. One table in config.c lists every key (name,
+ * type, default, range, help); the file parser (`key value` lines, `#`
+ * comments), the `--key value` flags, `mqd --help` and validation all come
+ * from it. After config_load the struct is read-only. */
+#ifndef MQ_CONFIG_H
+#define MQ_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "errmsg.h"
+#include "mq.h"
+
+#define CONFIG_MAX_MEMBERS 16
+
+struct config_member {
+    uint64_t id;
+    char peer_url[MQ_URL_MAX];
+};
+
+struct config {
+    uint64_t id;
+    char data_dir[512];
+    char client_url[MQ_URL_MAX];
+    char peer_url[MQ_URL_MAX];
+    char members_text[2048];
+    struct config_member members[CONFIG_MAX_MEMBERS];
+    size_t n_members;
+    char cluster_name[64];
+    int log_level;
+    uint64_t election_timeout_ms;
+    uint64_t heartbeat_timeout_ms;
+    uint64_t install_snapshot_timeout_ms;
+    uint64_t snapshot_threshold;
+    uint64_t snapshot_log_bytes;
+    uint64_t snapshot_trailing;
+    uint64_t max_inflight_entries;
+    uint64_t max_entry_bytes;
+    uint64_t memory_budget_bytes;
+    uint64_t max_request_bytes;
+    uint64_t peer_max_message_bytes;
+    uint64_t peer_send_buffer;
+    uint64_t rpc_contexts;
+};
+
+/* Parses @argv (flags, and the file named by --config; flags win) into
+ * @cfg. Returns MQ_OK; MQ_ERR_INVALID with @e naming the key (and file:line)
+ * for a bad value; MQ_ERR_CANCELED when --help or --version printed what
+ * was asked for. */
+mq_err config_load(struct config *cfg, int argc, char **argv,
+                   struct errmsg *e);
+
+/* Prints every key with its default and help (mqd --help). */
+void config_usage(FILE *out);
+
+/* Writes a sample file naming every key with its default. */
+void config_write_sample(FILE *out);
+
+/* The member whose id is @id, or NULL. */
+const struct config_member *config_member(const struct config *cfg,
+                                          uint64_t id);
+
+#endif

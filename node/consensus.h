@@ -1,0 +1,74 @@
+/* consensus.h: owns the raft instance and its raft_uv storage (through
+ * peer.c): start-up (bootstrap or resume from disk), proposing log
+ * entries, noticing leadership changes, the snapshot policy, and the
+ * status that `mqctl status` shows. Loop thread only.
+ *
+ * libraft 0.15 defects guarded here: (2) a new leader appends a barrier at
+ * once, and peer.c counts no acknowledgement below it; (3) raft_close is
+ * never called from inside a raft callback (consensus_close defers it to
+ * its own loop iteration); (4) install_snapshot_timeout is a few seconds,
+ * not 0.15's 30 s; (5) raft turning itself unavailable ends the process. */
+#ifndef MQ_CONSENSUS_H
+#define MQ_CONSENSUS_H
+
+#include <raft.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "config.h"
+#include "errmsg.h"
+#include "fsm.h"
+#include "mq.h"
+#include "peer.h"
+
+struct consensus {
+    struct raft raft;
+    struct raft_fsm fsm_inner; /* fsm.c's callbacks */
+    struct raft_fsm fsm;       /* ours around them: snapshot policy */
+    struct peer *peer;
+    const struct config *cfg;
+    uv_loop_t *loop;
+    struct fsm *state;
+
+    int last_state;
+    raft_term last_term;
+    uint64_t last_leader;
+    struct raft_barrier barrier;
+    int barrier_pending;
+
+    uint64_t log_bytes_since_snapshot;
+    uint64_t snapshots_taken;
+
+    uv_timer_t close_timer;
+    void (*close_cb)(struct consensus *c);
+    int closing;
+
+    /* Told when this node gains (1) or loses (0) leadership. */
+    void (*leader_cb)(void *arg, int leader);
+    void *leader_arg;
+};
+
+/* Sets up raft over @p and @state, bootstrapping the initial members of
+ * @cfg if the data dir is new, and starts it. */
+mq_err consensus_start(struct consensus *c, uv_loop_t *loop, struct peer *p,
+                       struct fsm *state, const struct config *cfg,
+                       struct errmsg *e);
+
+int consensus_is_leader(const struct consensus *c);
+
+/* Id and client URL of the leader as far as this node knows; 0/NULL. */
+uint64_t consensus_leader(const struct consensus *c, const char **client_url);
+
+/* Proposes @buf (raft_malloc'd, @len a multiple of 8; taken over on
+ * MQ_OK). @cb runs once with the raft status and the FSM's results.
+ * MQ_ERR_NOT_LEADER when not leader. */
+mq_err consensus_propose(struct consensus *c, struct raft_apply *req,
+                         void *buf, size_t len, raft_apply_cb cb);
+
+const char *consensus_role(const struct consensus *c);
+
+/* Closes raft on a later loop iteration (never inside a raft callback);
+ * @cb runs when raft and its storage are closed. */
+void consensus_close(struct consensus *c, void (*cb)(struct consensus *c));
+
+#endif

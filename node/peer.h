@@ -1,0 +1,90 @@
+/* peer.h: our raft_io. Disk and timers are libraft's own raft_uv; raft
+ * messages travel as protobuf PeerMessages over nng (a PULL socket at this
+ * node's peer URL, a PUSH socket per other node) instead of raft_uv's TCP
+ * transport.
+ *
+ * It also carries the node's guards against libraft 0.15 defects that sit
+ * on the message path (see peer.c), and learns each node's client URL from
+ * the messages it receives. Loop thread only, except the receive callback,
+ * which only hands messages to the bridge. */
+#ifndef MQ_PEER_H
+#define MQ_PEER_H
+
+#include <nng/nng.h>
+#include <raft.h>
+#include <raft/uv.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "bridge.h"
+#include "config.h"
+#include "errmsg.h"
+#include "mq.h"
+
+struct peer_conn;
+struct peer_done;
+
+struct peer_known {
+    uint64_t id;
+    char client_url[MQ_URL_MAX];
+    char peer_url[MQ_URL_MAX];
+};
+
+struct peer {
+    struct raft_io io; /* what raft sees */
+    struct raft_io uv; /* raft_uv: log, metadata, snapshots, timers */
+    struct raft_uv_transport stub; /* never carries a message */
+    uv_loop_t *loop;
+    struct bridge *bridge;
+    const struct config *cfg;
+    uint64_t cluster;
+    raft_id id;
+
+    raft_io_tick_cb tick_cb;
+    raft_io_recv_cb recv_cb;
+    raft_io_close_cb close_cb;
+
+    nng_socket pull;
+    nng_aio *recv_aio;
+    int pull_open;
+    struct peer_conn *conns;
+    size_t n_conns;
+
+    struct peer_done *done_head, *done_tail;
+    uv_idle_t idle;
+    int closing;
+
+    /* libraft 0.15 guard (2): first log index of our term as leader (the
+     * barrier's), 0 when not leader or not appended yet. */
+    raft_index term_first_index;
+    /* libraft 0.15 guard: while raft handles an AppendEntries, the highest
+     * index that request proved we share with the leader. */
+    int in_append;
+    raft_index append_cap;
+
+    /* Called after each callback into raft (tick, message, I/O done), so
+     * the node notices role changes. */
+    void (*event_cb)(void *arg);
+    void *event_arg;
+
+    struct peer_known known[2 * CONFIG_MAX_MEMBERS];
+    size_t n_known;
+
+    uint64_t msgs_in, msgs_out, bytes_in, bytes_out, dropped_out, bad_in;
+};
+
+/* Sets up @p on @loop for the data dir of @cfg. Returns MQ_OK, or an error
+ * with @e naming the data dir. */
+mq_err peer_init(struct peer *p, uv_loop_t *loop, struct bridge *bridge,
+                 const struct config *cfg, struct errmsg *e);
+
+/* Handles one message from another node (loop thread; takes @msg). */
+void peer_deliver(struct peer *p, nng_msg *msg);
+
+/* Client URL of node @id as last heard from it (or ourselves), or NULL. */
+const char *peer_client_url(const struct peer *p, uint64_t id);
+
+/* Frees what remains after raft closed the io. */
+void peer_free(struct peer *p);
+
+#endif

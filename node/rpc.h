@@ -1,0 +1,55 @@
+/* rpc.h: client requests: decode, validate, route, reply. Writes go
+ * through batch.c to raft and are answered when applied; reads are answered
+ * from this node's applied state; a follower answers writes with
+ * NOT_LEADER and the leader's client URL. Loop thread only. */
+#ifndef MQ_RPC_H
+#define MQ_RPC_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "batch.h"
+#include "bridge.h"
+#include "config.h"
+#include "consensus.h"
+#include "fsm.h"
+#include "peer.h"
+
+struct call;
+
+struct rpc {
+    struct bridge *bridge;
+    struct consensus *c;
+    struct batch *batch;
+    struct fsm *f;
+    struct peer *peer;
+    const struct config *cfg;
+
+    struct call *waiting; /* fetches waiting for messages, oldest first */
+    struct call *waiting_tail;
+    size_t n_waiting;
+    uv_timer_t wait_timer;
+
+    uint64_t id_term, id_counter; /* ids generated for id-less messages */
+    uint64_t requests, bad_requests;
+    int closing;
+};
+
+void rpc_init(struct rpc *r, uv_loop_t *loop, struct bridge *b,
+              struct consensus *c, struct batch *batch, struct fsm *f,
+              struct peer *p, const struct config *cfg);
+
+/* Handles one request (bridge callback). */
+void rpc_handle(void *arg, struct rpc_req *req, const void *data,
+                size_t len);
+
+/* Leadership changed: waiting fetches are answered NOT_LEADER on loss. */
+void rpc_leader_changed(struct rpc *r, int leader);
+
+/* New messages in @q (FSM callback): wakes fetches waiting on it. */
+void rpc_on_publish(void *arg, struct queue *q);
+
+/* Answers everything waiting with UNAVAILABLE and stops the timer. */
+void rpc_close(struct rpc *r);
+
+#endif

@@ -1,0 +1,69 @@
+/* rpc_call.h: one client request while the node works on it, shared by
+ * rpc.c (dispatch, publish, admin, reads) and rpc_fetch.c (fetch, ack,
+ * nack, waiting). Internal to those two files. */
+#ifndef MQ_RPC_CALL_H
+#define MQ_RPC_CALL_H
+
+#include "rpc.h"
+#include "raft.pb-c.h"
+
+struct pub_early {
+    mq_err err;
+    char *detail; /* in the call's arena; NULL if none */
+};
+
+struct call {
+    struct rpc *rpc;
+    struct rpc_req *req;
+    Mq__V1__RequestRaw *in;
+    Mq__V1__Op op;
+    union {
+        Mq__V1__PublishOp pub;
+        Mq__V1__DeliverOp del;
+        Mq__V1__AckOp ack;
+        Mq__V1__SubRef ref;
+        Mq__V1__QueueConfig qc;
+        Mq__V1__SubConfig sc;
+    } body;
+    struct queue_config qcfg;
+    struct sub_config scfg;
+    char *name; /* queue name copy for admin ops */
+
+    /* publish */
+    size_t n_msgs;
+    ProtobufCBinaryData *valid; /* messages proposed, in order */
+    size_t n_valid;
+    size_t *valid_at;          /* valid[k] is message valid_at[k] */
+    struct pub_early *early;   /* per message */
+    char **ids;                /* per message, in the arena */
+    char *arena;
+    size_t arena_len, arena_cap;
+    void **owned; /* message copies with a generated id */
+    size_t n_owned;
+
+    /* fetch */
+    uint64_t deadline_ms;
+    uint32_t max;
+    int proposing;
+    struct call *next, *prev; /* waiting list */
+    int waiting;
+};
+
+/* Replies, then frees @call. */
+void call_reply_error(struct call *call, mq_err err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void call_reply(struct call *call, const Mq__V1__Reply *reply);
+/* NOT_LEADER with the leader's URL, then frees @call. */
+void call_reply_not_leader(struct call *call);
+void call_free(struct call *call);
+
+/* rpc_fetch.c */
+void rpc_fetch(struct call *call);
+void rpc_ack(struct call *call, int nack);
+void rpc_wait_timer_cb(uv_timer_t *t);
+void rpc_wake(struct rpc *r, const char *queue);
+void rpc_fail_waiting(struct rpc *r, mq_err err);
+
+uint64_t rpc_now_ms(void);
+
+#endif
