@@ -44,24 +44,71 @@ mq_err cmd_pack(const Mq__V1__Command *c, void **out, size_t *len)
     return MQ_OK;
 }
 
-Mq__V1__Command *cmd_unpack(const void *buf, size_t len, struct errmsg *e)
-{
-    uint32_t hdr[2];
-    Mq__V1__Command *c;
+/* An allocator that remembers whether an allocation failed: protobuf-c's
+ * unpack returns NULL alike for malformed bytes and for no memory. */
+struct tracking_alloc {
+    int failed;
+};
 
+static void *tracking_alloc_cb(void *data, size_t size)
+{
+    void *p = mq_malloc(size);
+    if (p == NULL) {
+        ((struct tracking_alloc *)data)->failed = 1;
+    }
+    return p;
+}
+
+void *cmd_pb_unpack(const ProtobufCMessageDescriptor *desc, size_t len,
+                    const uint8_t *data, mq_err *err)
+{
+    struct tracking_alloc t = {0};
+    ProtobufCAllocator a = {tracking_alloc_cb, pb_free, &t};
+    ProtobufCMessage *m = protobuf_c_message_unpack(desc, &a, len, data);
+    if (m == NULL) {
+        *err = t.failed ? MQ_ERR_NO_MEMORY : MQ_ERR_PROTOCOL;
+    }
+    return m;
+}
+
+mq_err cmd_decode(const void *buf, size_t len, Mq__V1__Command **out,
+                  struct errmsg *e)
+{
+    const uint8_t *p = buf;
+    uint32_t hdr[2];
+    mq_err rv = MQ_OK;
+
+    *out = NULL;
     if (len < CMD_HEADER || len % 8 != 0) {
         errmsg_set(e, "entry of %zu bytes is not a padded command", len);
-        return NULL;
+        return MQ_ERR_PROTOCOL;
     }
     memcpy(hdr, buf, sizeof hdr);
-    if (hdr[0] != CMD_MAGIC || hdr[1] > len - CMD_HEADER) {
+    if (hdr[0] != CMD_MAGIC || hdr[1] > len - CMD_HEADER ||
+        len - CMD_HEADER - hdr[1] > 7) {
         errmsg_set(e, "entry has a bad command header");
-        return NULL;
+        return MQ_ERR_PROTOCOL;
     }
-    c = mq__v1__command__unpack(&cmd_pb_alloc, hdr[1],
-                                (const uint8_t *)buf + CMD_HEADER);
-    if (c == NULL) {
-        errmsg_set(e, "entry holds a malformed command");
+    for (size_t i = CMD_HEADER + hdr[1]; i < len; i++) {
+        if (p[i] != 0) {
+            errmsg_set(e, "entry has bad command header padding");
+            return MQ_ERR_PROTOCOL;
+        }
     }
+    *out = cmd_pb_unpack(&mq__v1__command__descriptor, hdr[1],
+                         p + CMD_HEADER, &rv);
+    if (*out == NULL) {
+        errmsg_set(e, rv == MQ_ERR_NO_MEMORY
+                          ? "out of memory decoding a command"
+                          : "entry holds a malformed command");
+        return rv;
+    }
+    return MQ_OK;
+}
+
+Mq__V1__Command *cmd_unpack(const void *buf, size_t len, struct errmsg *e)
+{
+    Mq__V1__Command *c;
+    cmd_decode(buf, len, &c, e);
     return c;
 }

@@ -42,7 +42,7 @@ void fsm_free(struct fsm *f)
         return;
     }
     free_queues(f->queues, f->n_queues);
-    trash_release(&f->trash);
+    trash_close(&f->trash);
     mq_free(f->ops);
     mq_free(f->pubs);
     mq_free(f->dels);
@@ -435,19 +435,28 @@ static void trim_aged(struct fsm *f)
 mq_err fsm_apply(struct fsm *f, const void *buf, size_t len,
                  struct errmsg *e)
 {
-    Mq__V1__Command *c = cmd_unpack(buf, len, e);
-    mq_err rv = MQ_OK;
+    Mq__V1__Command *c;
+    mq_err rv;
 
-    f->n_ops = f->n_pubs = f->n_dels = 0;
-    if (c == NULL) {
-        return MQ_ERR_PROTOCOL;
+    /* The last Command's results are over: free what they kept. */
+    if (f->holding_results) {
+        trash_release(&f->trash);
+        f->holding_results = 0;
     }
+    f->n_ops = f->n_pubs = f->n_dels = 0;
+    rv = cmd_decode(buf, len, &c, e);
+    if (rv != MQ_OK) {
+        return rv;
+    }
+    trash_hold(&f->trash);
+    f->holding_results = 1;
     if (c->now_ms > f->now_ms) {
         f->now_ms = c->now_ms;
     }
     if (reserve((void **)&f->ops, &f->ops_cap, c->n_ops, sizeof *f->ops) !=
         MQ_OK) {
         rv = MQ_ERR_NO_MEMORY;
+        errmsg_set(e, "out of memory applying a command");
         goto out;
     }
     trim_aged(f);

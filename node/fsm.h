@@ -3,9 +3,11 @@
  * no clock and no randomness (time comes in the Command) so every replica
  * computes the same state. Loop thread only.
  *
- * The results of the last applied Command stay readable (fsm_results) until
- * the next one is applied: the leader's apply callback reads them to answer
- * the requests that made the Command. */
+ * The results of the last applied Command (ops, pubs, dels) stay readable
+ * until the next one is applied: the leader's apply callback reads them to
+ * answer the requests that made the Command. The messages that dels point
+ * to stay readable as long, even if a later op of the same Command removed
+ * them (the trash holds them). */
 #ifndef MQ_FSM_H
 #define MQ_FSM_H
 
@@ -49,6 +51,7 @@ struct fsm {
     size_t n_pubs, pubs_cap;
     struct delivery *dels;
     size_t n_dels, dels_cap;
+    int holding_results; /* a trash hold keeps dels' messages readable */
 
     /* Called after a Command stored messages in @q (leader wakes fetches). */
     void (*on_publish)(void *arg, struct queue *q);
@@ -62,9 +65,10 @@ struct fsm *fsm_new(void);
 void fsm_free(struct fsm *f);
 
 /* Applies one log entry. Returns MQ_OK; MQ_ERR_PROTOCOL if the entry is not
- * a Command (it is then skipped alike on every replica); MQ_ERR_NO_MEMORY,
- * after which this replica's state may be partial: the caller must stop the
- * node (it replays from its log when restarted). */
+ * a Command (it is then skipped alike on every replica, and the state is
+ * unchanged); MQ_ERR_NO_MEMORY, also while decoding the entry, after which
+ * this replica's state may be partial: the caller must stop the node (it
+ * replays from its log when restarted). */
 mq_err fsm_apply(struct fsm *f, const void *buf, size_t len,
                  struct errmsg *e);
 

@@ -41,6 +41,13 @@ static void on_peer_msg(void *arg, nng_msg *msg)
     peer_deliver(&n->peer, msg);
 }
 
+static void on_request(void *arg, struct rpc_req *req, const void *data,
+                       size_t len)
+{
+    struct node *n = arg;
+    rpc_handle(&n->rpc, req, data, len);
+}
+
 static void on_leader(void *arg, int leader)
 {
     struct node *n = arg;
@@ -49,8 +56,7 @@ static void on_leader(void *arg, int leader)
 
 static void raft_closed(struct consensus *c)
 {
-    struct node *n = c->peer->event_arg == c ? NULL : NULL;
-    n = (struct node *)((char *)c - offsetof(struct node, cons));
+    struct node *n = (struct node *)((char *)c - offsetof(struct node, cons));
     rpc_close(&n->rpc);
     batch_close(&n->batch);
     if (n->bridge_started) {
@@ -134,13 +140,11 @@ int node_run(const struct config *cfg)
              &n->peer, cfg);
     if (bridge_start(&n->bridge, &n->loop, cfg->client_url,
                      (size_t)cfg->rpc_contexts, (size_t)cfg->max_request_bytes,
-                     rpc_handle, on_peer_msg, n, &e) != MQ_OK) {
+                     on_request, on_peer_msg, n, &e) != MQ_OK) {
         LOG_ERROR("%s", e.msg);
         goto out;
     }
     n->bridge_started = 1;
-    n->cons.leader_cb = on_leader;
-    n->cons.leader_arg = n;
     if (consensus_start(&n->cons, &n->loop, &n->peer, n->fsm, cfg, &e) !=
         MQ_OK) {
         LOG_ERROR("%s", e.msg);

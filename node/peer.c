@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "guard.h"
 #include "hash.h"
 #include "log.h"
 #include "raft.pb-c.h"
@@ -362,9 +363,10 @@ static int encode(struct peer *p, const struct raft_message *m,
         b->aer.rejected = m->append_entries_result.rejected;
         b->aer.last_log_index = m->append_entries_result.last_log_index;
         /* Guard (2), follower side: see the comment at the top. */
-        if (p->in_append && b->aer.rejected == 0 &&
-            b->aer.last_log_index > p->append_cap) {
-            b->aer.last_log_index = p->append_cap;
+        if (p->in_append) {
+            b->aer.last_log_index = guard_cap_append_result(
+                p->append_prev, p->append_n, b->aer.rejected,
+                b->aer.last_log_index);
         }
         pm->body_case = MQ__V1__PEER_MESSAGE__BODY_APPEND_ENTRIES_RESULT;
         pm->append_entries_result = &b->aer;
@@ -494,7 +496,7 @@ static int decode_entries(const Mq__V1__AppendEntries *ae,
     for (size_t i = 0; i < ae->n_entries; i++) {
         const Mq__V1__RaftEntry *en = ae->entries[i];
         /* Guard (1): only entries padded to 8 bytes enter the log. */
-        if (en->term == 0 || en->data.len == 0 || en->data.len % 8 != 0 ||
+        if (en->term == 0 || !guard_entry_size_ok(en->data.len) ||
             en->type < RAFT_COMMAND || en->type > RAFT_CHANGE) {
             return -1;
         }
@@ -662,16 +664,16 @@ void peer_deliver(struct peer *p, nng_msg *msg)
     /* Guard (2), leader side: see the comment at the top. Until the
      * barrier is appended (term_first_index 0) no success counts. */
     if (m.type == RAFT_IO_APPEND_ENTRIES_RESULT &&
-        raft_state(r) == RAFT_LEADER &&
-        m.append_entries_result.rejected == 0 &&
-        (p->term_first_index == 0 ||
-         m.append_entries_result.last_log_index < p->term_first_index)) {
+        guard_drop_append_result(raft_state(r) == RAFT_LEADER,
+                                 p->term_first_index,
+                                 m.append_entries_result.rejected,
+                                 m.append_entries_result.last_log_index)) {
         goto out;
     }
     if (m.type == RAFT_IO_APPEND_ENTRIES) {
         p->in_append = 1;
-        p->append_cap =
-            m.append_entries.prev_log_index + m.append_entries.n_entries;
+        p->append_prev = m.append_entries.prev_log_index;
+        p->append_n = m.append_entries.n_entries;
     }
     p->recv_cb(&p->io, &m);
     p->in_append = 0;

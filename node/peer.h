@@ -57,10 +57,11 @@ struct peer {
     /* libraft 0.15 guard (2): first log index of our term as leader (the
      * barrier's), 0 when not leader or not appended yet. */
     raft_index term_first_index;
-    /* libraft 0.15 guard: while raft handles an AppendEntries, the highest
-     * index that request proved we share with the leader. */
+    /* libraft 0.15 guard (2): while raft handles an AppendEntries, what it
+     * asked (guard_cap_append_result). */
     int in_append;
-    raft_index append_cap;
+    raft_index append_prev;
+    uint64_t append_n;
 
     /* Called after each callback into raft (tick, message, I/O done), so
      * the node notices role changes. */

@@ -217,11 +217,14 @@ oom:
 void fsm_snapshot_done(struct fsm *f, struct raft_buffer **bufs,
                        unsigned *n_bufs)
 {
-    free_state(f->snap);
-    f->snap = NULL;
     mq_free(*bufs);
     *bufs = NULL;
     *n_bufs = 0;
+    if (f->snap == NULL) {
+        return; /* no snapshot outstanding: no hold of ours to end */
+    }
+    free_state(f->snap);
+    f->snap = NULL;
     trash_release(&f->trash);
 }
 
@@ -448,7 +451,7 @@ mq_err fsm_restore(struct fsm *f, const void *buf, size_t len,
             queue_free(nf.queues[i]);
         }
         mq_free(nf.queues);
-        trash_release(&nf.trash);
+        trash_close(&nf.trash);
         return rv;
     }
     /* Swap the new state in; the old messages go through f's trash. */

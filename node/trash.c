@@ -15,10 +15,20 @@ void trash_put(struct trash *t, struct msg *m)
 
 void trash_hold(struct trash *t)
 {
-    t->holding = 1;
+    t->holding++;
 }
 
 void trash_release(struct trash *t)
+{
+    if (t->holding > 0) {
+        t->holding--;
+    }
+    if (t->holding == 0) {
+        trash_close(t);
+    }
+}
+
+void trash_close(struct trash *t)
 {
     struct msg *m = t->head;
     while (m != NULL) {

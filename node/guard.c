@@ -1,0 +1,26 @@
+/* guard.c: pure decisions of the libraft 0.15 guards (see guard.h). */
+#include "guard.h"
+
+int guard_drop_append_result(int is_leader, uint64_t term_first_index,
+                             uint64_t rejected, uint64_t last_log_index)
+{
+    if (!is_leader || rejected != 0) {
+        return 0; /* raft ignores it, or it is a rejection: let it through */
+    }
+    return term_first_index == 0 || last_log_index < term_first_index;
+}
+
+uint64_t guard_cap_append_result(uint64_t prev_log_index, uint64_t n_entries,
+                                 uint64_t rejected, uint64_t last_log_index)
+{
+    uint64_t shared = prev_log_index + n_entries;
+    if (rejected != 0 || last_log_index <= shared) {
+        return last_log_index;
+    }
+    return shared;
+}
+
+int guard_entry_size_ok(uint64_t len)
+{
+    return len > 0 && len % 8 == 0;
+}

@@ -1,0 +1,454 @@
+/* cluster.c: real mqd processes for the cluster tests. */
+#include "cluster.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef MQ_BIN_DIR
+#error "MQ_BIN_DIR must name the directory holding mqd and mqctl"
+#endif
+
+uint64_t test_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void test_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* A port that was free a moment ago. */
+static int free_port(void)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int port = -1;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0) {
+        port = ntohs(a.sin_port);
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    return port;
+}
+
+static int spawn(struct cluster *c, int i)
+{
+    struct cluster_node *nd = &c->nodes[i];
+    char id[16];
+    char *argv[64];
+    int k = 0;
+    char extra[sizeof c->extra];
+    char *save = NULL;
+
+    snprintf(id, sizeof id, "%d", nd->id);
+    argv[k++] = MQ_BIN_DIR "/mqd";
+    argv[k++] = "--id";
+    argv[k++] = id;
+    argv[k++] = "--data_dir";
+    argv[k++] = nd->dir;
+    argv[k++] = "--client_url";
+    argv[k++] = nd->client_url;
+    argv[k++] = "--peer_url";
+    argv[k++] = nd->peer_url;
+    argv[k++] = "--members";
+    argv[k++] = c->members;
+    /* Short timeouts keep failover tests quick. */
+    argv[k++] = "--election_timeout_ms";
+    argv[k++] = "600";
+    argv[k++] = "--heartbeat_timeout_ms";
+    argv[k++] = "60";
+    snprintf(extra, sizeof extra, "%s", c->extra);
+    for (char *t = strtok_r(extra, " ", &save); t && k < 60;
+         t = strtok_r(NULL, " ", &save)) {
+        argv[k++] = t;
+    }
+    argv[k] = NULL;
+
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("fork");
+        return -1;
+    }
+    if (pid == 0) {
+        int fd = open(nd->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        setpgid(0, 0);
+        if (nd->fsize) {
+            /* Writes past the limit fail with EFBIG, as on a full disk. */
+            struct rlimit rl = {nd->fsize, nd->fsize};
+            signal(SIGXFSZ, SIG_IGN);
+            setrlimit(RLIMIT_FSIZE, &rl);
+        }
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    nd->pid = pid;
+    return 0;
+}
+
+int cluster_start(struct cluster *c, int n, const char *extra)
+{
+    const char *tmp = getenv("TMPDIR");
+    memset(c, 0, sizeof *c);
+    c->n = n;
+    snprintf(c->extra, sizeof c->extra, "%s", extra ? extra : "");
+    snprintf(c->root, sizeof c->root, "%s/mqtest-XXXXXX",
+             tmp && tmp[0] ? tmp : "/tmp");
+    if (mkdtemp(c->root) == NULL) {
+        perror("mkdtemp");
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        struct cluster_node *nd = &c->nodes[i];
+        nd->id = i + 1;
+        nd->client_port = free_port();
+        nd->peer_port = free_port();
+        if (nd->client_port < 0 || nd->peer_port < 0 ||
+            nd->client_port == nd->peer_port) {
+            fprintf(stderr, "cluster: no free port\n");
+            return -1;
+        }
+        snprintf(nd->dir, sizeof nd->dir, "%s/n%d", c->root, nd->id);
+        snprintf(nd->log, sizeof nd->log, "%s/n%d.log", c->root, nd->id);
+        snprintf(nd->client_url, sizeof nd->client_url, "tcp://127.0.0.1:%d",
+                 nd->client_port);
+        snprintf(nd->peer_url, sizeof nd->peer_url, "tcp://127.0.0.1:%d",
+                 nd->peer_port);
+        size_t ul = strlen(c->urls), ml = strlen(c->members);
+        snprintf(c->urls + ul, sizeof c->urls - ul, "%s%s", i ? "," : "",
+                 nd->client_url);
+        snprintf(c->members + ml, sizeof c->members - ml, "%s%d=%s",
+                 i ? "," : "", nd->id, nd->peer_url);
+    }
+    for (int i = 0; i < n; i++) {
+        if (spawn(c, i) != 0) {
+            return -1;
+        }
+    }
+    if (cluster_wait_leader(c, 20000) < 0) {
+        fprintf(stderr, "cluster: no leader within 20 s\n");
+        cluster_fail(c);
+        return -1;
+    }
+    return 0;
+}
+
+void cluster_fail(struct cluster *c)
+{
+    c->failed = 1;
+}
+
+static void wait_exit(struct cluster_node *nd, int timeout_ms)
+{
+    uint64_t end = test_now_ms() + (uint64_t)timeout_ms;
+    while (nd->pid > 0) {
+        int st = 0;
+        pid_t r = waitpid(nd->pid, &st, WNOHANG);
+        if (r == 0 && test_now_ms() >= end) {
+            kill(nd->pid, SIGKILL);
+            r = waitpid(nd->pid, &st, 0);
+        }
+        if (r == nd->pid || (r < 0 && errno == ECHILD)) {
+            nd->exit_status = WIFEXITED(st)     ? WEXITSTATUS(st)
+                              : WIFSIGNALED(st) ? 128 + WTERMSIG(st)
+                                                : -1;
+            nd->pid = 0;
+            return;
+        }
+        test_sleep_ms(10);
+    }
+}
+
+int cluster_wait_exit(struct cluster *c, int i, int timeout_ms)
+{
+    struct cluster_node *nd = &c->nodes[i];
+    uint64_t end = test_now_ms() + (uint64_t)timeout_ms;
+    while (nd->pid > 0 && test_now_ms() < end) {
+        int st = 0;
+        pid_t r = waitpid(nd->pid, &st, WNOHANG);
+        if (r == nd->pid) {
+            nd->exit_status = WIFEXITED(st)     ? WEXITSTATUS(st)
+                              : WIFSIGNALED(st) ? 128 + WTERMSIG(st)
+                                                : -1;
+            nd->pid = 0;
+            return nd->exit_status;
+        }
+        test_sleep_ms(20);
+    }
+    return nd->pid > 0 ? -1 : nd->exit_status;
+}
+
+void cluster_signal(struct cluster *c, int i, int sig)
+{
+    struct cluster_node *nd = &c->nodes[i];
+    if (nd->pid <= 0) {
+        return;
+    }
+    kill(nd->pid, sig);
+    if (sig == SIGKILL || sig == SIGTERM) {
+        wait_exit(nd, 10000);
+    }
+}
+
+int cluster_restart(struct cluster *c, int i)
+{
+    if (c->nodes[i].pid > 0) {
+        return 0;
+    }
+    return spawn(c, i);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+                    struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void cluster_wipe(struct cluster *c, int i)
+{
+    nftw(c->nodes[i].dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void print_log(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[2048];
+    if (f == NULL) {
+        return;
+    }
+    fprintf(stderr, "---- %s\n", path);
+    while (fgets(line, sizeof line, f)) {
+        fputs(line, stderr);
+    }
+    fclose(f);
+}
+
+void cluster_stop(struct cluster *c)
+{
+    for (int i = 0; i < c->n; i++) {
+        if (c->nodes[i].pid > 0) {
+            kill(c->nodes[i].pid, SIGTERM);
+        }
+    }
+    for (int i = 0; i < c->n; i++) {
+        wait_exit(&c->nodes[i], 10000);
+    }
+    if (c->failed || getenv("MQ_TEST_KEEP")) {
+        for (int i = 0; i < c->n; i++) {
+            print_log(c->nodes[i].log);
+        }
+        fprintf(stderr, "cluster: kept %s\n", c->root);
+        return;
+    }
+    nftw(c->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+mq_client *cluster_client(struct cluster *c)
+{
+    mq_client_opts o = MQ_CLIENT_OPTS_INIT;
+    mq_client *cl = NULL;
+    o.urls = c->urls;
+    o.timeout_ms = 15000;
+    o.attempt_timeout_ms = 1000;
+    if (mq_client_open(&cl, &o) != MQ_OK) {
+        fprintf(stderr, "cluster: client: %s\n", mq_errmsg());
+        return NULL;
+    }
+    return cl;
+}
+
+/* Asks every node; the leader is the one a node names as leader of the
+ * highest term among those answering, if it also says it is leader. */
+int cluster_leader(struct cluster *c)
+{
+    mq_client *cl = cluster_client(c);
+    mq_node_status *st = NULL;
+    size_t n = 0;
+    int leader = -1;
+    uint64_t best_term = 0;
+
+    if (cl == NULL) {
+        return -1;
+    }
+    if (mq_cluster_status(cl, &st, &n, 2000) == MQ_OK) {
+        for (size_t i = 0; i < n; i++) {
+            if (st[i].err == MQ_OK && strcmp(st[i].role, "leader") == 0 &&
+                st[i].term >= best_term) {
+                for (int k = 0; k < c->n; k++) {
+                    if ((uint64_t)c->nodes[k].id == st[i].id &&
+                        c->nodes[k].pid > 0) {
+                        leader = k;
+                        best_term = st[i].term;
+                    }
+                }
+            }
+        }
+    }
+    mq_status_free(st);
+    mq_client_close(cl);
+    return leader;
+}
+
+int cluster_wait_leader(struct cluster *c, int timeout_ms)
+{
+    uint64_t end = test_now_ms() + (uint64_t)timeout_ms;
+    do {
+        int l = cluster_leader(c);
+        if (l >= 0) {
+            return l;
+        }
+        test_sleep_ms(50);
+    } while (test_now_ms() < end);
+    return -1;
+}
+
+int cluster_wait_applied(struct cluster *c, uint64_t index, int timeout_ms)
+{
+    uint64_t end = test_now_ms() + (uint64_t)timeout_ms;
+    mq_client *cl = cluster_client(c);
+    int ok = -1;
+    if (cl == NULL) {
+        return -1;
+    }
+    do {
+        mq_node_status *st = NULL;
+        size_t n = 0;
+        int behind = 0;
+        if (mq_cluster_status(cl, &st, &n, 2000) == MQ_OK) {
+            for (size_t i = 0; i < n; i++) {
+                int running = 0;
+                for (int k = 0; k < c->n; k++) {
+                    if (strcmp(c->nodes[k].client_url, st[i].url) == 0) {
+                        running = c->nodes[k].pid > 0;
+                    }
+                }
+                if (running &&
+                    (st[i].err != MQ_OK || st[i].applied_index < index)) {
+                    behind = 1;
+                }
+            }
+        } else {
+            behind = 1;
+        }
+        mq_status_free(st);
+        if (!behind) {
+            ok = 0;
+            break;
+        }
+        test_sleep_ms(50);
+    } while (test_now_ms() < end);
+    mq_client_close(cl);
+    return ok;
+}
+
+int cluster_mqctlv(struct cluster *c, char *out, size_t outlen,
+                   char *const args[])
+{
+    int pipefd[2];
+    char *argv[64];
+    int k = 0;
+
+    argv[k++] = MQ_BIN_DIR "/mqctl";
+    argv[k++] = "-s";
+    argv[k++] = c->urls;
+    for (int i = 0; args[i] && k < 62; i++) {
+        argv[k++] = args[i];
+    }
+    argv[k] = NULL;
+    if (pipe(pipefd) != 0) {
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(pipefd[0]);
+        close(pipefd[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        dup2(pipefd[1], 1);
+        dup2(pipefd[1], 2);
+        close(pipefd[0]);
+        close(pipefd[1]);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    size_t used = 0;
+    char sink[4096];
+    for (;;) {
+        char *dst = out && used + 1 < outlen ? out + used : sink;
+        size_t room = out && used + 1 < outlen ? outlen - used - 1
+                                               : sizeof sink;
+        ssize_t r = read(pipefd[0], dst, room);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            break;
+        }
+        if (dst != sink) {
+            used += (size_t)r;
+        }
+    }
+    if (out && outlen) {
+        out[used] = '\0';
+    }
+    close(pipefd[0]);
+    int st;
+    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st)) {
+        return -1;
+    }
+    return WEXITSTATUS(st);
+}
+
+int cluster_mqctl(struct cluster *c, char *out, size_t outlen,
+                  const char *fmt, ...)
+{
+    char line[4096];
+    char *args[64];
+    int k = 0;
+    char *save = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    for (char *t = strtok_r(line, " ", &save); t && k < 63;
+         t = strtok_r(NULL, " ", &save)) {
+        args[k++] = t;
+    }
+    args[k] = NULL;
+    return cluster_mqctlv(c, out, outlen, args);
+}

@@ -1,0 +1,94 @@
+/* cluster.h: the harness of the cluster tests. It runs real mqd processes
+ * on 127.0.0.1 with free ports and a temporary directory each, in their own
+ * process groups; it waits by polling (never fixed sleeps), kills only the
+ * processes it started, by PID, and keeps the logs of a failed test.
+ *
+ * Not thread-safe: one test thread drives it. */
+#ifndef MQ_TEST_CLUSTER_H
+#define MQ_TEST_CLUSTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "mq.h"
+
+#define CLUSTER_MAX 5
+
+struct cluster_node {
+    int id;
+    pid_t pid; /* 0 when not running */
+    int exit_status;         /* of the last exit: code, or 128 + signal */
+    unsigned long long fsize; /* if not 0: RLIMIT_FSIZE, a full disk */
+    int client_port, peer_port;
+    char dir[512];
+    char log[512];
+    char client_url[64];
+    char peer_url[64];
+};
+
+struct cluster {
+    int n;
+    struct cluster_node nodes[CLUSTER_MAX];
+    char root[256];
+    char urls[512];    /* every client URL, comma-separated */
+    char members[512]; /* id=peer-url list */
+    char extra[1024];  /* extra mqd flags for every node */
+    int failed;        /* keep the directory and print the logs */
+};
+
+/* Starts @n nodes (extra mqd flags in @extra, may be NULL) and waits up to
+ * 20 s for a leader. Returns 0, or -1 after printing why. */
+int cluster_start(struct cluster *c, int n, const char *extra);
+
+/* Stops every node (SIGTERM, then SIGKILL after 10 s) and removes the
+ * directory unless the test failed (cluster_fail), in which case the logs
+ * are printed and the directory kept. */
+void cluster_stop(struct cluster *c);
+
+/* Marks the test failed: logs are kept and printed at cluster_stop. */
+void cluster_fail(struct cluster *c);
+
+/* A test begins failed and is marked passed at its end, so that a failed
+ * assertion (which leaves the test function early) keeps the logs. */
+#define CLUSTER_TEST_BEGIN(c) ((c)->failed = 1)
+#define CLUSTER_TEST_PASSED(c) ((c)->failed = 0)
+
+/* Index of the node that is leader according to a majority of answers, or
+ * -1 if none within @timeout_ms. */
+int cluster_wait_leader(struct cluster *c, int timeout_ms);
+
+/* Index (0-based) of the leader right now, or -1. */
+int cluster_leader(struct cluster *c);
+
+/* Sends @sig to node @i; for SIGKILL and SIGTERM also waits for it to end. */
+void cluster_signal(struct cluster *c, int i, int sig);
+/* Waits up to @timeout_ms for node @i to exit by itself; returns its exit
+ * status (code, or 128 + signal), or -1 if it still runs. */
+int cluster_wait_exit(struct cluster *c, int i, int timeout_ms);
+/* Starts node @i again with its data dir as it is. */
+int cluster_restart(struct cluster *c, int i);
+/* Removes node @i's data dir (the node must be stopped). */
+void cluster_wipe(struct cluster *c, int i);
+
+/* Waits until every running node has applied at least @index, up to
+ * @timeout_ms. Returns 0 or -1. */
+int cluster_wait_applied(struct cluster *c, uint64_t index, int timeout_ms);
+
+/* Opens a libmq client on every node's URL. */
+mq_client *cluster_client(struct cluster *c);
+
+/* Runs `mqctl -s <urls> <args>` (args split on spaces; use cluster_mqctlv
+ * for arguments with spaces). Captures stdout+stderr into @out (may be
+ * NULL). Returns mqctl's exit code, or -1. */
+int cluster_mqctl(struct cluster *c, char *out, size_t outlen,
+                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int cluster_mqctlv(struct cluster *c, char *out, size_t outlen,
+                   char *const argv[]);
+
+/* Milliseconds on a monotonic clock. */
+uint64_t test_now_ms(void);
+/* Sleeps @ms (for pacing loads, never to wait for a state). */
+void test_sleep_ms(int ms);
+
+#endif
