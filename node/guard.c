@@ -24,3 +24,9 @@ int guard_entry_size_ok(uint64_t len)
 {
     return len > 0 && len % 8 == 0;
 }
+
+int guard_follower_lost_log(int is_leader, uint64_t rejected,
+                            uint64_t last_log_index, uint64_t match_index)
+{
+    return is_leader && rejected != 0 && last_log_index < match_index;
+}

@@ -24,6 +24,14 @@ int guard_drop_append_result(int is_leader, uint64_t term_first_index,
 uint64_t guard_cap_append_result(uint64_t prev_log_index, uint64_t n_entries,
                                  uint64_t rejected, uint64_t last_log_index);
 
+/* Defect (7): a 0.15 leader in pipeline mode ignores a rejection whose
+ * index is at or below what it believes the follower matched, so a
+ * follower that lost its data dir (and says so: its last index is below
+ * that match) is never sent anything again. Whether this rejection shows
+ * such a follower, whose progress the leader must then reset. */
+int guard_follower_lost_log(int is_leader, uint64_t rejected,
+                            uint64_t last_log_index, uint64_t match_index);
+
 /* Defect (1): whether an entry of @len bytes may enter the log. */
 int guard_entry_size_ok(uint64_t len);
 

@@ -25,7 +25,12 @@
  *     request proved equal on both sides.
  * (5) Any raft I/O error ends the process, so that a supervisor restarts
  *     the node from its disk, rather than running on with a broken log.
- * (6) PUSH sockets get a send buffer, and every socket a receive limit. */
+ * (6) PUSH sockets get a send buffer, and every socket a receive limit.
+ * (7) A 0.15 leader ignores rejections at or below the index it believes a
+ *     follower matched, so a follower that lost its data dir would never be
+ *     sent anything again: when a rejection says the follower's log ends
+ *     below that match, we reset the leader's progress for it to probing,
+ *     and raft sends it entries or a snapshot from there. */
 #include "peer.h"
 
 #include <stdlib.h>
@@ -626,6 +631,33 @@ static void drop_bad(struct peer *p, const char *why)
     }
 }
 
+/* Guard (7): see the comment at the top. The progress states are 0.15's
+ * PROGRESS__PROBE (0) and PROGRESS__SNAPSHOT (2). */
+static void reset_if_log_lost(struct peer *p, struct raft *r, uint64_t from,
+                              const struct raft_append_entries_result *res)
+{
+    if (raft_state(r) != RAFT_LEADER) {
+        return;
+    }
+    for (unsigned i = 0; i < r->configuration.n; i++) {
+        struct raft_progress *pr = &r->leader_state.progress[i];
+        if (r->configuration.servers[i].id != from || pr->state == 2 ||
+            !guard_follower_lost_log(1, res->rejected, res->last_log_index,
+                                     pr->match_index)) {
+            continue;
+        }
+        LOG_WARN("node %llu lost its log (its last index is %llu, it had "
+                 "matched %llu): replicating to it from scratch",
+                 (unsigned long long)from,
+                 (unsigned long long)res->last_log_index,
+                 (unsigned long long)pr->match_index);
+        pr->state = 0;
+        pr->match_index = 0;
+        pr->next_index = res->rejected + 1;
+        (void)p;
+    }
+}
+
 void peer_deliver(struct peer *p, nng_msg *msg)
 {
     Mq__V1__PeerMessage *pm;
@@ -669,6 +701,9 @@ void peer_deliver(struct peer *p, nng_msg *msg)
                                  m.append_entries_result.rejected,
                                  m.append_entries_result.last_log_index)) {
         goto out;
+    }
+    if (m.type == RAFT_IO_APPEND_ENTRIES_RESULT) {
+        reset_if_log_lost(p, r, pm->from_id, &m.append_entries_result);
     }
     if (m.type == RAFT_IO_APPEND_ENTRIES) {
         p->in_append = 1;

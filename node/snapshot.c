@@ -23,6 +23,13 @@
 #define SNAP_HEADER 24u
 #define DEDUP_REC 32u
 
+/* A queue's ring has a slot for every seq from its first stored message to
+ * its last seq, stored or removed. Restore refuses a queue with more removed
+ * seqs than this between (and after) its stored messages, rather than
+ * allocating and filling slots without end for a corrupted seq. A reachable
+ * state has such gaps only where messages were removed from the middle. */
+#define SNAP_MAX_HOLES (1u << 24)
+
 struct snap_state {
     void **owned; /* buffers we allocated, freed when raft is done */
     size_t n_owned;
@@ -244,18 +251,43 @@ static const uint8_t *take(struct reader *r, size_t n)
     return p;
 }
 
-/* Puts @m at its seq, leaving removed slots empty before it. */
-static mq_err place_msg(struct queue *q, struct msg *m, struct errmsg *e)
+/* Counts @n more removed seqs inside the ring against SNAP_MAX_HOLES. */
+static mq_err count_holes(uint64_t *holes, uint64_t n, struct errmsg *e)
+{
+    if (n > SNAP_MAX_HOLES - *holes) {
+        errmsg_set(e, "more than %u removed seqs between stored messages",
+                   SNAP_MAX_HOLES);
+        return MQ_ERR_PROTOCOL;
+    }
+    *holes += n;
+    return MQ_OK;
+}
+
+/* Puts @m at its seq (at most @last_seq), leaving removed slots empty
+ * before it. */
+static mq_err place_msg(struct queue *q, struct msg *m, uint64_t last_seq,
+                        uint64_t *holes, struct errmsg *e)
 {
     uint64_t seq = m->rec.seq;
-    if (seq <= q->last_seq || seq < q->first_seq) {
+    mq_err rv = MQ_OK;
+    if (seq <= q->last_seq || seq < q->first_seq || seq > last_seq) {
         errmsg_set(e, "message seq %llu out of order",
                    (unsigned long long)seq);
         return MQ_ERR_PROTOCOL;
     }
-    mq_err rv = queue_skip_to(q, seq);
+    if (q->n_msgs > 0) {
+        rv = count_holes(holes, seq - q->last_seq - 1, e);
+    }
+    if (rv == MQ_OK) {
+        rv = queue_skip_to(q, seq);
+    }
     if (rv == MQ_OK) {
         rv = queue_append(q, m, e);
+        if (rv != MQ_OK && rv != MQ_ERR_NO_MEMORY) {
+            /* The queue's own limits refuse its stored messages. */
+            errmsg_wrap(e, "message %llu", (unsigned long long)seq);
+            rv = MQ_ERR_PROTOCOL;
+        }
     }
     return rv;
 }
@@ -263,11 +295,21 @@ static mq_err place_msg(struct queue *q, struct msg *m, struct errmsg *e)
 static mq_err restore_subs(struct queue *q, const Mq__V1__QueueSnap *qs,
                            struct errmsg *e)
 {
+    if (qs->n_subs > QUEUE_MAX_SUBS) {
+        errmsg_set(e, "%zu subscriptions, more than %d", qs->n_subs,
+                   QUEUE_MAX_SUBS);
+        return MQ_ERR_PROTOCOL;
+    }
     for (size_t i = 0; i < qs->n_subs; i++) {
         const Mq__V1__SubSnap *ss = qs->subs[i];
         struct sub_config cfg;
         pbconv_sub_from(&cfg, ss->config);
         if (sub_config_normalize(&cfg, &q->cfg, e) != MQ_OK) {
+            return MQ_ERR_PROTOCOL;
+        }
+        if (queue_sub(q, cfg.name) != NULL || ss->next_seq == 0) {
+            errmsg_set(e, "subscription %s appears twice or has no cursor",
+                       cfg.name);
             return MQ_ERR_PROTOCOL;
         }
         struct sub *s = sub_new(&cfg, q, ss->created_at_ms);
@@ -285,9 +327,11 @@ static mq_err restore_subs(struct queue *q, const Mq__V1__QueueSnap *qs,
         for (size_t k = 0; k < ss->n_pending; k++) {
             const Mq__V1__PendingSnap *p = ss->pending[k];
             mq_err rv = sub_restore_pending(s, p->seq, p->due_ms, p->attempts);
-            if (rv != MQ_OK) {
+            if (rv == MQ_ERR_PROTOCOL) {
                 errmsg_set(e, "subscription %s: bad pending seq %llu",
                            cfg.name, (unsigned long long)p->seq);
+            }
+            if (rv != MQ_OK) {
                 return rv;
             }
         }
@@ -321,6 +365,7 @@ static mq_err restore_dedup(struct queue *q, const ProtobufCBinaryData *d,
 }
 
 static mq_err restore_msgs(struct queue *q, struct reader *r, uint64_t n,
+                           uint64_t last_seq, uint64_t *holes,
                            struct errmsg *e)
 {
     for (uint64_t i = 0; i < n; i++) {
@@ -348,7 +393,7 @@ static mq_err restore_msgs(struct queue *q, struct reader *r, uint64_t n,
         if (m == NULL) {
             return MQ_ERR_NO_MEMORY;
         }
-        mq_err rv = place_msg(q, m, e);
+        mq_err rv = place_msg(q, m, last_seq, holes, e);
         if (rv != MQ_OK) {
             msg_free(m);
             return rv;
@@ -364,6 +409,7 @@ static mq_err restore_queue(struct fsm *nf, struct reader *r,
     Mq__V1__QueueSnap *qs;
     struct queue_config cfg;
     struct queue *q = NULL;
+    uint64_t holes = 0;
     mq_err rv;
 
     if (h == NULL || get_u32(h + 4) != 0 ||
@@ -371,11 +417,14 @@ static mq_err restore_queue(struct fsm *nf, struct reader *r,
         errmsg_set(e, "truncated queue header");
         return MQ_ERR_PROTOCOL;
     }
-    qs = mq__v1__queue_snap__unpack(&cmd_pb_alloc, get_u32(h), r->p);
+    qs = cmd_pb_unpack(&mq__v1__queue_snap__descriptor, get_u32(h), r->p,
+                       &rv);
     r->p += get_u32(h);
     if (qs == NULL) {
-        errmsg_set(e, "malformed queue record");
-        return MQ_ERR_PROTOCOL;
+        errmsg_set(e, rv == MQ_ERR_NO_MEMORY
+                          ? "out of memory reading a queue record"
+                          : "malformed queue record");
+        return rv;
     }
     pbconv_queue_from(&cfg, qs->config);
     rv = queue_config_normalize(&cfg, e);
@@ -390,11 +439,22 @@ static mq_err restore_queue(struct fsm *nf, struct reader *r,
     }
     q->first_seq = qs->first_seq ? qs->first_seq : 1;
     q->last_seq = q->first_seq - 1;
-    rv = restore_msgs(q, r, qs->n_msgs, e);
-    if (rv == MQ_OK && qs->last_seq < q->last_seq) {
-        errmsg_set(e, "last seq %llu below a stored message",
+    if (qs->last_seq == UINT64_MAX || qs->last_seq + 1 < q->first_seq) {
+        errmsg_set(e, "seqs %llu..%llu out of range",
+                   (unsigned long long)qs->first_seq,
                    (unsigned long long)qs->last_seq);
         rv = MQ_ERR_PROTOCOL;
+        goto out;
+    }
+    rv = restore_msgs(q, r, qs->n_msgs, qs->last_seq, &holes, e);
+    if (rv == MQ_OK && q->n_msgs != qs->n_msgs) {
+        errmsg_set(e, "%llu messages stored, the record says %llu",
+                   (unsigned long long)q->n_msgs,
+                   (unsigned long long)qs->n_msgs);
+        rv = MQ_ERR_PROTOCOL;
+    }
+    if (rv == MQ_OK && q->n_msgs > 0) {
+        rv = count_holes(&holes, qs->last_seq - q->last_seq, e);
     }
     if (rv == MQ_OK) {
         rv = queue_skip_to(q, qs->last_seq + 1);

@@ -302,7 +302,7 @@ size_t sub_in_flight(const struct sub *s)
 mq_err sub_restore_pending(struct sub *s, uint64_t seq, uint64_t due_ms,
                            uint32_t attempts)
 {
-    if ((s->last && s->last->seq >= seq) || seq >= s->next_seq ||
+    if (seq == 0 || (s->last && s->last->seq >= seq) || seq >= s->next_seq ||
         hmap_get(&s->by_seq, seq) != NULL) {
         return MQ_ERR_PROTOCOL;
     }

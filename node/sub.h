@@ -94,7 +94,9 @@ void sub_ack(struct sub *s, const uint64_t *seqs, size_t n, int nack,
 uint64_t sub_ack_floor(const struct sub *s);
 size_t sub_in_flight(const struct sub *s);
 
-/* Restores one pending delivery (snapshot restore). */
+/* Restores one pending delivery (snapshot restore): seqs must come in
+ * increasing order, each at least 1 and below next_seq, else
+ * MQ_ERR_PROTOCOL; or MQ_ERR_NO_MEMORY. */
 mq_err sub_restore_pending(struct sub *s, uint64_t seq, uint64_t due_ms,
                            uint32_t attempts);
 

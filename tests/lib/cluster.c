@@ -374,6 +374,40 @@ int cluster_wait_applied(struct cluster *c, uint64_t index, int timeout_ms)
     return ok;
 }
 
+int cluster_settle(struct cluster *c, int timeout_ms)
+{
+    uint64_t end = test_now_ms() + (uint64_t)timeout_ms;
+    mq_client *cl = cluster_client(c);
+    uint64_t target = 0;
+    if (cl == NULL) {
+        return -1;
+    }
+    /* The leader's commit index covers its whole log once the barrier of
+     * its term is committed; that is the state every node must reach. */
+    while (target == 0 && test_now_ms() < end) {
+        mq_node_status *st = NULL;
+        size_t n = 0;
+        if (mq_cluster_status(cl, &st, &n, 2000) == MQ_OK) {
+            for (size_t i = 0; i < n; i++) {
+                if (st[i].err == MQ_OK && strcmp(st[i].role, "leader") == 0 &&
+                    st[i].commit_index >= st[i].last_index) {
+                    target = st[i].commit_index;
+                }
+            }
+        }
+        mq_status_free(st);
+        if (target == 0) {
+            test_sleep_ms(50);
+        }
+    }
+    mq_client_close(cl);
+    if (target == 0) {
+        return -1;
+    }
+    int left = (int)(end > test_now_ms() ? end - test_now_ms() : 1);
+    return cluster_wait_applied(c, target, left);
+}
+
 int cluster_mqctlv(struct cluster *c, char *out, size_t outlen,
                    char *const args[])
 {

@@ -75,6 +75,10 @@ void cluster_wipe(struct cluster *c, int i);
  * @timeout_ms. Returns 0 or -1. */
 int cluster_wait_applied(struct cluster *c, uint64_t index, int timeout_ms);
 
+/* Waits until every running node has applied what the leader has
+ * committed now, so that reads from any node agree. Returns 0 or -1. */
+int cluster_settle(struct cluster *c, int timeout_ms);
+
 /* Opens a libmq client on every node's URL. */
 mq_client *cluster_client(struct cluster *c);
 

@@ -48,6 +48,20 @@ static void test_follower_claims_only_what_the_request_proved(void **state)
     assert_int_equal(guard_cap_append_result(11, 0, 11, 9), 9);
 }
 
+/* A follower that matched 505 comes back with an empty log (last index 1)
+ * and rejects prev 505: its progress must be reset. */
+static void test_follower_that_lost_its_log_is_noticed(void **state)
+{
+    (void)state;
+    assert_true(guard_follower_lost_log(1, 505, 1, 505));
+    assert_true(guard_follower_lost_log(1, 505, 0, 505));
+    /* A stale rejection from a follower that still has its log. */
+    assert_false(guard_follower_lost_log(1, 400, 505, 505));
+    /* Successes, and followers of another leader, are left alone. */
+    assert_false(guard_follower_lost_log(1, 0, 1, 505));
+    assert_false(guard_follower_lost_log(0, 505, 1, 505));
+}
+
 static void test_only_padded_entries_enter_the_log(void **state)
 {
     (void)state;
@@ -65,6 +79,7 @@ int main(void)
         cmocka_unit_test(test_leader_drops_every_success_before_its_barrier),
         cmocka_unit_test(test_rejections_and_followers_pass),
         cmocka_unit_test(test_follower_claims_only_what_the_request_proved),
+        cmocka_unit_test(test_follower_that_lost_its_log_is_noticed),
         cmocka_unit_test(test_only_padded_entries_enter_the_log),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
