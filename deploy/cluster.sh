@@ -52,6 +52,15 @@ up() {
         echo $! >"$dir/n$i.pid"
     done
     for _ in $(seq 1 150); do
+        for i in 1 2 3; do
+            if ! running "$dir/n$i.pid"; then
+                echo "cluster.sh: node $i did not start (port in use by" \
+                    "another cluster?); the end of $dir/n$i.log:" >&2
+                tail -n 5 "$dir/n$i.log" >&2
+                down >/dev/null
+                exit 1
+            fi
+        done
         if mqctl --json status 2>/dev/null | grep -q '"role": *"leader"'; then
             mqctl status
             echo

@@ -209,8 +209,10 @@ mq_err consensus_start(struct consensus *c, uv_loop_t *loop, struct peer *p,
     p->event_arg = c;
     rv = raft_start(r);
     if (rv != 0) {
+        const char *why = raft_errmsg(r);
         errmsg_set(e, "start raft from %s: %s", cfg->data_dir,
-                   raft_errmsg(r));
+                   why[0] ? why : p->io.errmsg[0] ? p->io.errmsg
+                                                  : raft_strerror(rv));
         return MQ_ERR_INTERNAL;
     }
     LOG_INFO("raft started: term %llu, last index %llu, snapshot index %llu",

@@ -43,7 +43,7 @@
 #include "guard.h"
 #include "hash.h"
 #include "log.h"
-#include "raft.pb-c.h"
+#include "peer_codec.h"
 
 struct peer_conn {
     uint64_t id;
@@ -100,22 +100,6 @@ static void io_fatal(struct peer *p, const char *what, int status)
               what, raft_strerror(status), p->uv.errmsg);
     _exit(1);
 }
-
-/* protobuf-c allocations on raft's heap, so that raft can take over the
- * bytes fields of a received message. */
-static void *pb_raft_alloc(void *data, size_t size)
-{
-    (void)data;
-    return raft_malloc(size);
-}
-
-static void pb_raft_free(void *data, void *ptr)
-{
-    (void)data;
-    raft_free(ptr);
-}
-
-static ProtobufCAllocator pb_raft = {pb_raft_alloc, pb_raft_free, NULL};
 
 /* The stub transport ------------------------------------------------------ */
 
@@ -288,186 +272,41 @@ static void idle_cb(uv_idle_t *h)
     fire_event(p);
 }
 
-static void conf_to_pb(const struct raft_configuration *conf,
-                       Mq__V1__RaftServer *servers,
-                       Mq__V1__RaftServer **ptrs)
-{
-    for (unsigned i = 0; i < conf->n; i++) {
-        mq__v1__raft_server__init(&servers[i]);
-        servers[i].id = conf->servers[i].id;
-        servers[i].address = conf->servers[i].address;
-        servers[i].role = (uint32_t)conf->servers[i].role;
-        ptrs[i] = &servers[i];
-    }
-}
-
-union peer_body {
-    Mq__V1__RequestVote rv;
-    Mq__V1__RequestVoteResult rvr;
-    Mq__V1__AppendEntries ae;
-    Mq__V1__AppendEntriesResult aer;
-    Mq__V1__InstallSnapshot is;
-    Mq__V1__TimeoutNow tn;
-};
-
-/* Fills @pm from @m; entries and servers point at raft's memory or into
- * the arrays given. */
-static int encode(struct peer *p, const struct raft_message *m,
-                  Mq__V1__PeerMessage *pm, Mq__V1__RaftEntry *ents,
-                  Mq__V1__RaftEntry **entp, Mq__V1__RaftServer *srv,
-                  Mq__V1__RaftServer **srvp, union peer_body *b)
-{
-    mq__v1__peer_message__init(pm);
-    pm->cluster = p->cluster;
-    pm->from_id = p->id;
-    pm->from_address = (char *)p->cfg->peer_url;
-    pm->from_client_url = (char *)p->cfg->client_url;
-    switch (m->type) {
-    case RAFT_IO_REQUEST_VOTE:
-        mq__v1__request_vote__init(&b->rv);
-        b->rv.term = m->request_vote.term;
-        b->rv.candidate_id = m->request_vote.candidate_id;
-        b->rv.last_log_index = m->request_vote.last_log_index;
-        b->rv.last_log_term = m->request_vote.last_log_term;
-        b->rv.disrupt_leader = m->request_vote.disrupt_leader;
-        b->rv.pre_vote = m->request_vote.pre_vote;
-        pm->body_case = MQ__V1__PEER_MESSAGE__BODY_REQUEST_VOTE;
-        pm->request_vote = &b->rv;
-        break;
-    case RAFT_IO_REQUEST_VOTE_RESULT:
-        mq__v1__request_vote_result__init(&b->rvr);
-        b->rvr.term = m->request_vote_result.term;
-        b->rvr.vote_granted = m->request_vote_result.vote_granted;
-        b->rvr.pre_vote = (uint32_t)m->request_vote_result.pre_vote;
-        pm->body_case = MQ__V1__PEER_MESSAGE__BODY_REQUEST_VOTE_RESULT;
-        pm->request_vote_result = &b->rvr;
-        break;
-    case RAFT_IO_APPEND_ENTRIES:
-        mq__v1__append_entries__init(&b->ae);
-        b->ae.term = m->append_entries.term;
-        b->ae.prev_log_index = m->append_entries.prev_log_index;
-        b->ae.prev_log_term = m->append_entries.prev_log_term;
-        b->ae.leader_commit = m->append_entries.leader_commit;
-        for (unsigned i = 0; i < m->append_entries.n_entries; i++) {
-            const struct raft_entry *en = &m->append_entries.entries[i];
-            mq__v1__raft_entry__init(&ents[i]);
-            ents[i].term = en->term;
-            ents[i].type = en->type;
-            ents[i].data.data = en->buf.base;
-            ents[i].data.len = en->buf.len;
-            entp[i] = &ents[i];
-        }
-        b->ae.entries = entp;
-        b->ae.n_entries = m->append_entries.n_entries;
-        pm->body_case = MQ__V1__PEER_MESSAGE__BODY_APPEND_ENTRIES;
-        pm->append_entries = &b->ae;
-        break;
-    case RAFT_IO_APPEND_ENTRIES_RESULT:
-        mq__v1__append_entries_result__init(&b->aer);
-        b->aer.term = m->append_entries_result.term;
-        b->aer.rejected = m->append_entries_result.rejected;
-        b->aer.last_log_index = m->append_entries_result.last_log_index;
-        /* Guard (2), follower side: see the comment at the top. */
-        if (p->in_append) {
-            b->aer.last_log_index = guard_cap_append_result(
-                p->append_prev, p->append_n, b->aer.rejected,
-                b->aer.last_log_index);
-        }
-        pm->body_case = MQ__V1__PEER_MESSAGE__BODY_APPEND_ENTRIES_RESULT;
-        pm->append_entries_result = &b->aer;
-        break;
-    case RAFT_IO_INSTALL_SNAPSHOT:
-        mq__v1__install_snapshot__init(&b->is);
-        b->is.term = m->install_snapshot.term;
-        b->is.last_index = m->install_snapshot.last_index;
-        b->is.last_term = m->install_snapshot.last_term;
-        conf_to_pb(&m->install_snapshot.conf, srv, srvp);
-        b->is.conf = srvp;
-        b->is.n_conf = m->install_snapshot.conf.n;
-        b->is.conf_index = m->install_snapshot.conf_index;
-        b->is.data.data = m->install_snapshot.data.base;
-        b->is.data.len = m->install_snapshot.data.len;
-        pm->body_case = MQ__V1__PEER_MESSAGE__BODY_INSTALL_SNAPSHOT;
-        pm->install_snapshot = &b->is;
-        break;
-    case RAFT_IO_TIMEOUT_NOW:
-        mq__v1__timeout_now__init(&b->tn);
-        b->tn.term = m->timeout_now.term;
-        b->tn.last_log_index = m->timeout_now.last_log_index;
-        b->tn.last_log_term = m->timeout_now.last_log_term;
-        pm->body_case = MQ__V1__PEER_MESSAGE__BODY_TIMEOUT_NOW;
-        pm->timeout_now = &b->tn;
-        break;
-    default:
-        return RAFT_MALFORMED;
-    }
-    return 0;
-}
-
 static int io_send(struct raft_io *io, struct raft_io_send *req,
                    const struct raft_message *m, raft_io_send_cb cb)
 {
     struct peer *p = peer_of(io);
-    Mq__V1__PeerMessage pm;
-    union peer_body body;
-    Mq__V1__RaftEntry *ents = NULL, **entp = NULL;
-    Mq__V1__RaftServer *srv = NULL, **srvp = NULL;
+    struct raft_message capped;
     nng_msg *msg = NULL;
-    int status = 0;
-    int rv;
+    int status;
 
     if (p->closing) {
         return RAFT_CANCELED;
     }
-    if (m->type == RAFT_IO_APPEND_ENTRIES && m->append_entries.n_entries) {
-        ents = mq_calloc(m->append_entries.n_entries, sizeof *ents);
-        entp = mq_calloc(m->append_entries.n_entries, sizeof *entp);
-        if (ents == NULL || entp == NULL) {
-            status = RAFT_NOMEM;
-            goto out;
+    if (m->type == RAFT_IO_APPEND_ENTRIES_RESULT && p->in_append) {
+        /* Guard (2), follower side: see the comment at the top. */
+        capped = *m;
+        capped.append_entries_result.last_log_index = guard_cap_append_result(
+            p->append_prev, p->append_n, m->append_entries_result.rejected,
+            m->append_entries_result.last_log_index);
+        m = &capped;
+    }
+    status = peer_encode(&p->self, m, &msg);
+    if (status == 0) {
+        struct peer_conn *c = conn_get(p, m->server_id, m->server_address);
+        size_t len = nng_msg_len(msg);
+        if (c == NULL || nng_sendmsg(c->sock, msg, NNG_FLAG_NONBLOCK) != 0) {
+            p->dropped_out++;
+            status = RAFT_NOCONNECTION;
+        } else {
+            msg = NULL;
+            p->msgs_out++;
+            p->bytes_out += len;
         }
     }
-    if (m->type == RAFT_IO_INSTALL_SNAPSHOT) {
-        srv = mq_calloc(m->install_snapshot.conf.n + 1, sizeof *srv);
-        srvp = mq_calloc(m->install_snapshot.conf.n + 1, sizeof *srvp);
-        if (srv == NULL || srvp == NULL) {
-            status = RAFT_NOMEM;
-            goto out;
-        }
-    }
-    if (encode(p, m, &pm, ents, entp, srv, srvp, &body) != 0) {
-        status = RAFT_MALFORMED;
-        goto out;
-    }
-    size_t len = mq__v1__peer_message__get_packed_size(&pm);
-    if (nng_msg_alloc(&msg, len) != 0) {
-        status = RAFT_NOMEM;
-        goto out;
-    }
-    mq__v1__peer_message__pack(&pm, nng_msg_body(msg));
-
-    struct peer_conn *c = conn_get(p, m->server_id, m->server_address);
-    if (c == NULL) {
-        status = RAFT_NOCONNECTION;
-        goto out;
-    }
-    rv = nng_sendmsg(c->sock, msg, NNG_FLAG_NONBLOCK);
-    if (rv != 0) {
-        p->dropped_out++;
-        status = RAFT_NOCONNECTION;
-        goto out;
-    }
-    msg = NULL;
-    p->msgs_out++;
-    p->bytes_out += len;
-out:
     if (msg) {
         nng_msg_free(msg);
     }
-    mq_free(ents);
-    mq_free(entp);
-    mq_free(srv);
-    mq_free(srvp);
     done_push(p, req, cb, status);
     return 0;
 }
@@ -487,140 +326,6 @@ static void recv_cb(void *arg) /* nng thread */
     nng_recv_aio(p->pull, p->recv_aio);
 }
 
-static int decode_entries(const Mq__V1__AppendEntries *ae,
-                          struct raft_append_entries *out)
-{
-    out->entries = NULL;
-    out->n_entries = 0;
-    if (ae->n_entries == 0) {
-        return 0;
-    }
-    if (ae->n_entries > UINT32_MAX) {
-        return -1;
-    }
-    for (size_t i = 0; i < ae->n_entries; i++) {
-        const Mq__V1__RaftEntry *en = ae->entries[i];
-        /* Guard (1): only entries padded to 8 bytes enter the log. */
-        if (en->term == 0 || !guard_entry_size_ok(en->data.len) ||
-            en->type < RAFT_COMMAND || en->type > RAFT_CHANGE) {
-            return -1;
-        }
-    }
-    out->entries = raft_calloc(ae->n_entries, sizeof *out->entries);
-    if (out->entries == NULL) {
-        return -1;
-    }
-    for (size_t i = 0; i < ae->n_entries; i++) {
-        Mq__V1__RaftEntry *en = ae->entries[i];
-        out->entries[i].term = en->term;
-        out->entries[i].type = (unsigned short)en->type;
-        out->entries[i].buf.base = en->data.data; /* taken over from pb */
-        out->entries[i].buf.len = en->data.len;
-        out->entries[i].batch = en->data.data;
-        en->data.data = NULL;
-        en->data.len = 0;
-    }
-    out->n_entries = (unsigned)ae->n_entries;
-    return 0;
-}
-
-static int decode_conf(const Mq__V1__InstallSnapshot *is,
-                       struct raft_configuration *conf)
-{
-    raft_configuration_init(conf);
-    for (size_t i = 0; i < is->n_conf; i++) {
-        const Mq__V1__RaftServer *s = is->conf[i];
-        if (s->id == 0 || s->address == NULL || s->address[0] == '\0' ||
-            s->role > RAFT_SPARE ||
-            raft_configuration_add(conf, s->id, s->address, (int)s->role) !=
-                0) {
-            raft_configuration_close(conf);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* Turns @pm into @m. Returns 0, or -1 for a message to drop. */
-static int decode(struct peer *p, Mq__V1__PeerMessage *pm,
-                  struct raft_message *m)
-{
-    memset(m, 0, sizeof *m);
-    m->server_id = pm->from_id;
-    m->server_address = pm->from_address;
-    switch (pm->body_case) {
-    case MQ__V1__PEER_MESSAGE__BODY_REQUEST_VOTE: {
-        const Mq__V1__RequestVote *b = pm->request_vote;
-        m->type = RAFT_IO_REQUEST_VOTE;
-        m->request_vote.term = b->term;
-        m->request_vote.candidate_id = b->candidate_id;
-        m->request_vote.last_log_index = b->last_log_index;
-        m->request_vote.last_log_term = b->last_log_term;
-        m->request_vote.disrupt_leader = b->disrupt_leader;
-        m->request_vote.pre_vote = b->pre_vote;
-        return b->candidate_id == pm->from_id ? 0 : -1;
-    }
-    case MQ__V1__PEER_MESSAGE__BODY_REQUEST_VOTE_RESULT: {
-        const Mq__V1__RequestVoteResult *b = pm->request_vote_result;
-        if (b->pre_vote > raft_tribool_false) {
-            return -1;
-        }
-        m->type = RAFT_IO_REQUEST_VOTE_RESULT;
-        m->request_vote_result.term = b->term;
-        m->request_vote_result.vote_granted = b->vote_granted;
-        m->request_vote_result.pre_vote = (raft_tribool)b->pre_vote;
-        return 0;
-    }
-    case MQ__V1__PEER_MESSAGE__BODY_APPEND_ENTRIES: {
-        const Mq__V1__AppendEntries *b = pm->append_entries;
-        m->type = RAFT_IO_APPEND_ENTRIES;
-        m->append_entries.term = b->term;
-        m->append_entries.prev_log_index = b->prev_log_index;
-        m->append_entries.prev_log_term = b->prev_log_term;
-        m->append_entries.leader_commit = b->leader_commit;
-        return decode_entries(b, &m->append_entries);
-    }
-    case MQ__V1__PEER_MESSAGE__BODY_APPEND_ENTRIES_RESULT: {
-        const Mq__V1__AppendEntriesResult *b = pm->append_entries_result;
-        m->type = RAFT_IO_APPEND_ENTRIES_RESULT;
-        m->append_entries_result.term = b->term;
-        m->append_entries_result.rejected = b->rejected;
-        m->append_entries_result.last_log_index = b->last_log_index;
-        return 0;
-    }
-    case MQ__V1__PEER_MESSAGE__BODY_INSTALL_SNAPSHOT: {
-        Mq__V1__InstallSnapshot *b = pm->install_snapshot;
-        if (b->data.len == 0 || b->last_index == 0) {
-            return -1;
-        }
-        m->type = RAFT_IO_INSTALL_SNAPSHOT;
-        m->install_snapshot.term = b->term;
-        m->install_snapshot.last_index = b->last_index;
-        m->install_snapshot.last_term = b->last_term;
-        m->install_snapshot.conf_index = b->conf_index;
-        if (decode_conf(b, &m->install_snapshot.conf) != 0) {
-            return -1;
-        }
-        m->install_snapshot.data.base = b->data.data; /* taken over */
-        m->install_snapshot.data.len = b->data.len;
-        b->data.data = NULL;
-        b->data.len = 0;
-        return 0;
-    }
-    case MQ__V1__PEER_MESSAGE__BODY_TIMEOUT_NOW: {
-        const Mq__V1__TimeoutNow *b = pm->timeout_now;
-        m->type = RAFT_IO_TIMEOUT_NOW;
-        m->timeout_now.term = b->term;
-        m->timeout_now.last_log_index = b->last_log_index;
-        m->timeout_now.last_log_term = b->last_log_term;
-        return 0;
-    }
-    default:
-        (void)p;
-        return -1;
-    }
-}
-
 static void drop_bad(struct peer *p, const char *why)
 {
     p->bad_in++;
@@ -633,7 +338,7 @@ static void drop_bad(struct peer *p, const char *why)
 
 /* Guard (7): see the comment at the top. The progress states are 0.15's
  * PROGRESS__PROBE (0) and PROGRESS__SNAPSHOT (2). */
-static void reset_if_log_lost(struct peer *p, struct raft *r, uint64_t from,
+static void reset_if_log_lost(struct raft *r, uint64_t from,
                               const struct raft_append_entries_result *res)
 {
     if (raft_state(r) != RAFT_LEADER) {
@@ -654,7 +359,6 @@ static void reset_if_log_lost(struct peer *p, struct raft *r, uint64_t from,
         pr->state = 0;
         pr->match_index = 0;
         pr->next_index = res->rejected + 1;
-        (void)p;
     }
 }
 
@@ -663,6 +367,7 @@ void peer_deliver(struct peer *p, nng_msg *msg)
     Mq__V1__PeerMessage *pm;
     struct raft_message m;
     struct raft *r = p->io.data;
+    const char *why = NULL;
 
     if (p->closing || p->recv_cb == NULL) {
         nng_msg_free(msg);
@@ -670,25 +375,16 @@ void peer_deliver(struct peer *p, nng_msg *msg)
     }
     p->msgs_in++;
     p->bytes_in += nng_msg_len(msg);
-    pm = mq__v1__peer_message__unpack(&pb_raft, nng_msg_len(msg),
-                                      nng_msg_body(msg));
+    pm = peer_decode(nng_msg_body(msg), nng_msg_len(msg), p->self.cluster, &m,
+                     &why);
     nng_msg_free(msg);
     if (pm == NULL) {
-        drop_bad(p, "not a PeerMessage");
+        drop_bad(p, why);
         return;
     }
-    if (pm->cluster != p->cluster) {
-        drop_bad(p, "from another cluster (cluster_name differs)");
-        goto out;
-    }
-    if (pm->from_id == 0 || pm->from_id == p->id || pm->from_address == NULL ||
-        pm->from_address[0] == '\0' ||
-        strlen(pm->from_address) >= MQ_URL_MAX) {
-        drop_bad(p, "bad sender");
-        goto out;
-    }
-    if (decode(p, pm, &m) != 0) {
-        drop_bad(p, "malformed raft message");
+    if (pm->from_id == p->id) {
+        peer_message_release(&m);
+        drop_bad(p, "a message from this node's own id");
         goto out;
     }
     learn(p, pm->from_id, pm->from_client_url, pm->from_address);
@@ -703,7 +399,7 @@ void peer_deliver(struct peer *p, nng_msg *msg)
         goto out;
     }
     if (m.type == RAFT_IO_APPEND_ENTRIES_RESULT) {
-        reset_if_log_lost(p, r, pm->from_id, &m.append_entries_result);
+        reset_if_log_lost(r, pm->from_id, &m.append_entries_result);
     }
     if (m.type == RAFT_IO_APPEND_ENTRIES) {
         p->in_append = 1;
@@ -714,7 +410,7 @@ void peer_deliver(struct peer *p, nng_msg *msg)
     p->in_append = 0;
     fire_event(p);
 out:
-    mq__v1__peer_message__free_unpacked(pm, &pb_raft);
+    peer_decode_free(pm);
 }
 
 /* raft_io around raft_uv -------------------------------------------------- */
@@ -1009,7 +705,10 @@ mq_err peer_init(struct peer *p, uv_loop_t *loop, struct bridge *bridge,
     p->loop = loop;
     p->bridge = bridge;
     p->cfg = cfg;
-    p->cluster = hash64(cfg->cluster_name, strlen(cfg->cluster_name));
+    p->self.cluster = hash64(cfg->cluster_name, strlen(cfg->cluster_name));
+    p->self.id = cfg->id;
+    p->self.peer_url = cfg->peer_url;
+    p->self.client_url = cfg->client_url;
     p->stub.init = stub_init;
     p->stub.listen = stub_listen;
     p->stub.connect = stub_connect;

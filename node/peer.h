@@ -20,6 +20,7 @@
 #include "config.h"
 #include "errmsg.h"
 #include "mq.h"
+#include "peer_codec.h"
 
 struct peer_conn;
 struct peer_done;
@@ -37,7 +38,7 @@ struct peer {
     uv_loop_t *loop;
     struct bridge *bridge;
     const struct config *cfg;
-    uint64_t cluster;
+    struct peer_self self;
     raft_id id;
 
     raft_io_tick_cb tick_cb;

@@ -181,6 +181,7 @@ mq_err fsm_snapshot(struct fsm *f, struct raft_buffer **bufs_out,
     bufs = mq_calloc(n_bufs, sizeof *bufs);
     hdr = mq_malloc(SNAP_HEADER);
     if (st->owned == NULL || bufs == NULL || hdr == NULL) {
+        mq_free(hdr); /* not in st->owned yet */
         goto oom;
     }
     st->owned[st->n_owned++] = hdr;

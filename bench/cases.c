@@ -1,0 +1,56 @@
+/* cases.c: the table of cases, in the order they run by default. */
+#include "cases.h"
+
+#include <string.h>
+
+static const struct bench_case table[] = {
+    {"publish-sync", 1,
+     "mq_publish, one message at a time per thread (--concurrency): "
+     "latency p50/p99/p99.9/max and rate",
+     case_publish_sync},
+    {"publish-pipelined", 1,
+     "mq_publish_async from --producers clients for --duration, at 100, "
+     "1024 and 16384 bytes (or --size): msgs/s, MB/s, latency from enqueue "
+     "to callback",
+     case_publish_pipelined},
+    {"consume-ack", 1,
+     "preload --messages, then --consumers clients mq_fetch and "
+     "mq_ack_seqs until all are consumed: msgs/s, count, duplicates",
+     case_consume_ack},
+    {"e2e-latency", 1,
+     "publish at --rate for --duration, each payload stamped with its "
+     "send time; a subscriber measures publish-to-receive latency",
+     case_e2e_latency},
+    {"memory", 0,
+     "publish --messages (default 1000000) and read the nodes' VmRSS "
+     "before and after (--pids or --cluster-dir): bytes per queued message",
+     case_memory},
+};
+
+#define N_TABLE (sizeof table / sizeof table[0])
+
+const struct bench_case *cases_find(const char *name)
+{
+    for (size_t i = 0; i < N_TABLE; i++) {
+        if (strcmp(table[i].name, name) == 0) {
+            return &table[i];
+        }
+    }
+    return NULL;
+}
+
+const struct bench_case *cases_all(size_t *n)
+{
+    *n = N_TABLE;
+    return table;
+}
+
+void cases_help(FILE *out)
+{
+    fputs("\ncases (* run when no --case is given):\n", out);
+    for (size_t i = 0; i < N_TABLE; i++) {
+        fprintf(out, "  %c %s\n", table[i].in_default ? '*' : ' ',
+                table[i].name);
+        opts_print_wrapped(out, table[i].summary);
+    }
+}
