@@ -63,8 +63,8 @@ static void applied_cb(struct raft_apply *req, int status, void *result)
 
     b->inflight--;
     if (status != 0 || f == NULL) {
-        mq_err err = status == RAFT_NOMEM ? MQ_ERR_NO_MEMORY
-                                          : MQ_ERR_UNAVAILABLE;
+        mq_err err =
+            status == RAFT_NOMEM ? MQ_ERR_NO_MEMORY : MQ_ERR_UNAVAILABLE;
         LOG_DEBUG("entry of %zu ops not applied here: %s", pr->n,
                   raft_strerror(status));
         fail_items(pr->items, pr->n, err);
@@ -130,7 +130,7 @@ static void propose(struct batch *b, size_t n)
     memmove(b->items, b->items + n, (b->n_items - n) * sizeof *b->items);
     b->n_items -= n;
     return;
-fail: {
+fail : {
     /* Take the items out first: their callbacks may add new ones. */
     struct batch_item *failed = mq_malloc(n * sizeof *failed);
     if (failed == NULL) {
@@ -149,8 +149,8 @@ static void flush(struct batch *b)
 {
     while (b->n_items > 0 && b->inflight < b->cfg->max_inflight_entries) {
         size_t n = 0, bytes = 0;
-        while (n < b->n_items &&
-               (n == 0 || bytes + b->items[n].bytes <= b->cfg->max_entry_bytes)) {
+        while (n < b->n_items && (n == 0 || bytes + b->items[n].bytes <=
+                                                b->cfg->max_entry_bytes)) {
             bytes += b->items[n].bytes;
             n++;
         }

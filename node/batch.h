@@ -41,7 +41,7 @@ struct batch {
     uv_idle_t idle;   /* keeps the loop from sleeping while work waits */
     struct batch_item *items; /* waiting to be proposed */
     size_t n_items, cap_items;
-    size_t inflight; /* entries proposed, not yet applied */
+    size_t inflight;       /* entries proposed, not yet applied */
     uint64_t entries, ops; /* counters */
 };
 

@@ -5,8 +5,8 @@
  * callbacks only touch the inbox under the lock and wake the loop. */
 #include "bridge.h"
 
-#include <string.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <string.h>
 #include <time.h>
 
 #include "alloc.h"

@@ -24,8 +24,8 @@ struct rpc_req {
     struct bridge *b;
     nng_ctx ctx;
     nng_aio *aio;
-    int state; /* receiving, with the loop, sending */
-    nng_msg *msg;  /* the request, while with the loop */
+    int state;    /* receiving, with the loop, sending */
+    nng_msg *msg; /* the request, while with the loop */
     uint64_t start_ns;
     struct rpc_req *next; /* inbox link */
     void *loop_data;      /* for the loop's own use (waiting lists) */

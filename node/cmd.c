@@ -95,8 +95,8 @@ mq_err cmd_decode(const void *buf, size_t len, Mq__V1__Command **out,
             return MQ_ERR_PROTOCOL;
         }
     }
-    *out = cmd_pb_unpack(&mq__v1__command__descriptor, hdr[1],
-                         p + CMD_HEADER, &rv);
+    *out = cmd_pb_unpack(&mq__v1__command__descriptor, hdr[1], p + CMD_HEADER,
+                         &rv);
     if (*out == NULL) {
         errmsg_set(e, rv == MQ_ERR_NO_MEMORY
                           ? "out of memory decoding a command"

@@ -23,17 +23,14 @@ struct opt {
 };
 
 #define U64(field, d, lo, hi, h)                                               \
-    {#field, OPT_U64, offsetof(struct config, field), 0, d, lo, hi, 0, h}
+    {                                                                          \
+#field, OPT_U64, offsetof(struct config, field), 0, d, lo, hi, 0, h    \
+    }
 #define STR(field, d, req, h)                                                  \
-    {#field,                                                                   \
-     OPT_STR,                                                                  \
-     offsetof(struct config, field),                                           \
-     sizeof(((struct config *)0)->field),                                      \
-     d,                                                                        \
-     0,                                                                        \
-     0,                                                                        \
-     req,                                                                      \
-     h}
+    {                                                                          \
+#field, OPT_STR, offsetof(struct config, field),                       \
+            sizeof(((struct config *)0)->field), d, 0, 0, req, h               \
+    }
 
 static const struct opt opts[] = {
     {"id", OPT_U64, offsetof(struct config, id), 0, NULL, 1, UINT32_MAX, 1,
@@ -99,8 +96,8 @@ static const struct opt *find_opt(const char *name, size_t len)
     return NULL;
 }
 
-static mq_err set_opt(struct config *cfg, const struct opt *o,
-                      const char *val, uint8_t *seen, struct errmsg *e)
+static mq_err set_opt(struct config *cfg, const struct opt *o, const char *val,
+                      uint8_t *seen, struct errmsg *e)
 {
     void *field = (char *)cfg + o->offset;
     switch (o->type) {
@@ -118,8 +115,7 @@ static mq_err set_opt(struct config *cfg, const struct opt *o,
         }
         if (v < o->min || v > o->max) {
             errmsg_set(e, "%s: %llu is out of range %llu..%llu", o->name, v,
-                       (unsigned long long)o->min,
-                       (unsigned long long)o->max);
+                       (unsigned long long)o->min, (unsigned long long)o->max);
             return MQ_ERR_INVALID;
         }
         *(uint64_t *)field = v;
@@ -252,10 +248,8 @@ static mq_err parse_members(struct config *cfg, struct errmsg *e)
         return MQ_ERR_INVALID;
     }
     if (strcmp(self->peer_url, cfg->peer_url) != 0) {
-        errmsg_set(e,
-                   "members: node %llu is listed at %s but peer_url is %s",
-                   (unsigned long long)cfg->id, self->peer_url,
-                   cfg->peer_url);
+        errmsg_set(e, "members: node %llu is listed at %s but peer_url is %s",
+                   (unsigned long long)cfg->id, self->peer_url, cfg->peer_url);
         return MQ_ERR_INVALID;
     }
     return MQ_OK;
@@ -272,8 +266,7 @@ static mq_err check_url(const char *key, const char *url, struct errmsg *e)
     return MQ_OK;
 }
 
-const struct config_member *config_member(const struct config *cfg,
-                                          uint64_t id)
+const struct config_member *config_member(const struct config *cfg, uint64_t id)
 {
     for (size_t i = 0; i < cfg->n_members; i++) {
         if (cfg->members[i].id == id) {
@@ -311,8 +304,7 @@ void config_write_sample(FILE *out)
     }
 }
 
-mq_err config_load(struct config *cfg, int argc, char **argv,
-                   struct errmsg *e)
+mq_err config_load(struct config *cfg, int argc, char **argv, struct errmsg *e)
 {
     uint8_t seen[N_OPTS] = {0};
     uint8_t from_flags[N_OPTS] = {0};
@@ -391,8 +383,9 @@ mq_err config_load(struct config *cfg, int argc, char **argv,
         return MQ_ERR_INVALID;
     }
     if (cfg->heartbeat_timeout_ms * 2 > cfg->election_timeout_ms) {
-        errmsg_set(e, "heartbeat_timeout_ms: %llu is more than half of "
-                      "election_timeout_ms %llu",
+        errmsg_set(e,
+                   "heartbeat_timeout_ms: %llu is more than half of "
+                   "election_timeout_ms %llu",
                    (unsigned long long)cfg->heartbeat_timeout_ms,
                    (unsigned long long)cfg->election_timeout_ms);
         return MQ_ERR_INVALID;

@@ -48,8 +48,7 @@ struct config {
  * @cfg. Returns MQ_OK; MQ_ERR_INVALID with @e naming the key (and file:line)
  * for a bad value; MQ_ERR_CANCELED when --help or --version printed what
  * was asked for. */
-mq_err config_load(struct config *cfg, int argc, char **argv,
-                   struct errmsg *e);
+mq_err config_load(struct config *cfg, int argc, char **argv, struct errmsg *e);
 
 /* Prints every key with its default and help (mqd --help). */
 void config_usage(FILE *out);

@@ -177,8 +177,8 @@ mq_err consensus_start(struct consensus *c, uv_loop_t *loop, struct peer *p,
     raft_set_election_timeout(r, (unsigned)cfg->election_timeout_ms);
     raft_set_heartbeat_timeout(r, (unsigned)cfg->heartbeat_timeout_ms);
     /* Guard (4): 0.15 waits 30 s before resending a lost snapshot. */
-    raft_set_install_snapshot_timeout(r,
-                                      (unsigned)cfg->install_snapshot_timeout_ms);
+    raft_set_install_snapshot_timeout(
+        r, (unsigned)cfg->install_snapshot_timeout_ms);
     raft_set_snapshot_threshold(r, cfg->snapshot_threshold
                                        ? (unsigned)cfg->snapshot_threshold
                                        : THRESHOLD_NEVER);
@@ -211,8 +211,9 @@ mq_err consensus_start(struct consensus *c, uv_loop_t *loop, struct peer *p,
     if (rv != 0) {
         const char *why = raft_errmsg(r);
         errmsg_set(e, "start raft from %s: %s", cfg->data_dir,
-                   why[0] ? why : p->io.errmsg[0] ? p->io.errmsg
-                                                  : raft_strerror(rv));
+                   why[0]            ? why
+                   : p->io.errmsg[0] ? p->io.errmsg
+                                     : raft_strerror(rv));
         return MQ_ERR_INTERNAL;
     }
     LOG_INFO("raft started: term %llu, last index %llu, snapshot index %llu",
@@ -239,8 +240,8 @@ uint64_t consensus_leader(const struct consensus *c, const char **client_url)
     return id;
 }
 
-mq_err consensus_propose(struct consensus *c, struct raft_apply *req,
-                         void *buf, size_t len, raft_apply_cb cb)
+mq_err consensus_propose(struct consensus *c, struct raft_apply *req, void *buf,
+                         size_t len, raft_apply_cb cb)
 {
     struct raft_buffer rb = {buf, len};
     if (!consensus_is_leader(c) || c->closing) {

@@ -62,8 +62,8 @@ uint64_t consensus_leader(const struct consensus *c, const char **client_url);
 /* Proposes @buf (raft_malloc'd, @len a multiple of 8; taken over on
  * MQ_OK). @cb runs once with the raft status and the FSM's results.
  * MQ_ERR_NOT_LEADER when not leader. */
-mq_err consensus_propose(struct consensus *c, struct raft_apply *req,
-                         void *buf, size_t len, raft_apply_cb cb);
+mq_err consensus_propose(struct consensus *c, struct raft_apply *req, void *buf,
+                         size_t len, raft_apply_cb cb);
 
 const char *consensus_role(const struct consensus *c);
 

@@ -25,8 +25,7 @@ static struct dedup_entry *entry_at(const struct dedup *d, size_t i)
     return &d->fifo[(d->head + i) & (d->cap - 1)];
 }
 
-const struct dedup_entry *dedup_find(const struct dedup *d,
-                                     struct hash128 key)
+const struct dedup_entry *dedup_find(const struct dedup *d, struct hash128 key)
 {
     uintptr_t v = (uintptr_t)hmap_get(&d->map, key.lo);
     if (v == 0) {

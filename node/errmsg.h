@@ -10,7 +10,12 @@ struct errmsg {
     char msg[ERRMSG_SIZE];
 };
 
-#define ERRMSG_INIT {{0}}
+#define ERRMSG_INIT                                                            \
+    {                                                                          \
+        {                                                                      \
+            0                                                                  \
+        }                                                                      \
+    }
 
 /* Replaces the message. @e may be NULL (the message is dropped). */
 void errmsg_set(struct errmsg *e, const char *fmt, ...)

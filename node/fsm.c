@@ -97,8 +97,7 @@ uint64_t fsm_mem_bytes(const struct fsm *f)
     for (size_t i = 0; i < f->n_queues; i++) {
         const struct queue *q = f->queues[i];
         total += q->n_bytes + q->n_msgs * (sizeof(struct msg) + 16) +
-                 queue_ring_len(q) * sizeof(void *) +
-                 dedup_len(&q->dedup) * 64;
+                 queue_ring_len(q) * sizeof(void *) + dedup_len(&q->dedup) * 64;
     }
     return total;
 }
@@ -147,8 +146,7 @@ static struct sub *find_sub(struct queue *q, const char *name,
 
 /* Stores one published message, or records why not. */
 static mq_err apply_one_pub(struct fsm *f, struct queue *q,
-                            const ProtobufCBinaryData *raw,
-                            struct fsm_pub *out)
+                            const ProtobufCBinaryData *raw, struct fsm_pub *out)
 {
     struct pub_view v;
     struct msg *m;
@@ -179,8 +177,7 @@ static mq_err apply_one_pub(struct fsm *f, struct queue *q,
     if (out->err != MQ_OK) {
         return MQ_OK;
     }
-    m = msg_new(raw->data, raw->len, &v, q->last_seq + 1, f->now_ms,
-                f->now_ms);
+    m = msg_new(raw->data, raw->len, &v, q->last_seq + 1, f->now_ms, f->now_ms);
     if (m == NULL) {
         return MQ_ERR_NO_MEMORY;
     }
@@ -260,8 +257,7 @@ static mq_err apply_queue_create(struct fsm *f, const Mq__V1__QueueConfig *pb,
     if (q != NULL) {
         if (!queue_config_equal(&q->cfg, &cfg)) {
             r->err = MQ_ERR_EXISTS;
-            errmsg_set(&r->e, "queue %s exists with other settings",
-                       cfg.name);
+            errmsg_set(&r->e, "queue %s exists with other settings", cfg.name);
         }
         return MQ_OK;
     }
@@ -318,8 +314,9 @@ static mq_err apply_sub_create(struct fsm *f, const Mq__V1__SubConfig *pb,
     if (s != NULL) {
         if (!sub_config_equal(&s->cfg, &cfg)) {
             r->err = MQ_ERR_EXISTS;
-            errmsg_set(&r->e, "subscription %s of queue %s exists with other "
-                              "settings",
+            errmsg_set(&r->e,
+                       "subscription %s of queue %s exists with other "
+                       "settings",
                        cfg.name, q->cfg.name);
         }
         return MQ_OK;
@@ -432,8 +429,7 @@ static void trim_aged(struct fsm *f)
     }
 }
 
-mq_err fsm_apply(struct fsm *f, const void *buf, size_t len,
-                 struct errmsg *e)
+mq_err fsm_apply(struct fsm *f, const void *buf, size_t len, struct errmsg *e)
 {
     Mq__V1__Command *c;
     mq_err rv;
@@ -477,7 +473,7 @@ out:
 /* raft_fsm glue ---------------------------------------------------------- */
 
 static int fsm_apply_cb(struct raft_fsm *rf, const struct raft_buffer *buf,
-                         void **result)
+                        void **result)
 {
     struct fsm *f = rf->data;
     struct errmsg e = ERRMSG_INIT;
@@ -497,15 +493,15 @@ static int fsm_apply_cb(struct raft_fsm *rf, const struct raft_buffer *buf,
 }
 
 static int fsm_snapshot_cb(struct raft_fsm *rf, struct raft_buffer *bufs[],
-                            unsigned *n_bufs)
+                           unsigned *n_bufs)
 {
     mq_err rv = fsm_snapshot(rf->data, bufs, n_bufs);
     return rv == MQ_OK ? 0 : RAFT_NOMEM;
 }
 
 static int fsm_snapshot_finalize_cb(struct raft_fsm *rf,
-                                     struct raft_buffer *bufs[],
-                                     unsigned *n_bufs)
+                                    struct raft_buffer *bufs[],
+                                    unsigned *n_bufs)
 {
     fsm_snapshot_done(rf->data, bufs, n_bufs);
     return 0;

@@ -69,8 +69,7 @@ void fsm_free(struct fsm *f);
  * unchanged); MQ_ERR_NO_MEMORY, also while decoding the entry, after which
  * this replica's state may be partial: the caller must stop the node (it
  * replays from its log when restarted). */
-mq_err fsm_apply(struct fsm *f, const void *buf, size_t len,
-                 struct errmsg *e);
+mq_err fsm_apply(struct fsm *f, const void *buf, size_t len, struct errmsg *e);
 
 struct queue *fsm_queue(const struct fsm *f, const char *name);
 
@@ -88,8 +87,7 @@ mq_err fsm_restore(struct fsm *f, const void *buf, size_t len,
 /* Serializes the state into @bufs (snapshot.c). Message records are
  * referenced, not copied: messages removed until fsm_snapshot_done are held
  * by the trash. */
-mq_err fsm_snapshot(struct fsm *f, struct raft_buffer **bufs,
-                    unsigned *n_bufs);
+mq_err fsm_snapshot(struct fsm *f, struct raft_buffer **bufs, unsigned *n_bufs);
 void fsm_snapshot_done(struct fsm *f, struct raft_buffer **bufs,
                        unsigned *n_bufs);
 

@@ -112,8 +112,8 @@ void *hmap_del(struct hmap *m, uint64_t key)
          j = (j + 1) & mask) {
         size_t home = slot_of(m, m->slots[j].key);
         /* Move j into the hole if its home is not in (hole, j]. */
-        int between = hole <= j ? (home > hole && home <= j)
-                                : (home > hole || home <= j);
+        int between =
+            hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
         if (!between) {
             m->slots[hole] = m->slots[j];
             hole = j;

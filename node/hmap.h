@@ -20,7 +20,10 @@ struct hmap {
     size_t len;
 };
 
-#define HMAP_INIT {NULL, 0, 0}
+#define HMAP_INIT                                                              \
+    {                                                                          \
+        NULL, 0, 0                                                             \
+    }
 
 void hmap_init(struct hmap *m);
 void hmap_close(struct hmap *m);

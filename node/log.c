@@ -52,8 +52,8 @@ void log_write(int level, const char *file, int line, const char *fmt, ...)
                  "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %c node=%llu %s "
                  "term=%llu %s:%d ",
                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                 tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
-                 letters[level & 3], (unsigned long long)node_id, node_role,
+                 tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, letters[level & 3],
+                 (unsigned long long)node_id, node_role,
                  (unsigned long long)node_term, base ? base + 1 : file, line);
     if (n < 0 || (size_t)n >= sizeof buf) {
         n = 0;

@@ -39,8 +39,7 @@ size_t msg_size(const struct msg *m)
 size_t msg_delivery_size(const struct msg *m, uint32_t attempt)
 {
     return m->rec.blob_len + 1 + pb_varint_size(m->rec.seq) + 1 +
-           pb_varint_size(m->rec.published_at_ms) + 1 +
-           pb_varint_size(attempt);
+           pb_varint_size(m->rec.published_at_ms) + 1 + pb_varint_size(attempt);
 }
 
 uint8_t *msg_encode_delivery(const struct msg *m, uint32_t attempt,

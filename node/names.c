@@ -12,16 +12,15 @@ static int is_token_char(char c)
     return is_alnum(c) || c == '_' || c == '-';
 }
 
-mq_err name_check(const char *s, size_t len, const char *what,
-                  struct errmsg *e)
+mq_err name_check(const char *s, size_t len, const char *what, struct errmsg *e)
 {
     if (s == NULL || len == 0) {
         errmsg_set(e, "%s is empty", what);
         return MQ_ERR_INVALID;
     }
     if (len > MQ_NAME_MAX) {
-        errmsg_set(e, "%s is %zu characters, at most %d are allowed", what,
-                   len, MQ_NAME_MAX);
+        errmsg_set(e, "%s is %zu characters, at most %d are allowed", what, len,
+                   MQ_NAME_MAX);
         return MQ_ERR_INVALID;
     }
     if (!is_alnum(s[0])) {

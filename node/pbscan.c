@@ -53,8 +53,7 @@ uint8_t *pb_put_uint(uint8_t *p, uint32_t field, uint64_t v)
     return pb_put_varint(p, v);
 }
 
-uint8_t *pb_put_bytes(uint8_t *p, uint32_t field, const void *data,
-                      size_t len)
+uint8_t *pb_put_bytes(uint8_t *p, uint32_t field, const void *data, size_t len)
 {
     p = pb_put_varint(p, ((uint64_t)field << 3) | WT_LEN);
     p = pb_put_varint(p, len);
@@ -100,8 +99,7 @@ static mq_err scan_header(const uint8_t *p, const uint8_t *end, uint32_t n,
         switch (tag >> 3) {
         case 1:
             if (len == 0 || len > PUB_HEADER_KEY_MAX || has_nul(val, len)) {
-                errmsg_set(e,
-                           "header %u: key must be 1..%d bytes without NUL",
+                errmsg_set(e, "header %u: key must be 1..%d bytes without NUL",
                            n, PUB_HEADER_KEY_MAX);
                 return MQ_ERR_INVALID;
             }

@@ -38,8 +38,7 @@ uint8_t *pb_put_varint(uint8_t *p, uint64_t v);
 /* Appends field @field (wire type varint) holding @v. */
 uint8_t *pb_put_uint(uint8_t *p, uint32_t field, uint64_t v);
 /* Appends field @field (length-delimited) with @len bytes of @data. */
-uint8_t *pb_put_bytes(uint8_t *p, uint32_t field, const void *data,
-                      size_t len);
+uint8_t *pb_put_bytes(uint8_t *p, uint32_t field, const void *data, size_t len);
 /* Encoded size of a varint. */
 size_t pb_varint_size(uint64_t v);
 

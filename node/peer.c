@@ -33,10 +33,10 @@
  *     and raft sends it entries or a snapshot from there. */
 #include "peer.h"
 
-#include <stdlib.h>
-#include <string.h>
 #include <nng/protocol/pipeline0/pull.h>
 #include <nng/protocol/pipeline0/push.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -461,8 +461,8 @@ static int io_load(struct raft_io *io, raft_term *term, raft_id *voted_for,
                    struct raft_entry *entries[], size_t *n_entries)
 {
     struct peer *p = peer_of(io);
-    int rv = p->uv.load(&p->uv, term, voted_for, snapshot, start_index,
-                        entries, n_entries);
+    int rv = p->uv.load(&p->uv, term, voted_for, snapshot, start_index, entries,
+                        n_entries);
     if (rv != 0) {
         memcpy(io->errmsg, p->uv.errmsg, sizeof io->errmsg);
     }
@@ -530,8 +530,7 @@ static int io_bootstrap(struct raft_io *io,
     return rv;
 }
 
-static int io_recover(struct raft_io *io,
-                      const struct raft_configuration *conf)
+static int io_recover(struct raft_io *io, const struct raft_configuration *conf)
 {
     struct peer *p = peer_of(io);
     return p->uv.recover(&p->uv, conf);
@@ -656,8 +655,7 @@ static void get_done(struct raft_io_snapshot_get *req,
     fire_event(p);
 }
 
-static int io_snapshot_get(struct raft_io *io,
-                           struct raft_io_snapshot_get *req,
+static int io_snapshot_get(struct raft_io *io, struct raft_io_snapshot_get *req,
                            raft_io_snapshot_get_cb cb)
 {
     struct peer *p = peer_of(io);

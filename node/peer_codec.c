@@ -25,8 +25,7 @@ static void pb_raft_free(void *data, void *ptr)
 static ProtobufCAllocator pb_raft = {pb_raft_alloc, pb_raft_free, NULL};
 
 static void conf_to_pb(const struct raft_configuration *conf,
-                       Mq__V1__RaftServer *servers,
-                       Mq__V1__RaftServer **ptrs)
+                       Mq__V1__RaftServer *servers, Mq__V1__RaftServer **ptrs)
 {
     for (unsigned i = 0; i < conf->n; i++) {
         mq__v1__raft_server__init(&servers[i]);
@@ -133,7 +132,6 @@ static int encode(const struct peer_self *self, const struct raft_message *m,
     }
     return 0;
 }
-
 
 int peer_encode(const struct peer_self *self, const struct raft_message *m,
                 nng_msg **out)
@@ -310,7 +308,6 @@ static int decode(Mq__V1__PeerMessage *pm, struct raft_message *m)
         return -1;
     }
 }
-
 
 Mq__V1__PeerMessage *peer_decode(const void *buf, size_t len, uint64_t cluster,
                                  struct raft_message *m, const char **why)

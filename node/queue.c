@@ -159,8 +159,7 @@ static void remove_oldest(struct queue *q)
     }
 }
 
-mq_err queue_check_room(const struct queue *q, size_t bytes,
-                        struct errmsg *e)
+mq_err queue_check_room(const struct queue *q, size_t bytes, struct errmsg *e)
 {
     if (q->cfg.discard != MQ_DISCARD_REJECT) {
         return MQ_OK;
@@ -171,8 +170,8 @@ mq_err queue_check_room(const struct queue *q, size_t bytes,
         return MQ_ERR_FULL;
     }
     if (q->cfg.max_bytes && q->n_bytes + bytes > q->cfg.max_bytes) {
-        errmsg_set(e, "queue %s is full: max_bytes %llu reached",
-                   q->cfg.name, (unsigned long long)q->cfg.max_bytes);
+        errmsg_set(e, "queue %s is full: max_bytes %llu reached", q->cfg.name,
+                   (unsigned long long)q->cfg.max_bytes);
         return MQ_ERR_FULL;
     }
     return MQ_OK;

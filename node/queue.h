@@ -69,8 +69,7 @@ static inline size_t queue_ring_len(const struct queue *q)
 mq_err queue_append(struct queue *q, struct msg *m, struct errmsg *e);
 
 /* Whether queue_append of a message of @bytes would fail with FULL. */
-mq_err queue_check_room(const struct queue *q, size_t bytes,
-                        struct errmsg *e);
+mq_err queue_check_room(const struct queue *q, size_t bytes, struct errmsg *e);
 
 /* Makes the next seq @seq (>= last_seq + 1): the seqs skipped are empty
  * slots, as if removed. For restoring a snapshot. */

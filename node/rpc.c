@@ -147,8 +147,8 @@ static void publish_done(void *arg, mq_err err, const struct fsm_op_result *r,
     Mq__V1__PublishResult *res = NULL, **resp = NULL;
 
     if (err == MQ_OK && r->err != MQ_OK) {
-        call_reply_error(call, r->err, "publish to %s: %s", call->body.pub.queue,
-                         r->e.msg);
+        call_reply_error(call, r->err, "publish to %s: %s",
+                         call->body.pub.queue, r->e.msg);
         return;
     }
     if (err == MQ_ERR_NOT_LEADER) {
@@ -214,8 +214,7 @@ static mq_err give_id(struct call *call, size_t i, ProtobufCBinaryData *m,
     /* A term has one leader, so (term, counter) is unique in the cluster;
      * the node id makes it readable. */
     n = snprintf(id, sizeof id, "mq-%llu-%llu-%llu",
-                 (unsigned long long)r->id_term,
-                 (unsigned long long)r->cfg->id,
+                 (unsigned long long)r->id_term, (unsigned long long)r->cfg->id,
                  (unsigned long long)++r->id_counter);
     uint8_t *buf = mq_malloc(m->len + 2 + (size_t)n);
     if (buf == NULL) {
@@ -302,8 +301,8 @@ static void handle_publish(struct call *call)
             call->early[i].detail = arena_put(call, me.msg, strlen(me.msg));
             continue;
         }
-        call->ids[i] = arena_put(call, (const char *)m.data + v.id_off,
-                                 v.id_len);
+        call->ids[i] =
+            arena_put(call, (const char *)m.data + v.id_off, v.id_len);
         call->valid_at[call->n_valid] = i;
         call->valid[call->n_valid++] = m;
         bytes += m.len;
@@ -319,13 +318,14 @@ static void handle_publish(struct call *call)
     mq__v1__op__init(&call->op);
     call->op.op_case = MQ__V1__OP__OP_PUBLISH;
     call->op.publish = &call->body.pub;
-    if (batch_add(r->batch, &call->op, bytes + 8 * call->n_valid,
-                  publish_done, call) != MQ_OK) {
+    if (batch_add(r->batch, &call->op, bytes + 8 * call->n_valid, publish_done,
+                  call) != MQ_OK) {
         call_reply_error(call, MQ_ERR_NO_MEMORY, "publish: out of memory");
     }
 }
 
-/* Reads --------------------------------------------------------------------- */
+/* Reads ---------------------------------------------------------------------
+ */
 
 static void fill_queue_info(Mq__V1__QueueInfo *qi, Mq__V1__QueueConfig *qc,
                             const struct queue *q)
@@ -525,10 +525,10 @@ static void handle_status(struct call *call)
         mem[i].id = conf->servers[i].id;
         mem[i].peer_url = conf->servers[i].address;
         mem[i].client_url = (char *)(cu ? cu : "");
-        mem[i].role = (char *)(conf->servers[i].role >= 0 &&
-                                       conf->servers[i].role <= 2
-                                   ? roles[conf->servers[i].role]
-                                   : "unknown");
+        mem[i].role =
+            (char *)(conf->servers[i].role >= 0 && conf->servers[i].role <= 2
+                         ? roles[conf->servers[i].role]
+                         : "unknown");
         memp[i] = &mem[i];
     }
     st.members = memp;
@@ -540,7 +540,8 @@ static void handle_status(struct call *call)
     mq_free(memp);
 }
 
-/* Admin writes -------------------------------------------------------------- */
+/* Admin writes --------------------------------------------------------------
+ */
 
 static void admin_done(void *arg, mq_err err, const struct fsm_op_result *r,
                        const struct fsm *f, uint64_t index)
@@ -590,9 +591,8 @@ static void admin_done(void *arg, mq_err err, const struct fsm_op_result *r,
 static void propose_admin(struct call *call, const char *what)
 {
     call->name = mq_strdup(what);
-    if (call->name == NULL ||
-        batch_add(call->rpc->batch, &call->op, 256, admin_done, call) !=
-            MQ_OK) {
+    if (call->name == NULL || batch_add(call->rpc->batch, &call->op, 256,
+                                        admin_done, call) != MQ_OK) {
         call_reply_error(call, MQ_ERR_NO_MEMORY, "%s: out of memory", what);
     }
 }
@@ -659,8 +659,7 @@ static void handle_sub_create(struct call *call)
     pbconv_sub_from(&call->scfg, in);
     mq_err rv = sub_config_normalize(&call->scfg, &q->cfg, &e);
     if (rv != MQ_OK) {
-        call_reply_error(call, rv, "sub create %s %s: %s", qname, name,
-                         e.msg);
+        call_reply_error(call, rv, "sub create %s %s: %s", qname, name, e.msg);
         return;
     }
     pbconv_sub_to(&call->body.sc, &call->scfg, qname);
@@ -679,8 +678,7 @@ static void handle_sub_delete(struct call *call)
     if (q == NULL || queue_sub(q, in->name ? in->name : "") == NULL) {
         call_reply_error(call, MQ_ERR_NOT_FOUND,
                          "subscription %s of queue %s does not exist",
-                         in->name ? in->name : "",
-                         in->queue ? in->queue : "");
+                         in->name ? in->name : "", in->queue ? in->queue : "");
         return;
     }
     mq__v1__sub_ref__init(&call->body.ref);
@@ -693,7 +691,8 @@ static void handle_sub_delete(struct call *call)
     propose_admin(call, what);
 }
 
-/* Dispatch ------------------------------------------------------------------ */
+/* Dispatch ------------------------------------------------------------------
+ */
 
 void rpc_handle(void *arg, struct rpc_req *req, const void *data, size_t len)
 {

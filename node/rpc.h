@@ -40,8 +40,7 @@ void rpc_init(struct rpc *r, uv_loop_t *loop, struct bridge *b,
               struct peer *p, const struct config *cfg);
 
 /* Handles one request (bridge callback). */
-void rpc_handle(void *arg, struct rpc_req *req, const void *data,
-                size_t len);
+void rpc_handle(void *arg, struct rpc_req *req, const void *data, size_t len);
 
 /* Leadership changed: waiting fetches are answered NOT_LEADER on loss. */
 void rpc_leader_changed(struct rpc *r, int leader);

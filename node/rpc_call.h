@@ -4,8 +4,8 @@
 #ifndef MQ_RPC_CALL_H
 #define MQ_RPC_CALL_H
 
-#include "rpc.h"
 #include "raft.pb-c.h"
+#include "rpc.h"
 
 struct pub_early {
     mq_err err;
@@ -33,9 +33,9 @@ struct call {
     size_t n_msgs;
     ProtobufCBinaryData *valid; /* messages proposed, in order */
     size_t n_valid;
-    size_t *valid_at;          /* valid[k] is message valid_at[k] */
-    struct pub_early *early;   /* per message */
-    char **ids;                /* per message, in the arena */
+    size_t *valid_at;        /* valid[k] is message valid_at[k] */
+    struct pub_early *early; /* per message */
+    char **ids;              /* per message, in the arena */
     char *arena;
     size_t arena_len, arena_cap;
     void **owned; /* message copies with a generated id */

@@ -121,8 +121,7 @@ static void deliver_done(void *arg, mq_err err, const struct fsm_op_result *r,
         call_reply_error(call, r->err, "fetch: %s", r->e.msg);
         return;
     }
-    if (r->n > 0 || rpc_now_ms() >= call->deadline_ms ||
-        call->rpc->closing) {
+    if (r->n > 0 || rpc_now_ms() >= call->deadline_ms || call->rpc->closing) {
         reply_deliveries(call, f, r);
         return;
     }
@@ -147,8 +146,8 @@ static void try_deliver(struct call *call)
                          in->sub, in->queue);
         return;
     }
-    size_t avail = sub_available(s, q, rpc_now_ms(),
-                                 (size_t)(call->max + s->reserved));
+    size_t avail =
+        sub_available(s, q, rpc_now_ms(), (size_t)(call->max + s->reserved));
     if (avail <= s->reserved) {
         return;
     }
@@ -257,7 +256,8 @@ void rpc_fail_waiting(struct rpc *r, mq_err err)
     }
 }
 
-/* Ack and nack --------------------------------------------------------------- */
+/* Ack and nack ---------------------------------------------------------------
+ */
 
 static void ack_done(void *arg, mq_err err, const struct fsm_op_result *r,
                      const struct fsm *f, uint64_t index)
@@ -329,8 +329,8 @@ void rpc_ack(struct call *call, int nack)
     }
     if (s == NULL) {
         call_reply_error(call, MQ_ERR_NOT_FOUND,
-                         "%s: subscription %s of queue %s does not exist",
-                         verb, sname ? sname : "", qname);
+                         "%s: subscription %s of queue %s does not exist", verb,
+                         sname ? sname : "", qname);
         return;
     }
     if (n == 0 || n > MQ_MAX_BATCH) {
@@ -353,8 +353,7 @@ void rpc_ack(struct call *call, int nack)
     mq__v1__op__init(&call->op);
     call->op.op_case = MQ__V1__OP__OP_ACK;
     call->op.ack = &call->body.ack;
-    if (batch_add(r->batch, &call->op, 32 + 10 * n, ack_done, call) !=
-        MQ_OK) {
+    if (batch_add(r->batch, &call->op, 32 + 10 * n, ack_done, call) != MQ_OK) {
         call_reply_error(call, MQ_ERR_NO_MEMORY, "%s: out of memory", verb);
     }
 }

@@ -272,8 +272,7 @@ static mq_err place_msg(struct queue *q, struct msg *m, uint64_t last_seq,
     uint64_t seq = m->rec.seq;
     mq_err rv = MQ_OK;
     if (seq <= q->last_seq || seq < q->first_seq || seq > last_seq) {
-        errmsg_set(e, "message seq %llu out of order",
-                   (unsigned long long)seq);
+        errmsg_set(e, "message seq %llu out of order", (unsigned long long)seq);
         return MQ_ERR_PROTOCOL;
     }
     if (q->n_msgs > 0) {
@@ -329,8 +328,8 @@ static mq_err restore_subs(struct queue *q, const Mq__V1__QueueSnap *qs,
             const Mq__V1__PendingSnap *p = ss->pending[k];
             mq_err rv = sub_restore_pending(s, p->seq, p->due_ms, p->attempts);
             if (rv == MQ_ERR_PROTOCOL) {
-                errmsg_set(e, "subscription %s: bad pending seq %llu",
-                           cfg.name, (unsigned long long)p->seq);
+                errmsg_set(e, "subscription %s: bad pending seq %llu", cfg.name,
+                           (unsigned long long)p->seq);
             }
             if (rv != MQ_OK) {
                 return rv;
@@ -357,8 +356,7 @@ static mq_err restore_dedup(struct queue *q, const ProtobufCBinaryData *d,
             return MQ_ERR_PROTOCOL;
         }
         last_at = at;
-        if (dedup_add(&q->dedup, key, get_u64(d->data + i + 16), at) !=
-            MQ_OK) {
+        if (dedup_add(&q->dedup, key, get_u64(d->data + i + 16), at) != MQ_OK) {
             return MQ_ERR_NO_MEMORY;
         }
     }
@@ -366,8 +364,7 @@ static mq_err restore_dedup(struct queue *q, const ProtobufCBinaryData *d,
 }
 
 static mq_err restore_msgs(struct queue *q, struct reader *r, uint64_t n,
-                           uint64_t last_seq, uint64_t *holes,
-                           struct errmsg *e)
+                           uint64_t last_seq, uint64_t *holes, struct errmsg *e)
 {
     for (uint64_t i = 0; i < n; i++) {
         struct msg_rec rec;
@@ -403,8 +400,7 @@ static mq_err restore_msgs(struct queue *q, struct reader *r, uint64_t n,
     return MQ_OK;
 }
 
-static mq_err restore_queue(struct fsm *nf, struct reader *r,
-                            struct errmsg *e)
+static mq_err restore_queue(struct fsm *nf, struct reader *r, struct errmsg *e)
 {
     const uint8_t *h = take(r, 8);
     Mq__V1__QueueSnap *qs;
@@ -418,8 +414,7 @@ static mq_err restore_queue(struct fsm *nf, struct reader *r,
         errmsg_set(e, "truncated queue header");
         return MQ_ERR_PROTOCOL;
     }
-    qs = cmd_pb_unpack(&mq__v1__queue_snap__descriptor, get_u32(h), r->p,
-                       &rv);
+    qs = cmd_pb_unpack(&mq__v1__queue_snap__descriptor, get_u32(h), r->p, &rv);
     r->p += get_u32(h);
     if (qs == NULL) {
         errmsg_set(e, rv == MQ_ERR_NO_MEMORY
@@ -485,8 +480,7 @@ out:
     return rv;
 }
 
-mq_err fsm_restore(struct fsm *f, const void *buf, size_t len,
-                   struct errmsg *e)
+mq_err fsm_restore(struct fsm *f, const void *buf, size_t len, struct errmsg *e)
 {
     struct reader r = {buf, (const uint8_t *)buf + len};
     const uint8_t *h = take(&r, SNAP_HEADER);
@@ -503,8 +497,7 @@ mq_err fsm_restore(struct fsm *f, const void *buf, size_t len,
         rv = restore_queue(&nf, &r, e);
     }
     if (rv == MQ_OK && r.p != r.end) {
-        errmsg_set(e, "%zu bytes after the last queue",
-                   (size_t)(r.end - r.p));
+        errmsg_set(e, "%zu bytes after the last queue", (size_t)(r.end - r.p));
         rv = MQ_ERR_PROTOCOL;
     }
     if (rv != MQ_OK) {

@@ -160,8 +160,8 @@ struct sub *sub_new(const struct sub_config *cfg, const struct queue *q,
         s->next_seq = q->first_seq;
         break;
     case MQ_START_SEQ:
-        s->next_seq = cfg->start_seq < q->first_seq ? q->first_seq
-                                                    : cfg->start_seq;
+        s->next_seq =
+            cfg->start_seq < q->first_seq ? q->first_seq : cfg->start_seq;
         break;
     default:
         s->next_seq = q->last_seq + 1;
@@ -312,8 +312,8 @@ mq_err sub_restore_pending(struct sub *s, uint64_t seq, uint64_t due_ms,
 mq_err sub_config_normalize(struct sub_config *cfg,
                             const struct queue_config *qc, struct errmsg *e)
 {
-    mq_err rv = name_check(cfg->name, strlen(cfg->name), "subscription name",
-                           e);
+    mq_err rv =
+        name_check(cfg->name, strlen(cfg->name), "subscription name", e);
     if (rv != MQ_OK) {
         return rv;
     }

@@ -24,10 +24,10 @@ struct msg;
 
 struct sub_config {
     char name[MQ_NAME_MAX + 1];
-    int start;          /* MQ_START_* */
+    int start; /* MQ_START_* */
     uint64_t start_seq;
-    uint64_t ack_timeout_ms;  /* resolved: never 0 */
-    uint32_t max_deliveries;  /* 0: no cap */
+    uint64_t ack_timeout_ms; /* resolved: never 0 */
+    uint32_t max_deliveries; /* 0: no cap */
 };
 
 struct pending {
@@ -42,8 +42,8 @@ struct sub {
     struct sub_config cfg;
     uint64_t created_at_ms;
     uint64_t next_seq;
-    struct hmap by_seq;     /* seq -> struct pending */
-    struct pending **heap;  /* min-heap on (due_ms, seq) */
+    struct hmap by_seq;    /* seq -> struct pending */
+    struct pending **heap; /* min-heap on (due_ms, seq) */
     size_t heap_len, heap_cap;
     struct pending *first, *last;
     uint64_t delivered, acked, dropped;

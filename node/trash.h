@@ -10,12 +10,15 @@
 #include "msg.h"
 
 struct trash {
-    int holding;        /* number of holds in force */
-    struct msg *head;   /* held messages */
+    int holding;      /* number of holds in force */
+    struct msg *head; /* held messages */
     size_t n_held;
 };
 
-#define TRASH_INIT {0, NULL, 0}
+#define TRASH_INIT                                                             \
+    {                                                                          \
+        0, NULL, 0                                                             \
+    }
 
 /* Frees @m now, or holds it while trash->holding. */
 void trash_put(struct trash *t, struct msg *m);

@@ -5,7 +5,7 @@
 #include <assert.h>
 
 #define X(name, num, retry, msg)                                               \
-    static_assert(MQ__V1__STATUS__STATUS_##name == (num),                       \
+    static_assert(MQ__V1__STATUS__STATUS_##name == (num),                      \
                   "mq.proto Status " #name " differs from mq.h");
 MQ_ERRORS(X)
 #undef X

@@ -37,8 +37,7 @@ static void queue_counts(mq_client *cl, uint64_t *messages, uint64_t *last)
 
 /* Sends @len bytes as one request on an nng REQ socket to @url; returns
  * the decoded reply (caller frees) or NULL if none came. */
-static Mq__V1__Reply *raw_request(const char *url, const void *buf,
-                                  size_t len)
+static Mq__V1__Reply *raw_request(const char *url, const void *buf, size_t len)
 {
     nng_socket s;
     nng_msg *msg;
@@ -51,8 +50,8 @@ static Mq__V1__Reply *raw_request(const char *url, const void *buf,
     memcpy(nng_msg_body(msg), buf, len);
     assert_int_equal(nng_sendmsg(s, msg, 0), 0);
     if (nng_recvmsg(s, &msg, 0) == 0) {
-        reply = mq__v1__reply__unpack(NULL, nng_msg_len(msg),
-                                      nng_msg_body(msg));
+        reply =
+            mq__v1__reply__unpack(NULL, nng_msg_len(msg), nng_msg_body(msg));
         nng_msg_free(msg);
     }
     nng_close(s);
@@ -151,13 +150,11 @@ static void test_bad_publishes_get_clear_errors_and_change_nothing(void **state)
     assert_non_null(strstr(mq_errmsg(), "1024"));
 
     /* The same through mqctl: one line, exit code 1. */
-    assert_int_equal(cluster_mqctl(c, out, sizeof out,
-                                   "publish nosuchqueue ev.x hello"),
-                     1);
+    assert_int_equal(
+        cluster_mqctl(c, out, sizeof out, "publish nosuchqueue ev.x hello"), 1);
     assert_non_null(strstr(out, "nosuchqueue"));
     assert_int_equal(count_lines(out), 1);
-    assert_int_equal(cluster_mqctl(c, out, sizeof out, "queue create bad!"),
-                     1);
+    assert_int_equal(cluster_mqctl(c, out, sizeof out, "queue create bad!"), 1);
     assert_int_equal(cluster_mqctl(c, out, sizeof out, "publish"), 2);
 
     /* Raw requests skip libmq's checks: the node refuses them itself. */
@@ -288,7 +285,8 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bad_publishes_get_clear_errors_and_change_nothing),
+        cmocka_unit_test(
+            test_bad_publishes_get_clear_errors_and_change_nothing),
         cmocka_unit_test(test_random_bytes_on_both_ports_are_dropped),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -104,8 +104,7 @@ static void test_wiped_follower_catches_up_by_snapshot(void **state)
     assert_int_equal(qi.messages, qi_leader.messages);
     assert_int_equal(qi.last_seq, 400);
     mq_sub_info si;
-    assert_int_equal(mq_sub_info_get(fc, "events", "reader", &si, 5000),
-                     MQ_OK);
+    assert_int_equal(mq_sub_info_get(fc, "events", "reader", &si, 5000), MQ_OK);
     assert_int_equal(si.ack_floor, n);
     mq_client_close(fc);
 
@@ -135,8 +134,8 @@ static int setup(void **state)
     static struct cluster c;
     /* Snapshot every 32 entries, keep 8 behind: a wiped node cannot catch
      * up from the log alone. */
-    if (cluster_start(&c, 3,
-                      "--snapshot_threshold 32 --snapshot_trailing 8") != 0) {
+    if (cluster_start(&c, 3, "--snapshot_threshold 32 --snapshot_trailing 8") !=
+        0) {
         cluster_stop(&c);
         return -1;
     }

@@ -115,7 +115,8 @@ static void test_leader_kill_loses_no_acked_publish(void **state)
     }
     size_t n_acked = ps[0].n_acked + ps[1].n_acked;
     printf("publishes: %zu sent, %zu acknowledged, %zu failed\n",
-           ps[0].n_sent + ps[1].n_sent, n_acked, ps[0].n_failed + ps[1].n_failed);
+           ps[0].n_sent + ps[1].n_sent, n_acked,
+           ps[0].n_failed + ps[1].n_failed);
     assert_true(n_acked > 100);
 
     /* The killed node comes back and catches up. */

@@ -2,9 +2,9 @@
  * clients share one subscription and a third client reads another: each
  * subscription gets every message, and every message is acked. */
 #include <pthread.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,8 +122,7 @@ static void test_every_subscription_gets_every_message(void **state)
     pthread_join(tb, NULL);
     pthread_join(td, NULL);
 
-    printf("billing: %zu + %zu deliveries, audit: %zu\n", a.got, b.got,
-           d.got);
+    printf("billing: %zu + %zu deliveries, audit: %zu\n", a.got, b.got, d.got);
     assert_int_equal(t1.distinct, N_MSGS);
     assert_int_equal(t2.distinct, N_MSGS);
     /* Competing consumers share the subscription's messages. */
@@ -141,8 +140,7 @@ static void test_every_subscription_gets_every_message(void **state)
     assert_int_equal(si.in_flight, 0);
     assert_int_equal(si.pending, 0);
     assert_int_equal(si.acked, N_MSGS);
-    assert_int_equal(mq_sub_info_get(cl, "orders", "audit", &si, 10000),
-                     MQ_OK);
+    assert_int_equal(mq_sub_info_get(cl, "orders", "audit", &si, 10000), MQ_OK);
     assert_int_equal(si.ack_floor, N_MSGS);
     assert_int_equal(si.in_flight, 0);
 

@@ -137,9 +137,9 @@ static void test_restart_keeps_queues_messages_and_positions(void **state)
     mq_msg **msgs = NULL;
     size_t n = 0, acked = 0;
     while (acked < 200) {
-        assert_int_equal(mq_fetch(cl, "emails", "sender", 200 - acked, 1000,
-                                  &msgs, &n),
-                         MQ_OK);
+        assert_int_equal(
+            mq_fetch(cl, "emails", "sender", 200 - acked, 1000, &msgs, &n),
+            MQ_OK);
         for (size_t i = 0; i < n; i++) {
             assert_int_equal(mq_ack(cl, msgs[i], 10000), MQ_OK);
         }

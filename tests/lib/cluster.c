@@ -444,8 +444,8 @@ int cluster_mqctlv(struct cluster *c, char *out, size_t outlen,
     char sink[4096];
     for (;;) {
         char *dst = out && used + 1 < outlen ? out + used : sink;
-        size_t room = out && used + 1 < outlen ? outlen - used - 1
-                                               : sizeof sink;
+        size_t room =
+            out && used + 1 < outlen ? outlen - used - 1 : sizeof sink;
         ssize_t r = read(pipefd[0], dst, room);
         if (r < 0 && errno == EINTR) {
             continue;
@@ -468,8 +468,8 @@ int cluster_mqctlv(struct cluster *c, char *out, size_t outlen,
     return WEXITSTATUS(st);
 }
 
-int cluster_mqctl(struct cluster *c, char *out, size_t outlen,
-                  const char *fmt, ...)
+int cluster_mqctl(struct cluster *c, char *out, size_t outlen, const char *fmt,
+                  ...)
 {
     char line[4096];
     char *args[64];

@@ -17,8 +17,8 @@
 
 struct cluster_node {
     int id;
-    pid_t pid; /* 0 when not running */
-    int exit_status;         /* of the last exit: code, or 128 + signal */
+    pid_t pid;                /* 0 when not running */
+    int exit_status;          /* of the last exit: code, or 128 + signal */
     unsigned long long fsize; /* if not 0: RLIMIT_FSIZE, a full disk */
     int client_port, peer_port;
     char dir[512];
@@ -85,8 +85,8 @@ mq_client *cluster_client(struct cluster *c);
 /* Runs `mqctl -s <urls> <args>` (args split on spaces; use cluster_mqctlv
  * for arguments with spaces). Captures stdout+stderr into @out (may be
  * NULL). Returns mqctl's exit code, or -1. */
-int cluster_mqctl(struct cluster *c, char *out, size_t outlen,
-                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int cluster_mqctl(struct cluster *c, char *out, size_t outlen, const char *fmt,
+                  ...) __attribute__((format(printf, 4, 5)));
 int cluster_mqctlv(struct cluster *c, char *out, size_t outlen,
                    char *const argv[]);
 

@@ -11,9 +11,9 @@
 typedef void (*drain_cb)(void *arg, const mq_msg *m);
 
 struct drain_stats {
-    size_t messages;  /* deliveries received */
+    size_t messages; /* deliveries received */
     size_t fetches;
-    size_t errors;    /* failed fetches or acks (retried) */
+    size_t errors; /* failed fetches or acks (retried) */
     mq_err last_err;
 };
 

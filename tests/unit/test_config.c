@@ -24,9 +24,15 @@ static void test_flags_give_a_complete_config_with_defaults(void **state)
 {
     static struct config cfg;
     struct errmsg e = ERRMSG_INIT;
-    const char *argv[] = {"mqd",         "--id",         "1",
-                          "--data_dir",  "/tmp/x",       "--peer-url",
-                          "tcp://127.0.0.1:7101", "--members", MEMBERS};
+    const char *argv[] = {"mqd",
+                          "--id",
+                          "1",
+                          "--data_dir",
+                          "/tmp/x",
+                          "--peer-url",
+                          "tcp://127.0.0.1:7101",
+                          "--members",
+                          MEMBERS};
     (void)state;
     assert_int_equal(load(&cfg, &e, 9, argv), MQ_OK);
     assert_int_equal(cfg.id, 1);
@@ -42,9 +48,16 @@ static void test_bad_value_names_the_key(void **state)
 {
     static struct config cfg;
     struct errmsg e = ERRMSG_INIT;
-    const char *argv[] = {"mqd",        "--id",      "1",     "--data_dir",
-                          "/tmp/x",     "--peer_url", "tcp://127.0.0.1:7101",
-                          "--members",  MEMBERS,     "--election_timeout_ms",
+    const char *argv[] = {"mqd",
+                          "--id",
+                          "1",
+                          "--data_dir",
+                          "/tmp/x",
+                          "--peer_url",
+                          "tcp://127.0.0.1:7101",
+                          "--members",
+                          MEMBERS,
+                          "--election_timeout_ms",
                           "fast"};
     (void)state;
     assert_int_equal(load(&cfg, &e, 11, argv), MQ_ERR_INVALID);
@@ -56,8 +69,8 @@ static void test_missing_required_key_is_named(void **state)
 {
     static struct config cfg;
     struct errmsg e = ERRMSG_INIT;
-    const char *argv[] = {"mqd", "--id", "1", "--data_dir", "/tmp/x",
-                          "--members", MEMBERS};
+    const char *argv[] = {"mqd",    "--id",      "1",    "--data_dir",
+                          "/tmp/x", "--members", MEMBERS};
     (void)state;
     assert_int_equal(load(&cfg, &e, 7, argv), MQ_ERR_INVALID);
     assert_non_null(strstr(e.msg, "peer_url"));
@@ -67,8 +80,14 @@ static void test_member_list_must_name_this_node(void **state)
 {
     static struct config cfg;
     struct errmsg e = ERRMSG_INIT;
-    const char *argv[] = {"mqd", "--id", "3", "--data_dir", "/tmp/x",
-                          "--peer_url", "tcp://127.0.0.1:7103", "--members",
+    const char *argv[] = {"mqd",
+                          "--id",
+                          "3",
+                          "--data_dir",
+                          "/tmp/x",
+                          "--peer_url",
+                          "tcp://127.0.0.1:7103",
+                          "--members",
                           MEMBERS};
     (void)state;
     assert_int_equal(load(&cfg, &e, 9, argv), MQ_ERR_INVALID);
