@@ -145,8 +145,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    cluster_stop(*state);
-    return 0;
+    return cluster_stop(*state);
 }
 
 int main(void)

@@ -256,24 +256,36 @@ static void print_log(const char *path)
     fclose(f);
 }
 
-void cluster_stop(struct cluster *c)
+int cluster_stop(struct cluster *c)
 {
+    int unclean = 0;
     for (int i = 0; i < c->n; i++) {
         if (c->nodes[i].pid > 0) {
             kill(c->nodes[i].pid, SIGTERM);
         }
     }
     for (int i = 0; i < c->n; i++) {
-        wait_exit(&c->nodes[i], 10000);
+        if (c->nodes[i].pid > 0) {
+            wait_exit(&c->nodes[i], 10000);
+            if (c->nodes[i].exit_status != 0) {
+                fprintf(stderr, "cluster: node %d stopped with status %d\n",
+                        c->nodes[i].id, c->nodes[i].exit_status);
+                unclean = 1;
+            }
+        }
+    }
+    if (unclean) {
+        c->failed = 1;
     }
     if (c->failed || getenv("MQ_TEST_KEEP")) {
         for (int i = 0; i < c->n; i++) {
             print_log(c->nodes[i].log);
         }
         fprintf(stderr, "cluster: kept %s\n", c->root);
-        return;
+        return unclean ? -1 : 0;
     }
     nftw(c->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return 0;
 }
 
 mq_client *cluster_client(struct cluster *c)

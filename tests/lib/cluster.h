@@ -43,8 +43,9 @@ int cluster_start(struct cluster *c, int n, const char *extra);
 
 /* Stops every node (SIGTERM, then SIGKILL after 10 s) and removes the
  * directory unless the test failed (cluster_fail), in which case the logs
- * are printed and the directory kept. */
-void cluster_stop(struct cluster *c);
+ * are printed and the directory kept. Returns 0 if every node stopped
+ * cleanly (exit code 0: no crash, no sanitizer report), else -1. */
+int cluster_stop(struct cluster *c);
 
 /* Marks the test failed: logs are kept and printed at cluster_stop. */
 void cluster_fail(struct cluster *c);
