@@ -380,6 +380,9 @@ typedef struct mq_node_status {
     uint64_t leader_id;    /* 0 if unknown */
     char leader_url[MQ_URL_MAX];
     uint32_t voters;
+    /* Why the node did not answer, naming its URL ("" when err is MQ_OK):
+     * mq_errmsg() cannot say it for each node. */
+    char error[256];
 } mq_node_status;
 
 /* Asks every node of the client's list. Sets *out to an array of *n entries

@@ -1,0 +1,46 @@
+/* args.h: mqctl's command-line pieces: splitting a command's arguments
+ * into positionals and --flags, and reading durations and numbers. Pure
+ * functions of their input (tested in tests/unit/test_client_mqctl.c). */
+#ifndef MQCTL_ARGS_H
+#define MQCTL_ARGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARGS_MAX 64
+
+struct args_flag {
+    const char *name;  /* "--retention" */
+    const char *value; /* NULL for a flag without value */
+};
+
+struct args {
+    const char *pos[ARGS_MAX];
+    size_t n_pos;
+    struct args_flag flags[ARGS_MAX];
+    size_t n_flags;
+};
+
+/* Splits @argv (@argc entries) into positionals and flags. @valued lists
+ * the flags that take a value ("--id", given as "--id X" or "--id=X"),
+ * @plain those that take none; both NULL-terminated, either may be NULL.
+ * "--" makes the rest positional. Returns 0, or -1 with a message in @err
+ * (@err_len bytes): unknown flag, missing value, too many arguments. */
+int args_split(int argc, char **argv, const char *const *valued,
+               const char *const *plain, struct args *out, char *err,
+               size_t err_len);
+
+/* The value of the last @name flag, or NULL. */
+const char *args_get(const struct args *a, const char *name);
+
+/* 1 if flag @name was given. */
+int args_has(const struct args *a, const char *name);
+
+/* Parses a duration: a number with a unit, ms, s, m, h or d, or several
+ * ("1m30s"); "0" alone needs no unit. Returns 0 and sets *ms, or -1. */
+int args_duration_ms(const char *s, uint64_t *ms);
+
+/* Parses a decimal number that fits @max. Returns 0 and sets *v, or -1. */
+int args_uint(const char *s, uint64_t max, uint64_t *v);
+
+#endif

@@ -1,0 +1,34 @@
+#!/bin/sh
+# mqctl ($1) exit codes without a cluster: 0 for --help, 2 and a usage line
+# for usage errors, 1 with one "mqctl: <command> ..." line when no node
+# answers.
+set -u
+mqctl=$1
+fail() { echo "check_usage: $*" >&2; exit 1; }
+
+"$mqctl" --help >/dev/null || fail "--help did not exit 0"
+"$mqctl" queue create --help | grep -q -- '--retention' ||
+    fail "queue create --help did not print the flags"
+for args in "" "nosuch" "queue" "queue create" "queue create a b" \
+            "queue create q --retention nope" "queue create q --max-age 5x" \
+            "sub create q" "sub create q s --start 0" "publish q" \
+            "consume q s --count 0" "--timeout 5" "-s" "status extra" \
+            "queue create q --bogus 1"; do
+    # shellcheck disable=SC2086
+    "$mqctl" $args >/dev/null 2>/tmp/check_usage.$$
+    rc=$?
+    [ $rc -eq 2 ] || fail "mqctl $args: exit $rc, want 2"
+    grep -q '^usage: ' /tmp/check_usage.$$ || fail "mqctl $args: no usage"
+done
+"$mqctl" -s "not a url" status >/dev/null 2>/tmp/check_usage.$$
+[ $? -eq 2 ] || fail "a bad -s did not exit 2"
+# Nothing listens on port 1: one error line, exit 1.
+"$mqctl" -s tcp://127.0.0.1:1 --timeout 300ms queue info q \
+    >/dev/null 2>/tmp/check_usage.$$
+rc=$?
+[ $rc -eq 1 ] || fail "unreachable node: exit $rc, want 1"
+[ "$(wc -l </tmp/check_usage.$$)" -eq 1 ] || fail "not one error line"
+grep -q '^mqctl: queue info q: ' /tmp/check_usage.$$ ||
+    fail "error line: $(cat /tmp/check_usage.$$)"
+rm -f /tmp/check_usage.$$
+echo "check_usage: ok"

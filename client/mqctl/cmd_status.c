@@ -1,0 +1,181 @@
+/* cmd_status.c: mqctl status: what each node says (id, role, term, commit
+ * and applied index), which node leads, and why a node did not answer.
+ *
+ * --json prints one object: {"nodes": [{"url", "ok", and when ok "id",
+ * "role", "term", "commit_index", "applied_index", "last_index",
+ * "snapshot_index", "leader_id", "leader_url", "voters"; else "error",
+ * "code"}], "leader": {"id", "url"} or null}. */
+#include "cmd_status.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "output.h"
+
+static const char usage_text[] = "mqctl status";
+
+/* The leader: the node saying "leader" with the highest term, else the
+ * leader id most answering nodes name. NULL when none is known. */
+static const mq_node_status *find_leader(const mq_node_status *s, size_t n,
+                                         uint64_t *id)
+{
+    const mq_node_status *best = NULL;
+    size_t best_votes = 0;
+
+    *id = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i].err == MQ_OK && strcmp(s[i].role, "leader") == 0 &&
+            (best == NULL || s[i].term > best->term)) {
+            best = &s[i];
+        }
+    }
+    if (best != NULL) {
+        *id = best->id;
+        return best;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t votes = 0;
+        if (s[i].err != MQ_OK || s[i].leader_id == 0) {
+            continue;
+        }
+        for (size_t k = 0; k < n; k++) {
+            votes += s[k].err == MQ_OK && s[k].leader_id == s[i].leader_id;
+        }
+        if (votes > best_votes) {
+            best_votes = votes;
+            best = &s[i];
+        }
+    }
+    if (best != NULL) {
+        *id = best->leader_id;
+    }
+    return best;
+}
+
+static const char *err_name(mq_err e)
+{
+    switch (e) {
+    case MQ_OK:
+        return "OK";
+#define X(name, num, retry, msg)                                               \
+    case MQ_ERR_##name:                                                        \
+        return #name;
+        MQ_ERRORS(X)
+#undef X
+    }
+    return "UNKNOWN";
+}
+
+static void print_json(const mq_node_status *s, size_t n,
+                       const mq_node_status *leader, uint64_t leader_id)
+{
+    struct json j;
+
+    json_begin(&j, stdout);
+    json_obj_open(&j, NULL);
+    json_arr_open(&j, "nodes");
+    for (size_t i = 0; i < n; i++) {
+        json_obj_open(&j, NULL);
+        json_str(&j, "url", s[i].url);
+        json_bool(&j, "ok", s[i].err == MQ_OK);
+        if (s[i].err == MQ_OK) {
+            json_u64(&j, "id", s[i].id);
+            json_str(&j, "role", s[i].role);
+            json_u64(&j, "term", s[i].term);
+            json_u64(&j, "commit_index", s[i].commit_index);
+            json_u64(&j, "applied_index", s[i].applied_index);
+            json_u64(&j, "last_index", s[i].last_index);
+            json_u64(&j, "snapshot_index", s[i].snapshot_index);
+            json_u64(&j, "leader_id", s[i].leader_id);
+            json_str(&j, "leader_url", s[i].leader_url);
+            json_u64(&j, "voters", s[i].voters);
+        } else {
+            json_str(&j, "error", s[i].error);
+            json_str(&j, "code", err_name(s[i].err));
+        }
+        json_obj_close(&j);
+    }
+    json_arr_close(&j);
+    if (leader != NULL) {
+        json_obj_open(&j, "leader");
+        json_u64(&j, "id", leader_id);
+        json_str(&j, "url",
+                 strcmp(leader->role, "leader") == 0 ? leader->url
+                                                     : leader->leader_url);
+        json_obj_close(&j);
+    } else {
+        json_null(&j, "leader");
+    }
+    json_obj_close(&j);
+    json_end(&j);
+}
+
+static void print_table(const mq_node_status *s, size_t n,
+                        const mq_node_status *leader, uint64_t leader_id)
+{
+    static const char *const head[] = {"ID",   "URL",    "ROLE",
+                                       "TERM", "COMMIT", "APPLIED"};
+    struct table t;
+
+    table_init(&t, 6, head);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i].err == MQ_OK) {
+            table_cell(&t, "%llu", (unsigned long long)s[i].id);
+            table_cell(&t, "%s", s[i].url);
+            table_cell(&t, "%s", s[i].role);
+            table_cell(&t, "%llu", (unsigned long long)s[i].term);
+            table_cell(&t, "%llu", (unsigned long long)s[i].commit_index);
+            table_cell(&t, "%llu", (unsigned long long)s[i].applied_index);
+        } else {
+            table_cell(&t, "-");
+            table_cell(&t, "%s", s[i].url);
+            table_cell(&t, "unreachable");
+            table_cell(&t, "-");
+            table_cell(&t, "-");
+            table_cell(&t, "-");
+        }
+    }
+    table_print(&t, stdout);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i].err != MQ_OK) {
+            printf("error: %s\n", s[i].error);
+        }
+    }
+    if (leader == NULL) {
+        printf("leader: none known (election in progress, or no quorum)\n");
+    } else {
+        printf("leader: node %llu (%s)\n", (unsigned long long)leader_id,
+               strcmp(leader->role, "leader") == 0 ? leader->url
+               : leader->leader_url[0] != '\0'     ? leader->leader_url
+                                                   : "URL unknown");
+    }
+}
+
+int cmd_status(struct mqctl *m, int argc, char **argv)
+{
+    const mq_node_status *leader;
+    mq_node_status *list;
+    uint64_t leader_id;
+    size_t n;
+    mq_client *c;
+
+    (void)argv;
+    if (argc != 0) {
+        return out_usage(usage_text, "status takes no arguments");
+    }
+    if ((c = mqctl_client(m)) == NULL) {
+        return mqctl_client_exit();
+    }
+    if (mq_cluster_status(c, &list, &n, 0) != MQ_OK) {
+        return out_fail("status", NULL);
+    }
+    leader = find_leader(list, n, &leader_id);
+    if (m->json) {
+        print_json(list, n, leader, leader_id);
+    } else {
+        print_table(list, n, leader, leader_id);
+    }
+    mq_status_free(list);
+    return 0;
+}

@@ -1,0 +1,27 @@
+/* main.h: what every mqctl command gets from main: the global options and
+ * the client, opened on first use. */
+#ifndef MQCTL_MAIN_H
+#define MQCTL_MAIN_H
+
+#include <stdint.h>
+
+#include "mq.h"
+
+#define MQCTL_DEFAULT_URLS                                                     \
+    "tcp://127.0.0.1:7001,tcp://127.0.0.1:7002,tcp://127.0.0.1:7003"
+
+struct mqctl {
+    const char *urls;    /* -s */
+    int json;            /* --json */
+    uint32_t timeout_ms; /* --timeout; 0: libmq's default */
+    mq_client *c;        /* see mqctl_client */
+};
+
+/* The client, opened at the first call. NULL when it cannot be opened,
+ * after printing why; the command then exits with mqctl_client_exit(). */
+mq_client *mqctl_client(struct mqctl *m);
+
+/* Exit code after mqctl_client failed: 2 for a bad URL list, else 1. */
+int mqctl_client_exit(void);
+
+#endif

@@ -1,0 +1,79 @@
+/* output.h: what mqctl prints: aligned tables and key/value lists for
+ * people, compact one-line JSON for scripts, and the error lines. */
+#ifndef MQCTL_OUTPUT_H
+#define MQCTL_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define TABLE_COLS_MAX 10
+#define JSON_DEPTH_MAX 16
+
+/* ---- errors ---- */
+
+/* Prints "mqctl: <cmd> <obj>: <mq_errmsg()>" (without " <obj>" when @obj
+ * is NULL) on stderr and returns 1, the exit code of a failure. */
+int out_fail(const char *cmd, const char *obj);
+
+/* Prints "mqctl: <message>" and the usage of @usage on stderr and returns
+ * 2, the exit code of a usage error. */
+int out_usage(const char *usage, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- tables ---- */
+
+struct table {
+    size_t n_cols;
+    char **cells; /* row-major, header row first */
+    size_t n_cells, cap;
+};
+
+/* Starts a table whose header row is the @n_cols strings of @head. */
+void table_init(struct table *t, size_t n_cols, const char *const *head);
+/* Appends one cell; rows fill left to right. */
+void table_cell(struct table *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Prints the table with columns padded to their widest cell; frees it. */
+void table_print(struct table *t, FILE *f);
+
+/* ---- JSON ---- */
+
+struct json {
+    FILE *f;
+    int depth;
+    int first[JSON_DEPTH_MAX]; /* no member written yet at this depth */
+};
+
+/* Every function takes @key: the member name inside an object, NULL inside
+ * an array or at the top. */
+void json_begin(struct json *j, FILE *f);
+void json_obj_open(struct json *j, const char *key);
+void json_obj_close(struct json *j);
+void json_arr_open(struct json *j, const char *key);
+void json_arr_close(struct json *j);
+void json_str(struct json *j, const char *key, const char *s);
+void json_strn(struct json *j, const char *key, const char *s, size_t len);
+void json_u64(struct json *j, const char *key, uint64_t v);
+void json_bool(struct json *j, const char *key, int v);
+void json_null(struct json *j, const char *key);
+/* Ends the document with a newline. */
+void json_end(struct json *j);
+
+/* ---- text ---- */
+
+/* 1 if @p (@len bytes) is valid UTF-8 without control characters other
+ * than tab, newline and carriage return. */
+int out_is_text(const void *p, size_t len);
+
+/* Standard base64 (with padding) of @p; the caller frees the result. NULL
+ * when out of memory. */
+char *out_base64(const void *p, size_t len);
+
+/* "2025-06-01T12:00:00.123Z" for @ms since the epoch, into @buf (32). */
+void out_time(uint64_t ms, char *buf, size_t len);
+
+/* The shortest exact form of @ms: "0", "1500ms", "30s", "2m", "1h", "7d". */
+void out_duration(uint64_t ms, char *buf, size_t len);
+
+#endif

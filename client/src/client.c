@@ -1,0 +1,128 @@
+/* client.c: mq_client_open and mq_client_close, options and version.
+ *
+ * Close order matters: new asynchronous publishes are refused first, then
+ * the sockets close (so that every call in progress on libmq's threads ends
+ * at once with MQ_ERR_CANCELED), then subscriber and sender threads are
+ * joined, and the publishes still queued get their MQ_ERR_CANCELED
+ * callback. */
+#include "client.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "async.h"
+#include "lasterr.h"
+#include "subscribe.h"
+#include "urls.h"
+
+MQ_API const char *mq_version(void)
+{
+    return MQ_VERSION_STRING;
+}
+
+int client_thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+    sigset_t all, old;
+    int rv;
+
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rv = pthread_create(t, NULL, fn, arg);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rv;
+}
+
+static void default_u32(uint32_t *v, uint32_t def)
+{
+    if (*v == 0) {
+        *v = def;
+    }
+}
+
+mq_err client_opts_resolve(mq_client_opts *o)
+{
+    default_u32(&o->timeout_ms, CLIENT_TIMEOUT_MS);
+    default_u32(&o->attempt_timeout_ms, CLIENT_ATTEMPT_TIMEOUT_MS);
+    default_u32(&o->batch_max_messages, CLIENT_BATCH_MAX_MESSAGES);
+    default_u32(&o->batch_max_bytes, CLIENT_BATCH_MAX_BYTES);
+    default_u32(&o->linger_ms, CLIENT_LINGER_MS);
+    default_u32(&o->max_inflight_batches, CLIENT_MAX_INFLIGHT_BATCHES);
+    default_u32(&o->max_pending_messages, CLIENT_MAX_PENDING_MESSAGES);
+    if (o->batch_max_messages > MQ_MAX_BATCH) {
+        return lasterr_fail(MQ_ERR_INVALID,
+                            "batch_max_messages is %u, at most %d are "
+                            "allowed",
+                            o->batch_max_messages, MQ_MAX_BATCH);
+    }
+    if (o->max_inflight_batches > CLIENT_MAX_INFLIGHT_LIMIT) {
+        return lasterr_fail(MQ_ERR_INVALID,
+                            "max_inflight_batches is %u, at most %d are "
+                            "allowed",
+                            o->max_inflight_batches, CLIENT_MAX_INFLIGHT_LIMIT);
+    }
+    return MQ_OK;
+}
+
+MQ_API mq_err mq_client_open(mq_client **out, const mq_client_opts *opts)
+{
+    mq_client *c;
+    char **urls;
+    size_t n;
+    mq_err rv;
+
+    if (out == NULL || opts == NULL) {
+        return lasterr_fail(MQ_ERR_INVALID, "open client: %s is NULL",
+                            out == NULL ? "out" : "opts");
+    }
+    *out = NULL;
+    c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        return lasterr_fail(MQ_ERR_NO_MEMORY, "open client: out of memory");
+    }
+    c->opts = *opts;
+    c->opts.urls = NULL;
+    rv = client_opts_resolve(&c->opts);
+    if (rv == MQ_OK) {
+        rv = urls_parse(opts->urls, &urls, &n);
+    }
+    if (rv == MQ_OK) {
+        rv = conn_new(&c->conn, urls, n, c->opts.attempt_timeout_ms);
+        urls_free(urls, n);
+    }
+    if (rv == MQ_OK) {
+        c->opts.urls = strdup(opts->urls);
+        if (c->opts.urls == NULL) {
+            rv = lasterr_fail(MQ_ERR_NO_MEMORY, "out of memory");
+        }
+    }
+    if (rv != MQ_OK) {
+        conn_free(c->conn);
+        free(c);
+        lasterr_wrap("open client");
+        return rv;
+    }
+    ids_init(&c->ids);
+    pthread_mutex_init(&c->lock, NULL);
+    *out = c;
+    return MQ_OK;
+}
+
+MQ_API void mq_client_close(mq_client *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    if (c->async != NULL) {
+        async_close_begin(c->async);
+    }
+    conn_shutdown(c->conn);
+    subscribe_stop_all(c);
+    if (c->async != NULL) {
+        async_free(c->async);
+    }
+    conn_free(c->conn);
+    pthread_mutex_destroy(&c->lock);
+    free((char *)c->opts.urls);
+    free(c);
+}

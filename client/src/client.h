@@ -1,0 +1,49 @@
+/* client.h: the mq_client handle, shared by every module of libmq. */
+#ifndef MQ_CLIENT_CLIENT_H
+#define MQ_CLIENT_CLIENT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "ids.h"
+#include "mq.h"
+
+/* Defaults of mq_client_opts (zero means default). */
+#define CLIENT_TIMEOUT_MS 10000
+#define CLIENT_ATTEMPT_TIMEOUT_MS 2000
+#define CLIENT_BATCH_MAX_MESSAGES 1000
+#define CLIENT_BATCH_MAX_BYTES (1u << 20)
+#define CLIENT_LINGER_MS 1
+#define CLIENT_MAX_INFLIGHT_BATCHES 8
+#define CLIENT_MAX_PENDING_MESSAGES 100000
+/* Most sender threads of asynchronous publishing. */
+#define CLIENT_MAX_INFLIGHT_LIMIT 256
+
+struct async;
+
+struct mq_client {
+    mq_client_opts opts; /* defaults filled in; opts.urls is ours */
+    struct conn *conn;
+    struct ids ids;
+    pthread_mutex_t lock;       /* guards async (creation) and subs */
+    struct async *async;        /* NULL until the first mq_publish_async */
+    struct mq_subscriber *subs; /* running, in start order */
+};
+
+/* Fills the defaults of @o's zero fields and checks its ranges. Returns
+ * MQ_OK or MQ_ERR_INVALID naming the field. @o->urls is not parsed. */
+mq_err client_opts_resolve(mq_client_opts *o);
+
+/* Starts a libmq thread running @fn(@arg), with every signal blocked so
+ * that the application's handlers run on its own threads. Returns 0 or an
+ * errno value. */
+int client_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
+
+/* The deadline of a call given @timeout_ms (0: the client's). */
+static inline uint64_t client_timeout(const mq_client *c, uint32_t timeout_ms)
+{
+    return timeout_ms != 0 ? timeout_ms : c->opts.timeout_ms;
+}
+
+#endif

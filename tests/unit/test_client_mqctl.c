@@ -1,0 +1,239 @@
+/* test_client_mqctl.c: mqctl's pure helpers: durations, numbers, flags
+ * (client/mqctl/args.c) and JSON, text and base64 output
+ * (client/mqctl/output.c). mqctl is an executable, so its sources are
+ * compiled into this test directly. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../client/mqctl/args.c"
+#include "../../client/mqctl/output.c"
+
+#include <cmocka.h>
+
+static void test_duration_units_parse_to_ms(void **state)
+{
+    static const struct {
+        const char *s;
+        uint64_t ms;
+    } ok[] = {
+        {"500ms", 500},     {"5s", 5000},      {"2m", 120000},
+        {"1h", 3600000},    {"7d", 604800000}, {"1m30s", 90000},
+        {"0", 0},           {"0s", 0},         {"1h2m3s4ms", 3723004},
+        {"10000ms", 10000},
+    };
+    uint64_t ms;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        ms = 1;
+        if (args_duration_ms(ok[i].s, &ms) != 0 || ms != ok[i].ms) {
+            fail_msg("\"%s\": got %llu, want %llu", ok[i].s,
+                     (unsigned long long)ms, (unsigned long long)ok[i].ms);
+        }
+    }
+}
+
+static void test_duration_without_unit_or_garbage_is_refused(void **state)
+{
+    static const char *const bad[] = {
+        "",
+        "5",
+        "5x",
+        "ms",
+        "-1s",
+        "1.5s",
+        "s5",
+        " 5s",
+        "5s ",
+        "5 s",
+        "1m30",
+        "99999999999999999999s",
+        "300000000000000d",
+    };
+    uint64_t ms = 42;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (args_duration_ms(bad[i], &ms) != -1) {
+            fail_msg("\"%s\" was accepted as %llu ms", bad[i],
+                     (unsigned long long)ms);
+        }
+    }
+    assert_int_equal(args_duration_ms(NULL, &ms), -1);
+    assert_int_equal(ms, 42); /* unchanged */
+}
+
+static void test_uint_checks_digits_and_range(void **state)
+{
+    uint64_t v;
+
+    (void)state;
+    assert_int_equal(args_uint("4294967295", UINT32_MAX, &v), 0);
+    assert_int_equal(v, UINT32_MAX);
+    assert_int_equal(args_uint("4294967296", UINT32_MAX, &v), -1);
+    assert_int_equal(args_uint("18446744073709551615", UINT64_MAX, &v), 0);
+    assert_true(v == UINT64_MAX);
+    assert_int_equal(args_uint("18446744073709551616", UINT64_MAX, &v), -1);
+    assert_int_equal(args_uint("", UINT64_MAX, &v), -1);
+    assert_int_equal(args_uint("12k", UINT64_MAX, &v), -1);
+    assert_int_equal(args_uint("-1", UINT64_MAX, &v), -1);
+}
+
+static void test_split_takes_flags_anywhere(void **state)
+{
+    static const char *const valued[] = {"--id", "--header", NULL};
+    static const char *const plain[] = {"--dry", NULL};
+    char *argv[] = {"orders", "--header",     "a=1", "order.created", "--id=x",
+                    "--dry",  "--header=b=2", "--",  "--data"};
+    struct args a;
+    char err[64];
+
+    (void)state;
+    assert_int_equal(args_split(9, argv, valued, plain, &a, err, sizeof err),
+                     0);
+    assert_int_equal(a.n_pos, 3);
+    assert_string_equal(a.pos[0], "orders");
+    assert_string_equal(a.pos[1], "order.created");
+    assert_string_equal(a.pos[2], "--data");
+    assert_string_equal(args_get(&a, "--id"), "x");
+    assert_string_equal(args_get(&a, "--header"), "b=2"); /* the last */
+    assert_true(args_has(&a, "--dry"));
+    assert_false(args_has(&a, "--wait"));
+    assert_null(args_get(&a, "--wait"));
+}
+
+static void test_split_refuses_unknown_and_missing_values(void **state)
+{
+    static const char *const valued[] = {"--count", NULL};
+    char *unknown[] = {"q", "--cuont", "3"};
+    char *missing[] = {"q", "--count"};
+    char *plain_with_value[] = {"--count=3", "--json=1"};
+    struct args a;
+    char err[64];
+
+    (void)state;
+    assert_int_equal(args_split(3, unknown, valued, NULL, &a, err, sizeof err),
+                     -1);
+    assert_string_equal(err, "unknown flag --cuont");
+    assert_int_equal(args_split(2, missing, valued, NULL, &a, err, sizeof err),
+                     -1);
+    assert_string_equal(err, "--count needs a value");
+    assert_int_equal(
+        args_split(2, plain_with_value, valued, NULL, &a, err, sizeof err), -1);
+    assert_string_equal(err, "unknown flag --json");
+}
+
+/* Runs @fn into a memory stream and returns what it wrote (static). */
+static const char *capture(void (*fn)(FILE *))
+{
+    static char out[1024];
+    FILE *f = fmemopen(out, sizeof out, "w");
+
+    assert_non_null(f);
+    fn(f);
+    fclose(f);
+    return out;
+}
+
+static void write_doc(FILE *f)
+{
+    struct json j;
+
+    json_begin(&j, f);
+    json_obj_open(&j, NULL);
+    json_str(&j, "s", "a\"b\\c\n\t\x01 \xc3\xa9 \xe2\x82\xac");
+    json_strn(&j, "bad", "x\xff\xc3y", 4);
+    json_arr_open(&j, "n");
+    json_u64(&j, NULL, 18446744073709551615ULL);
+    json_bool(&j, NULL, 1);
+    json_null(&j, NULL);
+    json_arr_close(&j);
+    json_obj_open(&j, "empty");
+    json_obj_close(&j);
+    json_obj_close(&j);
+    json_end(&j);
+}
+
+static void test_json_escapes_strings_and_separates_members(void **state)
+{
+    (void)state;
+    assert_string_equal(capture(write_doc),
+                        "{\"s\":\"a\\\"b\\\\c\\n\\t\\u0001 \xc3\xa9 "
+                        "\xe2\x82\xac\",\"bad\":\"x\\ufffd\\ufffdy\","
+                        "\"n\":[18446744073709551615,true,null],"
+                        "\"empty\":{}}\n");
+}
+
+static void test_text_detection_refuses_binary_and_bad_utf8(void **state)
+{
+    (void)state;
+    assert_true(out_is_text("hello\n\tworld\r", 13));
+    assert_true(out_is_text("\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80", 10));
+    assert_true(out_is_text("", 0));
+    assert_false(out_is_text("a\0b", 3));
+    assert_false(out_is_text("\x1b[0m", 4));
+    assert_false(out_is_text("\xc3", 1));         /* truncated */
+    assert_false(out_is_text("\xc0\xaf", 2));     /* overlong */
+    assert_false(out_is_text("\xed\xa0\x80", 3)); /* surrogate */
+    assert_false(out_is_text("\xc2\x85", 2));     /* C1 control */
+    assert_false(out_is_text("\xff", 1));
+}
+
+static void test_base64_pads_every_length(void **state)
+{
+    static const char *const want[] = {
+        "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+    char *b;
+
+    (void)state;
+    for (size_t n = 0; n < 7; n++) {
+        b = out_base64("foobar", n);
+        assert_string_equal(b, want[n]);
+        free(b);
+    }
+    b = out_base64("\x00\xff\xfe", 3);
+    assert_string_equal(b, "AP/+");
+    free(b);
+}
+
+static void test_duration_and_time_print_exactly(void **state)
+{
+    char buf[32];
+
+    (void)state;
+    out_duration(0, buf, sizeof buf);
+    assert_string_equal(buf, "0");
+    out_duration(1500, buf, sizeof buf);
+    assert_string_equal(buf, "1500ms");
+    out_duration(120000, buf, sizeof buf);
+    assert_string_equal(buf, "2m");
+    out_duration(604800000, buf, sizeof buf);
+    assert_string_equal(buf, "7d");
+    out_duration(90000, buf, sizeof buf);
+    assert_string_equal(buf, "90s");
+    out_time(1748779200123ULL, buf, sizeof buf);
+    assert_string_equal(buf, "2025-06-01T12:00:00.123Z");
+    out_time(0, buf, sizeof buf);
+    assert_string_equal(buf, "-");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_duration_units_parse_to_ms),
+        cmocka_unit_test(test_duration_without_unit_or_garbage_is_refused),
+        cmocka_unit_test(test_uint_checks_digits_and_range),
+        cmocka_unit_test(test_split_takes_flags_anywhere),
+        cmocka_unit_test(test_split_refuses_unknown_and_missing_values),
+        cmocka_unit_test(test_json_escapes_strings_and_separates_members),
+        cmocka_unit_test(test_text_detection_refuses_binary_and_bad_utf8),
+        cmocka_unit_test(test_base64_pads_every_length),
+        cmocka_unit_test(test_duration_and_time_print_exactly),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
