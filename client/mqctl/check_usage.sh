@@ -1,6 +1,6 @@
 #!/bin/sh
 # mqctl ($1) exit codes without a cluster: 0 for --help, 2 and a usage line
-# for usage errors, 1 with one "mqctl: <command> ..." line when no node
+# for usage errors, 1 with one "mqctl: <what failed>: ..." line when no node
 # answers.
 set -u
 mqctl=$1
@@ -28,7 +28,7 @@ done
 rc=$?
 [ $rc -eq 1 ] || fail "unreachable node: exit $rc, want 1"
 [ "$(wc -l </tmp/check_usage.$$)" -eq 1 ] || fail "not one error line"
-grep -q '^mqctl: queue info q: ' /tmp/check_usage.$$ ||
+grep -q '^mqctl: get queue q: ' /tmp/check_usage.$$ ||
     fail "error line: $(cat /tmp/check_usage.$$)"
 rm -f /tmp/check_usage.$$
 echo "check_usage: ok"
