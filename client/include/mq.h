@@ -53,7 +53,7 @@ MQ_API const char *mq_version(void);
     X(TIMEOUT, 8, 1, "timed out")                                              \
     X(UNAVAILABLE, 9, 1, "no leader reachable; the outcome may be unknown")    \
     X(EXISTS, 10, 0, "already exists with other settings")                     \
-    X(TOO_LARGE, 11, 0, "message or request too large")                       \
+    X(TOO_LARGE, 11, 0, "message or request too large")                        \
     X(INTERNAL, 12, 0, "internal error")
 
 typedef enum mq_err {
@@ -76,11 +76,11 @@ MQ_API const char *mq_errmsg(void);
 
 /* ------------------------------------------------------------------------
  * Limits shared with the node. */
-#define MQ_NAME_MAX 64       /* queue and subscription names */
-#define MQ_ID_MAX 128        /* message ids */
-#define MQ_EVENT_MAX 128     /* event names */
-#define MQ_URL_MAX 256       /* node URLs */
-#define MQ_MAX_BATCH 10000   /* messages per publish batch or fetch */
+#define MQ_NAME_MAX 64     /* queue and subscription names */
+#define MQ_ID_MAX 128      /* message ids */
+#define MQ_EVENT_MAX 128   /* event names */
+#define MQ_URL_MAX 256     /* node URLs */
+#define MQ_MAX_BATCH 10000 /* messages per publish batch or fetch */
 
 /* ------------------------------------------------------------------------
  * Client handle. Thread-safe: any thread may use it at any time, except that
@@ -108,7 +108,10 @@ typedef struct mq_client_opts {
     uint32_t max_pending_messages;
 } mq_client_opts;
 
-#define MQ_CLIENT_OPTS_INIT {0}
+#define MQ_CLIENT_OPTS_INIT                                                    \
+    {                                                                          \
+        0                                                                      \
+    }
 
 /* Opens a client for @opts->urls (copied). Connects lazily: succeeds even if
  * no node is up yet. Returns MQ_OK and sets *out, or MQ_ERR_INVALID (bad
@@ -173,8 +176,8 @@ typedef void (*mq_publish_cb)(void *arg, const mq_pub_result *res);
  * without calling it: MQ_ERR_INVALID (bad message), MQ_ERR_TIMEOUT (more than
  * max_pending_messages waited longer than the client's timeout_ms),
  * MQ_ERR_CANCELED (client closing), MQ_ERR_NO_MEMORY. */
-MQ_API mq_err mq_publish_async(mq_client *c, const char *queue,
-                               const mq_pub *m, mq_publish_cb cb, void *arg);
+MQ_API mq_err mq_publish_async(mq_client *c, const char *queue, const mq_pub *m,
+                               mq_publish_cb cb, void *arg);
 
 /* Waits until every asynchronous publish queued before the call has
  * completed (its callback returned). MQ_ERR_TIMEOUT if not by @timeout_ms. */
@@ -197,16 +200,19 @@ typedef struct mq_queue_config {
     const char *name;
     mq_retention retention;
     mq_discard discard;
-    uint64_t max_messages;     /* 0: unlimited */
-    uint64_t max_bytes;        /* 0: unlimited */
-    uint64_t max_age_ms;       /* 0: unlimited */
-    uint32_t max_message_bytes; /* payload+id+event+headers; default 1 MiB */
+    uint64_t max_messages;        /* 0: unlimited */
+    uint64_t max_bytes;           /* 0: unlimited */
+    uint64_t max_age_ms;          /* 0: unlimited */
+    uint32_t max_message_bytes;   /* payload+id+event+headers; default 1 MiB */
     uint64_t duplicate_window_ms; /* default 120000 */
     uint64_t ack_timeout_ms;      /* default for subscriptions: 30000 */
     uint32_t max_deliveries;      /* default for subscriptions: 0, no cap */
 } mq_queue_config;
 
-#define MQ_QUEUE_CONFIG_INIT {0}
+#define MQ_QUEUE_CONFIG_INIT                                                   \
+    {                                                                          \
+        0                                                                      \
+    }
 
 typedef struct mq_queue_info {
     char name[MQ_NAME_MAX + 1];
@@ -219,10 +225,10 @@ typedef struct mq_queue_info {
     uint64_t duplicate_window_ms;
     uint64_t ack_timeout_ms;
     uint32_t max_deliveries;
-    uint64_t messages;   /* stored now */
-    uint64_t bytes;      /* stored now */
-    uint64_t first_seq;  /* oldest stored, 0 if empty */
-    uint64_t last_seq;   /* last assigned, 0 if none yet */
+    uint64_t messages;  /* stored now */
+    uint64_t bytes;     /* stored now */
+    uint64_t first_seq; /* oldest stored, 0 if empty */
+    uint64_t last_seq;  /* last assigned, 0 if none yet */
     uint32_t subscriptions;
     uint64_t created_at_ms;
 } mq_queue_info;
@@ -257,11 +263,14 @@ typedef struct mq_sub_config {
     const char *name;
     mq_start start;
     uint64_t start_seq;
-    uint64_t ack_timeout_ms;  /* 0: the queue's */
-    uint32_t max_deliveries;  /* 0: the queue's */
+    uint64_t ack_timeout_ms; /* 0: the queue's */
+    uint32_t max_deliveries; /* 0: the queue's */
 } mq_sub_config;
 
-#define MQ_SUB_CONFIG_INIT {0}
+#define MQ_SUB_CONFIG_INIT                                                     \
+    {                                                                          \
+        0                                                                      \
+    }
 
 typedef struct mq_sub_info {
     char queue[MQ_NAME_MAX + 1];
@@ -280,9 +289,8 @@ typedef struct mq_sub_info {
 /* Creates a subscription; idempotent like mq_queue_create. */
 MQ_API mq_err mq_sub_create(mq_client *c, const mq_sub_config *cfg,
                             mq_sub_info *info, uint32_t timeout_ms);
-MQ_API mq_err mq_sub_info_get(mq_client *c, const char *queue,
-                              const char *name, mq_sub_info *info,
-                              uint32_t timeout_ms);
+MQ_API mq_err mq_sub_info_get(mq_client *c, const char *queue, const char *name,
+                              mq_sub_info *info, uint32_t timeout_ms);
 /* Subscriptions of @queue (NULL: of every queue); freed with
  * mq_sub_list_free. */
 MQ_API mq_err mq_sub_list(mq_client *c, const char *queue, mq_sub_info **out,
@@ -303,7 +311,7 @@ MQ_API const char *mq_msg_id(const mq_msg *m);
 MQ_API const char *mq_msg_event(const mq_msg *m);
 MQ_API const void *mq_msg_payload(const mq_msg *m, size_t *len);
 MQ_API uint64_t mq_msg_published_at(const mq_msg *m); /* ms since epoch */
-MQ_API uint32_t mq_msg_attempt(const mq_msg *m); /* 1 on first delivery */
+MQ_API uint32_t mq_msg_attempt(const mq_msg *m);      /* 1 on first delivery */
 MQ_API size_t mq_msg_header_count(const mq_msg *m);
 /* The i-th header, borrowed; NULL past the end. */
 MQ_API const mq_header *mq_msg_header_at(const mq_msg *m, size_t i);
@@ -351,7 +359,10 @@ typedef struct mq_subscribe_opts {
     uint64_t nack_delay_ms; /* redelivery delay after MQ_ACTION_NACK */
 } mq_subscribe_opts;
 
-#define MQ_SUBSCRIBE_OPTS_INIT {0}
+#define MQ_SUBSCRIBE_OPTS_INIT                                                 \
+    {                                                                          \
+        0                                                                      \
+    }
 
 typedef struct mq_subscriber mq_subscriber;
 
@@ -368,16 +379,16 @@ MQ_API void mq_subscriber_stop(mq_subscriber *s);
 /* ------------------------------------------------------------------------
  * Cluster status: what each node of the client's URL list says. */
 typedef struct mq_node_status {
-    char url[MQ_URL_MAX];  /* the URL asked */
-    mq_err err;            /* MQ_OK if it answered */
+    char url[MQ_URL_MAX]; /* the URL asked */
+    mq_err err;           /* MQ_OK if it answered */
     uint64_t id;
-    char role[16];         /* "leader", "follower", "candidate", ... */
+    char role[16]; /* "leader", "follower", "candidate", ... */
     uint64_t term;
     uint64_t commit_index;
     uint64_t applied_index;
     uint64_t last_index;
     uint64_t snapshot_index;
-    uint64_t leader_id;    /* 0 if unknown */
+    uint64_t leader_id; /* 0 if unknown */
     char leader_url[MQ_URL_MAX];
     uint32_t voters;
     /* Why the node did not answer, naming its URL ("" when err is MQ_OK):
