@@ -245,7 +245,7 @@ static void handle_publish(struct call *call)
     const char *qname = in->queue ? in->queue : "";
     struct errmsg e = ERRMSG_INIT;
     if (name_check(qname, strlen(qname), "queue name", &e) != MQ_OK) {
-        call_reply_error(call, MQ_ERR_INVALID, "publish: %s", e.msg);
+        call_reply_error(call, MQ_ERR_INVALID, "%s", e.msg);
         return;
     }
     q = fsm_queue(r->f, qname);
@@ -605,7 +605,7 @@ static void handle_queue_create(struct call *call)
     char what[128];
 
     if (name_check(name, strlen(name), "queue name", &e) != MQ_OK) {
-        call_reply_error(call, MQ_ERR_INVALID, "queue create: %s", e.msg);
+        call_reply_error(call, MQ_ERR_INVALID, "%s", e.msg);
         return;
     }
     pbconv_queue_from(&call->qcfg, in);
@@ -653,7 +653,7 @@ static void handle_sub_create(struct call *call)
         return;
     }
     if (name_check(name, strlen(name), "subscription name", &e) != MQ_OK) {
-        call_reply_error(call, MQ_ERR_INVALID, "sub create: %s", e.msg);
+        call_reply_error(call, MQ_ERR_INVALID, "%s", e.msg);
         return;
     }
     pbconv_sub_from(&call->scfg, in);

@@ -118,7 +118,7 @@ static void deliver_done(void *arg, mq_err err, const struct fsm_op_result *r,
         return;
     }
     if (r->err != MQ_OK) {
-        call_reply_error(call, r->err, "fetch: %s", r->e.msg);
+        call_reply_error(call, r->err, "%s", r->e.msg);
         return;
     }
     if (r->n > 0 || rpc_now_ms() >= call->deadline_ms || call->rpc->closing) {
@@ -141,7 +141,7 @@ static void try_deliver(struct call *call)
     if (s == NULL) {
         wait_remove(call);
         call_reply_error(call, MQ_ERR_NOT_FOUND,
-                         "fetch: subscription %s of queue %s no longer "
+                         "subscription %s of queue %s no longer "
                          "exists",
                          in->sub, in->queue);
         return;
@@ -178,27 +178,25 @@ void rpc_fetch(struct call *call)
     const struct queue *q = fsm_queue(r->f, in->queue);
 
     if (q == NULL) {
-        call_reply_error(call, MQ_ERR_NOT_FOUND,
-                         "fetch: queue %s does not exist",
+        call_reply_error(call, MQ_ERR_NOT_FOUND, "queue %s does not exist",
                          in->queue ? in->queue : "");
         return;
     }
     if (queue_sub(q, in->sub ? in->sub : "") == NULL) {
         call_reply_error(call, MQ_ERR_NOT_FOUND,
-                         "fetch: subscription %s of queue %s does not exist",
+                         "subscription %s of queue %s does not exist",
                          in->sub ? in->sub : "", in->queue);
         return;
     }
     if (in->max_messages == 0 || in->max_messages > MQ_MAX_BATCH) {
         call_reply_error(call, MQ_ERR_INVALID,
-                         "fetch: max_messages %u is not in 1..%d",
-                         in->max_messages, MQ_MAX_BATCH);
+                         "max_messages %u is not in 1..%d", in->max_messages,
+                         MQ_MAX_BATCH);
         return;
     }
     if (in->max_wait_ms > FETCH_MAX_WAIT_MS) {
-        call_reply_error(call, MQ_ERR_INVALID,
-                         "fetch: max_wait_ms %u is over %d", in->max_wait_ms,
-                         FETCH_MAX_WAIT_MS);
+        call_reply_error(call, MQ_ERR_INVALID, "max_wait_ms %u is over %d",
+                         in->max_wait_ms, FETCH_MAX_WAIT_MS);
         return;
     }
     call->max = in->max_messages;
@@ -281,8 +279,7 @@ static void ack_done(void *arg, mq_err err, const struct fsm_op_result *r,
         return;
     }
     if (r->err != MQ_OK) {
-        call_reply_error(call, r->err, "%s: %s",
-                         call->body.ack.nack ? "nack" : "ack", r->e.msg);
+        call_reply_error(call, r->err, "%s", r->e.msg);
         return;
     }
     if (call->body.ack.nack && r->done > 0) {
@@ -323,24 +320,23 @@ void rpc_ack(struct call *call, int nack)
     struct errmsg e = ERRMSG_INIT;
 
     if (q == NULL) {
-        call_reply_error(call, MQ_ERR_NOT_FOUND, "%s: queue %s does not exist",
-                         verb, qname ? qname : "");
+        call_reply_error(call, MQ_ERR_NOT_FOUND, "queue %s does not exist",
+                         qname ? qname : "");
         return;
     }
     if (s == NULL) {
         call_reply_error(call, MQ_ERR_NOT_FOUND,
-                         "%s: subscription %s of queue %s does not exist", verb,
+                         "subscription %s of queue %s does not exist",
                          sname ? sname : "", qname);
         return;
     }
     if (n == 0 || n > MQ_MAX_BATCH) {
-        call_reply_error(call, MQ_ERR_INVALID, "%s: %zu seqs, 1..%d allowed",
-                         verb, n, MQ_MAX_BATCH);
+        call_reply_error(call, MQ_ERR_INVALID, "%zu seqs, 1..%d allowed", n,
+                         MQ_MAX_BATCH);
         return;
     }
     if (sub_check_seqs(s, seqs, n, &e) != MQ_OK) {
-        call_reply_error(call, MQ_ERR_INVALID, "%s to %s %s: %s", verb, qname,
-                         sname, e.msg);
+        call_reply_error(call, MQ_ERR_INVALID, "%s", e.msg);
         return;
     }
     mq__v1__ack_op__init(&call->body.ack);
