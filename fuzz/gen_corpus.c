@@ -1,0 +1,198 @@
+/* gen_corpus.c: writes the seed corpus of the fuzz targets into the
+ * directory given as argument (normally fuzz/corpus): real PubMessages,
+ * log entries and Command lists from the unit tests' scenario, and real
+ * snapshots. Run it again when the formats change:
+ *   build-fuzz/bin/fuzz_gen_corpus fuzz/corpus */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsm.h"
+#include "fsm_helpers.h"
+
+static const char *dir;
+
+static void put(const char *target, const char *name, const void *data,
+                size_t len)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s/%s", dir, target, name);
+    FILE *fp = fopen(path, "wb");
+    if (fp == NULL || fwrite(data, 1, len, fp) != len || fclose(fp) != 0) {
+        perror(path);
+        exit(1);
+    }
+}
+
+/* One mode byte then @b. */
+static void put_mode(const char *name, uint8_t mode, const struct blob *b)
+{
+    uint8_t *buf = malloc(b->len + 1);
+    buf[0] = mode;
+    memcpy(buf + 1, b->data, b->len);
+    put("fsm_apply", name, buf, b->len + 1);
+    free(buf);
+}
+
+static void pub_seeds(void)
+{
+    const char *kv[] = {"trace", "abc", "tenant", "t1"};
+    struct blob b = pub_blob_h("order-1", "order.created", "hello", 5, kv, 2);
+    put("pub_scan", "full", b.data, b.len);
+    blob_free(&b);
+    b = pub_blob_h(NULL, NULL, "x", 1, NULL, 0);
+    put("pub_scan", "payload_only", b.data, b.len);
+    blob_free(&b);
+    b = pub_blob_h("id", "ev", "", 0, NULL, 0);
+    put("pub_scan", "empty_payload", b.data, b.len);
+    blob_free(&b);
+    const char *nokey[] = {"", "v"};
+    b = pub_blob_h("id", "a.b.c", "p", 1, nokey, 1);
+    put("pub_scan", "header_no_key", b.data, b.len);
+    blob_free(&b);
+    static const uint8_t dup[] = {0x0a, 1, 'a', 0x0a, 1, 'b', 0x22, 1, 'x'};
+    put("pub_scan", "two_ids", dup, sizeof dup);
+}
+
+static void apply_seeds(void)
+{
+    /* Every scenario Command as a framed entry (mode 0) and all of them
+     * as one Command list (mode 1). */
+    uint8_t *list = NULL;
+    size_t list_len = 0;
+    for (size_t i = 0; i < scenario_len(); i++) {
+        struct tcmd *t = scenario_cmd(i);
+        struct blob entry = tcmd_entry(t);
+        char name[32];
+        snprintf(name, sizeof name, "entry_%zu", i);
+        put_mode(name, 0, &entry);
+        entry_free(&entry);
+
+        Mq__V1__Command *c = tcmd_command(t);
+        size_t n = mq__v1__command__get_packed_size(c);
+        list = realloc(list, list_len + 2 + n);
+        list[list_len] = (uint8_t)n;
+        list[list_len + 1] = (uint8_t)(n >> 8);
+        mq__v1__command__pack(c, list + list_len + 2);
+        list_len += 2 + n;
+        tcmd_free(t);
+    }
+    struct blob b = {list, list_len};
+    put_mode("scenario_commands", 1, &b);
+    free(list);
+}
+
+static void restore_seeds(void)
+{
+    struct fsm *f = fsm_new();
+    struct blob s = snap_take(f);
+    put("fsm_restore", "empty", s.data, s.len);
+    blob_free(&s);
+    scenario_apply(f);
+    s = snap_take(f);
+    put("fsm_restore", "scenario", s.data, s.len);
+    blob_free(&s);
+    fsm_free(f);
+
+    f = fsm_new();
+    struct tcmd *t = tcmd_new(10);
+    tcmd_queue_create(t, "q");
+    tcmd_sub_create(t, "q", "s")->start = MQ__V1__START_POSITION__START_FIRST;
+    tcmd_publish_msg(t, "q", "1", "one");
+    tcmd_deliver(t, "q", "s", 1);
+    struct errmsg e = ERRMSG_INIT;
+    if (fsm_apply_tcmd(f, t, &e) != MQ_OK) {
+        fprintf(stderr, "small: %s\n", e.msg);
+        exit(1);
+    }
+    tcmd_free(t);
+    s = snap_take(f);
+    put("fsm_restore", "small", s.data, s.len);
+    blob_free(&s);
+    fsm_free(f);
+}
+
+/* PeerMessages as peer_encode writes them: cluster 1, from node 2. */
+static void put_peer(const char *name, Mq__V1__PeerMessage *pm)
+{
+    pm->cluster = 1;
+    pm->from_id = 2;
+    pm->from_address = "tcp://127.0.0.1:7002";
+    pm->from_client_url = "tcp://127.0.0.1:7102";
+    size_t len = mq__v1__peer_message__get_packed_size(pm);
+    uint8_t *buf = malloc(len);
+    mq__v1__peer_message__pack(pm, buf);
+    put("peer_decode", name, buf, len);
+    free(buf);
+}
+
+static void peer_seeds(void)
+{
+    Mq__V1__PeerMessage pm = MQ__V1__PEER_MESSAGE__INIT;
+    Mq__V1__RequestVote rv = MQ__V1__REQUEST_VOTE__INIT;
+    rv.term = 3;
+    rv.candidate_id = 2;
+    rv.last_log_index = 10;
+    rv.last_log_term = 2;
+    pm.body_case = MQ__V1__PEER_MESSAGE__BODY_REQUEST_VOTE;
+    pm.request_vote = &rv;
+    put_peer("request_vote", &pm);
+
+    struct tcmd *t = scenario_cmd(1);
+    struct blob entry = tcmd_entry(t);
+    Mq__V1__RaftEntry en = MQ__V1__RAFT_ENTRY__INIT, *enp = &en;
+    en.term = 3;
+    en.type = 1; /* RAFT_COMMAND */
+    en.data.data = entry.data;
+    en.data.len = entry.len;
+    Mq__V1__AppendEntries ae = MQ__V1__APPEND_ENTRIES__INIT;
+    ae.term = 3;
+    ae.prev_log_index = 9;
+    ae.prev_log_term = 2;
+    ae.leader_commit = 9;
+    ae.entries = &enp;
+    ae.n_entries = 1;
+    mq__v1__peer_message__init(&pm);
+    pm.body_case = MQ__V1__PEER_MESSAGE__BODY_APPEND_ENTRIES;
+    pm.append_entries = &ae;
+    put_peer("append_entries", &pm);
+    entry_free(&entry);
+    tcmd_free(t);
+
+    struct fsm *f = fsm_new();
+    scenario_apply(f);
+    struct blob snap = snap_take(f);
+    fsm_free(f);
+    Mq__V1__RaftServer srv = MQ__V1__RAFT_SERVER__INIT, *srvp = &srv;
+    srv.id = 1;
+    srv.address = "tcp://127.0.0.1:7001";
+    srv.role = 1; /* RAFT_VOTER */
+    Mq__V1__InstallSnapshot is = MQ__V1__INSTALL_SNAPSHOT__INIT;
+    is.term = 3;
+    is.last_index = 9;
+    is.last_term = 2;
+    is.conf = &srvp;
+    is.n_conf = 1;
+    is.conf_index = 1;
+    is.data.data = snap.data;
+    is.data.len = snap.len;
+    mq__v1__peer_message__init(&pm);
+    pm.body_case = MQ__V1__PEER_MESSAGE__BODY_INSTALL_SNAPSHOT;
+    pm.install_snapshot = &is;
+    put_peer("install_snapshot", &pm);
+    blob_free(&snap);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
+        return 2;
+    }
+    dir = argv[1];
+    pub_seeds();
+    apply_seeds();
+    restore_seeds();
+    peer_seeds();
+    return 0;
+}

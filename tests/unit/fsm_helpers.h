@@ -1,0 +1,90 @@
+/* fsm_helpers.h: builders shared by the unit tests of the node's FSM
+ * modules: PubMessage bytes packed by protobuf-c, Commands of every op kind
+ * packed with cmd_pack, and snapshots taken as one byte string.
+ *
+ * Builders use plain malloc (not mq_malloc), so that a test's
+ * test_alloc_fail_at counts only the allocations of the code under test. A
+ * builder that cannot allocate aborts the test program. */
+#ifndef MQ_TEST_FSM_HELPERS_H
+#define MQ_TEST_FSM_HELPERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errmsg.h"
+#include "fsm.h"
+#include "mq.h"
+#include "raft.pb-c.h"
+
+/* Bytes owned by the test; free with blob_free. */
+struct blob {
+    uint8_t *data;
+    size_t len;
+};
+
+void blob_free(struct blob *b);
+int blob_equal(const struct blob *a, const struct blob *b);
+
+/* A PubMessage packed by protobuf-c. @id, @event NULL or "": not set.
+ * @n_headers pairs come from @kv (key, value, key, value, ...). */
+struct blob pub_blob_h(const char *id, const char *event, const void *payload,
+                       size_t payload_len, const char *const *kv,
+                       size_t n_headers);
+/* A PubMessage with an id, event "ev" and @payload as its bytes. */
+struct blob pub_blob(const char *id, const char *payload);
+
+/* A Command under construction. Every pointer handed out lives as long as
+ * the tcmd. */
+struct tcmd;
+
+struct tcmd *tcmd_new(uint64_t now_ms);
+void tcmd_free(struct tcmd *t);
+Mq__V1__Command *tcmd_command(struct tcmd *t);
+
+/* Op builders; each appends one op and returns its body for tweaking. */
+Mq__V1__QueueConfig *tcmd_queue_create(struct tcmd *t, const char *name);
+void tcmd_queue_delete(struct tcmd *t, const char *name);
+Mq__V1__SubConfig *tcmd_sub_create(struct tcmd *t, const char *queue,
+                                   const char *name);
+void tcmd_sub_delete(struct tcmd *t, const char *queue, const char *name);
+Mq__V1__PublishOp *tcmd_publish(struct tcmd *t, const char *queue);
+/* Appends a copy of @b to publish op @op. */
+void tcmd_publish_add(struct tcmd *t, Mq__V1__PublishOp *op,
+                      const struct blob *b);
+/* One publish op holding one message pub_blob(@id, @payload). */
+void tcmd_publish_msg(struct tcmd *t, const char *queue, const char *id,
+                      const char *payload);
+void tcmd_deliver(struct tcmd *t, const char *queue, const char *sub,
+                  uint32_t max);
+/* Acks (@nack 0) or nacks the @n seqs at @seqs. */
+void tcmd_ack(struct tcmd *t, const char *queue, const char *sub, int nack,
+              uint64_t delay_ms, const uint64_t *seqs, size_t n);
+/* An op with no case set. */
+void tcmd_empty_op(struct tcmd *t);
+
+/* The entry cmd_pack makes of @t (from raft_malloc: free with raft_free, or
+ * entry_free). */
+struct blob tcmd_entry(struct tcmd *t);
+void entry_free(struct blob *b);
+
+/* Packs @t and applies it to @f. */
+mq_err fsm_apply_tcmd(struct fsm *f, struct tcmd *t, struct errmsg *e);
+
+/* fsm_snapshot, concatenated, then fsm_snapshot_done. Aborts on failure. */
+struct blob snap_take(struct fsm *f);
+/* Concatenates @n buffers. */
+struct blob snap_concat(const struct raft_buffer *bufs, unsigned n);
+
+/* A fixed sequence of Commands that builds a varied state: three queues
+ * (limits with discard old, work retention, max age), subscriptions of
+ * every start kind, deliveries, acks, nacks, redeliveries, duplicates,
+ * a queue and a subscription deleted. Command @i of scenario_len(). */
+size_t scenario_len(void);
+struct tcmd *scenario_cmd(size_t i);
+/* Applies the whole scenario to @f; aborts unless every apply is MQ_OK. */
+void scenario_apply(struct fsm *f);
+
+/* Deterministic pseudo-random numbers for the model-based tests. */
+uint64_t test_rand(uint64_t *state);
+
+#endif
