@@ -23,13 +23,13 @@
 #include "cluster.h"
 #include "mq.pb-c.h"
 
-static struct cluster *the_cluster;
+static struct cluster *cluster_of_group;
 
 /* Followers answer reads from their applied state: let them catch up. */
 static void queue_counts(mq_client *cl, uint64_t *messages, uint64_t *last)
 {
     mq_queue_info qi;
-    assert_int_equal(cluster_settle(the_cluster, 10000), 0);
+    assert_int_equal(cluster_settle(cluster_of_group, 10000), 0);
     assert_int_equal(mq_queue_info_get(cl, "inbox", &qi, 10000), MQ_OK);
     *messages = qi.messages;
     *last = qi.last_seq;
@@ -102,6 +102,7 @@ static const char *leader_url(struct cluster *c)
 static void test_bad_publishes_get_clear_errors_and_change_nothing(void **state)
 {
     struct cluster *c = *state;
+    cluster_of_group = c;
     mq_client *cl = cluster_client(c);
     mq_queue_config qc = MQ_QUEUE_CONFIG_INIT;
     uint64_t msgs0, last0, msgs1, last1;
@@ -204,6 +205,7 @@ static void send_tcp_garbage(int port, const void *buf, size_t len)
 static void test_random_bytes_on_both_ports_are_dropped(void **state)
 {
     struct cluster *c = *state;
+    cluster_of_group = c;
     mq_client *cl = cluster_client(c);
     uint64_t msgs0, last0, msgs1, last1;
     uint8_t buf[4096];
@@ -264,23 +266,6 @@ static void test_random_bytes_on_both_ports_are_dropped(void **state)
     CLUSTER_TEST_PASSED(c);
 }
 
-static int setup(void **state)
-{
-    static struct cluster c;
-    if (cluster_start(&c, 3, NULL) != 0) {
-        cluster_stop(&c);
-        return -1;
-    }
-    the_cluster = &c;
-    *state = &c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    return cluster_stop(*state);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -288,5 +273,6 @@ int main(void)
             test_bad_publishes_get_clear_errors_and_change_nothing),
         cmocka_unit_test(test_random_bytes_on_both_ports_are_dropped),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, cluster_group_setup,
+                                  cluster_group_teardown);
 }

@@ -15,20 +15,6 @@
 #include "cluster.h"
 #include "drain.h"
 
-static int log_has(const char *path, const char *needle)
-{
-    FILE *f = fopen(path, "r");
-    char line[2048];
-    int found = 0;
-    while (f && !found && fgets(line, sizeof line, f)) {
-        found = strstr(line, needle) != NULL;
-    }
-    if (f) {
-        fclose(f);
-    }
-    return found;
-}
-
 static mq_client *client_of(struct cluster *c, int i)
 {
     mq_client_opts o = MQ_CLIENT_OPTS_INIT;
@@ -83,18 +69,8 @@ static void test_wiped_follower_catches_up_by_snapshot(void **state)
     assert_int_equal(cluster_restart(c, f), 0);
 
     /* It must reach the leader's commit index. */
-    mq_node_status *st = NULL;
-    size_t ns = 0;
-    assert_int_equal(mq_cluster_status(cl, &st, &ns, 5000), MQ_OK);
-    uint64_t target = 0;
-    for (size_t i = 0; i < ns; i++) {
-        if (st[i].err == MQ_OK && st[i].commit_index > target) {
-            target = st[i].commit_index;
-        }
-    }
-    mq_status_free(st);
-    assert_int_equal(cluster_wait_applied(c, target, 30000), 0);
-    assert_true(log_has(c->nodes[f].log, "restoring a snapshot"));
+    assert_int_equal(cluster_settle(c, 30000), 0);
+    assert_true(cluster_log_has(c, f, "restoring a snapshot"));
 
     /* The follower answers reads from its own state: the same queue. */
     mq_client *fc = client_of(c, f);
@@ -129,29 +105,14 @@ static void test_wiped_follower_catches_up_by_snapshot(void **state)
     CLUSTER_TEST_PASSED(c);
 }
 
-static int setup(void **state)
-{
-    static struct cluster c;
-    /* Snapshot every 32 entries, keep 8 behind: a wiped node cannot catch
-     * up from the log alone. */
-    if (cluster_start(&c, 3, "--snapshot_threshold 32 --snapshot_trailing 8") !=
-        0) {
-        cluster_stop(&c);
-        return -1;
-    }
-    *state = &c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    return cluster_stop(*state);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wiped_follower_catches_up_by_snapshot),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    /* Snapshot every 32 entries, keep 8 behind: a wiped node cannot catch
+     * up from the log alone. */
+    cluster_group_extra = "--snapshot_threshold 32 --snapshot_trailing 8";
+    return cmocka_run_group_tests(tests, cluster_group_setup,
+                                  cluster_group_teardown);
 }

@@ -19,20 +19,6 @@
 #define N_MSGS 1500
 #define MSG_BYTES 32768
 
-static int log_has(const char *path, const char *needle)
-{
-    FILE *f = fopen(path, "r");
-    char line[4096];
-    int found = 0;
-    while (f && !found && fgets(line, sizeof line, f)) {
-        found = strstr(line, needle) != NULL;
-    }
-    if (f) {
-        fclose(f);
-    }
-    return found;
-}
-
 static void test_full_disk_stops_the_node_and_loses_nothing(void **state)
 {
     struct cluster *c = *state;
@@ -72,7 +58,7 @@ static void test_full_disk_stops_the_node_and_loses_nothing(void **state)
     int code = cluster_wait_exit(c, f, 30000);
     printf("node %d exited with %d\n", f + 1, code);
     assert_int_equal(code, 1);
-    assert_true(log_has(c->nodes[f].log, "raft I/O failed"));
+    assert_true(cluster_log_has(c, f, "raft I/O failed"));
 
     /* Room again: it restarts from its disk and catches up. */
     c->nodes[f].fsize = 0;
@@ -80,17 +66,7 @@ static void test_full_disk_stops_the_node_and_loses_nothing(void **state)
     mq_queue_info qi;
     assert_int_equal(mq_queue_info_get(cl, "blobs", &qi, 10000), MQ_OK);
     assert_int_equal(qi.messages, N_MSGS);
-    mq_node_status *st = NULL;
-    size_t ns = 0;
-    assert_int_equal(mq_cluster_status(cl, &st, &ns, 5000), MQ_OK);
-    uint64_t target = 0;
-    for (size_t i = 0; i < ns; i++) {
-        if (st[i].err == MQ_OK && st[i].commit_index > target) {
-            target = st[i].commit_index;
-        }
-    }
-    mq_status_free(st);
-    assert_int_equal(cluster_wait_applied(c, target, 60000), 0);
+    assert_int_equal(cluster_settle(c, 60000), 0);
 
     struct drain_stats ds = {0};
     drain(cl, "blobs", "reader", 200, 2000, 60000, NULL, NULL, NULL, &ds);
@@ -99,26 +75,11 @@ static void test_full_disk_stops_the_node_and_loses_nothing(void **state)
     CLUSTER_TEST_PASSED(c);
 }
 
-static int setup(void **state)
-{
-    static struct cluster c;
-    if (cluster_start(&c, 3, NULL) != 0) {
-        cluster_stop(&c);
-        return -1;
-    }
-    *state = &c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    return cluster_stop(*state);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_disk_stops_the_node_and_loses_nothing),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, cluster_group_setup,
+                                  cluster_group_teardown);
 }

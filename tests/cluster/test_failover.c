@@ -150,26 +150,11 @@ static void test_leader_kill_loses_no_acked_publish(void **state)
     CLUSTER_TEST_PASSED(c);
 }
 
-static int setup(void **state)
-{
-    static struct cluster c;
-    if (cluster_start(&c, 3, NULL) != 0) {
-        cluster_stop(&c);
-        return -1;
-    }
-    *state = &c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    return cluster_stop(*state);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_leader_kill_loses_no_acked_publish),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, cluster_group_setup,
+                                  cluster_group_teardown);
 }

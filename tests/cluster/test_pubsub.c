@@ -151,26 +151,11 @@ static void test_every_subscription_gets_every_message(void **state)
     CLUSTER_TEST_PASSED(c);
 }
 
-static int setup(void **state)
-{
-    static struct cluster c;
-    if (cluster_start(&c, 3, NULL) != 0) {
-        cluster_stop(&c);
-        return -1;
-    }
-    *state = &c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    return cluster_stop(*state);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_subscription_gets_every_message),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, cluster_group_setup,
+                                  cluster_group_teardown);
 }

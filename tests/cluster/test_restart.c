@@ -21,7 +21,7 @@ struct snapshot_view {
     size_t n_subs;
 };
 
-static struct cluster *the_cluster;
+static struct cluster *cluster_of_group;
 
 static void take_view(mq_client *cl, struct snapshot_view *v)
 {
@@ -29,7 +29,7 @@ static void take_view(mq_client *cl, struct snapshot_view *v)
     mq_sub_info *ss = NULL;
     size_t n = 0, m = 0;
     /* Any node may answer: let every node apply what is committed. */
-    assert_int_equal(cluster_settle(the_cluster, 20000), 0);
+    assert_int_equal(cluster_settle(cluster_of_group, 20000), 0);
     assert_int_equal(mq_queue_list(cl, &qs, &n, 10000), MQ_OK);
     assert_true(n <= 4);
     v->n_queues = n;
@@ -108,6 +108,7 @@ static void restart_all(struct cluster *c, int sig)
 static void test_restart_keeps_queues_messages_and_positions(void **state)
 {
     struct cluster *c = *state;
+    cluster_of_group = c;
     mq_client *cl = cluster_client(c);
     mq_queue_config qc = MQ_QUEUE_CONFIG_INIT;
     mq_sub_config sc = MQ_SUB_CONFIG_INIT;
@@ -186,27 +187,11 @@ static void test_restart_keeps_queues_messages_and_positions(void **state)
     CLUSTER_TEST_PASSED(c);
 }
 
-static int setup(void **state)
-{
-    static struct cluster c;
-    if (cluster_start(&c, 3, NULL) != 0) {
-        cluster_stop(&c);
-        return -1;
-    }
-    the_cluster = &c;
-    *state = &c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    return cluster_stop(*state);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_restart_keeps_queues_messages_and_positions),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, cluster_group_setup,
+                                  cluster_group_teardown);
 }

@@ -498,3 +498,35 @@ int cluster_mqctl(struct cluster *c, char *out, size_t outlen, const char *fmt,
     args[k] = NULL;
     return cluster_mqctlv(c, out, outlen, args);
 }
+
+int cluster_log_has(struct cluster *c, int i, const char *needle)
+{
+    FILE *f = fopen(c->nodes[i].log, "r");
+    char line[4096];
+    int found = 0;
+    while (f && !found && fgets(line, sizeof line, f)) {
+        found = strstr(line, needle) != NULL;
+    }
+    if (f) {
+        fclose(f);
+    }
+    return found;
+}
+
+const char *cluster_group_extra;
+
+int cluster_group_setup(void **state)
+{
+    static struct cluster c;
+    if (cluster_start(&c, 3, cluster_group_extra) != 0) {
+        cluster_stop(&c);
+        return -1;
+    }
+    *state = &c;
+    return 0;
+}
+
+int cluster_group_teardown(void **state)
+{
+    return cluster_stop(*state);
+}

@@ -91,6 +91,16 @@ int cluster_mqctl(struct cluster *c, char *out, size_t outlen, const char *fmt,
 int cluster_mqctlv(struct cluster *c, char *out, size_t outlen,
                    char *const argv[]);
 
+/* Whether node @i's log has a line containing @needle. */
+int cluster_log_has(struct cluster *c, int i, const char *needle);
+
+/* cmocka group setup and teardown: a three-node cluster in a static
+ * struct cluster, with the extra mqd flags of cluster_group_extra (set it
+ * before cmocka_run_group_tests; NULL for none). */
+extern const char *cluster_group_extra;
+int cluster_group_setup(void **state);
+int cluster_group_teardown(void **state);
+
 /* Milliseconds on a monotonic clock. */
 uint64_t test_now_ms(void);
 /* Sleeps @ms (for pacing loads, never to wait for a state). */
