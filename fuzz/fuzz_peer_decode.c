@@ -27,8 +27,8 @@ int fuzz_peer_decode_one(const uint8_t *data, size_t size)
     int rv = peer_encode(&self, &m, &out);
     FUZZ_CHECK(rv == 0);
     struct raft_message m2;
-    Mq__V1__PeerMessage *pm2 = peer_decode(
-        nng_msg_body(out), nng_msg_len(out), FUZZ_CLUSTER, &m2, &why);
+    Mq__V1__PeerMessage *pm2 = peer_decode(nng_msg_body(out), nng_msg_len(out),
+                                           FUZZ_CLUSTER, &m2, &why);
     FUZZ_CHECK(pm2 != NULL);
     FUZZ_CHECK(m2.type == m.type && m2.server_id == m.server_id);
     FUZZ_CHECK(strcmp(m2.server_address, m.server_address) == 0);

@@ -4,13 +4,7 @@
 #include "dedup.h"
 
 #include "alloc.h"
-
-/* @t + @d, or UINT64_MAX if that overflows: a huge window, age, timeout or
- * delay means "never", not a time in the past. */
-static uint64_t add_ms(uint64_t t, uint64_t d)
-{
-    return d > UINT64_MAX - t ? UINT64_MAX : t + d;
-}
+#include "mstime.h"
 
 void dedup_init(struct dedup *d)
 {
@@ -84,7 +78,7 @@ void dedup_expire(struct dedup *d, uint64_t now_ms, uint64_t window_ms)
 {
     while (d->len > 0) {
         struct dedup_entry *en = entry_at(d, 0);
-        if (add_ms(en->at_ms, window_ms) > now_ms) {
+        if (mstime_add(en->at_ms, window_ms) > now_ms) {
             break;
         }
         uintptr_t v = (uintptr_t)hmap_get(&d->map, en->key.lo);

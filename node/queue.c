@@ -6,14 +6,8 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "mstime.h"
 #include "names.h"
-
-/* @t + @d, or UINT64_MAX if that overflows: a huge window, age, timeout or
- * delay means "never", not a time in the past. */
-static uint64_t add_ms(uint64_t t, uint64_t d)
-{
-    return d > UINT64_MAX - t ? UINT64_MAX : t + d;
-}
 
 mq_err queue_config_normalize(struct queue_config *cfg, struct errmsg *e)
 {
@@ -214,7 +208,8 @@ void queue_trim(struct queue *q, uint64_t now_ms)
     if (q->cfg.max_age_ms) {
         while (q->first_seq <= q->last_seq) {
             struct msg *m = *slot(q, q->first_seq);
-            if (add_ms(m->rec.published_at_ms, q->cfg.max_age_ms) > now_ms) {
+            if (mstime_add(m->rec.published_at_ms, q->cfg.max_age_ms) >
+                now_ms) {
                 break;
             }
             queue_remove(q, q->first_seq);

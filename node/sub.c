@@ -9,15 +9,9 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "mstime.h"
 #include "names.h"
 #include "queue.h"
-
-/* @t + @d, or UINT64_MAX if that overflows: a huge window, age, timeout or
- * delay means "never", not a time in the past. */
-static uint64_t add_ms(uint64_t t, uint64_t d)
-{
-    return d > UINT64_MAX - t ? UINT64_MAX : t + d;
-}
 
 static int heap_less(const struct pending *a, const struct pending *b)
 {
@@ -202,7 +196,7 @@ mq_err sub_deliver(struct sub *s, const struct queue *q, uint64_t now_ms,
                    size_t max, struct delivery *out, size_t *n_out)
 {
     size_t n = 0;
-    uint64_t due = add_ms(now_ms, s->cfg.ack_timeout_ms);
+    uint64_t due = mstime_add(now_ms, s->cfg.ack_timeout_ms);
 
     while (n < max && s->heap_len > 0 && s->heap[0]->due_ms <= now_ms) {
         struct pending *p = s->heap[0];
@@ -287,7 +281,7 @@ void sub_ack(struct sub *s, const uint64_t *seqs, size_t n, int nack,
         }
         (*done)++;
         if (nack) {
-            p->due_ms = add_ms(now_ms, delay_ms);
+            p->due_ms = mstime_add(now_ms, delay_ms);
             heap_fix(s, p->heap_idx);
         } else {
             s->acked++;

@@ -23,8 +23,7 @@ static void test_hash128_matches_reference_vectors(void **state)
         {"", 0, 0x804ae476a4f13669ULL, 0x0b928aee0356e7f8ULL},
         {"a", 1, 0xa4c0fdf62b110069ULL, 0x0b2a274cbb864936ULL},
         {"order-1", 7, 0x9df32e5795bb489bULL, 0x16ecbd45eafe427cULL},
-        {"0123456789abcdef", 16, 0x6d8558b9888605c6ULL,
-         0xf2a6f8f4d15ddf5cULL},
+        {"0123456789abcdef", 16, 0x6d8558b9888605c6ULL, 0xf2a6f8f4d15ddf5cULL},
         {"0123456789abcdefXYZ", 19, 0x03e641ec74630629ULL,
          0x8e2b2c0d1c7982beULL},
     };

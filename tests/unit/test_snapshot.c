@@ -443,7 +443,6 @@ static void test_snapshot_take_survives_every_oom(void **state)
     fsm_free(f);
 }
 
-
 /* A one-queue snapshot: queue q (2 messages), sub s with seq 1 pending. */
 static struct blob one_queue_snap(void)
 {
