@@ -38,11 +38,11 @@ cmake --build "$build" -j"$(nproc)"
 
 cd "$build"
 if [ "$long" = 1 ]; then
-    label=()
+    others="unit"
 else
-    label=(-LE long)
+    others="unit|long"
 fi
-# Unit tests in parallel; cluster tests one at a time (each runs three
-# nodes, and the machine may have only two cores).
-ctest --output-on-failure -L unit -j"$(nproc)" "${args[@]}"
-ctest --output-on-failure -LE unit "${label[@]}" "${args[@]}"
+# Unit tests in parallel; the others one at a time (each cluster test runs
+# three nodes, and the machine may have only two cores).
+ctest --output-on-failure -L unit -j"$(nproc)" ${args[@]+"${args[@]}"}
+ctest --output-on-failure -LE "$others" ${args[@]+"${args[@]}"}
