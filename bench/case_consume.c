@@ -107,35 +107,15 @@ static void *consumer_thread(void *arg)
 static int preload(const struct bench_opts *o, struct consume_run *run,
                    uint64_t n, struct errnote *note, struct report *r)
 {
-    mq_client *c = NULL;
     struct load ld;
-    uint64_t t0;
-    int rc;
 
     load_init(&ld, note);
-    if (bench_client_open(o, o->size, &c, r) != 0) {
-        return -1;
-    }
-    progress(o, "consume-ack: preloading %llu messages of %llu bytes",
-             (unsigned long long)n, (unsigned long long)o->size);
-    t0 = mono_ns();
-    rc = load_publish(c, run->queue, n, o->size, t0 + o->timeout_ms * 1000000u,
-                      &ld, r);
-    mq_client_close(c);
-    report_real(r, "preload_rate", "preload_rate_msgs_s",
-                (double)atomic_load(&ld.ok) / ((double)(mono_ns() - t0) / 1e9),
-                0, "msgs/s");
-    report_u64(r, "preload_errors", atomic_load(&ld.errors));
-    if (rc != 0) {
+    if (load_preload(o, "consume-ack", run->queue, n, &ld, r) != 0) {
         return -1;
     }
     run->expected = atomic_load(&ld.ok);
     run->min_seq = atomic_load(&ld.min_seq);
     run->max_seq = atomic_load(&ld.max_seq);
-    if (run->expected == 0) {
-        report_fail(r, "preload stored no message");
-        return -1;
-    }
     return 0;
 }
 

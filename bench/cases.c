@@ -25,6 +25,12 @@ static const struct bench_case table[] = {
      "publish --messages (default 1000000) and read the nodes' VmRSS "
      "before and after (--pids or --cluster-dir): bytes per queued message",
      case_memory},
+    {"catchup-read", 0,
+     "preload --messages (default 200000) of --size, then read the whole "
+     "queue with mq_read in batches of --read-batch (default 1000) from one "
+     "follower, then from all three nodes at once (a client on each node, "
+     "each reading the whole queue): msgs/s of one node and of three",
+     case_catchup_read},
 };
 
 #define N_TABLE (sizeof table / sizeof table[0])

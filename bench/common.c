@@ -135,6 +135,19 @@ int bench_client_open(const struct bench_opts *o, size_t size, mq_client **out,
     return 0;
 }
 
+int bench_reader_open(const char *url, mq_client **out, struct report *r)
+{
+    mq_client_opts co = MQ_CLIENT_OPTS_INIT;
+
+    co.urls = url;
+    co.reads_from_leader = 0;
+    if (mq_client_open(out, &co) != MQ_OK) {
+        report_fail(r, "%s", mq_errmsg());
+        return -1;
+    }
+    return 0;
+}
+
 static uint32_t random_u32(void)
 {
     uint32_t v;
@@ -236,6 +249,7 @@ void load_init(struct load *ld, struct errnote *note)
     atomic_init(&ld->errors, 0);
     atomic_init(&ld->min_seq, UINT64_MAX);
     atomic_init(&ld->max_seq, 0);
+    atomic_init(&ld->max_index, 0);
     ld->note = note;
 }
 
@@ -258,6 +272,10 @@ static void load_cb(void *arg, const mq_pub_result *res)
     v = atomic_load_explicit(&ld->max_seq, memory_order_relaxed);
     while (res->seq > v &&
            !atomic_compare_exchange_weak(&ld->max_seq, &v, res->seq)) {
+    }
+    v = atomic_load_explicit(&ld->max_index, memory_order_relaxed);
+    while (res->index > v &&
+           !atomic_compare_exchange_weak(&ld->max_index, &v, res->index)) {
     }
 }
 
@@ -294,6 +312,36 @@ int load_publish(mq_client *c, const char *queue, uint64_t n, size_t size,
     rv = mq_flush(c, ms_until(deadline_ns));
     if (rv != MQ_OK) {
         report_fail(r, "load %s: %s (--timeout)", queue, mq_errmsg());
+        return -1;
+    }
+    return 0;
+}
+
+int load_preload(const struct bench_opts *o, const char *tag, const char *queue,
+                 uint64_t n, struct load *ld, struct report *r)
+{
+    mq_client *c = NULL;
+    uint64_t t0;
+    int rc;
+
+    if (bench_client_open(o, o->size, &c, r) != 0) {
+        return -1;
+    }
+    progress(o, "%s: preloading %llu messages of %llu bytes", tag,
+             (unsigned long long)n, (unsigned long long)o->size);
+    t0 = mono_ns();
+    rc = load_publish(c, queue, n, o->size, t0 + o->timeout_ms * 1000000u, ld,
+                      r);
+    mq_client_close(c);
+    report_real(r, "preload_rate", "preload_rate_msgs_s",
+                (double)atomic_load(&ld->ok) / ((double)(mono_ns() - t0) / 1e9),
+                0, "msgs/s");
+    report_u64(r, "preload_errors", atomic_load(&ld->errors));
+    if (rc != 0) {
+        return -1;
+    }
+    if (atomic_load(&ld->ok) == 0) {
+        report_fail(r, "preload stored no message");
         return -1;
     }
     return 0;

@@ -47,6 +47,11 @@ uint64_t errnote_count(struct errnote *e);
  * stderr. */
 void errnote_print(struct errnote *e, const char *what);
 
+/* Opens a client of the one node @url that reads from it (and from
+ * followers: reads_from_leader 0). Returns 0 and sets *out, or -1 after
+ * report_fail. */
+int bench_reader_open(const char *url, mq_client **out, struct report *r);
+
 /* Opens a client of o->urls with the async publish flags applied; without
  * --pending, max_pending_messages is libmq's default capped at 64 MiB of
  * @size-byte payloads. Returns 0 and sets *out, or -1 after report_fail. */
@@ -79,12 +84,14 @@ void payload_fill(unsigned char *buf, size_t len, uint64_t seed);
 int threads_run(size_t n, void *(*fn)(void *), void *args, size_t stride,
                 struct report *r);
 
-/* The bulk loader: counts and the range of sequence numbers stored. */
+/* The bulk loader: counts, the range of sequence numbers stored, and the
+ * last raft index that stored some (for reads that must see them all). */
 struct load {
     _Atomic uint64_t ok;
     _Atomic uint64_t errors;
     _Atomic uint64_t min_seq; /* UINT64_MAX until one is stored */
     _Atomic uint64_t max_seq;
+    _Atomic uint64_t max_index;
     struct errnote *note;
 };
 
@@ -97,5 +104,13 @@ void load_init(struct load *ld, struct errnote *note);
  * (the callbacks still due run at mq_client_close). */
 int load_publish(mq_client *c, const char *queue, uint64_t n, size_t size,
                  uint64_t deadline_ns, struct load *ld, struct report *r);
+
+/* The untimed preload of a case (@tag names it in progress lines): a
+ * client of its own publishes @n messages of --size into @queue
+ * (load_publish) by --timeout; adds preload_rate and preload_errors to @r.
+ * Returns 0 when at least one message was stored, or -1 after
+ * report_fail. */
+int load_preload(const struct bench_opts *o, const char *tag, const char *queue,
+                 uint64_t n, struct load *ld, struct report *r);
 
 #endif

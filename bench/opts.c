@@ -29,6 +29,7 @@ enum opt_id {
     O_CONSUMERS,
     O_FETCH_BATCH,
     O_FETCH_WAIT,
+    O_READ_BATCH,
     O_RATE,
     O_PIDS,
     O_CLUSTER_DIR,
@@ -80,14 +81,16 @@ static const struct opt table[] = {
      "that a long run stays in the node's memory budget (default "
      "268435456; 0: unlimited)"},
     {O_MESSAGES, 'n', "--messages", "N",
-     "consume-ack: messages preloaded (default 200000); memory: messages "
-     "published (default 1000000)"},
+     "consume-ack, catchup-read: messages preloaded (default 200000); "
+     "memory: messages published (default 1000000)"},
     {O_CONSUMERS, 0, "--consumers", "N",
      "consume-ack: clients fetching, each with its thread (default 2)"},
     {O_FETCH_BATCH, 0, "--fetch-batch", "N",
      "consume-ack: messages per fetch (default 500)"},
     {O_FETCH_WAIT, 0, "--fetch-wait-ms", "MS",
      "consume-ack: long-poll wait of a fetch (default 500)"},
+    {O_READ_BATCH, 0, "--read-batch", "N",
+     "catchup-read: messages per mq_read (default 1000)"},
     {O_RATE, 'r', "--rate", "N",
      "e2e-latency: messages per second published (default 1000)"},
     {O_PIDS, 0, "--pids", "PID[,PID...]",
@@ -343,6 +346,9 @@ static enum opts_result apply(struct bench_opts *o, const struct opt *t,
     case O_FETCH_WAIT:
         rc = parse_u32(t->name, v, 0, 60000, &o->fetch_wait_ms);
         break;
+    case O_READ_BATCH:
+        rc = parse_u32(t->name, v, 1, MQ_MAX_BATCH, &o->read_batch);
+        break;
     case O_RATE:
         rc = parse_u64(t->name, v, 1, 10000000, &o->rate);
         break;
@@ -372,6 +378,7 @@ static void set_defaults(struct bench_opts *o)
     o->consumers = 2;
     o->fetch_batch = 500;
     o->fetch_wait_ms = 500;
+    o->read_batch = 1000;
     o->rate = 1000;
     o->queue_max_bytes = 256ull * 1024 * 1024;
 }

@@ -39,7 +39,8 @@ struct bench_opts {
     uint32_t consumers;
     uint32_t fetch_batch;
     uint32_t fetch_wait_ms;
-    uint64_t rate; /* e2e-latency messages per second */
+    uint32_t read_batch; /* catchup-read: messages per mq_read */
+    uint64_t rate;       /* e2e-latency messages per second */
     pid_t pids[OPTS_PIDS_MAX];
     size_t n_pids;
     const char *cluster_dir;

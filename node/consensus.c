@@ -229,6 +229,11 @@ int consensus_is_leader(const struct consensus *c)
     return raft_state((struct raft *)&c->raft) == RAFT_LEADER;
 }
 
+int consensus_leader_ready(const struct consensus *c)
+{
+    return consensus_is_leader(c) && !c->barrier_pending;
+}
+
 uint64_t consensus_leader(const struct consensus *c, const char **client_url)
 {
     raft_id id = 0;

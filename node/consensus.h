@@ -56,6 +56,10 @@ mq_err consensus_start(struct consensus *c, uv_loop_t *loop, struct peer *p,
 
 int consensus_is_leader(const struct consensus *c);
 
+/* Leader, and its barrier applied: its state holds every committed entry,
+ * so it may validate requests against it. */
+int consensus_leader_ready(const struct consensus *c);
+
 /* Id and client URL of the leader as far as this node knows; 0/NULL. */
 uint64_t consensus_leader(const struct consensus *c, const char **client_url);
 

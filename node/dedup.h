@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "hash.h"
-#include "hmap.h"
+#include "idring.h"
 #include "mq.h"
 
 struct dedup_entry {
@@ -22,10 +22,7 @@ struct dedup_entry {
 };
 
 struct dedup {
-    struct dedup_entry *fifo; /* ring, oldest at head */
-    size_t cap, head, len;
-    uint64_t base;   /* absolute number of fifo[head] */
-    struct hmap map; /* key.lo -> absolute number + 1 */
+    struct idring ring; /* of struct dedup_entry, oldest first */
 };
 
 void dedup_init(struct dedup *d);

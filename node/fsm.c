@@ -8,8 +8,10 @@
  * is reported to the caller, which stops the node, since a replica that
  * applied only part of a Command would differ from the others. */
 #include "fsm.h"
+#include "fsm_internal.h"
 
 #include <raft.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -66,8 +68,13 @@ static size_t queue_pos(const struct fsm *f, const char *name)
 
 struct queue *fsm_queue(const struct fsm *f, const char *name)
 {
+    char full[MQ_QNAME_MAX + 1];
     if (name == NULL) {
         return NULL;
+    }
+    if (strchr(name, '/') == NULL) { /* namespace "default" */
+        snprintf(full, sizeof full, "default/%s", name);
+        name = full;
     }
     size_t i = queue_pos(f, name);
     if (i < f->n_queues && strcmp(f->queues[i]->cfg.name, name) == 0) {
@@ -97,13 +104,20 @@ uint64_t fsm_mem_bytes(const struct fsm *f)
     for (size_t i = 0; i < f->n_queues; i++) {
         const struct queue *q = f->queues[i];
         total += q->n_bytes + q->n_msgs * (sizeof(struct msg) + 16) +
-                 queue_ring_len(q) * sizeof(void *) + dedup_len(&q->dedup) * 64;
+                 q->ring_cap * sizeof(void *) + idring_bytes(&q->dedup.ring) +
+                 idring_bytes(&q->tombs.ring);
+        for (size_t j = 0; j < q->n_subs; j++) {
+            const struct sub *s = q->subs[j];
+            total += s->hist.cap * sizeof(struct subhist_ack) +
+                     s->hist.dead.cap * sizeof(struct hmap_slot) +
+                     s->heap_len * (sizeof(struct pending) + 40);
+        }
     }
     return total;
 }
 
 /* Grows one of the result arrays to hold @need elements. */
-static mq_err reserve(void **arr, size_t *cap, size_t need, size_t elem)
+mq_err fsm_reserve(void **arr, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap) {
         return MQ_OK;
@@ -121,8 +135,8 @@ static mq_err reserve(void **arr, size_t *cap, size_t need, size_t elem)
     return MQ_OK;
 }
 
-static struct queue *find_queue(struct fsm *f, const char *name,
-                                struct fsm_op_result *r)
+struct queue *fsm_find_queue(struct fsm *f, const char *name,
+                             struct fsm_op_result *r)
 {
     struct queue *q = fsm_queue(f, name);
     if (q == NULL) {
@@ -132,8 +146,8 @@ static struct queue *find_queue(struct fsm *f, const char *name,
     return q;
 }
 
-static struct sub *find_sub(struct queue *q, const char *name,
-                            struct fsm_op_result *r)
+struct sub *fsm_find_sub(struct queue *q, const char *name,
+                         struct fsm_op_result *r)
 {
     struct sub *s = queue_sub(q, name ? name : "");
     if (s == NULL) {
@@ -142,88 +156,6 @@ static struct sub *find_sub(struct queue *q, const char *name,
                    name ? name : "", q->cfg.name);
     }
     return s;
-}
-
-/* Stores one published message, or records why not. */
-static mq_err apply_one_pub(struct fsm *f, struct queue *q,
-                            const ProtobufCBinaryData *raw, struct fsm_pub *out)
-{
-    struct pub_view v;
-    struct msg *m;
-
-    out->err = pub_scan(raw->data, raw->len, &v, &out->e);
-    if (out->err != MQ_OK) {
-        return MQ_OK;
-    }
-    if (raw->len > q->cfg.max_message_bytes) {
-        out->err = MQ_ERR_TOO_LARGE;
-        errmsg_set(&out->e, "message is %zu bytes, queue %s takes at most %u",
-                   raw->len, q->cfg.name, q->cfg.max_message_bytes);
-        return MQ_OK;
-    }
-    if (v.id_len == 0) {
-        out->err = MQ_ERR_INVALID;
-        errmsg_set(&out->e, "message has no id");
-        return MQ_OK;
-    }
-    struct hash128 key = hash128(raw->data + v.id_off, v.id_len);
-    const struct dedup_entry *dup = dedup_find(&q->dedup, key);
-    if (dup != NULL) {
-        out->duplicate = 1;
-        out->seq = dup->seq;
-        return MQ_OK;
-    }
-    out->err = queue_check_room(q, raw->len, &out->e);
-    if (out->err != MQ_OK) {
-        return MQ_OK;
-    }
-    m = msg_new(raw->data, raw->len, &v, q->last_seq + 1, f->now_ms, f->now_ms);
-    if (m == NULL) {
-        return MQ_ERR_NO_MEMORY;
-    }
-    if (dedup_add(&q->dedup, key, m->rec.seq, f->now_ms) != MQ_OK) {
-        msg_free(m);
-        return MQ_ERR_NO_MEMORY;
-    }
-    mq_err rv = queue_append(q, m, &out->e);
-    if (rv != MQ_OK) {
-        msg_free(m); /* room was checked: only NO_MEMORY gets here */
-        return MQ_ERR_NO_MEMORY;
-    }
-    out->seq = m->rec.seq;
-    return MQ_OK;
-}
-
-static mq_err apply_publish(struct fsm *f, const Mq__V1__PublishOp *op,
-                            struct fsm_op_result *r)
-{
-    struct queue *q = find_queue(f, op->queue, r);
-    if (q == NULL) {
-        return MQ_OK;
-    }
-    if (reserve((void **)&f->pubs, &f->pubs_cap, f->n_pubs + op->n_messages,
-                sizeof *f->pubs) != MQ_OK) {
-        return MQ_ERR_NO_MEMORY;
-    }
-    dedup_expire(&q->dedup, f->now_ms, q->cfg.duplicate_window_ms);
-    r->first = f->n_pubs;
-    r->n = op->n_messages;
-    uint64_t before = q->last_seq;
-    for (size_t i = 0; i < op->n_messages; i++) {
-        struct fsm_pub *p = &f->pubs[f->n_pubs++];
-        p->err = MQ_OK;
-        p->duplicate = 0;
-        p->seq = 0;
-        p->e.msg[0] = '\0';
-        mq_err rv = apply_one_pub(f, q, &op->messages[i], p);
-        if (rv != MQ_OK) {
-            return rv;
-        }
-    }
-    if (q->last_seq != before && f->on_publish) {
-        f->on_publish(f->on_publish_arg, q);
-    }
-    return MQ_OK;
 }
 
 static int queue_config_equal(const struct queue_config *a,
@@ -235,7 +167,11 @@ static int queue_config_equal(const struct queue_config *a,
            a->max_message_bytes == b->max_message_bytes &&
            a->duplicate_window_ms == b->duplicate_window_ms &&
            a->ack_timeout_ms == b->ack_timeout_ms &&
-           a->max_deliveries == b->max_deliveries;
+           a->max_deliveries == b->max_deliveries &&
+           a->delay_ms == b->delay_ms && a->max_delay_ms == b->max_delay_ms &&
+           strcmp(a->dead_letter_queue, b->dead_letter_queue) == 0 &&
+           a->status_ttl_ms == b->status_ttl_ms &&
+           a->status_max == b->status_max;
 }
 
 static mq_err apply_queue_create(struct fsm *f, const Mq__V1__QueueConfig *pb,
@@ -244,7 +180,8 @@ static mq_err apply_queue_create(struct fsm *f, const Mq__V1__QueueConfig *pb,
     struct queue_config cfg;
     const char *name = pb && pb->name ? pb->name : "";
 
-    r->err = name_check(name, strlen(name), "queue name", &r->e);
+    char full[MQ_QNAME_MAX + 1];
+    r->err = qname_normalize(name, full, &r->e);
     if (r->err != MQ_OK) {
         return MQ_OK;
     }
@@ -272,10 +209,11 @@ static mq_err apply_queue_create(struct fsm *f, const Mq__V1__QueueConfig *pb,
 static void apply_queue_delete(struct fsm *f, const char *name,
                                struct fsm_op_result *r)
 {
-    if (find_queue(f, name, r) == NULL) {
+    struct queue *q = fsm_find_queue(f, name, r);
+    if (q == NULL) {
         return;
     }
-    size_t i = queue_pos(f, name);
+    size_t i = queue_pos(f, q->cfg.name);
     queue_free(f->queues[i]);
     memmove(&f->queues[i], &f->queues[i + 1],
             (f->n_queues - i - 1) * sizeof *f->queues);
@@ -288,7 +226,9 @@ static int sub_config_equal(const struct sub_config *a,
     /* The start position only matters at creation. */
     return strcmp(a->name, b->name) == 0 &&
            a->ack_timeout_ms == b->ack_timeout_ms &&
-           a->max_deliveries == b->max_deliveries;
+           a->max_deliveries == b->max_deliveries &&
+           a->n_filters == b->n_filters &&
+           memcmp(a->filters, b->filters, sizeof a->filters) == 0;
 }
 
 static mq_err apply_sub_create(struct fsm *f, const Mq__V1__SubConfig *pb,
@@ -296,7 +236,7 @@ static mq_err apply_sub_create(struct fsm *f, const Mq__V1__SubConfig *pb,
 {
     struct sub_config cfg;
     const char *name = pb && pb->name ? pb->name : "";
-    struct queue *q = find_queue(f, pb ? pb->queue : NULL, r);
+    struct queue *q = fsm_find_queue(f, pb ? pb->queue : NULL, r);
 
     if (q == NULL) {
         return MQ_OK;
@@ -305,7 +245,10 @@ static mq_err apply_sub_create(struct fsm *f, const Mq__V1__SubConfig *pb,
     if (r->err != MQ_OK) {
         return MQ_OK;
     }
-    pbconv_sub_from(&cfg, pb);
+    r->err = pbconv_sub_from(&cfg, pb, &r->e);
+    if (r->err != MQ_OK) {
+        return MQ_OK;
+    }
     r->err = sub_config_normalize(&cfg, &q->cfg, &r->e);
     if (r->err != MQ_OK) {
         return MQ_OK;
@@ -335,60 +278,15 @@ static mq_err apply_sub_create(struct fsm *f, const Mq__V1__SubConfig *pb,
     return MQ_OK;
 }
 
-static void apply_sub_delete(struct fsm *f, const Mq__V1__SubRef *ref,
-                             struct fsm_op_result *r)
+static mq_err apply_sub_delete(struct fsm *f, const Mq__V1__SubRef *ref,
+                               struct fsm_op_result *r)
 {
-    struct queue *q = find_queue(f, ref ? ref->queue : NULL, r);
-    if (q == NULL || find_sub(q, ref->name, r) == NULL) {
-        return;
-    }
-    queue_del_sub(q, ref->name);
-    queue_trim(q, f->now_ms);
-}
-
-static mq_err apply_deliver(struct fsm *f, const Mq__V1__DeliverOp *op,
-                            struct fsm_op_result *r)
-{
-    struct queue *q = find_queue(f, op->queue, r);
-    struct sub *s = q ? find_sub(q, op->sub, r) : NULL;
-    size_t max = op->max_messages;
-    size_t n = 0;
-
-    if (s == NULL) {
+    struct queue *q = fsm_find_queue(f, ref ? ref->queue : NULL, r);
+    if (q == NULL || fsm_find_sub(q, ref->name, r) == NULL) {
         return MQ_OK;
     }
-    if (max == 0 || max > MQ_MAX_BATCH) {
-        max = max == 0 ? 1 : MQ_MAX_BATCH;
-    }
-    if (reserve((void **)&f->dels, &f->dels_cap, f->n_dels + max,
-                sizeof *f->dels) != MQ_OK) {
-        return MQ_ERR_NO_MEMORY;
-    }
-    r->first = f->n_dels;
-    mq_err rv = sub_deliver(s, q, f->now_ms, max, &f->dels[f->n_dels], &n);
-    r->n = n;
-    f->n_dels += n;
-    return rv;
-}
-
-static void apply_ack(struct fsm *f, const Mq__V1__AckOp *op,
-                      struct fsm_op_result *r)
-{
-    struct queue *q = find_queue(f, op->queue, r);
-    struct sub *s = q ? find_sub(q, op->sub, r) : NULL;
-
-    if (s == NULL) {
-        return;
-    }
-    r->err = sub_check_seqs(s, op->seqs, op->n_seqs, &r->e);
-    if (r->err != MQ_OK) {
-        return;
-    }
-    sub_ack(s, op->seqs, op->n_seqs, op->nack, f->now_ms, op->delay_ms,
-            &r->done, &r->already);
-    if (!op->nack) {
-        queue_trim(q, f->now_ms);
-    }
+    queue_del_sub(q, ref->name);
+    return queue_trim(q, f->now_ms);
 }
 
 static mq_err apply_op(struct fsm *f, const Mq__V1__Op *op,
@@ -396,7 +294,7 @@ static mq_err apply_op(struct fsm *f, const Mq__V1__Op *op,
 {
     switch (op->op_case) {
     case MQ__V1__OP__OP_PUBLISH:
-        return apply_publish(f, op->publish, r);
+        return fsm_apply_publish(f, op->publish, r);
     case MQ__V1__OP__OP_QUEUE_CREATE:
         return apply_queue_create(f, op->queue_create, r);
     case MQ__V1__OP__OP_QUEUE_DELETE:
@@ -405,13 +303,17 @@ static mq_err apply_op(struct fsm *f, const Mq__V1__Op *op,
     case MQ__V1__OP__OP_SUB_CREATE:
         return apply_sub_create(f, op->sub_create, r);
     case MQ__V1__OP__OP_SUB_DELETE:
-        apply_sub_delete(f, op->sub_delete, r);
-        return MQ_OK;
+        return apply_sub_delete(f, op->sub_delete, r);
     case MQ__V1__OP__OP_DELIVER:
-        return apply_deliver(f, op->deliver, r);
+        return fsm_apply_deliver(f, op->deliver, r);
     case MQ__V1__OP__OP_ACK:
-        apply_ack(f, op->ack, r);
-        return MQ_OK;
+        return fsm_apply_ack(f, op->ack, r);
+    case MQ__V1__OP__OP_CANCEL:
+        return fsm_apply_cancel(f, op->cancel, r);
+    case MQ__V1__OP__OP_QUEUE_PURGE:
+        return fsm_apply_purge(f, op->queue_purge, r);
+    case MQ__V1__OP__OP_REDRIVE:
+        return fsm_apply_redrive(f, op->redrive, r);
     default:
         r->err = MQ_ERR_PROTOCOL;
         errmsg_set(&r->e, "unknown operation %d", (int)op->op_case);
@@ -419,14 +321,17 @@ static mq_err apply_op(struct fsm *f, const Mq__V1__Op *op,
     }
 }
 
-/* Drops what max_age retention says must go as the clock advances. */
-static void trim_aged(struct fsm *f)
+/* Drops what retention says must go as the clock advances: messages past
+ * max_age_ms, statuses past status_ttl_ms. */
+static mq_err trim_aged(struct fsm *f)
 {
     for (size_t i = 0; i < f->n_queues; i++) {
-        if (f->queues[i]->cfg.max_age_ms) {
-            queue_trim(f->queues[i], f->now_ms);
+        mq_err rv = queue_trim(f->queues[i], f->now_ms);
+        if (rv != MQ_OK) {
+            return rv;
         }
     }
+    return MQ_OK;
 }
 
 mq_err fsm_apply(struct fsm *f, const void *buf, size_t len, struct errmsg *e)
@@ -449,14 +354,14 @@ mq_err fsm_apply(struct fsm *f, const void *buf, size_t len, struct errmsg *e)
     if (c->now_ms > f->now_ms) {
         f->now_ms = c->now_ms;
     }
-    if (reserve((void **)&f->ops, &f->ops_cap, c->n_ops, sizeof *f->ops) !=
+    if (fsm_reserve((void **)&f->ops, &f->ops_cap, c->n_ops, sizeof *f->ops) !=
         MQ_OK) {
         rv = MQ_ERR_NO_MEMORY;
         errmsg_set(e, "out of memory applying a command");
         goto out;
     }
-    trim_aged(f);
-    for (size_t i = 0; i < c->n_ops; i++) {
+    rv = trim_aged(f);
+    for (size_t i = 0; i < c->n_ops && rv == MQ_OK; i++) {
         struct fsm_op_result *r = &f->ops[f->n_ops++];
         memset(r, 0, sizeof *r);
         rv = apply_op(f, c->ops[i], r);

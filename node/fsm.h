@@ -36,7 +36,10 @@ struct fsm_op_result {
     mq_err err;
     struct errmsg e;
     size_t first, n;        /* publish: fsm->pubs; deliver: fsm->dels */
-    uint32_t done, already; /* ack and nack */
+    uint32_t done, already; /* ack and nack; redrive: moved */
+    uint64_t seq;           /* cancel: the seq cancelled */
+    const char *queue;      /* cancel: of this queue (valid until next apply) */
+    uint64_t remaining;     /* redrive: messages left in the DLQ */
 };
 
 struct fsm {
@@ -71,6 +74,8 @@ void fsm_free(struct fsm *f);
  * replays from its log when restarted). */
 mq_err fsm_apply(struct fsm *f, const void *buf, size_t len, struct errmsg *e);
 
+/* Queue @name ("namespace/queue", or a bare name in namespace "default"),
+ * or NULL. */
 struct queue *fsm_queue(const struct fsm *f, const char *name);
 
 /* Approximate memory held by stored messages and their indexes. */

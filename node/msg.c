@@ -39,7 +39,8 @@ size_t msg_size(const struct msg *m)
 size_t msg_delivery_size(const struct msg *m, uint32_t attempt)
 {
     return m->rec.blob_len + 1 + pb_varint_size(m->rec.seq) + 1 +
-           pb_varint_size(m->rec.published_at_ms) + 1 + pb_varint_size(attempt);
+           pb_varint_size(m->rec.published_at_ms) + 1 +
+           pb_varint_size(attempt) + 1 + pb_varint_size(m->rec.deliver_at_ms);
 }
 
 uint8_t *msg_encode_delivery(const struct msg *m, uint32_t attempt,
@@ -49,5 +50,6 @@ uint8_t *msg_encode_delivery(const struct msg *m, uint32_t attempt,
     out += m->rec.blob_len;
     out = pb_put_uint(out, 10, m->rec.seq);
     out = pb_put_uint(out, 11, m->rec.published_at_ms);
-    return pb_put_uint(out, 12, attempt);
+    out = pb_put_uint(out, 12, attempt);
+    return pb_put_uint(out, 13, m->rec.deliver_at_ms);
 }

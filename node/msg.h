@@ -58,7 +58,8 @@ static inline const void *msg_record(const struct msg *m, size_t *len)
 
 /* Size of the Delivery encoding msg_encode_delivery writes. */
 size_t msg_delivery_size(const struct msg *m, uint32_t attempt);
-/* Writes the Delivery encoding (blob, then seq, published_at, attempt) at
+/* Writes the Delivery encoding (blob, then seq, published_at, attempt,
+ * deliver_at) at
  * @out, which has msg_delivery_size bytes; returns the end. */
 uint8_t *msg_encode_delivery(const struct msg *m, uint32_t attempt,
                              uint8_t *out);

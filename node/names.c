@@ -1,6 +1,9 @@
 /* names.c: validation of names, ids and events. */
 #include "names.h"
 
+#include <stdio.h>
+#include <string.h>
+
 static int is_alnum(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -33,6 +36,69 @@ mq_err name_check(const char *s, size_t len, const char *what, struct errmsg *e)
                        "%s has a character other than letters, digits, "
                        "'_', '-' and '.' at position %zu",
                        what, i + 1);
+            return MQ_ERR_INVALID;
+        }
+    }
+    return MQ_OK;
+}
+
+mq_err qname_normalize(const char *s, char out[MQ_QNAME_MAX + 1],
+                       struct errmsg *e)
+{
+    const char *slash = s ? strchr(s, '/') : NULL;
+    mq_err rv;
+    if (slash == NULL) {
+        rv = name_check(s, s ? strlen(s) : 0, "queue name", e);
+        if (rv == MQ_OK) {
+            snprintf(out, MQ_QNAME_MAX + 1, "default/%s", s);
+        }
+        return rv;
+    }
+    rv = name_check(s, (size_t)(slash - s), "namespace", e);
+    if (rv == MQ_OK) {
+        rv = name_check(slash + 1, strlen(slash + 1), "queue name", e);
+    }
+    if (rv == MQ_OK) {
+        snprintf(out, MQ_QNAME_MAX + 1, "%s", s);
+    }
+    return rv;
+}
+
+mq_err filter_check(const char *s, size_t len, struct errmsg *e)
+{
+    size_t i = 0;
+    if (len == 0 || len > MQ_EVENT_MAX) {
+        errmsg_set(e, "filter must be 1..%d characters", MQ_EVENT_MAX);
+        return MQ_ERR_INVALID;
+    }
+    while (i < len) {
+        size_t j = i;
+        while (j < len && s[j] != '.') {
+            j++;
+        }
+        size_t tok = j - i;
+        int wild = tok == 1 && (s[i] == '*' || s[i] == '>');
+        if (tok == 0) {
+            errmsg_set(e, "filter \"%.*s\" has an empty token", (int)len, s);
+            return MQ_ERR_INVALID;
+        }
+        if (s[i] == '>' && tok == 1 && j != len) {
+            errmsg_set(e, "filter \"%.*s\": '>' must be the last token",
+                       (int)len, s);
+            return MQ_ERR_INVALID;
+        }
+        for (size_t k = i; !wild && k < j; k++) {
+            if (!is_token_char(s[k])) {
+                errmsg_set(e,
+                           "filter \"%.*s\" has a character other than "
+                           "letters, digits, '_', '-', '.', '*' and '>'",
+                           (int)len, s);
+                return MQ_ERR_INVALID;
+            }
+        }
+        i = j + 1;
+        if (j == len - 1 && s[j] == '.') {
+            errmsg_set(e, "filter \"%.*s\" ends with '.'", (int)len, s);
             return MQ_ERR_INVALID;
         }
     }

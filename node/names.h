@@ -14,6 +14,16 @@
 mq_err name_check(const char *s, size_t len, const char *what,
                   struct errmsg *e);
 
+/* Queue names: "namespace/queue", each part a name as above, or a bare
+ * queue name, which is in namespace "default". Writes the full name to
+ * @out. */
+mq_err qname_normalize(const char *s, char out[MQ_QNAME_MAX + 1],
+                       struct errmsg *e);
+
+/* Event filters: dot-separated tokens, each a token of event names, "*"
+ * (one token) or ">" (the rest; last token only). */
+mq_err filter_check(const char *s, size_t len, struct errmsg *e);
+
 /* Message ids: 1..MQ_ID_MAX printable ASCII characters, no spaces. */
 mq_err id_check(const char *s, size_t len, struct errmsg *e);
 

@@ -121,6 +121,13 @@ int node_run(const struct config *cfg)
         return 1;
     }
     uv_loop_init(&n->loop);
+    /* Signals first: one that arrives while the node starts is handled
+     * (a clean stop) once the loop runs. */
+    uv_signal_init(&n->loop, &n->sigint);
+    uv_signal_init(&n->loop, &n->sigterm);
+    n->sigint.data = n->sigterm.data = n;
+    uv_signal_start(&n->sigint, signal_cb, SIGINT);
+    uv_signal_start(&n->sigterm, signal_cb, SIGTERM);
     n->fsm = fsm_new();
     if (n->fsm == NULL) {
         LOG_ERROR("out of memory");
@@ -152,11 +159,6 @@ int node_run(const struct config *cfg)
     }
     n->cons.leader_cb = on_leader;
     n->cons.leader_arg = n;
-    uv_signal_init(&n->loop, &n->sigint);
-    uv_signal_init(&n->loop, &n->sigterm);
-    n->sigint.data = n->sigterm.data = n;
-    uv_signal_start(&n->sigint, signal_cb, SIGINT);
-    uv_signal_start(&n->sigterm, signal_cb, SIGTERM);
     LOG_INFO("mqd %s serving clients at %s, peers at %s", MQ_VERSION_STRING,
              cfg->client_url, cfg->peer_url);
     uv_run(&n->loop, UV_RUN_DEFAULT);

@@ -133,6 +133,7 @@ mq_err pub_scan(const uint8_t *blob, size_t len, struct pub_view *v,
     const uint8_t *p = blob;
     const uint8_t *end = blob + len;
     int seen_payload = 0;
+    int seen_delay = 0;
     mq_err rv;
 
     memset(v, 0, sizeof *v);
@@ -144,8 +145,20 @@ mq_err pub_scan(const uint8_t *blob, size_t len, struct pub_view *v,
         uint64_t tag;
         const uint8_t *val;
         size_t vlen;
-        if (pb_get_varint(&p, end, &tag) != 0 ||
-            get_len(&p, end, tag & 7, &val, &vlen) != 0) {
+        if (pb_get_varint(&p, end, &tag) != 0) {
+            errmsg_set(e, "message is malformed at byte %zu",
+                       (size_t)(p - blob));
+            return MQ_ERR_PROTOCOL;
+        }
+        if (tag == ((5 << 3) | WT_VARINT)) {
+            if (seen_delay || pb_get_varint(&p, end, &v->delay_ms) != 0) {
+                errmsg_set(e, "message has a malformed or second delay");
+                return MQ_ERR_PROTOCOL;
+            }
+            seen_delay = 1;
+            continue;
+        }
+        if (get_len(&p, end, tag & 7, &val, &vlen) != 0) {
             errmsg_set(e, "message is malformed at byte %zu",
                        (size_t)(p - blob));
             return MQ_ERR_PROTOCOL;
@@ -206,4 +219,93 @@ mq_err pub_scan(const uint8_t *blob, size_t len, struct pub_view *v,
         return MQ_ERR_INVALID;
     }
     return MQ_OK;
+}
+
+static size_t header_size(const char *k, const char *v)
+{
+    size_t kl = strlen(k), vl = strlen(v);
+    size_t inner = 1 + pb_varint_size(kl) + kl + 1 + pb_varint_size(vl) + vl;
+    return 1 + pb_varint_size(inner) + inner;
+}
+
+size_t pub_rewrite_size(size_t len, const char *new_id,
+                        const struct pub_header *add, size_t n_add)
+{
+    size_t n = len;
+    if (new_id) {
+        n += 1 + PB_VARINT_MAX + strlen(new_id);
+    }
+    for (size_t i = 0; i < n_add; i++) {
+        n += header_size(add[i].key, add[i].value);
+    }
+    return n;
+}
+
+/* Whether header bytes [h, h + len) have a key starting with @prefix. */
+static int header_key_has_prefix(const uint8_t *h, size_t len,
+                                 const char *prefix)
+{
+    const uint8_t *p = h, *end = h + len;
+    size_t plen = strlen(prefix);
+    while (p < end) {
+        uint64_t tag;
+        const uint8_t *val;
+        size_t vlen;
+        if (pb_get_varint(&p, end, &tag) != 0 ||
+            get_len(&p, end, tag & 7, &val, &vlen) != 0) {
+            return 0;
+        }
+        if ((tag >> 3) == 1) {
+            return vlen >= plen && memcmp(val, prefix, plen) == 0;
+        }
+    }
+    return 0;
+}
+
+size_t pub_rewrite(const uint8_t *blob, size_t len, const char *new_id,
+                   const char *drop_prefix, const struct pub_header *add,
+                   size_t n_add, uint8_t *out)
+{
+    const uint8_t *p = blob, *end = blob + len;
+    uint8_t *o = out;
+
+    if (new_id) {
+        o = pb_put_bytes(o, 1, new_id, strlen(new_id));
+    }
+    while (p < end) {
+        const uint8_t *start = p;
+        uint64_t tag;
+        const uint8_t *val = NULL;
+        size_t vlen = 0;
+        if (pb_get_varint(&p, end, &tag) != 0) {
+            break; /* scanned before: cannot happen */
+        }
+        if ((tag & 7) == WT_VARINT) {
+            uint64_t ignored;
+            if (pb_get_varint(&p, end, &ignored) != 0) {
+                break;
+            }
+        } else if (get_len(&p, end, tag & 7, &val, &vlen) != 0) {
+            break;
+        }
+        if (((tag >> 3) == 1 && new_id) || (tag >> 3) == 5) {
+            continue; /* replaced id; a delay is not applied twice */
+        }
+        if ((tag >> 3) == 3 && drop_prefix &&
+            header_key_has_prefix(val, vlen, drop_prefix)) {
+            continue;
+        }
+        memcpy(o, start, (size_t)(p - start));
+        o += p - start;
+    }
+    for (size_t i = 0; i < n_add; i++) {
+        size_t kl = strlen(add[i].key), vl = strlen(add[i].value);
+        size_t inner =
+            1 + pb_varint_size(kl) + kl + 1 + pb_varint_size(vl) + vl;
+        o = pb_put_varint(o, (3 << 3) | WT_LEN);
+        o = pb_put_varint(o, inner);
+        o = pb_put_bytes(o, 1, add[i].key, kl);
+        o = pb_put_bytes(o, 2, add[i].value, vl);
+    }
+    return (size_t)(o - out);
 }

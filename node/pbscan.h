@@ -21,6 +21,7 @@ struct pub_view {
     uint32_t event_off, event_len; /* event_len 0: no event */
     uint32_t payload_len;
     uint32_t n_headers;
+    uint64_t delay_ms; /* 0: none given */
 };
 
 /* Checks that @blob (@len bytes) is a well-formed PubMessage whose fields are
@@ -29,6 +30,24 @@ struct pub_view {
  * that are not a PubMessage, or MQ_ERR_INVALID naming the bad field. */
 mq_err pub_scan(const uint8_t *blob, size_t len, struct pub_view *v,
                 struct errmsg *e);
+
+/* A header to add to a message (pub_rewrite). */
+struct pub_header {
+    const char *key;
+    const char *value;
+};
+
+/* Upper bound of the size pub_rewrite writes. */
+size_t pub_rewrite_size(size_t len, const char *new_id,
+                        const struct pub_header *add, size_t n_add);
+
+/* Copies PubMessage @blob (valid by pub_scan) to @out, leaving out its
+ * delay, its id when @new_id is given (then written instead) and its
+ * headers whose key starts with @drop_prefix (if not NULL), and adding
+ * @add. Returns the length written (at most pub_rewrite_size). */
+size_t pub_rewrite(const uint8_t *blob, size_t len, const char *new_id,
+                   const char *drop_prefix, const struct pub_header *add,
+                   size_t n_add, uint8_t *out);
 
 /* Bytes needed by pb_put_* for one field of each kind, at most. */
 #define PB_VARINT_MAX 10

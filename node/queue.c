@@ -3,6 +3,7 @@
  * trimmed so that slot 0 always holds a message (or the ring is empty). */
 #include "queue.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -11,10 +12,12 @@
 
 mq_err queue_config_normalize(struct queue_config *cfg, struct errmsg *e)
 {
-    mq_err rv = name_check(cfg->name, strlen(cfg->name), "queue name", e);
+    char full[MQ_QNAME_MAX + 1];
+    mq_err rv = qname_normalize(cfg->name, full, e);
     if (rv != MQ_OK) {
         return rv;
     }
+    memcpy(cfg->name, full, sizeof full);
     if (cfg->retention != MQ_RETENTION_LIMITS &&
         cfg->retention != MQ_RETENTION_WORK) {
         errmsg_set(e, "retention must be limits or work");
@@ -38,6 +41,41 @@ mq_err queue_config_normalize(struct queue_config *cfg, struct errmsg *e)
     if (cfg->ack_timeout_ms == 0) {
         cfg->ack_timeout_ms = QUEUE_DEFAULT_ACK_TIMEOUT_MS;
     }
+    if (cfg->max_delay_ms == 0) {
+        cfg->max_delay_ms = QUEUE_DEFAULT_MAX_DELAY_MS;
+    }
+    if (cfg->delay_ms > cfg->max_delay_ms) {
+        errmsg_set(e, "delay_ms %llu is over max_delay_ms %llu",
+                   (unsigned long long)cfg->delay_ms,
+                   (unsigned long long)cfg->max_delay_ms);
+        return MQ_ERR_INVALID;
+    }
+    if (cfg->status_ttl_ms == 0) {
+        cfg->status_ttl_ms = QUEUE_DEFAULT_STATUS_TTL_MS;
+    }
+    if (cfg->status_max == 0) {
+        cfg->status_max = QUEUE_DEFAULT_STATUS_MAX;
+    }
+    if (cfg->dead_letter_queue[0] == '\0') {
+        /* "<ns>/<name>.dlq"; a name too long for the suffix keeps 60
+         * characters of it. */
+        const char *slash = strchr(full, '/');
+        snprintf(cfg->dead_letter_queue, sizeof cfg->dead_letter_queue,
+                 "%.*s/%.*s.dlq", (int)(slash - full), full, MQ_NAME_MAX - 4,
+                 slash + 1);
+    } else {
+        char dlq[MQ_QNAME_MAX + 1];
+        rv = qname_normalize(cfg->dead_letter_queue, dlq, e);
+        if (rv != MQ_OK) {
+            errmsg_wrap(e, "dead_letter_queue");
+            return rv;
+        }
+        memcpy(cfg->dead_letter_queue, dlq, sizeof dlq);
+    }
+    if (strcmp(cfg->dead_letter_queue, cfg->name) == 0) {
+        errmsg_set(e, "a queue cannot be its own dead-letter queue");
+        return MQ_ERR_INVALID;
+    }
     return MQ_OK;
 }
 
@@ -54,6 +92,7 @@ struct queue *queue_new(const struct queue_config *cfg, uint64_t now_ms,
     q->last_seq = 0;
     q->trash = trash;
     dedup_init(&q->dedup);
+    tombs_init(&q->tombs);
     return q;
 }
 
@@ -75,6 +114,7 @@ void queue_free(struct queue *q)
     }
     mq_free(q->subs);
     dedup_close(&q->dedup);
+    tombs_close(&q->tombs);
     mq_free(q);
 }
 
@@ -140,23 +180,89 @@ mq_err queue_skip_to(struct queue *q, uint64_t seq)
     return MQ_OK;
 }
 
-void queue_remove(struct queue *q, uint64_t seq)
+mq_err queue_remove_why(struct queue *q, uint64_t seq, int why, uint64_t now_ms)
 {
     struct msg *m = queue_get(q, seq);
+    mq_err rv;
     if (m == NULL) {
-        return;
+        return MQ_OK;
     }
+    rv = tombs_add(&q->tombs, hash128(m->blob + m->id_off, m->id_len), seq,
+                   m->rec.published_at_ms, now_ms, why);
     *slot(q, seq) = NULL;
     q->n_msgs--;
     q->n_bytes -= m->rec.blob_len;
     trash_put(q->trash, m);
     trim_front(q);
+    return rv;
 }
 
-static void remove_oldest(struct queue *q)
+void queue_remove(struct queue *q, uint64_t seq)
+{
+    struct msg *m = queue_get(q, seq);
+    if (m != NULL) {
+        queue_remove_why(q, seq, TOMB_EXPIRED, m->rec.published_at_ms);
+    }
+}
+
+mq_err queue_purge(struct queue *q, uint64_t now_ms)
+{
+    mq_err rv = MQ_OK;
+    while (q->first_seq <= q->last_seq && q->n_msgs > 0) {
+        mq_err r = queue_remove_why(q, q->first_seq, TOMB_PURGED, now_ms);
+        if (r != MQ_OK) {
+            rv = r;
+        }
+    }
+    return rv;
+}
+
+uint64_t queue_seq_at_time(const struct queue *q, uint64_t t_ms)
+{
+    /* Publish times do not go down with seq: binary search, stepping over
+     * removed slots. */
+    uint64_t lo = q->first_seq, hi = q->last_seq + 1;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2, probe = mid;
+        struct msg *m = NULL;
+        while (probe < hi && (m = queue_get(q, probe)) == NULL) {
+            probe++;
+        }
+        if (m == NULL) {
+            hi = mid;
+        } else if (m->rec.published_at_ms < t_ms) {
+            lo = probe + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+struct msg *queue_find_id(const struct queue *q, const char *id, size_t len)
+{
+    const struct dedup_entry *d = dedup_find(&q->dedup, hash128(id, len));
+    if (d != NULL) {
+        struct msg *m = queue_get(q, d->seq);
+        if (m && m->id_len == len &&
+            memcmp(m->blob + m->id_off, id, len) == 0) {
+            return m;
+        }
+    }
+    for (uint64_t seq = q->first_seq; seq <= q->last_seq; seq++) {
+        struct msg *m = queue_get(q, seq);
+        if (m && m->id_len == len &&
+            memcmp(m->blob + m->id_off, id, len) == 0) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+static void remove_oldest(struct queue *q, uint64_t now_ms)
 {
     if (q->first_seq <= q->last_seq) {
-        queue_remove(q, q->first_seq);
+        queue_remove_why(q, q->first_seq, TOMB_EXPIRED, now_ms);
     }
 }
 
@@ -198,21 +304,22 @@ mq_err queue_append(struct queue *q, struct msg *m, struct errmsg *e)
     while (q->n_msgs > 1 &&
            ((q->cfg.max_messages && q->n_msgs > q->cfg.max_messages) ||
             (q->cfg.max_bytes && q->n_bytes > q->cfg.max_bytes))) {
-        remove_oldest(q);
+        remove_oldest(q, m->rec.published_at_ms);
     }
     return MQ_OK;
 }
 
-void queue_trim(struct queue *q, uint64_t now_ms)
+mq_err queue_trim(struct queue *q, uint64_t now_ms)
 {
+    mq_err rv = MQ_OK;
     if (q->cfg.max_age_ms) {
-        while (q->first_seq <= q->last_seq) {
+        while (q->first_seq <= q->last_seq && rv == MQ_OK) {
             struct msg *m = *slot(q, q->first_seq);
             if (mstime_add(m->rec.published_at_ms, q->cfg.max_age_ms) >
                 now_ms) {
                 break;
             }
-            queue_remove(q, q->first_seq);
+            rv = queue_remove_why(q, q->first_seq, TOMB_EXPIRED, now_ms);
         }
     }
     if (q->cfg.retention == MQ_RETENTION_WORK && q->n_subs > 0) {
@@ -223,10 +330,19 @@ void queue_trim(struct queue *q, uint64_t now_ms)
                 floor = f;
             }
         }
-        while (q->first_seq <= q->last_seq && q->first_seq <= floor) {
-            queue_remove(q, q->first_seq);
+        while (q->first_seq <= q->last_seq && q->first_seq <= floor &&
+               rv == MQ_OK) {
+            int why = TOMB_ACKED;
+            for (size_t i = 0; i < q->n_subs; i++) {
+                if (sub_dead_lettered(q->subs[i], q->first_seq)) {
+                    why = TOMB_DEAD_LETTERED;
+                }
+            }
+            rv = queue_remove_why(q, q->first_seq, why, now_ms);
         }
     }
+    tombs_expire(&q->tombs, now_ms, q->cfg.status_ttl_ms, q->cfg.status_max);
+    return rv;
 }
 
 struct sub *queue_sub(const struct queue *q, const char *name)

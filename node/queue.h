@@ -12,6 +12,7 @@
 #include "mq.h"
 #include "msg.h"
 #include "sub.h"
+#include "tomb.h"
 #include "trash.h"
 
 /* Defaults for settings left 0. */
@@ -20,16 +21,22 @@
 #define QUEUE_DEFAULT_ACK_TIMEOUT_MS 30000u
 #define QUEUE_MAX_MESSAGE_BYTES_LIMIT (8u << 20)
 #define QUEUE_MAX_SUBS 1024
+#define QUEUE_DEFAULT_MAX_DELAY_MS (30ull * 24 * 3600 * 1000)
+#define QUEUE_DEFAULT_STATUS_TTL_MS (7ull * 24 * 3600 * 1000)
+#define QUEUE_DEFAULT_STATUS_MAX 1000000u
 
 struct queue_config {
-    char name[MQ_NAME_MAX + 1];
-    int retention; /* MQ_RETENTION_* */
-    int discard;   /* MQ_DISCARD_* */
+    char name[MQ_QNAME_MAX + 1]; /* "namespace/queue" */
+    int retention;               /* MQ_RETENTION_* */
+    int discard;                 /* MQ_DISCARD_* */
     uint64_t max_messages, max_bytes, max_age_ms;
     uint32_t max_message_bytes;
     uint64_t duplicate_window_ms;
     uint64_t ack_timeout_ms;
     uint32_t max_deliveries;
+    uint64_t delay_ms, max_delay_ms;
+    char dead_letter_queue[MQ_QNAME_MAX + 1]; /* resolved: never empty */
+    uint64_t status_ttl_ms, status_max;
 };
 
 struct queue {
@@ -41,13 +48,14 @@ struct queue {
     size_t ring_cap, ring_head;
     uint64_t n_msgs, n_bytes;
     struct dedup dedup;
+    struct tombs tombs; /* status of gone messages */
     struct sub **subs;
     size_t n_subs;
     struct trash *trash; /* borrowed from the FSM */
 };
 
-/* Fills defaults into @cfg and checks it. MQ_ERR_INVALID names the bad
- * setting. */
+/* Fills defaults into @cfg and checks it (its name must already be a full
+ * "namespace/queue" name). MQ_ERR_INVALID names the bad setting. */
 mq_err queue_config_normalize(struct queue_config *cfg, struct errmsg *e);
 
 struct queue *queue_new(const struct queue_config *cfg, uint64_t now_ms,
@@ -75,12 +83,29 @@ mq_err queue_check_room(const struct queue *q, size_t bytes, struct errmsg *e);
  * slots, as if removed. For restoring a snapshot. */
 mq_err queue_skip_to(struct queue *q, uint64_t seq);
 
-/* Removes message @seq if stored. */
+/* Removes message @seq if stored, remembering why (enum tomb_state) and
+ * when for its status. MQ_ERR_NO_MEMORY if its status could not be
+ * remembered (the message is removed all the same). */
+mq_err queue_remove_why(struct queue *q, uint64_t seq, int why,
+                        uint64_t now_ms);
+/* queue_remove_why(..., TOMB_EXPIRED, its publish time). */
 void queue_remove(struct queue *q, uint64_t seq);
 
+/* Drops every stored message (status: purged). */
+mq_err queue_purge(struct queue *q, uint64_t now_ms);
+
+/* The first seq published at or after @t_ms, or last_seq + 1. */
+uint64_t queue_seq_at_time(const struct queue *q, uint64_t t_ms);
+
+/* Finds the stored message whose id is @id (@len bytes): in the ids
+ * remembered for duplicates first, then by looking through the messages.
+ * NULL if none. */
+struct msg *queue_find_id(const struct queue *q, const char *id, size_t len);
+
 /* Drops what retention says must go at @now_ms: messages past max_age, and
- * under "work" retention those every subscription has acked. */
-void queue_trim(struct queue *q, uint64_t now_ms);
+ * under "work" retention those every subscription has acked (or
+ * dead-lettered); and forgets statuses past status_ttl_ms / status_max. */
+mq_err queue_trim(struct queue *q, uint64_t now_ms);
 
 struct sub *queue_sub(const struct queue *q, const char *name);
 /* Adds @s (taken over on MQ_OK). */

@@ -7,7 +7,9 @@
  * modes: malformed bytes (PROTOCOL), invalid values (INVALID and friends,
  * naming the field), not leader (NOT_LEADER with the leader's URL),
  * leadership lost after proposing (UNAVAILABLE: retry with the same ids).
- * Every path replies exactly once and frees the call. */
+ * Every path replies exactly once and frees the call. Queue and
+ * subscription admin is in rpc_admin.c, fetch and acks in rpc_fetch.c,
+ * catch-up reads and message status in rpc_read.c. */
 #include "rpc.h"
 
 #include <stdarg.h>
@@ -123,6 +125,17 @@ void call_reply_not_leader(struct call *call)
     call_reply(call, &reply);
 }
 
+const char *call_qname(struct call *call, const char *in,
+                       char buf[MQ_QNAME_MAX + 1])
+{
+    struct errmsg e = ERRMSG_INIT;
+    if (qname_normalize(in ? in : "", buf, &e) != MQ_OK) {
+        call_reply_error(call, MQ_ERR_INVALID, "%s", e.msg);
+        return NULL;
+    }
+    return buf;
+}
+
 /* Arena for strings that live as long as the call. */
 static char *arena_put(struct call *call, const char *s, size_t len)
 {
@@ -147,8 +160,7 @@ static void publish_done(void *arg, mq_err err, const struct fsm_op_result *r,
     Mq__V1__PublishResult *res = NULL, **resp = NULL;
 
     if (err == MQ_OK && r->err != MQ_OK) {
-        call_reply_error(call, r->err, "publish to %s: %s",
-                         call->body.pub.queue, r->e.msg);
+        call_reply_error(call, r->err, "%s", r->e.msg);
         return;
     }
     if (err == MQ_ERR_NOT_LEADER) {
@@ -157,10 +169,9 @@ static void publish_done(void *arg, mq_err err, const struct fsm_op_result *r,
     }
     if (err != MQ_OK && err != MQ_ERR_INVALID) {
         call_reply_error(call, err,
-                         "publish to %s: leadership changed before the "
-                         "write committed; it may or may not be stored: "
-                         "publish again with the same ids",
-                         call->in->publish->queue);
+                         "leadership changed before the write committed; "
+                         "it may or may not be stored: publish again with "
+                         "the same ids");
         return;
     }
     res = mq_calloc(call->n_msgs, sizeof *res);
@@ -231,6 +242,25 @@ static mq_err give_id(struct call *call, size_t i, ProtobufCBinaryData *m,
     return MQ_OK;
 }
 
+/* An all-or-nothing batch with a bad message: none is proposed, and every
+ * result names the first bad message. */
+static void refuse_atomic(struct call *call)
+{
+    size_t bad = 0;
+    while (call->early[bad].err == MQ_OK) {
+        bad++;
+    }
+    char detail[400];
+    snprintf(detail, sizeof detail, "batch refused: message %zu: %s", bad + 1,
+             call->early[bad].detail ? call->early[bad].detail : "");
+    for (size_t i = 0; i < call->n_msgs; i++) {
+        call->early[i].err = call->early[bad].err;
+        call->early[i].detail = arena_put(call, detail, strlen(detail));
+    }
+    call->n_valid = 0;
+    publish_done(call, MQ_ERR_INVALID, NULL, NULL, 0);
+}
+
 static void handle_publish(struct call *call)
 {
     struct rpc *r = call->rpc;
@@ -242,22 +272,19 @@ static void handle_publish(struct call *call)
         call_reply_not_leader(call);
         return;
     }
-    const char *qname = in->queue ? in->queue : "";
-    struct errmsg e = ERRMSG_INIT;
-    if (name_check(qname, strlen(qname), "queue name", &e) != MQ_OK) {
-        call_reply_error(call, MQ_ERR_INVALID, "%s", e.msg);
+    const char *qname = call_qname(call, in->queue, call->qname);
+    if (qname == NULL) {
         return;
     }
     q = fsm_queue(r->f, qname);
     if (q == NULL) {
-        call_reply_error(call, MQ_ERR_NOT_FOUND,
-                         "publish to %s: queue does not exist", qname);
+        call_reply_error(call, MQ_ERR_NOT_FOUND, "queue %s does not exist",
+                         qname);
         return;
     }
     if (n == 0 || n > MQ_MAX_BATCH) {
         call_reply_error(call, MQ_ERR_INVALID,
-                         "publish to %s: %zu messages, a batch takes 1..%d",
-                         qname, n, MQ_MAX_BATCH);
+                         "%zu messages, a batch takes 1..%d", n, MQ_MAX_BATCH);
         return;
     }
     call->n_msgs = n;
@@ -266,7 +293,7 @@ static void handle_publish(struct call *call)
     call->valid = mq_calloc(n, sizeof *call->valid);
     call->valid_at = mq_calloc(n, sizeof *call->valid_at);
     call->owned = mq_calloc(n, sizeof *call->owned);
-    call->arena_cap = n * (MQ_ID_MAX + 1 + 160);
+    call->arena_cap = n * (MQ_ID_MAX + 1 + 2 * ERRMSG_SIZE) + 512;
     call->arena = mq_malloc(call->arena_cap);
     if (!call->early || !call->ids || !call->valid || !call->valid_at ||
         !call->owned || !call->arena) {
@@ -284,6 +311,14 @@ static void handle_publish(struct call *call)
             err = MQ_ERR_TOO_LARGE;
             errmsg_set(&me, "message is %zu bytes, queue %s takes at most %u",
                        m.len, qname, q->cfg.max_message_bytes);
+        }
+        if (err == MQ_OK && v.delay_ms > q->cfg.max_delay_ms) {
+            err = MQ_ERR_INVALID;
+            errmsg_set(&me,
+                       "delay of %llu ms is over queue %s max_delay_ms "
+                       "%llu",
+                       (unsigned long long)v.delay_ms, qname,
+                       (unsigned long long)q->cfg.max_delay_ms);
         }
         if (err == MQ_OK && over_budget) {
             err = MQ_ERR_FULL;
@@ -307,12 +342,17 @@ static void handle_publish(struct call *call)
         call->valid[call->n_valid++] = m;
         bytes += m.len;
     }
+    if (in->atomic && call->n_valid < n) {
+        refuse_atomic(call);
+        return;
+    }
     if (call->n_valid == 0) {
         publish_done(call, MQ_ERR_INVALID, NULL, NULL, 0);
         return;
     }
     mq__v1__publish_op__init(&call->body.pub);
-    call->body.pub.queue = in->queue;
+    call->body.pub.queue = call->qname;
+    call->body.pub.atomic = in->atomic;
     call->body.pub.messages = call->valid;
     call->body.pub.n_messages = call->n_valid;
     mq__v1__op__init(&call->op);
@@ -324,375 +364,7 @@ static void handle_publish(struct call *call)
     }
 }
 
-/* Reads ---------------------------------------------------------------------
- */
-
-static void fill_queue_info(Mq__V1__QueueInfo *qi, Mq__V1__QueueConfig *qc,
-                            const struct queue *q)
-{
-    mq__v1__queue_info__init(qi);
-    pbconv_queue_to(qc, &q->cfg);
-    qi->config = qc;
-    qi->messages = q->n_msgs;
-    qi->bytes = q->n_bytes;
-    qi->first_seq = q->n_msgs ? q->first_seq : 0;
-    qi->last_seq = q->last_seq;
-    qi->subscriptions = (uint32_t)q->n_subs;
-    qi->created_at_ms = q->created_at_ms;
-}
-
-static void fill_sub_info(Mq__V1__SubInfo *si, Mq__V1__SubConfig *sc,
-                          const struct queue *q, const struct sub *s)
-{
-    mq__v1__sub_info__init(si);
-    pbconv_sub_to(sc, &s->cfg, q->cfg.name);
-    si->config = sc;
-    si->next_seq = s->next_seq;
-    si->ack_floor = sub_ack_floor(s);
-    uint64_t from = s->next_seq < q->first_seq ? q->first_seq : s->next_seq;
-    si->pending = q->last_seq >= from ? q->last_seq - from + 1 : 0;
-    si->in_flight = sub_in_flight(s);
-    si->delivered = s->delivered;
-    si->acked = s->acked;
-    si->created_at_ms = s->created_at_ms;
-}
-
-static void reply_queue_info(struct call *call, const struct queue *q)
-{
-    Mq__V1__Reply reply = MQ__V1__REPLY__INIT;
-    Mq__V1__QueueInfo qi;
-    Mq__V1__QueueConfig qc;
-    fill_queue_info(&qi, &qc, q);
-    reply.body_case = MQ__V1__REPLY__BODY_QUEUE;
-    reply.queue = &qi;
-    call_reply(call, &reply);
-}
-
-static void reply_sub_info(struct call *call, const struct queue *q,
-                           const struct sub *s)
-{
-    Mq__V1__Reply reply = MQ__V1__REPLY__INIT;
-    Mq__V1__SubInfo si;
-    Mq__V1__SubConfig sc;
-    fill_sub_info(&si, &sc, q, s);
-    reply.body_case = MQ__V1__REPLY__BODY_SUB;
-    reply.sub = &si;
-    call_reply(call, &reply);
-}
-
-static void handle_queue_info(struct call *call)
-{
-    const char *name = call->in->queue_info->name;
-    const struct queue *q = fsm_queue(call->rpc->f, name);
-    if (q == NULL) {
-        call_reply_error(call, MQ_ERR_NOT_FOUND, "queue %s does not exist",
-                         name ? name : "");
-        return;
-    }
-    reply_queue_info(call, q);
-}
-
-static void handle_queue_list(struct call *call)
-{
-    const struct fsm *f = call->rpc->f;
-    Mq__V1__Reply reply = MQ__V1__REPLY__INIT;
-    Mq__V1__QueueListReply list = MQ__V1__QUEUE_LIST_REPLY__INIT;
-    size_t n = f->n_queues;
-    Mq__V1__QueueInfo *qi = mq_calloc(n, sizeof *qi);
-    Mq__V1__QueueConfig *qc = mq_calloc(n, sizeof *qc);
-    Mq__V1__QueueInfo **qp = mq_calloc(n, sizeof *qp);
-
-    if (!qi || !qc || !qp) {
-        mq_free(qi);
-        mq_free(qc);
-        mq_free(qp);
-        call_reply_error(call, MQ_ERR_NO_MEMORY, "queue list: out of memory");
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        fill_queue_info(&qi[i], &qc[i], f->queues[i]);
-        qp[i] = &qi[i];
-    }
-    list.queues = qp;
-    list.n_queues = n;
-    reply.body_case = MQ__V1__REPLY__BODY_QUEUES;
-    reply.queues = &list;
-    call_reply(call, &reply);
-    mq_free(qi);
-    mq_free(qc);
-    mq_free(qp);
-}
-
-static void handle_sub_info(struct call *call)
-{
-    const Mq__V1__SubInfoRequest *in = call->in->sub_info;
-    const struct queue *q = fsm_queue(call->rpc->f, in->queue);
-    const struct sub *s = q ? queue_sub(q, in->name ? in->name : "") : NULL;
-    if (q == NULL) {
-        call_reply_error(call, MQ_ERR_NOT_FOUND, "queue %s does not exist",
-                         in->queue ? in->queue : "");
-        return;
-    }
-    if (s == NULL) {
-        call_reply_error(call, MQ_ERR_NOT_FOUND,
-                         "subscription %s of queue %s does not exist",
-                         in->name ? in->name : "", in->queue);
-        return;
-    }
-    reply_sub_info(call, q, s);
-}
-
-static void handle_sub_list(struct call *call)
-{
-    const struct fsm *f = call->rpc->f;
-    const char *only = call->in->sub_list->queue;
-    Mq__V1__Reply reply = MQ__V1__REPLY__INIT;
-    Mq__V1__SubListReply list = MQ__V1__SUB_LIST_REPLY__INIT;
-    size_t n = 0;
-
-    if (only && only[0] && fsm_queue(f, only) == NULL) {
-        call_reply_error(call, MQ_ERR_NOT_FOUND, "queue %s does not exist",
-                         only);
-        return;
-    }
-    for (size_t i = 0; i < f->n_queues; i++) {
-        if (!only || !only[0] || strcmp(only, f->queues[i]->cfg.name) == 0) {
-            n += f->queues[i]->n_subs;
-        }
-    }
-    Mq__V1__SubInfo *si = mq_calloc(n, sizeof *si);
-    Mq__V1__SubConfig *sc = mq_calloc(n, sizeof *sc);
-    Mq__V1__SubInfo **sp = mq_calloc(n, sizeof *sp);
-    if (!si || !sc || !sp) {
-        mq_free(si);
-        mq_free(sc);
-        mq_free(sp);
-        call_reply_error(call, MQ_ERR_NO_MEMORY, "sub list: out of memory");
-        return;
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < f->n_queues; i++) {
-        const struct queue *q = f->queues[i];
-        if (only && only[0] && strcmp(only, q->cfg.name) != 0) {
-            continue;
-        }
-        for (size_t j = 0; j < q->n_subs; j++, k++) {
-            fill_sub_info(&si[k], &sc[k], q, q->subs[j]);
-            sp[k] = &si[k];
-        }
-    }
-    list.subs = sp;
-    list.n_subs = n;
-    reply.body_case = MQ__V1__REPLY__BODY_SUBS;
-    reply.subs = &list;
-    call_reply(call, &reply);
-    mq_free(si);
-    mq_free(sc);
-    mq_free(sp);
-}
-
-static void handle_status(struct call *call)
-{
-    struct rpc *r = call->rpc;
-    struct raft *raft = &r->c->raft;
-    Mq__V1__Reply reply = MQ__V1__REPLY__INIT;
-    Mq__V1__StatusReply st = MQ__V1__STATUS_REPLY__INIT;
-    const struct raft_configuration *conf = &raft->configuration;
-    Mq__V1__Member *mem = mq_calloc(conf->n, sizeof *mem);
-    Mq__V1__Member **memp = mq_calloc(conf->n, sizeof *memp);
-    static const char *const roles[] = {"standby", "voter", "spare"};
-    const char *url = NULL;
-
-    if ((conf->n && !mem) || (conf->n && !memp)) {
-        mq_free(mem);
-        mq_free(memp);
-        call_reply_error(call, MQ_ERR_NO_MEMORY, "status: out of memory");
-        return;
-    }
-    st.node_id = r->cfg->id;
-    st.role = (char *)consensus_role(r->c);
-    st.term = raft->current_term;
-    st.commit_index = raft->commit_index;
-    st.applied_index = raft_last_applied(raft);
-    st.last_index = raft_last_index(raft);
-    st.snapshot_index = raft->log.snapshot.last_index;
-    st.leader_id = consensus_leader(r->c, &url);
-    st.leader_url = (char *)(url ? url : "");
-    st.client_url = (char *)r->cfg->client_url;
-    for (unsigned i = 0; i < conf->n; i++) {
-        const char *cu = peer_client_url(r->peer, conf->servers[i].id);
-        mq__v1__member__init(&mem[i]);
-        mem[i].id = conf->servers[i].id;
-        mem[i].peer_url = conf->servers[i].address;
-        mem[i].client_url = (char *)(cu ? cu : "");
-        mem[i].role =
-            (char *)(conf->servers[i].role >= 0 && conf->servers[i].role <= 2
-                         ? roles[conf->servers[i].role]
-                         : "unknown");
-        memp[i] = &mem[i];
-    }
-    st.members = memp;
-    st.n_members = conf->n;
-    reply.body_case = MQ__V1__REPLY__BODY_STATUS_REPLY;
-    reply.status_reply = &st;
-    call_reply(call, &reply);
-    mq_free(mem);
-    mq_free(memp);
-}
-
-/* Admin writes --------------------------------------------------------------
- */
-
-static void admin_done(void *arg, mq_err err, const struct fsm_op_result *r,
-                       const struct fsm *f, uint64_t index)
-{
-    struct call *call = arg;
-    (void)index;
-    if (err == MQ_ERR_NOT_LEADER) {
-        call_reply_not_leader(call);
-        return;
-    }
-    if (err != MQ_OK) {
-        call_reply_error(call, err,
-                         "%s: leadership changed before the change "
-                         "committed; it may or may not be made: retry",
-                         call->name);
-        return;
-    }
-    if (r->err != MQ_OK) {
-        call_reply_error(call, r->err, "%s", r->e.msg);
-        return;
-    }
-    const struct queue *q;
-    const struct sub *s;
-    switch (call->op.op_case) {
-    case MQ__V1__OP__OP_QUEUE_CREATE:
-        q = fsm_queue(f, call->qcfg.name);
-        if (q) {
-            reply_queue_info(call, q);
-            return;
-        }
-        break;
-    case MQ__V1__OP__OP_SUB_CREATE:
-        q = fsm_queue(f, call->body.sc.queue);
-        s = q ? queue_sub(q, call->scfg.name) : NULL;
-        if (s) {
-            reply_sub_info(call, q, s);
-            return;
-        }
-        break;
-    default:
-        break;
-    }
-    Mq__V1__Reply reply = MQ__V1__REPLY__INIT;
-    call_reply(call, &reply);
-}
-
-static void propose_admin(struct call *call, const char *what)
-{
-    call->name = mq_strdup(what);
-    if (call->name == NULL || batch_add(call->rpc->batch, &call->op, 256,
-                                        admin_done, call) != MQ_OK) {
-        call_reply_error(call, MQ_ERR_NO_MEMORY, "%s: out of memory", what);
-    }
-}
-
-static void handle_queue_create(struct call *call)
-{
-    const Mq__V1__QueueConfig *in = call->in->queue_create->config;
-    struct errmsg e = ERRMSG_INIT;
-    const char *name = in && in->name ? in->name : "";
-    char what[128];
-
-    if (name_check(name, strlen(name), "queue name", &e) != MQ_OK) {
-        call_reply_error(call, MQ_ERR_INVALID, "%s", e.msg);
-        return;
-    }
-    pbconv_queue_from(&call->qcfg, in);
-    mq_err rv = queue_config_normalize(&call->qcfg, &e);
-    if (rv != MQ_OK) {
-        call_reply_error(call, rv, "queue create %s: %s", name, e.msg);
-        return;
-    }
-    pbconv_queue_to(&call->body.qc, &call->qcfg);
-    mq__v1__op__init(&call->op);
-    call->op.op_case = MQ__V1__OP__OP_QUEUE_CREATE;
-    call->op.queue_create = &call->body.qc;
-    snprintf(what, sizeof what, "queue create %s", name);
-    propose_admin(call, what);
-}
-
-static void handle_queue_delete(struct call *call)
-{
-    const char *name = call->in->queue_delete->name;
-    char what[128];
-    if (fsm_queue(call->rpc->f, name) == NULL) {
-        call_reply_error(call, MQ_ERR_NOT_FOUND, "queue %s does not exist",
-                         name ? name : "");
-        return;
-    }
-    mq__v1__op__init(&call->op);
-    call->op.op_case = MQ__V1__OP__OP_QUEUE_DELETE;
-    call->op.queue_delete = (char *)name;
-    snprintf(what, sizeof what, "queue delete %s", name);
-    propose_admin(call, what);
-}
-
-static void handle_sub_create(struct call *call)
-{
-    const Mq__V1__SubConfig *in = call->in->sub_create->config;
-    struct errmsg e = ERRMSG_INIT;
-    const char *qname = in && in->queue ? in->queue : "";
-    const char *name = in && in->name ? in->name : "";
-    const struct queue *q = fsm_queue(call->rpc->f, qname);
-    char what[160];
-
-    if (q == NULL) {
-        call_reply_error(call, MQ_ERR_NOT_FOUND, "queue %s does not exist",
-                         qname);
-        return;
-    }
-    if (name_check(name, strlen(name), "subscription name", &e) != MQ_OK) {
-        call_reply_error(call, MQ_ERR_INVALID, "%s", e.msg);
-        return;
-    }
-    pbconv_sub_from(&call->scfg, in);
-    mq_err rv = sub_config_normalize(&call->scfg, &q->cfg, &e);
-    if (rv != MQ_OK) {
-        call_reply_error(call, rv, "sub create %s %s: %s", qname, name, e.msg);
-        return;
-    }
-    pbconv_sub_to(&call->body.sc, &call->scfg, qname);
-    mq__v1__op__init(&call->op);
-    call->op.op_case = MQ__V1__OP__OP_SUB_CREATE;
-    call->op.sub_create = &call->body.sc;
-    snprintf(what, sizeof what, "sub create %s %s", qname, name);
-    propose_admin(call, what);
-}
-
-static void handle_sub_delete(struct call *call)
-{
-    const Mq__V1__SubDeleteRequest *in = call->in->sub_delete;
-    const struct queue *q = fsm_queue(call->rpc->f, in->queue);
-    char what[160];
-    if (q == NULL || queue_sub(q, in->name ? in->name : "") == NULL) {
-        call_reply_error(call, MQ_ERR_NOT_FOUND,
-                         "subscription %s of queue %s does not exist",
-                         in->name ? in->name : "", in->queue ? in->queue : "");
-        return;
-    }
-    mq__v1__sub_ref__init(&call->body.ref);
-    call->body.ref.queue = in->queue;
-    call->body.ref.name = in->name;
-    mq__v1__op__init(&call->op);
-    call->op.op_case = MQ__V1__OP__OP_SUB_DELETE;
-    call->op.sub_delete = &call->body.ref;
-    snprintf(what, sizeof what, "sub delete %s %s", in->queue, in->name);
-    propose_admin(call, what);
-}
-
-/* Dispatch ------------------------------------------------------------------
- */
+/* Dispatch ---------------------------------------------------------------- */
 
 void rpc_handle(void *arg, struct rpc_req *req, const void *data, size_t len)
 {
@@ -720,13 +392,14 @@ void rpc_handle(void *arg, struct rpc_req *req, const void *data, size_t len)
                          "request of %zu bytes is not an mq request", len);
         return;
     }
-    int is_write = 1;
+    int is_write = 1; /* or a read the leader answers */
     switch (call->in->body_case) {
-    case MQ__V1__REQUEST_RAW__BODY_QUEUE_INFO:
-    case MQ__V1__REQUEST_RAW__BODY_QUEUE_LIST:
-    case MQ__V1__REQUEST_RAW__BODY_SUB_INFO:
-    case MQ__V1__REQUEST_RAW__BODY_SUB_LIST:
+    /* Served by any node from its applied state. Queue and subscription
+     * info and lists go to the leader like writes, so that an operator
+     * reads what was just changed. */
     case MQ__V1__REQUEST_RAW__BODY_STATUS:
+    case MQ__V1__REQUEST_RAW__BODY_READ:
+    case MQ__V1__REQUEST_RAW__BODY_MESSAGE_STATUS:
         is_write = 0;
         break;
     default:
@@ -736,45 +409,77 @@ void rpc_handle(void *arg, struct rpc_req *req, const void *data, size_t len)
         call_reply_not_leader(call);
         return;
     }
+    /* A leader just elected has not applied every committed entry yet: it
+     * must not judge requests by that state (nor answer reads sent to the
+     * leader for their freshness). */
+    if (consensus_is_leader(r->c) && !consensus_leader_ready(r->c) &&
+        call->in->body_case != MQ__V1__REQUEST_RAW__BODY_STATUS) {
+        call_reply_error(call, MQ_ERR_UNAVAILABLE,
+                         "node %llu was just elected leader and is applying "
+                         "the log: retry",
+                         (unsigned long long)r->cfg->id);
+        return;
+    }
     switch (call->in->body_case) {
     case MQ__V1__REQUEST_RAW__BODY_PUBLISH:
         handle_publish(call);
         break;
     case MQ__V1__REQUEST_RAW__BODY_QUEUE_CREATE:
-        handle_queue_create(call);
+        rpc_queue_create(call);
         break;
     case MQ__V1__REQUEST_RAW__BODY_QUEUE_INFO:
-        handle_queue_info(call);
+        rpc_queue_info(call);
         break;
     case MQ__V1__REQUEST_RAW__BODY_QUEUE_LIST:
-        handle_queue_list(call);
+        rpc_queue_list(call);
         break;
     case MQ__V1__REQUEST_RAW__BODY_QUEUE_DELETE:
-        handle_queue_delete(call);
+        rpc_queue_delete(call);
+        break;
+    case MQ__V1__REQUEST_RAW__BODY_QUEUE_PURGE:
+        rpc_queue_purge(call);
+        break;
+    case MQ__V1__REQUEST_RAW__BODY_REDRIVE:
+        rpc_redrive(call);
         break;
     case MQ__V1__REQUEST_RAW__BODY_SUB_CREATE:
-        handle_sub_create(call);
+        rpc_sub_create(call);
         break;
     case MQ__V1__REQUEST_RAW__BODY_SUB_INFO:
-        handle_sub_info(call);
+        rpc_sub_info(call);
         break;
     case MQ__V1__REQUEST_RAW__BODY_SUB_LIST:
-        handle_sub_list(call);
+        rpc_sub_list(call);
         break;
     case MQ__V1__REQUEST_RAW__BODY_SUB_DELETE:
-        handle_sub_delete(call);
+        rpc_sub_delete(call);
         break;
     case MQ__V1__REQUEST_RAW__BODY_FETCH:
         rpc_fetch(call);
         break;
     case MQ__V1__REQUEST_RAW__BODY_ACK:
-        rpc_ack(call, 0);
+        rpc_ack(call, SUB_ACK);
         break;
     case MQ__V1__REQUEST_RAW__BODY_NACK:
-        rpc_ack(call, 1);
+        rpc_ack(call, SUB_NACK);
+        break;
+    case MQ__V1__REQUEST_RAW__BODY_TOUCH:
+        rpc_ack(call, SUB_TOUCH);
+        break;
+    case MQ__V1__REQUEST_RAW__BODY_TERM:
+        rpc_ack(call, SUB_TERM);
+        break;
+    case MQ__V1__REQUEST_RAW__BODY_CANCEL:
+        rpc_cancel(call);
+        break;
+    case MQ__V1__REQUEST_RAW__BODY_READ:
+        rpc_read(call);
+        break;
+    case MQ__V1__REQUEST_RAW__BODY_MESSAGE_STATUS:
+        rpc_message_status(call);
         break;
     case MQ__V1__REQUEST_RAW__BODY_STATUS:
-        handle_status(call);
+        rpc_status(call);
         break;
     default:
         call_reply_error(call, MQ_ERR_PROTOCOL, "request has no known body");
@@ -795,6 +500,8 @@ void rpc_init(struct rpc *r, uv_loop_t *loop, struct bridge *b,
     r->cfg = cfg;
     uv_timer_init(loop, &r->wait_timer);
     r->wait_timer.data = r;
+    uv_check_init(loop, &r->read_check);
+    r->read_check.data = r;
 }
 
 void rpc_leader_changed(struct rpc *r, int leader)
@@ -823,6 +530,9 @@ void rpc_close(struct rpc *r)
 {
     r->closing = 1;
     rpc_fail_waiting(r, MQ_ERR_UNAVAILABLE);
+    rpc_reads_tick(r, UINT64_MAX);
     uv_timer_stop(&r->wait_timer);
     uv_close((uv_handle_t *)&r->wait_timer, NULL);
+    uv_check_stop(&r->read_check);
+    uv_close((uv_handle_t *)&r->read_check, NULL);
 }

@@ -30,6 +30,11 @@ struct rpc {
     size_t n_waiting;
     uv_timer_t wait_timer;
 
+    struct call *reads; /* catch-up reads waiting for min_index */
+    struct call *reads_tail;
+    size_t n_reads;
+    uv_check_t read_check;
+
     uint64_t id_term, id_counter; /* ids generated for id-less messages */
     uint64_t requests, bad_requests;
     int closing;

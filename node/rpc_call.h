@@ -4,6 +4,7 @@
 #ifndef MQ_RPC_CALL_H
 #define MQ_RPC_CALL_H
 
+#include "pbconv.h"
 #include "raft.pb-c.h"
 #include "rpc.h"
 
@@ -24,10 +25,15 @@ struct call {
         Mq__V1__SubRef ref;
         Mq__V1__QueueConfig qc;
         Mq__V1__SubConfig sc;
+        Mq__V1__CancelOp cancel;
+        Mq__V1__RedriveOp redrive;
     } body;
     struct queue_config qcfg;
     struct sub_config scfg;
-    char *name; /* queue name copy for admin ops */
+    char *filters[SUB_MAX_FILTERS];
+    char *name;                    /* what the op does, for messages */
+    char qname[MQ_QNAME_MAX + 1];  /* full name of the queue named */
+    char qname2[MQ_QNAME_MAX + 1]; /* redrive: the destination */
 
     /* publish */
     size_t n_msgs;
@@ -57,9 +63,39 @@ void call_reply(struct call *call, const Mq__V1__Reply *reply);
 void call_reply_not_leader(struct call *call);
 void call_free(struct call *call);
 
+/* Writes the full name of queue @in ("default/..." without a namespace) to
+ * @buf and returns it; replies INVALID (and frees @call) and returns NULL
+ * if the name is bad. */
+const char *call_qname(struct call *call, const char *in,
+                       char buf[MQ_QNAME_MAX + 1]);
+
+/* rpc_admin.c */
+void rpc_queue_create(struct call *call);
+void rpc_queue_info(struct call *call);
+void rpc_queue_list(struct call *call);
+void rpc_queue_delete(struct call *call);
+void rpc_queue_purge(struct call *call);
+void rpc_sub_create(struct call *call);
+void rpc_sub_info(struct call *call);
+void rpc_sub_list(struct call *call);
+void rpc_sub_delete(struct call *call);
+void rpc_redrive(struct call *call);
+void rpc_cancel(struct call *call);
+void rpc_status(struct call *call);
+void rpc_reply_queue_info(struct call *call, const struct queue *q);
+
+/* rpc_read.c */
+void rpc_read(struct call *call);
+void rpc_message_status(struct call *call);
+/* Answers reads waiting for @index to be applied, and those past their
+ * wait. */
+void rpc_reads_applied(struct rpc *r, uint64_t index);
+void rpc_reads_tick(struct rpc *r, uint64_t now_ms);
+
 /* rpc_fetch.c */
 void rpc_fetch(struct call *call);
-void rpc_ack(struct call *call, int nack);
+/* Ack, nack, touch or term (SUB_ACK ... SUB_TERM). */
+void rpc_ack(struct call *call, int mode);
 void rpc_wait_timer_cb(uv_timer_t *t);
 void rpc_wake(struct rpc *r, const char *queue);
 void rpc_fail_waiting(struct rpc *r, mq_err err);

@@ -96,7 +96,7 @@ static void deliver_done(void *arg, mq_err err, const struct fsm_op_result *r,
 {
     struct call *call = arg;
     const Mq__V1__FetchRequest *in = call->in->fetch;
-    struct queue *q = fsm_queue(call->rpc->f, in->queue);
+    struct queue *q = fsm_queue(call->rpc->f, call->qname);
     struct sub *s = q ? queue_sub(q, in->sub) : NULL;
     (void)index;
 
@@ -114,7 +114,7 @@ static void deliver_done(void *arg, mq_err err, const struct fsm_op_result *r,
         call_reply_error(call, err,
                          "fetch from %s %s: leadership changed before the "
                          "delivery committed: fetch again",
-                         in->queue, in->sub);
+                         call->qname, in->sub);
         return;
     }
     if (r->err != MQ_OK) {
@@ -135,7 +135,7 @@ static void try_deliver(struct call *call)
 {
     struct rpc *r = call->rpc;
     const Mq__V1__FetchRequest *in = call->in->fetch;
-    struct queue *q = fsm_queue(r->f, in->queue);
+    struct queue *q = fsm_queue(r->f, call->qname);
     struct sub *s = q ? queue_sub(q, in->sub) : NULL;
 
     if (s == NULL) {
@@ -143,7 +143,7 @@ static void try_deliver(struct call *call)
         call_reply_error(call, MQ_ERR_NOT_FOUND,
                          "subscription %s of queue %s no longer "
                          "exists",
-                         in->sub, in->queue);
+                         in->sub, call->qname);
         return;
     }
     size_t avail =
@@ -157,7 +157,7 @@ static void try_deliver(struct call *call)
     }
     wait_remove(call);
     mq__v1__deliver_op__init(&call->body.del);
-    call->body.del.queue = in->queue;
+    call->body.del.queue = call->qname;
     call->body.del.sub = in->sub;
     call->body.del.max_messages = (uint32_t)n;
     mq__v1__op__init(&call->op);
@@ -175,17 +175,20 @@ void rpc_fetch(struct call *call)
 {
     struct rpc *r = call->rpc;
     const Mq__V1__FetchRequest *in = call->in->fetch;
-    const struct queue *q = fsm_queue(r->f, in->queue);
+    if (call_qname(call, in->queue, call->qname) == NULL) {
+        return;
+    }
+    const struct queue *q = fsm_queue(r->f, call->qname);
 
     if (q == NULL) {
         call_reply_error(call, MQ_ERR_NOT_FOUND, "queue %s does not exist",
-                         in->queue ? in->queue : "");
+                         call->qname);
         return;
     }
     if (queue_sub(q, in->sub ? in->sub : "") == NULL) {
         call_reply_error(call, MQ_ERR_NOT_FOUND,
                          "subscription %s of queue %s does not exist",
-                         in->sub ? in->sub : "", in->queue);
+                         in->sub ? in->sub : "", call->qname);
         return;
     }
     if (in->max_messages == 0 || in->max_messages > MQ_MAX_BATCH) {
@@ -210,7 +213,7 @@ void rpc_wake(struct rpc *r, const char *queue)
     struct call *call = r->waiting;
     while (call != NULL) {
         struct call *next = call->next;
-        if (queue == NULL || strcmp(call->in->fetch->queue, queue) == 0) {
+        if (queue == NULL || strcmp(call->qname, queue) == 0) {
             try_deliver(call);
         }
         call = next;
@@ -230,7 +233,7 @@ void rpc_wait_timer_cb(uv_timer_t *t)
             reply_deliveries(call, r->f, NULL);
         } else {
             const Mq__V1__FetchRequest *in = call->in->fetch;
-            struct queue *q = fsm_queue(r->f, in->queue);
+            struct queue *q = fsm_queue(r->f, call->qname);
             struct sub *s = q ? queue_sub(q, in->sub) : NULL;
             if (s == NULL || sub_next_due(s) <= now) {
                 try_deliver(call);
@@ -257,6 +260,8 @@ void rpc_fail_waiting(struct rpc *r, mq_err err)
 /* Ack and nack ---------------------------------------------------------------
  */
 
+static const char *const verbs[] = {"ack", "nack", "touch", "term"};
+
 static void ack_done(void *arg, mq_err err, const struct fsm_op_result *r,
                      const struct fsm *f, uint64_t index)
 {
@@ -274,15 +279,15 @@ static void ack_done(void *arg, mq_err err, const struct fsm_op_result *r,
         call_reply_error(call, err,
                          "%s to %s %s: leadership changed before it "
                          "committed: send it again",
-                         call->body.ack.nack ? "nack" : "ack",
-                         call->body.ack.queue, call->body.ack.sub);
+                         verbs[call->body.ack.mode], call->body.ack.queue,
+                         call->body.ack.sub);
         return;
     }
     if (r->err != MQ_OK) {
         call_reply_error(call, r->err, "%s", r->e.msg);
         return;
     }
-    if (call->body.ack.nack && r->done > 0) {
+    if (call->body.ack.mode == MQ__V1__ACK_MODE__NACK && r->done > 0) {
         rpc_wake(call->rpc, call->body.ack.queue);
     }
     ar.done = r->done;
@@ -292,42 +297,66 @@ static void ack_done(void *arg, mq_err err, const struct fsm_op_result *r,
     call_reply(call, &reply);
 }
 
-void rpc_ack(struct call *call, int nack)
+void rpc_ack(struct call *call, int mode)
 {
     struct rpc *r = call->rpc;
-    const char *qname, *sname;
+    const char *qname, *sname, *reason = "";
     const uint64_t *seqs;
     size_t n;
     uint64_t delay = 0;
-    const char *verb = nack ? "nack" : "ack";
 
-    if (nack) {
+    switch (mode) {
+    case SUB_NACK: {
         const Mq__V1__NackRequest *in = call->in->nack;
         qname = in->queue;
         sname = in->sub;
         seqs = in->seqs;
         n = in->n_seqs;
         delay = in->delay_ms;
-    } else {
+        break;
+    }
+    case SUB_TOUCH: {
+        const Mq__V1__TouchRequest *in = call->in->touch;
+        qname = in->queue;
+        sname = in->sub;
+        seqs = in->seqs;
+        n = in->n_seqs;
+        break;
+    }
+    case SUB_TERM: {
+        const Mq__V1__TermRequest *in = call->in->term;
+        qname = in->queue;
+        sname = in->sub;
+        seqs = in->seqs;
+        n = in->n_seqs;
+        reason = in->reason ? in->reason : "";
+        break;
+    }
+    default: {
         const Mq__V1__AckRequest *in = call->in->ack;
         qname = in->queue;
         sname = in->sub;
         seqs = in->seqs;
         n = in->n_seqs;
+        break;
     }
-    const struct queue *q = fsm_queue(r->f, qname);
+    }
+    if (call_qname(call, qname, call->qname) == NULL) {
+        return;
+    }
+    const struct queue *q = fsm_queue(r->f, call->qname);
     const struct sub *s = q ? queue_sub(q, sname ? sname : "") : NULL;
     struct errmsg e = ERRMSG_INIT;
 
     if (q == NULL) {
         call_reply_error(call, MQ_ERR_NOT_FOUND, "queue %s does not exist",
-                         qname ? qname : "");
+                         call->qname);
         return;
     }
     if (s == NULL) {
         call_reply_error(call, MQ_ERR_NOT_FOUND,
                          "subscription %s of queue %s does not exist",
-                         sname ? sname : "", qname);
+                         sname ? sname : "", call->qname);
         return;
     }
     if (n == 0 || n > MQ_MAX_BATCH) {
@@ -335,21 +364,29 @@ void rpc_ack(struct call *call, int nack)
                          MQ_MAX_BATCH);
         return;
     }
+    if (strlen(reason) > 128) {
+        call_reply_error(call, MQ_ERR_INVALID,
+                         "a term reason takes at most 128 bytes");
+        return;
+    }
     if (sub_check_seqs(s, seqs, n, &e) != MQ_OK) {
         call_reply_error(call, MQ_ERR_INVALID, "%s", e.msg);
         return;
     }
     mq__v1__ack_op__init(&call->body.ack);
-    call->body.ack.queue = (char *)qname;
+    call->body.ack.queue = call->qname;
     call->body.ack.sub = (char *)sname;
     call->body.ack.seqs = (uint64_t *)seqs;
     call->body.ack.n_seqs = n;
-    call->body.ack.nack = nack;
+    call->body.ack.mode = (Mq__V1__AckMode)mode;
     call->body.ack.delay_ms = delay;
+    call->body.ack.reason = (char *)reason;
     mq__v1__op__init(&call->op);
     call->op.op_case = MQ__V1__OP__OP_ACK;
     call->op.ack = &call->body.ack;
-    if (batch_add(r->batch, &call->op, 32 + 10 * n, ack_done, call) != MQ_OK) {
-        call_reply_error(call, MQ_ERR_NO_MEMORY, "%s: out of memory", verb);
+    if (batch_add(r->batch, &call->op, 32 + 10 * n + strlen(reason), ack_done,
+                  call) != MQ_OK) {
+        call_reply_error(call, MQ_ERR_NO_MEMORY, "%s: out of memory",
+                         verbs[mode]);
     }
 }

@@ -11,6 +11,7 @@
  * fsm_snapshot_done. Restoring builds a whole new set of queues and swaps it
  * in only when every byte checked out, so a bad snapshot changes nothing. */
 #include <raft.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -22,6 +23,7 @@
 #define SNAP_MAGIC "MQSNAP01"
 #define SNAP_HEADER 24u
 #define DEDUP_REC 32u
+#define TOMB_REC 40u
 
 /* A queue's ring has a slot for every seq from its first stored message to
  * its last seq, stored or removed. Restore refuses a queue with more removed
@@ -59,27 +61,65 @@ static uint64_t get_u64(const uint8_t *p)
     return v;
 }
 
+/* Allocations of one pack_queue, freed together. */
+struct scratch {
+    void *ptrs[8];
+    size_t n;
+    int failed;
+};
+
+static void *scratch_alloc(struct scratch *sc, size_t size)
+{
+    void *p = NULL;
+    if (sc->n < sizeof sc->ptrs / sizeof sc->ptrs[0]) {
+        p = mq_calloc(1, size ? size : 1);
+    }
+    if (p == NULL) {
+        sc->failed = 1;
+        return NULL;
+    }
+    sc->ptrs[sc->n++] = p;
+    return p;
+}
+
+static void scratch_free(struct scratch *sc)
+{
+    for (size_t i = 0; i < sc->n; i++) {
+        mq_free(sc->ptrs[i]);
+    }
+}
+
+static int cmp_u64_pair(const void *a, const void *b)
+{
+    uint64_t x = get_u64(a), y = get_u64(b);
+    return x < y ? -1 : x > y;
+}
+
 /* Packs one queue's QueueSnap behind its 8-byte length header. */
 static void *pack_queue(const struct queue *q, size_t *len)
 {
     Mq__V1__QueueSnap qs = MQ__V1__QUEUE_SNAP__INIT;
     Mq__V1__QueueConfig qc;
-    Mq__V1__SubSnap *subs = NULL, **subp = NULL;
-    Mq__V1__SubConfig *scs = NULL;
-    Mq__V1__PendingSnap *pend = NULL, **pendp = NULL;
-    uint8_t *dedup = NULL, *out = NULL;
-    size_t n_pend = 0, dn = dedup_len(&q->dedup);
+    struct scratch sc = {{0}, 0, 0};
+    size_t n_pend = 0, n_acks = 0, n_dead = 0, n_subs = q->n_subs;
+    size_t dn = dedup_len(&q->dedup), tn = idring_len(&q->tombs.ring);
+    uint8_t *out = NULL;
 
-    for (size_t i = 0; i < q->n_subs; i++) {
+    for (size_t i = 0; i < n_subs; i++) {
         n_pend += sub_in_flight(q->subs[i]);
+        n_acks += subhist_len(&q->subs[i]->hist);
+        n_dead += q->subs[i]->hist.dead.len;
     }
-    subs = mq_calloc(q->n_subs, sizeof *subs);
-    subp = mq_calloc(q->n_subs, sizeof *subp);
-    scs = mq_calloc(q->n_subs, sizeof *scs);
-    pend = mq_calloc(n_pend, sizeof *pend);
-    pendp = mq_calloc(n_pend, sizeof *pendp);
-    dedup = mq_malloc(dn * DEDUP_REC);
-    if (!subs || !subp || !scs || !pend || !pendp || !dedup) {
+    Mq__V1__SubSnap *subs = scratch_alloc(&sc, n_subs * sizeof *subs);
+    Mq__V1__SubSnap **subp = scratch_alloc(&sc, n_subs * sizeof *subp);
+    Mq__V1__SubConfig *scs = scratch_alloc(&sc, n_subs * sizeof *scs);
+    char **filters =
+        scratch_alloc(&sc, n_subs * SUB_MAX_FILTERS * sizeof *filters);
+    Mq__V1__PendingSnap *pend = scratch_alloc(&sc, n_pend * sizeof *pend);
+    Mq__V1__PendingSnap **pendp = scratch_alloc(&sc, n_pend * sizeof *pendp);
+    uint8_t *recs = scratch_alloc(&sc, dn * DEDUP_REC + tn * TOMB_REC +
+                                           (n_acks + n_dead) * 16);
+    if (sc.failed) {
         goto out;
     }
 
@@ -89,42 +129,75 @@ static void *pack_queue(const struct queue *q, size_t *len)
     qs.first_seq = q->first_seq;
     qs.last_seq = q->last_seq;
     qs.n_msgs = q->n_msgs;
-    for (size_t i = 0; i < dn; i++) {
+    uint8_t *p = recs;
+    qs.dedup.data = p;
+    for (size_t i = 0; i < dn; i++, p += DEDUP_REC) {
         const struct dedup_entry *en = dedup_at(&q->dedup, i);
-        uint8_t *p = dedup + i * DEDUP_REC;
         put_u64(p, en->key.lo);
         put_u64(p + 8, en->key.hi);
         put_u64(p + 16, en->seq);
         put_u64(p + 24, en->at_ms);
     }
-    qs.dedup.data = dedup;
     qs.dedup.len = dn * DEDUP_REC;
+    qs.tombs.data = p;
+    for (size_t i = 0; i < tn; i++, p += TOMB_REC) {
+        const struct tomb *t = idring_at(&q->tombs.ring, i);
+        put_u64(p, t->key.lo);
+        put_u64(p + 8, t->key.hi);
+        put_u64(p + 16, t->seq);
+        put_u64(p + 24, t->published_at_ms);
+        put_u64(p + 32, t->gone);
+    }
+    qs.tombs.len = tn * TOMB_REC;
 
     size_t k = 0;
-    for (size_t i = 0; i < q->n_subs; i++) {
+    for (size_t i = 0; i < n_subs; i++) {
         const struct sub *s = q->subs[i];
         Mq__V1__SubSnap *ss = &subs[i];
         mq__v1__sub_snap__init(ss);
-        pbconv_sub_to(&scs[i], &s->cfg, q->cfg.name);
+        pbconv_sub_to(&scs[i], &s->cfg, q->cfg.name,
+                      &filters[i * SUB_MAX_FILTERS]);
         ss->config = &scs[i];
         ss->created_at_ms = s->created_at_ms;
         ss->next_seq = s->next_seq;
         ss->delivered = s->delivered;
         ss->acked = s->acked;
         ss->dropped = s->dropped;
+        ss->dead_lettered = s->dead_lettered;
         ss->pending = &pendp[k];
-        for (const struct pending *p = s->first; p; p = p->next, k++) {
+        for (const struct pending *pd = s->first; pd; pd = pd->next, k++) {
             mq__v1__pending_snap__init(&pend[k]);
-            pend[k].seq = p->seq;
-            pend[k].due_ms = p->due_ms;
-            pend[k].attempts = p->attempts;
+            pend[k].seq = pd->seq;
+            pend[k].due_ms = pd->due_ms;
+            pend[k].attempts = pd->attempts;
+            pend[k].delivered_at_ms = pd->delivered_at_ms;
+            pend[k].nacked = pd->nacked != 0;
             pendp[k] = &pend[k];
             ss->n_pending++;
         }
+        ss->acks.data = p;
+        for (size_t j = 0; j < subhist_len(&s->hist); j++, p += 16) {
+            const struct subhist_ack *a = subhist_at(&s->hist, j);
+            put_u64(p, a->seq);
+            put_u64(p + 8, a->at_ms);
+        }
+        ss->acks.len = (size_t)(p - ss->acks.data);
+        ss->dead.data = p;
+        const struct hmap *dead = &s->hist.dead;
+        for (size_t j = 0; j < dead->cap; j++) {
+            if (dead->slots[j].val != NULL) {
+                put_u64(p, dead->slots[j].key);
+                put_u64(p + 8, (uintptr_t)dead->slots[j].val - 1);
+                p += 16;
+            }
+        }
+        ss->dead.len = (size_t)(p - ss->dead.data);
+        /* By seq, so that every replica writes the same bytes. */
+        qsort(ss->dead.data, ss->dead.len / 16, 16, cmp_u64_pair);
         subp[i] = ss;
     }
     qs.subs = subp;
-    qs.n_subs = q->n_subs;
+    qs.n_subs = n_subs;
 
     size_t n = mq__v1__queue_snap__get_packed_size(&qs);
     if (n > UINT32_MAX || (out = mq_malloc(8 + n)) == NULL) {
@@ -135,12 +208,7 @@ static void *pack_queue(const struct queue *q, size_t *len)
     mq__v1__queue_snap__pack(&qs, out + 8);
     *len = 8 + n;
 out:
-    mq_free(subs);
-    mq_free(subp);
-    mq_free(scs);
-    mq_free(pend);
-    mq_free(pendp);
-    mq_free(dedup);
+    scratch_free(&sc);
     return out;
 }
 
@@ -292,6 +360,58 @@ static mq_err place_msg(struct queue *q, struct msg *m, uint64_t last_seq,
     return rv;
 }
 
+/* A subscription's recent acks and dead letters. */
+static mq_err restore_hist(struct sub *s, const Mq__V1__SubSnap *ss,
+                           struct errmsg *e)
+{
+    if (ss->acks.len % 16 != 0 || ss->dead.len % 16 != 0 ||
+        ss->acks.len / 16 > SUBHIST_ACKS) {
+        errmsg_set(e, "subscription %s: bad ack or dead-letter records",
+                   s->cfg.name);
+        return MQ_ERR_PROTOCOL;
+    }
+    for (size_t i = 0; i < ss->acks.len; i += 16) {
+        if (subhist_ack(&s->hist, get_u64(ss->acks.data + i),
+                        get_u64(ss->acks.data + i + 8)) != MQ_OK) {
+            return MQ_ERR_NO_MEMORY;
+        }
+    }
+    for (size_t i = 0; i < ss->dead.len; i += 16) {
+        uint64_t at = get_u64(ss->dead.data + i + 8);
+        if (at == 0 || at == UINT64_MAX) {
+            errmsg_set(e, "subscription %s: bad dead-letter time", s->cfg.name);
+            return MQ_ERR_PROTOCOL;
+        }
+        if (subhist_dead(&s->hist, get_u64(ss->dead.data + i), at) != MQ_OK) {
+            return MQ_ERR_NO_MEMORY;
+        }
+    }
+    return MQ_OK;
+}
+
+static mq_err restore_tombs(struct queue *q, const ProtobufCBinaryData *d,
+                            struct errmsg *e)
+{
+    if (d->len % TOMB_REC != 0) {
+        errmsg_set(e, "gone-message records are %zu bytes, not whole", d->len);
+        return MQ_ERR_PROTOCOL;
+    }
+    for (size_t i = 0; i < d->len; i += TOMB_REC) {
+        struct hash128 key = {get_u64(d->data + i), get_u64(d->data + i + 8)};
+        uint64_t gone = get_u64(d->data + i + 32);
+        int state = (int)(gone & 0xff);
+        if (state < TOMB_ACKED || state > TOMB_REDRIVEN || state == 6) {
+            errmsg_set(e, "gone-message record with state %d", state);
+            return MQ_ERR_PROTOCOL;
+        }
+        if (tombs_add(&q->tombs, key, get_u64(d->data + i + 16),
+                      get_u64(d->data + i + 24), gone >> 8, state) != MQ_OK) {
+            return MQ_ERR_NO_MEMORY;
+        }
+    }
+    return MQ_OK;
+}
+
 static mq_err restore_subs(struct queue *q, const Mq__V1__QueueSnap *qs,
                            struct errmsg *e)
 {
@@ -303,8 +423,8 @@ static mq_err restore_subs(struct queue *q, const Mq__V1__QueueSnap *qs,
     for (size_t i = 0; i < qs->n_subs; i++) {
         const Mq__V1__SubSnap *ss = qs->subs[i];
         struct sub_config cfg;
-        pbconv_sub_from(&cfg, ss->config);
-        if (sub_config_normalize(&cfg, &q->cfg, e) != MQ_OK) {
+        if (pbconv_sub_from(&cfg, ss->config, e) != MQ_OK ||
+            sub_config_normalize(&cfg, &q->cfg, e) != MQ_OK) {
             return MQ_ERR_PROTOCOL;
         }
         if (queue_sub(q, cfg.name) != NULL || ss->next_seq == 0) {
@@ -320,6 +440,7 @@ static mq_err restore_subs(struct queue *q, const Mq__V1__QueueSnap *qs,
         s->delivered = ss->delivered;
         s->acked = ss->acked;
         s->dropped = ss->dropped;
+        s->dead_lettered = ss->dead_lettered;
         if (queue_add_sub(q, s) != MQ_OK) {
             sub_free(s);
             return MQ_ERR_NO_MEMORY;
@@ -334,6 +455,13 @@ static mq_err restore_subs(struct queue *q, const Mq__V1__QueueSnap *qs,
             if (rv != MQ_OK) {
                 return rv;
             }
+            struct pending *pd = hmap_get(&s->by_seq, p->seq);
+            pd->delivered_at_ms = p->delivered_at_ms;
+            pd->nacked = p->nacked;
+        }
+        mq_err rv = restore_hist(s, ss, e);
+        if (rv != MQ_OK) {
+            return rv;
         }
     }
     return MQ_OK;
@@ -457,6 +585,9 @@ static mq_err restore_queue(struct fsm *nf, struct reader *r, struct errmsg *e)
     }
     if (rv == MQ_OK) {
         rv = restore_dedup(q, &qs->dedup, e);
+    }
+    if (rv == MQ_OK) {
+        rv = restore_tombs(q, &qs->tombs, e);
     }
     if (rv == MQ_OK) {
         rv = restore_subs(q, qs, e);

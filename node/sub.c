@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "filter.h"
+#include "msg.h"
 #include "mstime.h"
 #include "names.h"
 #include "queue.h"
@@ -133,7 +135,7 @@ static mq_err reserve(struct sub *s, size_t n)
 }
 
 static mq_err pending_add(struct sub *s, uint64_t seq, uint64_t due_ms,
-                          uint32_t attempts)
+                          uint32_t attempts, uint64_t delivered_at_ms)
 {
     struct pending *p;
     if (reserve(s, 1) != MQ_OK || (p = mq_malloc(sizeof *p)) == NULL) {
@@ -142,7 +144,29 @@ static mq_err pending_add(struct sub *s, uint64_t seq, uint64_t due_ms,
     p->seq = seq;
     p->due_ms = due_ms;
     p->attempts = attempts;
+    p->delivered_at_ms = delivered_at_ms;
+    p->nacked = 0;
     pending_link(s, p);
+    return MQ_OK;
+}
+
+/* Gives up on @p: it goes to s->dl for the FSM to dead-letter. */
+static mq_err give_up(struct sub *s, struct pending *p, int term)
+{
+    if (s->n_dl == s->cap_dl) {
+        size_t cap = s->cap_dl ? s->cap_dl * 2 : 16;
+        struct dead_letter *dl = mq_realloc(s->dl, cap * sizeof *dl);
+        if (dl == NULL) {
+            return MQ_ERR_NO_MEMORY;
+        }
+        s->dl = dl;
+        s->cap_dl = cap;
+    }
+    s->dl[s->n_dl].seq = p->seq;
+    s->dl[s->n_dl].attempts = p->attempts;
+    s->dl[s->n_dl].term = term;
+    s->n_dl++;
+    pending_unlink(s, p);
     return MQ_OK;
 }
 
@@ -156,6 +180,7 @@ struct sub *sub_new(const struct sub_config *cfg, const struct queue *q,
     s->cfg = *cfg;
     s->created_at_ms = now_ms;
     hmap_init(&s->by_seq);
+    subhist_init(&s->hist);
     switch (cfg->start) {
     case MQ_START_FIRST:
         s->next_seq = q->first_seq;
@@ -163,6 +188,9 @@ struct sub *sub_new(const struct sub_config *cfg, const struct queue *q,
     case MQ_START_SEQ:
         s->next_seq =
             cfg->start_seq < q->first_seq ? q->first_seq : cfg->start_seq;
+        break;
+    case MQ_START_TIME:
+        s->next_seq = queue_seq_at_time(q, cfg->start_time_ms);
         break;
     default:
         s->next_seq = q->last_seq + 1;
@@ -184,6 +212,8 @@ void sub_free(struct sub *s)
     }
     mq_free(s->heap);
     hmap_close(&s->by_seq);
+    subhist_close(&s->hist);
+    mq_free(s->dl);
     mq_free(s);
 }
 
@@ -192,66 +222,94 @@ uint64_t sub_next_due(const struct sub *s)
     return s->heap_len ? s->heap[0]->due_ms : UINT64_MAX;
 }
 
+int sub_matches(const struct sub *s, const struct msg *m)
+{
+    return filter_match_any(s->cfg.filters, s->cfg.n_filters,
+                            (const char *)m->blob + m->event_off, m->event_len);
+}
+
 mq_err sub_deliver(struct sub *s, const struct queue *q, uint64_t now_ms,
                    size_t max, struct delivery *out, size_t *n_out)
 {
-    size_t n = 0;
+    size_t n = 0, scanned = 0;
     uint64_t due = mstime_add(now_ms, s->cfg.ack_timeout_ms);
+    mq_err rv = MQ_OK;
 
+    *n_out = 0;
     while (n < max && s->heap_len > 0 && s->heap[0]->due_ms <= now_ms) {
         struct pending *p = s->heap[0];
         struct msg *m = queue_get(q, p->seq);
-        if (m == NULL) { /* gone by retention or purge */
+        if (m == NULL) { /* gone by retention, purge or cancel */
             s->dropped++;
             pending_unlink(s, p);
             continue;
         }
         if (s->cfg.max_deliveries && p->attempts >= s->cfg.max_deliveries) {
-            /* TODO(issue 3): move to the dead-letter queue. */
-            s->dropped++;
-            pending_unlink(s, p);
+            if ((rv = give_up(s, p, 0)) != MQ_OK) {
+                return rv;
+            }
             continue;
         }
         p->attempts++;
         p->due_ms = due;
+        p->delivered_at_ms = now_ms;
+        p->nacked = 0;
         heap_down(s, 0);
         s->delivered++;
         out[n].m = m;
         out[n].attempt = p->attempts;
-        n++;
+        *n_out = ++n;
     }
-    while (n < max && s->next_seq <= q->last_seq) {
+    while (n < max && s->next_seq <= q->last_seq && scanned < SUB_SCAN_MAX) {
         uint64_t seq = s->next_seq < q->first_seq ? q->first_seq : s->next_seq;
         struct msg *m = queue_get(q, seq);
-        if (m == NULL) {
+        scanned++;
+        if (m == NULL || !sub_matches(s, m)) {
             s->next_seq = seq + 1;
             continue;
         }
-        if (pending_add(s, seq, due, 1) != MQ_OK) {
-            *n_out = n;
+        if (m->rec.deliver_at_ms > now_ms) {
+            /* Delayed: scheduled, delivered from the heap when due. */
+            if (pending_add(s, seq, m->rec.deliver_at_ms, 0, 0) != MQ_OK) {
+                return MQ_ERR_NO_MEMORY;
+            }
+            s->next_seq = seq + 1;
+            continue;
+        }
+        if (pending_add(s, seq, due, 1, now_ms) != MQ_OK) {
             return MQ_ERR_NO_MEMORY;
         }
         s->next_seq = seq + 1;
         s->delivered++;
         out[n].m = m;
         out[n].attempt = 1;
-        n++;
+        *n_out = ++n;
     }
-    *n_out = n;
     return MQ_OK;
 }
 
 size_t sub_available(const struct sub *s, const struct queue *q,
                      uint64_t now_ms, size_t max)
 {
-    size_t n = 0;
+    size_t n = 0, scanned = 0;
     if (s->heap_len > 0 && s->heap[0]->due_ms <= now_ms) {
         n++; /* at least one due: enough to decide to deliver */
     }
-    uint64_t from = s->next_seq < q->first_seq ? q->first_seq : s->next_seq;
-    if (q->last_seq >= from) {
-        uint64_t more = q->last_seq - from + 1;
-        n += more > max ? max : (size_t)more;
+    uint64_t seq = s->next_seq < q->first_seq ? q->first_seq : s->next_seq;
+    for (; n < max && seq <= q->last_seq && scanned < SUB_SCAN_MAX; seq++) {
+        const struct msg *m = queue_get(q, seq);
+        scanned++;
+        if (m == NULL || !sub_matches(s, m)) {
+            continue;
+        }
+        if (m->rec.deliver_at_ms > now_ms) {
+            /* A deliver op moves the delayed message to the heap. */
+            return n > 0 ? n : 1;
+        }
+        n++;
+    }
+    if (scanned == SUB_SCAN_MAX && n == 0) {
+        return 1; /* many filtered out: a deliver op moves past them */
     }
     return n > max ? max : n;
 }
@@ -260,7 +318,9 @@ mq_err sub_check_seqs(const struct sub *s, const uint64_t *seqs, size_t n,
                       struct errmsg *e)
 {
     for (size_t i = 0; i < n; i++) {
-        if (seqs[i] == 0 || seqs[i] >= s->next_seq) {
+        const struct pending *p = hmap_get(&s->by_seq, seqs[i]);
+        if (seqs[i] == 0 || seqs[i] >= s->next_seq ||
+            (p != NULL && p->attempts == 0)) {
             errmsg_set(e, "seq %llu was never delivered to subscription %s",
                        (unsigned long long)seqs[i], s->cfg.name);
             return MQ_ERR_INVALID;
@@ -269,25 +329,95 @@ mq_err sub_check_seqs(const struct sub *s, const uint64_t *seqs, size_t n,
     return MQ_OK;
 }
 
-void sub_ack(struct sub *s, const uint64_t *seqs, size_t n, int nack,
-             uint64_t now_ms, uint64_t delay_ms, uint32_t *done,
-             uint32_t *already)
+mq_err sub_ack(struct sub *s, const uint64_t *seqs, size_t n, int mode,
+               uint64_t now_ms, uint64_t delay_ms, uint32_t *done,
+               uint32_t *already)
 {
     for (size_t i = 0; i < n; i++) {
         struct pending *p = hmap_get(&s->by_seq, seqs[i]);
-        if (p == NULL) {
+        mq_err rv = MQ_OK;
+        if (p == NULL || p->attempts == 0) {
             (*already)++;
             continue;
         }
         (*done)++;
-        if (nack) {
+        switch (mode) {
+        case SUB_NACK:
             p->due_ms = mstime_add(now_ms, delay_ms);
+            p->nacked = 1;
             heap_fix(s, p->heap_idx);
-        } else {
+            break;
+        case SUB_TOUCH: {
+            uint64_t limit = mstime_add(
+                p->delivered_at_ms, SUB_TOUCH_LIMIT * s->cfg.ack_timeout_ms);
+            uint64_t due = mstime_add(now_ms, s->cfg.ack_timeout_ms);
+            if (!p->nacked) {
+                p->due_ms = due < limit ? due : limit;
+                heap_fix(s, p->heap_idx);
+            }
+            break;
+        }
+        case SUB_TERM:
+            rv = give_up(s, p, 1);
+            break;
+        default:
             s->acked++;
+            rv = subhist_ack(&s->hist, p->seq, now_ms);
             pending_unlink(s, p);
+            break;
+        }
+        if (rv != MQ_OK) {
+            return rv;
         }
     }
+    return MQ_OK;
+}
+
+int sub_dead_lettered(const struct sub *s, uint64_t seq)
+{
+    return subhist_dead_at(&s->hist, seq) != 0;
+}
+
+size_t sub_scheduled(const struct sub *s)
+{
+    size_t n = 0;
+    for (const struct pending *p = s->first; p; p = p->next) {
+        n += p->attempts == 0 || p->nacked;
+    }
+    return n;
+}
+
+int sub_msg_state(const struct sub *s, const struct msg *m, uint64_t now_ms,
+                  uint32_t *attempts, uint64_t *last_delivery_ms,
+                  uint64_t *acked_at_ms)
+{
+    uint64_t seq = m->rec.seq;
+    const struct pending *p = hmap_get(&s->by_seq, seq);
+    *attempts = 0;
+    *last_delivery_ms = 0;
+    *acked_at_ms = 0;
+    if (p != NULL) {
+        *attempts = p->attempts;
+        *last_delivery_ms = p->delivered_at_ms;
+        if (p->attempts == 0 || p->nacked) {
+            return MQ_SUB_SCHEDULED;
+        }
+        return MQ_SUB_DELIVERED;
+    }
+    if (!sub_matches(s, m)) {
+        return MQ_SUB_FILTERED;
+    }
+    if (seq >= s->next_seq) {
+        return m->rec.deliver_at_ms > now_ms ? MQ_SUB_SCHEDULED
+                                             : MQ_SUB_PENDING;
+    }
+    uint64_t dead = subhist_dead_at(&s->hist, seq);
+    if (dead) {
+        *acked_at_ms = dead;
+        return MQ_SUB_DEAD_LETTERED;
+    }
+    *acked_at_ms = subhist_acked_at(&s->hist, seq);
+    return MQ_SUB_ACKED;
 }
 
 uint64_t sub_ack_floor(const struct sub *s)
@@ -307,7 +437,7 @@ mq_err sub_restore_pending(struct sub *s, uint64_t seq, uint64_t due_ms,
         hmap_get(&s->by_seq, seq) != NULL) {
         return MQ_ERR_PROTOCOL;
     }
-    return pending_add(s, seq, due_ms, attempts);
+    return pending_add(s, seq, due_ms, attempts, 0);
 }
 
 mq_err sub_config_normalize(struct sub_config *cfg,
@@ -319,9 +449,22 @@ mq_err sub_config_normalize(struct sub_config *cfg,
         return rv;
     }
     if (cfg->start != MQ_START_NEW && cfg->start != MQ_START_FIRST &&
-        cfg->start != MQ_START_SEQ) {
-        errmsg_set(e, "start must be new, first or a seq");
+        cfg->start != MQ_START_SEQ && cfg->start != MQ_START_TIME) {
+        errmsg_set(e, "start must be new, first, a seq or a time");
         return MQ_ERR_INVALID;
+    }
+    const char *f = cfg->filters;
+    for (uint32_t i = 0; i < cfg->n_filters; i++) {
+        size_t len = strnlen(f, SUB_FILTERS_BYTES);
+        if (f + len >= cfg->filters + SUB_FILTERS_BYTES ||
+            (rv = filter_check(f, len, e)) != MQ_OK) {
+            if (rv == MQ_OK) {
+                errmsg_set(e, "filters take at most %d bytes",
+                           SUB_FILTERS_BYTES);
+            }
+            return MQ_ERR_INVALID;
+        }
+        f += len + 1;
     }
     if (cfg->start == MQ_START_SEQ && cfg->start_seq == 0) {
         errmsg_set(e, "start seq must be at least 1");

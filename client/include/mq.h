@@ -76,7 +76,10 @@ MQ_API const char *mq_errmsg(void);
 
 /* ------------------------------------------------------------------------
  * Limits shared with the node. */
-#define MQ_NAME_MAX 64     /* queue and subscription names */
+#define MQ_NAME_MAX 64 /* queue, namespace and subscription names */
+/* A queue's full name, "namespace/queue" (a name without a namespace is in
+ * namespace "default", or the client's, see mq_client_opts.ns). */
+#define MQ_QNAME_MAX (2 * MQ_NAME_MAX + 1)
 #define MQ_ID_MAX 128      /* message ids */
 #define MQ_EVENT_MAX 128   /* event names */
 #define MQ_URL_MAX 256     /* node URLs */
@@ -106,6 +109,13 @@ typedef struct mq_client_opts {
     /* Asynchronous publish: messages accepted and not yet answered; past it,
      * mq_publish_async waits up to timeout_ms. Default 100000. */
     uint32_t max_pending_messages;
+    /* Namespace of the queue names this client gives without one ("orders"
+     * means "<ns>/orders"). NULL or "": the node's, "default". */
+    const char *ns;
+    /* Where catch-up reads and message status lookups go: 0 (default) to a
+     * follower when one answers, so a large backlog does not load the
+     * leader; 1 to the leader. */
+    int reads_from_leader;
 } mq_client_opts;
 
 #define MQ_CLIENT_OPTS_INIT                                                    \
@@ -141,6 +151,9 @@ typedef struct mq_pub {
     size_t n_headers;
     const void *payload; /* never empty */
     size_t payload_len;
+    /* Delivered no earlier than this long after it is stored; 0: the
+     * queue's default delay. At most the queue's max_delay_ms. */
+    uint64_t delay_ms;
 } mq_pub;
 
 typedef struct mq_pub_result {
@@ -148,6 +161,11 @@ typedef struct mq_pub_result {
     uint64_t seq;           /* its sequence number in the queue */
     int duplicate;          /* 1: the id was already stored; seq is its seq */
     char id[MQ_ID_MAX + 1]; /* the id (given or generated) */
+    /* Durability it got: 1 when stored in an entry committed on a majority
+     * of nodes, each having fsynced it; index is that raft entry's, for
+     * read-your-writes (mq_read_opts.min_index). */
+    int durable;
+    uint64_t index;
 } mq_pub_result;
 
 /* Publishes one message to @queue and waits until a majority of nodes has it
@@ -162,10 +180,30 @@ MQ_API mq_err mq_publish(mq_client *c, const char *queue, const mq_pub *m,
 /* Publishes @n messages (1..MQ_MAX_BATCH) in one request. @results (n
  * entries, may be NULL) says per message what happened. Returns MQ_OK when
  * the request was answered (each message may still have failed validation:
- * see results[i].err), or the error of the whole request. */
+ * see results[i].err; one that libmq's own checks refuse is not sent, and
+ * mq_errmsg names it), or the error of the whole request (also when every
+ * message was refused). */
 MQ_API mq_err mq_publish_batch(mq_client *c, const char *queue,
                                const mq_pub *msgs, size_t n,
                                mq_pub_result *results, uint32_t timeout_ms);
+
+/* Flags of mq_publish_batch_flags. */
+#define MQ_PUBLISH_ATOMIC 1u /* all messages are stored, or none */
+
+/* mq_publish_batch with @flags. With MQ_PUBLISH_ATOMIC, if any message is
+ * refused (validation, or the queue would be full) none is stored and every
+ * result says why the batch failed; duplicates count as stored. */
+MQ_API mq_err mq_publish_batch_flags(mq_client *c, const char *queue,
+                                     const mq_pub *msgs, size_t n,
+                                     unsigned flags, mq_pub_result *results,
+                                     uint32_t timeout_ms);
+
+/* Cancels the delayed message @id (of @queue, or NULL: of whichever queue
+ * holds it) before it is due: it is removed and will never be delivered.
+ * *seq_out (may be NULL) receives its seq. MQ_ERR_NOT_FOUND if no stored
+ * message has this id; MQ_ERR_INVALID if it is already due. */
+MQ_API mq_err mq_cancel(mq_client *c, const char *id, const char *queue,
+                        uint64_t *seq_out, uint32_t timeout_ms);
 
 /* Called once per asynchronous publish, on a libmq thread, with the result
  * (borrowed for the call). Must not call mq_flush or mq_client_close. */
@@ -207,6 +245,13 @@ typedef struct mq_queue_config {
     uint64_t duplicate_window_ms; /* default 120000 */
     uint64_t ack_timeout_ms;      /* default for subscriptions: 30000 */
     uint32_t max_deliveries;      /* default for subscriptions: 0, no cap */
+    uint64_t delay_ms;            /* default delay of a publish: 0 */
+    uint64_t max_delay_ms;        /* longest delay: default 30 days */
+    /* Where dead letters go; NULL or "": "<name>.dlq", created when the
+     * first message is dead-lettered. */
+    const char *dead_letter_queue;
+    uint64_t status_ttl_ms; /* status kept after a message is gone: 7 days */
+    uint64_t status_max;    /* gone messages whose status is kept: 1000000 */
 } mq_queue_config;
 
 #define MQ_QUEUE_CONFIG_INIT                                                   \
@@ -215,7 +260,7 @@ typedef struct mq_queue_config {
     }
 
 typedef struct mq_queue_info {
-    char name[MQ_NAME_MAX + 1];
+    char name[MQ_QNAME_MAX + 1];
     mq_retention retention;
     mq_discard discard;
     uint64_t max_messages;
@@ -231,6 +276,13 @@ typedef struct mq_queue_info {
     uint64_t last_seq;  /* last assigned, 0 if none yet */
     uint32_t subscriptions;
     uint64_t created_at_ms;
+    uint64_t delay_ms;
+    uint64_t max_delay_ms;
+    char dead_letter_queue[MQ_QNAME_MAX + 1];
+    uint64_t status_ttl_ms;
+    uint64_t status_max;
+    uint64_t scheduled;      /* stored messages not yet due */
+    uint64_t remembered_ids; /* ids remembered for duplicates and status */
 } mq_queue_info;
 
 /* Creates a queue. Creating it again with the same settings succeeds (the
@@ -248,6 +300,16 @@ MQ_API void mq_queue_list_free(mq_queue_info *list);
  * there is none. */
 MQ_API mq_err mq_queue_delete(mq_client *c, const char *name,
                               uint32_t timeout_ms);
+/* Removes every stored message of @name (their status says "purged");
+ * subscriptions stay, with nothing left to deliver. */
+MQ_API mq_err mq_queue_purge(mq_client *c, const char *name,
+                             uint32_t timeout_ms);
+/* Moves up to @max (1..MQ_MAX_BATCH) messages of dead-letter queue @dlq,
+ * oldest first, into @to. *moved and *remaining (may be NULL) say how many
+ * moved and how many are left in @dlq. */
+MQ_API mq_err mq_queue_redrive(mq_client *c, const char *dlq, const char *to,
+                               uint32_t max, uint32_t *moved,
+                               uint64_t *remaining, uint32_t timeout_ms);
 
 /* ------------------------------------------------------------------------
  * Subscriptions: every subscription of a queue gets every message; clients
@@ -256,6 +318,8 @@ typedef enum mq_start {
     MQ_START_NEW = 0,   /* messages published after the subscription */
     MQ_START_FIRST = 1, /* the first message still stored */
     MQ_START_SEQ = 2,   /* start_seq */
+    MQ_START_TIME =
+        3, /* the first message published at or after start_time_ms */
 } mq_start;
 
 typedef struct mq_sub_config {
@@ -265,6 +329,11 @@ typedef struct mq_sub_config {
     uint64_t start_seq;
     uint64_t ack_timeout_ms; /* 0: the queue's */
     uint32_t max_deliveries; /* 0: the queue's */
+    /* Event filters (none: every message): exact names, "*" for one
+     * dot-separated token, ">" for the rest: "order.*", "order.>". */
+    const char *const *filters;
+    size_t n_filters;
+    uint64_t start_time_ms; /* with MQ_START_TIME */
 } mq_sub_config;
 
 #define MQ_SUB_CONFIG_INIT                                                     \
@@ -273,7 +342,7 @@ typedef struct mq_sub_config {
     }
 
 typedef struct mq_sub_info {
-    char queue[MQ_NAME_MAX + 1];
+    char queue[MQ_QNAME_MAX + 1];
     char name[MQ_NAME_MAX + 1];
     uint64_t ack_timeout_ms;
     uint32_t max_deliveries;
@@ -284,6 +353,9 @@ typedef struct mq_sub_info {
     uint64_t delivered; /* deliveries made, redeliveries included */
     uint64_t acked;     /* messages acked */
     uint64_t created_at_ms;
+    uint64_t dead_lettered; /* moved to the dead-letter queue */
+    uint64_t scheduled;     /* delayed or nacked, waiting for their time */
+    char filters[512];      /* comma-separated, "" for none */
 } mq_sub_info;
 
 /* Creates a subscription; idempotent like mq_queue_create. */
@@ -312,6 +384,8 @@ MQ_API const char *mq_msg_event(const mq_msg *m);
 MQ_API const void *mq_msg_payload(const mq_msg *m, size_t *len);
 MQ_API uint64_t mq_msg_published_at(const mq_msg *m); /* ms since epoch */
 MQ_API uint32_t mq_msg_attempt(const mq_msg *m);      /* 1 on first delivery */
+/* When it was due: published_at + its delay (published_at if none). */
+MQ_API uint64_t mq_msg_deliver_at(const mq_msg *m); /* ms since epoch */
 MQ_API size_t mq_msg_header_count(const mq_msg *m);
 /* The i-th header, borrowed; NULL past the end. */
 MQ_API const mq_header *mq_msg_header_at(const mq_msg *m, size_t i);
@@ -336,6 +410,12 @@ MQ_API mq_err mq_ack(mq_client *c, const mq_msg *m, uint32_t timeout_ms);
 /* Acknowledges @n sequence numbers of one subscription in one request. */
 MQ_API mq_err mq_ack_seqs(mq_client *c, const char *queue, const char *sub,
                           const uint64_t *seqs, size_t n, uint32_t timeout_ms);
+/* Extends the ack deadline of @m by the subscription's ack timeout (from
+ * now), up to 12 times the ack timeout after its delivery. */
+MQ_API mq_err mq_touch(mq_client *c, const mq_msg *m, uint32_t timeout_ms);
+/* Dead-letters @m now, with @reason (may be NULL) in its headers. */
+MQ_API mq_err mq_term(mq_client *c, const mq_msg *m, const char *reason,
+                      uint32_t timeout_ms);
 /* Gives @m back: it is delivered again, after @delay_ms. */
 MQ_API mq_err mq_nack(mq_client *c, const mq_msg *m, uint64_t delay_ms,
                       uint32_t timeout_ms);
@@ -375,6 +455,95 @@ MQ_API mq_err mq_subscribe(mq_client *c, const char *queue, const char *sub,
 /* Stops the thread after the callback running, if any, returns; then frees
  * @s. Must not be called from the callback. NULL does nothing. */
 MQ_API void mq_subscriber_stop(mq_subscriber *s);
+
+/* ------------------------------------------------------------------------
+ * Catch-up and replay reads: any node answers from the state it has
+ * applied, followers included; the subscription positions do not move. */
+typedef struct mq_read_opts {
+    uint64_t from_seq;     /* first seq wanted; 0: see from_time_ms */
+    uint64_t from_time_ms; /* 0 with from_seq 0: from the first stored */
+    uint32_t max_messages; /* 1..MQ_MAX_BATCH; 0: 100 */
+    /* Read-your-writes: the node waits (up to max_wait_ms, default 5000)
+     * until it has applied at least this raft index (mq_pub_result.index). */
+    uint64_t min_index;
+    uint32_t max_wait_ms;
+} mq_read_opts;
+
+#define MQ_READ_OPTS_INIT                                                      \
+    {                                                                          \
+        0                                                                      \
+    }
+
+/* What the node that answered a read says of itself and of the queue. */
+typedef struct mq_read_info {
+    uint64_t node_id;       /* the node that answered */
+    uint64_t applied_index; /* how far it had applied */
+    uint64_t first_seq;     /* the queue's oldest stored there, 0 if empty */
+    uint64_t last_seq;      /* the queue's last assigned there, 0 if none */
+} mq_read_info;
+
+/* Reads stored messages of @queue in seq order (mq_msg_attempt is 0 on
+ * them, mq_msg_sub is ""; they cannot be acked). @o may be NULL (from the
+ * first stored, 100 at most). Sets *msgs and *n like mq_fetch (*n is 0 past
+ * the end); @info (may be NULL) receives what the answering node says. */
+MQ_API mq_err mq_read(mq_client *c, const char *queue, const mq_read_opts *o,
+                      mq_msg ***msgs, size_t *n, mq_read_info *info,
+                      uint32_t timeout_ms);
+
+/* ------------------------------------------------------------------------
+ * Message status by id: what became of a message. */
+typedef enum mq_msg_state {
+    MQ_MSG_STORED = 0,
+    MQ_MSG_ACKED = 1,   /* gone: every subscription acked it */
+    MQ_MSG_EXPIRED = 2, /* gone: max age or a limit dropped it */
+    MQ_MSG_PURGED = 3,
+    MQ_MSG_CANCELLED = 4,
+    MQ_MSG_DEAD_LETTERED = 5, /* gone from this queue into its DLQ */
+    MQ_MSG_DELETED = 6,       /* its queue was deleted */
+    MQ_MSG_REDRIVEN = 7,      /* a dead letter moved back by redrive */
+} mq_msg_state;
+
+typedef enum mq_sub_state {
+    MQ_SUB_PENDING = 0,   /* not delivered yet */
+    MQ_SUB_SCHEDULED = 1, /* waiting for its delay or nack delay */
+    MQ_SUB_DELIVERED = 2, /* in flight */
+    MQ_SUB_ACKED = 3,
+    MQ_SUB_DEAD_LETTERED = 4,
+    MQ_SUB_FILTERED = 5, /* not for this subscription's filters */
+} mq_sub_state;
+
+typedef struct mq_sub_status {
+    char name[MQ_NAME_MAX + 1];
+    mq_sub_state state;
+    uint32_t attempts;
+    uint64_t last_delivery_ms;
+    uint64_t acked_at_ms; /* 0 when not known */
+} mq_sub_status;
+
+typedef struct mq_msg_status {
+    char queue[MQ_QNAME_MAX + 1];
+    uint64_t seq;
+    char id[MQ_ID_MAX + 1];
+    char event[MQ_EVENT_MAX + 1];
+    uint64_t published_at_ms;
+    uint64_t deliver_at_ms;
+    mq_msg_state state;
+    uint64_t gone_at_ms; /* when state is not STORED */
+    size_t n_subs;
+    mq_sub_status *subs; /* while STORED: one per subscription */
+} mq_msg_status;
+
+/* Looks up message @id (in @queue, or NULL: in every queue). Sets *out to
+ * *n statuses (one per queue holding the id), freed with
+ * mq_msg_status_free. MQ_ERR_NOT_FOUND when no queue knows the id: never
+ * stored, or gone longer ago than the queue's status_ttl_ms ("no longer
+ * known"). The answering node says what it has applied: a follower may be
+ * a moment behind the leader, except for this client's own publishes (a
+ * follower that has not applied them yet is not asked; the leader is). */
+MQ_API mq_err mq_message_status(mq_client *c, const char *id, const char *queue,
+                                mq_msg_status **out, size_t *n,
+                                uint32_t timeout_ms);
+MQ_API void mq_msg_status_free(mq_msg_status *list, size_t n);
 
 /* ------------------------------------------------------------------------
  * Cluster status: what each node of the client's URL list says. */

@@ -1,6 +1,7 @@
 /* args.h: mqctl's command-line pieces: splitting a command's arguments
- * into positionals and --flags, and reading durations and numbers. Pure
- * functions of their input (tested in tests/unit/test_client_mqctl.c). */
+ * into positionals and --flags, and reading durations, numbers and times.
+ * Pure functions of their input (tested in tests/unit/test_client_mqctl.c).
+ */
 #ifndef MQCTL_ARGS_H
 #define MQCTL_ARGS_H
 
@@ -42,5 +43,15 @@ int args_duration_ms(const char *s, uint64_t *ms);
 
 /* Parses a decimal number that fits @max. Returns 0 and sets *v, or -1. */
 int args_uint(const char *s, uint64_t max, uint64_t *v);
+
+/* Parses a rate, "N/s" or "N", with N in 1..@max. Returns 0 and sets *v,
+ * or -1. */
+int args_rate(const char *s, uint64_t max, uint64_t *v);
+
+/* Parses a point in time into ms since the epoch: RFC 3339
+ * ("2026-11-23T20:00:00Z", "2026-11-23T20:00:00.250+01:00"), ms since the
+ * epoch ("1795464000000"), or a duration before @now_ms ("-5m", "-1h30m").
+ * Returns 0 and sets *ms, or -1. */
+int args_time_ms(const char *s, uint64_t now_ms, uint64_t *ms);
 
 #endif

@@ -13,7 +13,13 @@ for args in "" "nosuch" "queue" "queue create" "queue create a b" \
             "queue create q --retention nope" "queue create q --max-age 5x" \
             "sub create q" "sub create q s --start 0" "publish q" \
             "consume q s --count 0" "--timeout 5" "-s" "status extra" \
-            "queue create q --bogus 1"; do
+            "queue create q --bogus 1" "queue create q --delay 5x" \
+            "publish q e d --delay soon" "read" "read q --count 0" \
+            "read q --from-seq 1 --from-time -5m" "read q --from-time 5x" \
+            "message" "message status" "message cancel a b" \
+            "queue purge" "queue redrive q" "queue redrive q --to r --rate 0" \
+            "queue redrive q --to r --rate 10/s --batch 11" \
+            "sub create q s --start time:yesterday" "--ns"; do
     # shellcheck disable=SC2086
     "$mqctl" $args >/dev/null 2>/tmp/check_usage.$$
     rc=$?
@@ -30,5 +36,10 @@ rc=$?
 [ "$(wc -l </tmp/check_usage.$$)" -eq 1 ] || fail "not one error line"
 grep -q '^mqctl: get queue q: ' /tmp/check_usage.$$ ||
     fail "error line: $(cat /tmp/check_usage.$$)"
+# A bad namespace is a usage error too, named by libmq.
+"$mqctl" --ns "a/b" queue info q >/dev/null 2>/tmp/check_usage.$$
+[ $? -eq 2 ] || fail "a bad --ns did not exit 2"
+grep -q '^mqctl: open client: namespace ' /tmp/check_usage.$$ ||
+    fail "bad --ns: $(cat /tmp/check_usage.$$)"
 rm -f /tmp/check_usage.$$
 echo "check_usage: ok"

@@ -1,15 +1,12 @@
 /* cmd_consume.c: mqctl consume QUEUE SUB [--count N] [--wait DUR]. Fetches
  * until N messages arrived (no limit by default) or until a fetch waited
- * DUR (default 1s) for nothing; prints each message and acks each batch
- * once printed.
+ * DUR (default 1s) for nothing; prints each message (out_msg: a delayed one
+ * says when it was due) and acks each batch once printed.
  *
- * --json prints one object per message and line: {"queue", "sub", "seq",
- * "id", "event", "attempt", "published_at_ms", "headers": {k: v},
- * "payload", "payload_encoding": "utf8" or "base64"}. */
+ * --json prints one object per message and line (output.h's out_msg). */
 #include "cmd_consume.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "args.h"
@@ -21,69 +18,12 @@
 static const char usage_text[] =
     "mqctl consume QUEUE SUB [--count N] [--wait DUR]";
 
-static void print_json(const mq_msg *msg)
-{
-    size_t len;
-    const void *p = mq_msg_payload(msg, &len);
-    struct json j;
-
-    json_begin(&j, stdout);
-    json_obj_open(&j, NULL);
-    json_str(&j, "queue", mq_msg_queue(msg));
-    json_str(&j, "sub", mq_msg_sub(msg));
-    json_u64(&j, "seq", mq_msg_seq(msg));
-    json_str(&j, "id", mq_msg_id(msg));
-    json_str(&j, "event", mq_msg_event(msg));
-    json_u64(&j, "attempt", mq_msg_attempt(msg));
-    json_u64(&j, "published_at_ms", mq_msg_published_at(msg));
-    json_obj_open(&j, "headers");
-    for (size_t i = 0; i < mq_msg_header_count(msg); i++) {
-        const mq_header *h = mq_msg_header_at(msg, i);
-        json_str(&j, h->key, h->value);
-    }
-    json_obj_close(&j);
-    if (out_is_text(p, len)) {
-        json_strn(&j, "payload", p, len);
-        json_str(&j, "payload_encoding", "utf8");
-    } else {
-        char *b64 = out_base64(p, len);
-        json_str(&j, "payload", b64 != NULL ? b64 : "");
-        json_str(&j, "payload_encoding", "base64");
-        free(b64);
-    }
-    json_obj_close(&j);
-    json_end(&j);
-}
-
-static void print_text(const mq_msg *msg)
-{
-    size_t len;
-    const void *p = mq_msg_payload(msg, &len);
-    char at[32];
-
-    out_time(mq_msg_published_at(msg), at, sizeof at);
-    printf("seq %llu  id %s  event %s  attempt %u  published %s\n",
-           (unsigned long long)mq_msg_seq(msg), mq_msg_id(msg),
-           mq_msg_event(msg), mq_msg_attempt(msg), at);
-    for (size_t i = 0; i < mq_msg_header_count(msg); i++) {
-        const mq_header *h = mq_msg_header_at(msg, i);
-        printf("  %s: %s\n", h->key, h->value);
-    }
-    if (out_is_text(p, len)) {
-        printf("  %.*s\n", (int)len, (const char *)p);
-    } else {
-        char *b64 = out_base64(p, len);
-        printf("  (%zu bytes, base64) %s\n", len, b64 != NULL ? b64 : "");
-        free(b64);
-    }
-}
-
 int cmd_consume(struct mqctl *m, int argc, char **argv)
 {
     static const char *const valued[] = {"--count", "--wait", NULL};
     uint64_t count = 0, wait_ms = CONSUME_WAIT_MS, got = 0;
     struct args a;
-    char err[128], obj[2 * MQ_NAME_MAX + 2];
+    char err[128], obj[MQ_QNAME_MAX + MQ_NAME_MAX + 2];
     const char *s;
     mq_client *c;
 
@@ -105,7 +45,7 @@ int cmd_consume(struct mqctl *m, int argc, char **argv)
     if ((c = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }
-    snprintf(obj, sizeof obj, "%.*s/%.*s", MQ_NAME_MAX, a.pos[0], MQ_NAME_MAX,
+    snprintf(obj, sizeof obj, "%.*s/%.*s", MQ_QNAME_MAX, a.pos[0], MQ_NAME_MAX,
              a.pos[1]);
     while (count == 0 || got < count) {
         uint64_t seqs[CONSUME_BATCH];
@@ -119,11 +59,7 @@ int cmd_consume(struct mqctl *m, int argc, char **argv)
             return out_fail("consume", obj);
         }
         for (size_t i = 0; i < n; i++) {
-            if (m->json) {
-                print_json(msgs[i]);
-            } else {
-                print_text(msgs[i]);
-            }
+            out_msg(msgs[i], m->json);
             seqs[i] = mq_msg_seq(msgs[i]);
         }
         fflush(stdout);

@@ -1,14 +1,16 @@
-/* cmd_queue.c: mqctl queue create|list|info|delete.
+/* cmd_queue.c: mqctl queue create|list|info|purge|delete, and redrive
+ * (cmd_redrive.c).
  *
  * --json: create and info print the queue as one object (the fields of
- * mq_queue_info, durations in ms); list prints {"queues": [...]}; delete
- * prints {"deleted": "NAME"}. */
+ * mq_queue_info, durations in ms); list prints {"queues": [...]}; purge
+ * and delete print {"purged": "NAME"} and {"deleted": "NAME"}. */
 #include "cmd_queue.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "args.h"
+#include "cmd_redrive.h"
 #include "output.h"
 
 static const char usage_create[] =
@@ -16,9 +18,13 @@ static const char usage_create[] =
     "old|reject]\n"
     "         [--max-messages N] [--max-bytes N] [--max-age DUR]\n"
     "         [--max-message-bytes N] [--duplicate-window DUR]\n"
-    "         [--ack-timeout DUR] [--max-deliveries N]";
+    "         [--ack-timeout DUR] [--max-deliveries N] [--delay DUR]\n"
+    "         [--max-delay DUR] [--dead-letter-queue NAME] [--status-ttl "
+    "DUR]\n"
+    "         [--status-max N]";
 static const char usage_group[] =
-    "mqctl queue create|list|info|delete ... (mqctl --help for details)";
+    "mqctl queue create|list|info|purge|delete|redrive ... (mqctl --help for "
+    "details)";
 
 static const char *retention_name(mq_retention r)
 {
@@ -49,6 +55,13 @@ static void json_queue(struct json *j, const char *key, const mq_queue_info *q)
     json_u64(j, "last_seq", q->last_seq);
     json_u64(j, "subscriptions", q->subscriptions);
     json_u64(j, "created_at_ms", q->created_at_ms);
+    json_u64(j, "delay_ms", q->delay_ms);
+    json_u64(j, "max_delay_ms", q->max_delay_ms);
+    json_str(j, "dead_letter_queue", q->dead_letter_queue);
+    json_u64(j, "status_ttl_ms", q->status_ttl_ms);
+    json_u64(j, "status_max", q->status_max);
+    json_u64(j, "scheduled", q->scheduled);
+    json_u64(j, "remembered_ids", q->remembered_ids);
     json_obj_close(j);
 }
 
@@ -92,10 +105,19 @@ static void print_queue(const mq_queue_info *q)
     } else {
         printf("%-20s %u\n", "max deliveries:", q->max_deliveries);
     }
+    print_ms("delay:", q->delay_ms, "none");
+    print_ms("max delay:", q->max_delay_ms, NULL);
+    printf("%-20s %s\n", "dead-letter queue:",
+           q->dead_letter_queue[0] != '\0' ? q->dead_letter_queue : "-");
+    print_ms("status ttl:", q->status_ttl_ms, NULL);
+    printf("%-20s %llu\n", "status max:", (unsigned long long)q->status_max);
     printf("%-20s %llu\n", "messages:", (unsigned long long)q->messages);
     printf("%-20s %llu\n", "bytes:", (unsigned long long)q->bytes);
     printf("%-20s %llu\n", "first seq:", (unsigned long long)q->first_seq);
     printf("%-20s %llu\n", "last seq:", (unsigned long long)q->last_seq);
+    printf("%-20s %llu\n", "scheduled:", (unsigned long long)q->scheduled);
+    printf("%-20s %llu\n",
+           "remembered ids:", (unsigned long long)q->remembered_ids);
     printf("%-20s %u\n", "subscriptions:", q->subscriptions);
     printf("%-20s %s\n", "created:", created);
 }
@@ -144,12 +166,21 @@ static int flag_duration(const struct args *a, const char *name, uint64_t *v,
 
 static int queue_create(struct mqctl *m, int argc, char **argv)
 {
-    static const char *const valued[] = {
-        "--retention",        "--discard",
-        "--max-messages",     "--max-bytes",
-        "--max-age",          "--max-message-bytes",
-        "--duplicate-window", "--ack-timeout",
-        "--max-deliveries",   NULL};
+    static const char *const valued[] = {"--retention",
+                                         "--discard",
+                                         "--max-messages",
+                                         "--max-bytes",
+                                         "--max-age",
+                                         "--max-message-bytes",
+                                         "--duplicate-window",
+                                         "--ack-timeout",
+                                         "--max-deliveries",
+                                         "--delay",
+                                         "--max-delay",
+                                         "--dead-letter-queue",
+                                         "--status-ttl",
+                                         "--status-max",
+                                         NULL};
     mq_queue_config cfg = MQ_QUEUE_CONFIG_INIT;
     mq_queue_info info;
     struct args a;
@@ -207,6 +238,16 @@ static int queue_create(struct mqctl *m, int argc, char **argv)
         return rv;
     }
     cfg.max_deliveries = (uint32_t)v;
+    if ((rv = flag_duration(&a, "--delay", &cfg.delay_ms, usage_create)) != 0 ||
+        (rv = flag_duration(&a, "--max-delay", &cfg.max_delay_ms,
+                            usage_create)) != 0 ||
+        (rv = flag_duration(&a, "--status-ttl", &cfg.status_ttl_ms,
+                            usage_create)) != 0 ||
+        (rv = flag_uint(&a, "--status-max", UINT64_MAX, &cfg.status_max,
+                        usage_create)) != 0) {
+        return rv;
+    }
+    cfg.dead_letter_queue = args_get(&a, "--dead-letter-queue");
     if ((c = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }
@@ -283,29 +324,37 @@ static int queue_info(struct mqctl *m, int argc, char **argv)
     return 0;
 }
 
-static int queue_delete(struct mqctl *m, int argc, char **argv)
+/* queue purge|delete NAME: @verb is "purge" or "delete", @done "purged"
+ * or "deleted". */
+static int queue_op(struct mqctl *m, int argc, char **argv, const char *verb,
+                    const char *done)
 {
+    char usage[64], what[32];
     mq_client *c;
+    mq_err rv;
 
+    snprintf(usage, sizeof usage, "mqctl queue %s NAME", verb);
+    snprintf(what, sizeof what, "queue %s", verb);
     if (argc != 1 || argv[0][0] == '-') {
-        return out_usage("mqctl queue delete NAME",
-                         "queue delete takes one NAME");
+        return out_usage(usage, "queue %s takes one NAME", verb);
     }
     if ((c = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }
-    if (mq_queue_delete(c, argv[0], 0) != MQ_OK) {
-        return out_fail("queue delete", argv[0]);
+    rv = strcmp(verb, "purge") == 0 ? mq_queue_purge(c, argv[0], 0)
+                                    : mq_queue_delete(c, argv[0], 0);
+    if (rv != MQ_OK) {
+        return out_fail(what, argv[0]);
     }
     if (m->json) {
         struct json j;
         json_begin(&j, stdout);
         json_obj_open(&j, NULL);
-        json_str(&j, "deleted", argv[0]);
+        json_str(&j, done, argv[0]);
         json_obj_close(&j);
         json_end(&j);
     } else {
-        printf("deleted queue %s\n", argv[0]);
+        printf("%s queue %s\n", done, argv[0]);
     }
     return 0;
 }
@@ -324,8 +373,14 @@ int cmd_queue(struct mqctl *m, int argc, char **argv)
     if (strcmp(argv[0], "info") == 0) {
         return queue_info(m, argc - 1, argv + 1);
     }
+    if (strcmp(argv[0], "purge") == 0) {
+        return queue_op(m, argc - 1, argv + 1, "purge", "purged");
+    }
     if (strcmp(argv[0], "delete") == 0) {
-        return queue_delete(m, argc - 1, argv + 1);
+        return queue_op(m, argc - 1, argv + 1, "delete", "deleted");
+    }
+    if (strcmp(argv[0], "redrive") == 0) {
+        return cmd_queue_redrive(m, argc - 1, argv + 1);
     }
     return out_usage(usage_group, "queue %s: unknown subcommand", argv[0]);
 }

@@ -1,4 +1,7 @@
-/* cmd_sub.c: mqctl sub create|list|info|delete.
+/* cmd_sub.c: mqctl sub create|list|info|delete. A subscription gets
+ * every message of its queue, or with --filter (repeatable) those whose
+ * event matches a filter; it starts at new messages, the first stored, a
+ * seq, or the first published at or after a time.
  *
  * --json: create and info print the subscription as one object (the fields
  * of mq_sub_info); list prints {"subs": [...]}; delete prints
@@ -12,9 +15,9 @@
 #include "output.h"
 
 static const char usage_create[] =
-    "mqctl sub create QUEUE NAME [--start new|first|SEQ] [--ack-timeout "
-    "DUR]\n"
-    "         [--max-deliveries N]";
+    "mqctl sub create QUEUE NAME [--start new|first|SEQ|time:T] [--filter "
+    "F]...\n"
+    "         [--ack-timeout DUR] [--max-deliveries N]";
 static const char usage_group[] =
     "mqctl sub create|list|info|delete ... (mqctl --help for details)";
 
@@ -32,6 +35,9 @@ static void json_sub(struct json *j, const char *key, const mq_sub_info *s)
     json_u64(j, "delivered", s->delivered);
     json_u64(j, "acked", s->acked);
     json_u64(j, "created_at_ms", s->created_at_ms);
+    json_u64(j, "dead_lettered", s->dead_lettered);
+    json_u64(j, "scheduled", s->scheduled);
+    json_str(j, "filters", s->filters);
     json_obj_close(j);
 }
 
@@ -43,6 +49,8 @@ static void print_sub(const mq_sub_info *s)
     out_duration(s->ack_timeout_ms, ack, sizeof ack);
     printf("%-16s %s\n", "queue:", s->queue);
     printf("%-16s %s\n", "name:", s->name);
+    printf("%-16s %s\n", "filters:",
+           s->filters[0] != '\0' ? s->filters : "none (every event)");
     printf("%-16s %s\n", "ack timeout:", ack);
     if (s->max_deliveries == 0) {
         printf("%-16s unlimited\n", "max deliveries:");
@@ -55,6 +63,9 @@ static void print_sub(const mq_sub_info *s)
     printf("%-16s %llu\n", "in flight:", (unsigned long long)s->in_flight);
     printf("%-16s %llu\n", "delivered:", (unsigned long long)s->delivered);
     printf("%-16s %llu\n", "acked:", (unsigned long long)s->acked);
+    printf("%-16s %llu\n", "scheduled:", (unsigned long long)s->scheduled);
+    printf("%-16s %llu\n",
+           "dead-lettered:", (unsigned long long)s->dead_lettered);
     printf("%-16s %s\n", "created:", created);
 }
 
@@ -73,11 +84,12 @@ static void show_sub(const struct mqctl *m, const mq_sub_info *s)
 static int sub_create(struct mqctl *m, int argc, char **argv)
 {
     static const char *const valued[] = {"--start", "--ack-timeout",
-                                         "--max-deliveries", NULL};
+                                         "--max-deliveries", "--filter", NULL};
     mq_sub_config cfg = MQ_SUB_CONFIG_INIT;
+    const char *filters[ARGS_MAX];
     mq_sub_info info;
     struct args a;
-    char err[128], obj[2 * MQ_NAME_MAX + 2];
+    char err[128], obj[MQ_QNAME_MAX + MQ_NAME_MAX + 2];
     const char *s;
     uint64_t v;
     mq_client *c;
@@ -98,11 +110,24 @@ static int sub_create(struct mqctl *m, int argc, char **argv)
         } else if (args_uint(s, UINT64_MAX, &v) == 0 && v > 0) {
             cfg.start = MQ_START_SEQ;
             cfg.start_seq = v;
+        } else if (strncmp(s, "time:", 5) == 0 &&
+                   args_time_ms(s + 5, mqctl_now_ms(), &v) == 0) {
+            cfg.start = MQ_START_TIME;
+            cfg.start_time_ms = v;
         } else {
             return out_usage(usage_create,
-                             "--start %s: say new, first or a seq from 1", s);
+                             "--start %s: say new, first, a seq from 1 or "
+                             "time:T (T such as 2026-11-23T20:00:00Z or -5m)",
+                             s);
         }
     }
+    for (size_t i = 0; i < a.n_flags; i++) {
+        if (strcmp(a.flags[i].name, "--filter") == 0 ||
+            strncmp(a.flags[i].name, "--filter=", 9) == 0) {
+            filters[cfg.n_filters++] = a.flags[i].value;
+        }
+    }
+    cfg.filters = filters;
     if ((s = args_get(&a, "--ack-timeout")) != NULL &&
         args_duration_ms(s, &cfg.ack_timeout_ms) != 0) {
         return out_usage(usage_create,
@@ -129,7 +154,8 @@ static int sub_create(struct mqctl *m, int argc, char **argv)
 static int sub_list(struct mqctl *m, int argc, char **argv)
 {
     static const char *const head[] = {
-        "QUEUE", "NAME", "NEXT", "PENDING", "IN-FLIGHT", "DELIVERED", "ACKED"};
+        "QUEUE",     "NAME",  "NEXT",      "PENDING", "IN-FLIGHT",
+        "DELIVERED", "ACKED", "SCHEDULED", "DEAD",    "FILTERS"};
     const char *queue = argc == 1 ? argv[0] : NULL;
     mq_sub_info *list;
     size_t n;
@@ -158,7 +184,7 @@ static int sub_list(struct mqctl *m, int argc, char **argv)
         json_end(&j);
     } else {
         struct table t;
-        table_init(&t, 7, head);
+        table_init(&t, 10, head);
         for (size_t i = 0; i < n; i++) {
             table_cell(&t, "%s", list[i].queue);
             table_cell(&t, "%s", list[i].name);
@@ -167,6 +193,10 @@ static int sub_list(struct mqctl *m, int argc, char **argv)
             table_cell(&t, "%llu", (unsigned long long)list[i].in_flight);
             table_cell(&t, "%llu", (unsigned long long)list[i].delivered);
             table_cell(&t, "%llu", (unsigned long long)list[i].acked);
+            table_cell(&t, "%llu", (unsigned long long)list[i].scheduled);
+            table_cell(&t, "%llu", (unsigned long long)list[i].dead_lettered);
+            table_cell(&t, "%s",
+                       list[i].filters[0] != '\0' ? list[i].filters : "-");
         }
         table_print(&t, stdout);
     }
@@ -176,7 +206,7 @@ static int sub_list(struct mqctl *m, int argc, char **argv)
 
 static int sub_info(struct mqctl *m, int argc, char **argv)
 {
-    char obj[2 * MQ_NAME_MAX + 2];
+    char obj[MQ_QNAME_MAX + MQ_NAME_MAX + 2];
     mq_sub_info info;
     mq_client *c;
 
@@ -187,7 +217,7 @@ static int sub_info(struct mqctl *m, int argc, char **argv)
     if ((c = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }
-    snprintf(obj, sizeof obj, "%.*s/%.*s", MQ_NAME_MAX, argv[0], MQ_NAME_MAX,
+    snprintf(obj, sizeof obj, "%.*s/%.*s", MQ_QNAME_MAX, argv[0], MQ_NAME_MAX,
              argv[1]);
     if (mq_sub_info_get(c, argv[0], argv[1], &info, 0) != MQ_OK) {
         return out_fail("sub info", obj);
@@ -198,7 +228,7 @@ static int sub_info(struct mqctl *m, int argc, char **argv)
 
 static int sub_delete(struct mqctl *m, int argc, char **argv)
 {
-    char obj[2 * MQ_NAME_MAX + 2];
+    char obj[MQ_QNAME_MAX + MQ_NAME_MAX + 2];
     mq_client *c;
 
     if (argc != 2 || argv[0][0] == '-' || argv[1][0] == '-') {
@@ -208,7 +238,7 @@ static int sub_delete(struct mqctl *m, int argc, char **argv)
     if ((c = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }
-    snprintf(obj, sizeof obj, "%.*s/%.*s", MQ_NAME_MAX, argv[0], MQ_NAME_MAX,
+    snprintf(obj, sizeof obj, "%.*s/%.*s", MQ_QNAME_MAX, argv[0], MQ_NAME_MAX,
              argv[1]);
     if (mq_sub_delete(c, argv[0], argv[1], 0) != MQ_OK) {
         return out_fail("sub delete", obj);

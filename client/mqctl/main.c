@@ -1,46 +1,66 @@
 /* main.c: mqctl, the admin CLI of mq: global options, then one command
  * group per file (cmd_*.c). Uses only mq.h.
  *
- *   mqctl [-s URL[,URL...]] [--json] [--timeout DUR] COMMAND ...
+ *   mqctl [-s URL[,URL...]] [--ns NAMESPACE] [--json] [--timeout DUR]
+ *         COMMAND ...
  *
- * -h or --help anywhere (before a "--") prints the usage. Exit codes: 0
- * success, 1 the command failed (one line on stderr), 2 usage error. */
+ * -h or --help anywhere (before a "--") prints the usage; --json may come
+ * anywhere too. Exit codes: 0 success, 1 the command failed (one line on
+ * stderr), 2 usage error. */
 #include "main.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "args.h"
 #include "cmd_consume.h"
+#include "cmd_message.h"
 #include "cmd_publish.h"
 #include "cmd_queue.h"
+#include "cmd_read.h"
 #include "cmd_status.h"
 #include "cmd_sub.h"
 #include "output.h"
 
 static const char usage_text[] =
-    "mqctl [-s URL[,URL...]] [--json] [--timeout DUR] COMMAND ...\n"
+    "mqctl [-s URL[,URL...]] [--ns NAMESPACE] [--json] [--timeout DUR] "
+    "COMMAND ...\n"
     "\n"
     "commands:\n"
     "  status\n"
     "  queue create NAME [--retention limits|work] [--discard old|reject]\n"
     "               [--max-messages N] [--max-bytes N] [--max-age DUR]\n"
     "               [--max-message-bytes N] [--duplicate-window DUR]\n"
-    "               [--ack-timeout DUR] [--max-deliveries N]\n"
+    "               [--ack-timeout DUR] [--max-deliveries N] [--delay DUR]\n"
+    "               [--max-delay DUR] [--dead-letter-queue NAME]\n"
+    "               [--status-ttl DUR] [--status-max N]\n"
     "  queue list\n"
     "  queue info NAME\n"
+    "  queue purge NAME\n"
     "  queue delete NAME\n"
-    "  sub create QUEUE NAME [--start new|first|SEQ] [--ack-timeout DUR]\n"
-    "             [--max-deliveries N]\n"
+    "  queue redrive DLQ --to QUEUE [--rate N/s (default 100/s)] [--batch N]\n"
+    "  sub create QUEUE NAME [--start new|first|SEQ|time:T] [--filter F]...\n"
+    "             [--ack-timeout DUR] [--max-deliveries N]\n"
     "  sub list [QUEUE]\n"
     "  sub info QUEUE NAME\n"
     "  sub delete QUEUE NAME\n"
-    "  publish QUEUE EVENT DATA [--id ID] [--header KEY=VALUE]...\n"
+    "  publish QUEUE EVENT DATA [--id ID] [--header KEY=VALUE]... [--delay "
+    "DUR]\n"
     "  consume QUEUE SUB [--count N] [--wait DUR]\n"
+    "  read QUEUE [--from-seq N | --from-time T] [--count N] [--min-index N]\n"
+    "  message status ID [--queue QUEUE]\n"
+    "  message cancel ID [--queue QUEUE]\n"
     "\n"
     "-s: node URLs (default " MQCTL_DEFAULT_URLS ")\n"
-    "DUR: a duration such as 500ms, 5s, 2m, 1h";
+    "--ns: namespace of QUEUE names given without one (NS/QUEUE); default:\n"
+    "      the node's, \"default\"\n"
+    "DUR: a duration such as 500ms, 5s, 2m, 1h, 7d\n"
+    "T: a time: RFC 3339 (2026-11-23T20:00:00Z), ms since the epoch, or a\n"
+    "   duration ago (-5m)\n"
+    "F: an event filter: order.created, order.* (one token), order.> (the "
+    "rest)";
 
 static int client_exit = 1;
 
@@ -53,13 +73,15 @@ mq_client *mqctl_client(struct mqctl *m)
         return m->c;
     }
     o.urls = m->urls;
+    o.ns = m->ns;
     o.timeout_ms = m->timeout_ms;
     if (m->timeout_ms != 0 && m->timeout_ms < 2000) {
         o.attempt_timeout_ms = m->timeout_ms; /* default is 2 s */
     }
     rv = mq_client_open(&m->c, &o);
     if (rv != MQ_OK) {
-        fprintf(stderr, "mqctl: -s %s: %s\n", m->urls, mq_errmsg());
+        /* libmq's message names the bad URL or namespace. */
+        fprintf(stderr, "mqctl: %s\n", mq_errmsg());
         client_exit = rv == MQ_ERR_INVALID ? 2 : 1;
         return NULL;
     }
@@ -69,6 +91,14 @@ mq_client *mqctl_client(struct mqctl *m)
 int mqctl_client_exit(void)
 {
     return client_exit;
+}
+
+uint64_t mqctl_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static int usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -104,9 +134,12 @@ int main(int argc, char **argv)
         }
         if (strncmp(a, "--timeout=", 10) == 0) {
             val = a + 10;
+        } else if (strncmp(a, "--ns=", 5) == 0) {
+            val = a + 5;
         } else if (strncmp(a, "-s=", 3) == 0) {
             val = a + 3;
-        } else if (strcmp(a, "-s") == 0 || strcmp(a, "--timeout") == 0) {
+        } else if (strcmp(a, "-s") == 0 || strcmp(a, "--timeout") == 0 ||
+                   strcmp(a, "--ns") == 0) {
             if (i + 1 == argc) {
                 return usage("%s needs a value", a);
             }
@@ -116,6 +149,8 @@ int main(int argc, char **argv)
         }
         if (a[1] == 's') {
             m.urls = val;
+        } else if (a[2] == 'n') {
+            m.ns = val;
         } else {
             uint64_t ms;
             if (args_duration_ms(val, &ms) != 0 || ms == 0 || ms > UINT32_MAX) {
@@ -132,6 +167,14 @@ int main(int argc, char **argv)
             printf("usage: %s\n", usage_text);
             return 0;
         }
+        /* --json may follow the command too: taken out of its arguments. */
+        if (strcmp(argv[k], "--json") == 0) {
+            m.json = 1;
+            memmove(&argv[k], &argv[k + 1],
+                    (size_t)(argc - k - 1) * sizeof *argv);
+            argc--;
+            k--;
+        }
     }
     cmd = argv[i++];
     if (strcmp(cmd, "status") == 0) {
@@ -144,6 +187,10 @@ int main(int argc, char **argv)
         rv = cmd_publish(&m, argc - i, argv + i);
     } else if (strcmp(cmd, "consume") == 0) {
         rv = cmd_consume(&m, argc - i, argv + i);
+    } else if (strcmp(cmd, "read") == 0) {
+        rv = cmd_read(&m, argc - i, argv + i);
+    } else if (strcmp(cmd, "message") == 0) {
+        rv = cmd_message(&m, argc - i, argv + i);
     } else if (strcmp(cmd, "help") == 0) {
         printf("usage: %s\n", usage_text);
         rv = 0;

@@ -12,6 +12,7 @@
 
 struct mqctl {
     const char *urls;    /* -s */
+    const char *ns;      /* --ns; NULL: libmq's default */
     int json;            /* --json */
     uint32_t timeout_ms; /* --timeout; 0: libmq's default */
     mq_client *c;        /* see mqctl_client */
@@ -21,7 +22,11 @@ struct mqctl {
  * after printing why; the command then exits with mqctl_client_exit(). */
 mq_client *mqctl_client(struct mqctl *m);
 
-/* Exit code after mqctl_client failed: 2 for a bad URL list, else 1. */
+/* Exit code after mqctl_client failed: 2 for a bad URL list or
+ * namespace, else 1. */
 int mqctl_client_exit(void);
+
+/* The wall clock, in ms since the epoch. */
+uint64_t mqctl_now_ms(void);
 
 #endif

@@ -1,12 +1,10 @@
-/* output.c: tables, JSON and error lines of mqctl. */
+/* output.c: tables, JSON, messages and error lines of mqctl. */
 #include "output.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include "mq.h"
 
 /* ---- errors ---------------------------------------------------------- */
 
@@ -357,5 +355,82 @@ void out_duration(uint64_t ms, char *buf, size_t len)
         snprintf(buf, len, "0");
     } else {
         snprintf(buf, len, "%llums", (unsigned long long)ms);
+    }
+}
+
+/* ---- messages -------------------------------------------------------- */
+
+static void msg_json(const mq_msg *msg)
+{
+    size_t len;
+    const void *p = mq_msg_payload(msg, &len);
+    struct json j;
+
+    json_begin(&j, stdout);
+    json_obj_open(&j, NULL);
+    json_str(&j, "queue", mq_msg_queue(msg));
+    json_str(&j, "sub", mq_msg_sub(msg));
+    json_u64(&j, "seq", mq_msg_seq(msg));
+    json_str(&j, "id", mq_msg_id(msg));
+    json_str(&j, "event", mq_msg_event(msg));
+    json_u64(&j, "attempt", mq_msg_attempt(msg));
+    json_u64(&j, "published_at_ms", mq_msg_published_at(msg));
+    json_u64(&j, "deliver_at_ms", mq_msg_deliver_at(msg));
+    json_obj_open(&j, "headers");
+    for (size_t i = 0; i < mq_msg_header_count(msg); i++) {
+        const mq_header *h = mq_msg_header_at(msg, i);
+        json_str(&j, h->key, h->value);
+    }
+    json_obj_close(&j);
+    if (out_is_text(p, len)) {
+        json_strn(&j, "payload", p, len);
+        json_str(&j, "payload_encoding", "utf8");
+    } else {
+        char *b64 = out_base64(p, len);
+        json_str(&j, "payload", b64 != NULL ? b64 : "");
+        json_str(&j, "payload_encoding", "base64");
+        free(b64);
+    }
+    json_obj_close(&j);
+    json_end(&j);
+}
+
+static void msg_text(const mq_msg *msg)
+{
+    size_t len;
+    const void *p = mq_msg_payload(msg, &len);
+    char at[32], due[32], attempt[32] = "";
+
+    out_time(mq_msg_published_at(msg), at, sizeof at);
+    if (mq_msg_attempt(msg) > 0) {
+        snprintf(attempt, sizeof attempt, "  attempt %u", mq_msg_attempt(msg));
+    }
+    printf("seq %llu  id %s  event %s%s  published %s",
+           (unsigned long long)mq_msg_seq(msg), mq_msg_id(msg),
+           mq_msg_event(msg), attempt, at);
+    if (mq_msg_deliver_at(msg) > mq_msg_published_at(msg)) {
+        out_time(mq_msg_deliver_at(msg), due, sizeof due);
+        printf("  deliver at %s", due);
+    }
+    putchar('\n');
+    for (size_t i = 0; i < mq_msg_header_count(msg); i++) {
+        const mq_header *h = mq_msg_header_at(msg, i);
+        printf("  %s: %s\n", h->key, h->value);
+    }
+    if (out_is_text(p, len)) {
+        printf("  %.*s\n", (int)len, (const char *)p);
+    } else {
+        char *b64 = out_base64(p, len);
+        printf("  (%zu bytes, base64) %s\n", len, b64 != NULL ? b64 : "");
+        free(b64);
+    }
+}
+
+void out_msg(const mq_msg *m, int json)
+{
+    if (json) {
+        msg_json(m);
+    } else {
+        msg_text(m);
     }
 }

@@ -1,11 +1,14 @@
 /* output.h: what mqctl prints: aligned tables and key/value lists for
- * people, compact one-line JSON for scripts, and the error lines. */
+ * people, compact one-line JSON for scripts, messages, and the error
+ * lines. */
 #ifndef MQCTL_OUTPUT_H
 #define MQCTL_OUTPUT_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "mq.h"
 
 #define TABLE_COLS_MAX 10
 #define JSON_DEPTH_MAX 16
@@ -72,6 +75,16 @@ char *out_base64(const void *p, size_t len);
 
 /* "2025-06-01T12:00:00.123Z" for @ms since the epoch, into @buf (32). */
 void out_time(uint64_t ms, char *buf, size_t len);
+
+/* ---- messages ---- */
+
+/* Prints message @m on stdout: for people, a line "seq N  id X  event E
+ * [attempt A]  published T[  deliver at T]" (attempt when delivered, deliver
+ * at when delayed), its headers and its payload (base64 when not text);
+ * with @json, one object per line: {"queue", "sub", "seq", "id", "event",
+ * "attempt", "published_at_ms", "deliver_at_ms", "headers": {k: v},
+ * "payload", "payload_encoding": "utf8" or "base64"}. */
+void out_msg(const mq_msg *m, int json);
 
 /* The shortest exact form of @ms: "0", "1500ms", "30s", "2m", "1h", "7d". */
 void out_duration(uint64_t ms, char *buf, size_t len);

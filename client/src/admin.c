@@ -1,6 +1,8 @@
-/* admin.c: queue and subscription administration. Creates and deletes go
- * to the leader; info and list are reads, answered by the known leader
- * (freshest) or any node. */
+/* admin.c: queue administration, and the call that subscription
+ * administration (subadmin.c) shares. Creates, deletes, purges and redrives
+ * go to the leader; info and list are reads, answered by the known leader
+ * (freshest) or any node. Queue names are the caller's in the client's
+ * namespace (client_qname). */
 #include "admin.h"
 
 #include <stdio.h>
@@ -12,17 +14,18 @@
 #include "conn.h"
 #include "lasterr.h"
 
-static void copy_name(char *dst, const char *src)
+static void copy_str(char *dst, size_t size, const char *src)
 {
-    snprintf(dst, MQ_NAME_MAX + 1, "%s", src != NULL ? src : "");
+    snprintf(dst, size, "%s", src != NULL ? src : "");
 }
 
-void admin_queue_config_to_pb(Mq__V1__QueueConfig *pb, const mq_queue_config *c)
+void admin_queue_config_to_pb(Mq__V1__QueueConfig *pb, const mq_queue_config *c,
+                              const struct admin_names *names)
 {
     static const Mq__V1__QueueConfig init = MQ__V1__QUEUE_CONFIG__INIT;
 
     *pb = init;
-    pb->name = (char *)c->name;
+    pb->name = (char *)names->queue;
     pb->retention = c->retention == MQ_RETENTION_WORK
                         ? MQ__V1__RETENTION__RETENTION_WORK
                         : MQ__V1__RETENTION__RETENTION_LIMITS;
@@ -36,6 +39,11 @@ void admin_queue_config_to_pb(Mq__V1__QueueConfig *pb, const mq_queue_config *c)
     pb->duplicate_window_ms = c->duplicate_window_ms;
     pb->ack_timeout_ms = c->ack_timeout_ms;
     pb->max_deliveries = c->max_deliveries;
+    pb->delay_ms = c->delay_ms;
+    pb->max_delay_ms = c->max_delay_ms;
+    pb->dead_letter_queue = (char *)names->dlq;
+    pb->status_ttl_ms = c->status_ttl_ms;
+    pb->status_max = c->status_max;
 }
 
 void admin_queue_info_from_pb(mq_queue_info *out, const Mq__V1__QueueInfo *pb)
@@ -44,7 +52,7 @@ void admin_queue_info_from_pb(mq_queue_info *out, const Mq__V1__QueueInfo *pb)
 
     memset(out, 0, sizeof *out);
     if (c != NULL) {
-        copy_name(out->name, c->name);
+        copy_str(out->name, sizeof out->name, c->name);
         out->retention = c->retention == MQ__V1__RETENTION__RETENTION_WORK
                              ? MQ_RETENTION_WORK
                              : MQ_RETENTION_LIMITS;
@@ -58,6 +66,12 @@ void admin_queue_info_from_pb(mq_queue_info *out, const Mq__V1__QueueInfo *pb)
         out->duplicate_window_ms = c->duplicate_window_ms;
         out->ack_timeout_ms = c->ack_timeout_ms;
         out->max_deliveries = c->max_deliveries;
+        out->delay_ms = c->delay_ms;
+        out->max_delay_ms = c->max_delay_ms;
+        copy_str(out->dead_letter_queue, sizeof out->dead_letter_queue,
+                 c->dead_letter_queue);
+        out->status_ttl_ms = c->status_ttl_ms;
+        out->status_max = c->status_max;
     }
     out->messages = pb->messages;
     out->bytes = pb->bytes;
@@ -65,53 +79,21 @@ void admin_queue_info_from_pb(mq_queue_info *out, const Mq__V1__QueueInfo *pb)
     out->last_seq = pb->last_seq;
     out->subscriptions = pb->subscriptions;
     out->created_at_ms = pb->created_at_ms;
+    out->scheduled = pb->scheduled;
+    out->remembered_ids = pb->remembered_ids;
 }
 
-void admin_sub_config_to_pb(Mq__V1__SubConfig *pb, const mq_sub_config *c)
+mq_err admin_queue_config_check(const mq_queue_config *c, const char *ns,
+                                struct admin_names *names)
 {
-    static const Mq__V1__SubConfig init = MQ__V1__SUB_CONFIG__INIT;
+    mq_err rv = check_qname(c->name, ns, "queue name", names->queue);
 
-    *pb = init;
-    pb->queue = (char *)c->queue;
-    pb->name = (char *)c->name;
-    switch (c->start) {
-    case MQ_START_FIRST:
-        pb->start = MQ__V1__START_POSITION__START_FIRST;
-        break;
-    case MQ_START_SEQ:
-        pb->start = MQ__V1__START_POSITION__START_SEQ;
-        break;
-    case MQ_START_NEW:
-        pb->start = MQ__V1__START_POSITION__START_NEW;
-        break;
+    names->dlq[0] = '\0';
+    if (rv == MQ_OK && c->dead_letter_queue != NULL &&
+        c->dead_letter_queue[0] != '\0') {
+        rv = check_qname(c->dead_letter_queue, ns, "dead-letter queue name",
+                         names->dlq);
     }
-    pb->start_seq = c->start_seq;
-    pb->ack_timeout_ms = c->ack_timeout_ms;
-    pb->max_deliveries = c->max_deliveries;
-}
-
-void admin_sub_info_from_pb(mq_sub_info *out, const Mq__V1__SubInfo *pb)
-{
-    memset(out, 0, sizeof *out);
-    if (pb->config != NULL) {
-        copy_name(out->queue, pb->config->queue);
-        copy_name(out->name, pb->config->name);
-        out->ack_timeout_ms = pb->config->ack_timeout_ms;
-        out->max_deliveries = pb->config->max_deliveries;
-    }
-    out->next_seq = pb->next_seq;
-    out->ack_floor = pb->ack_floor;
-    out->pending = pb->pending;
-    out->in_flight = pb->in_flight;
-    out->delivered = pb->delivered;
-    out->acked = pb->acked;
-    out->created_at_ms = pb->created_at_ms;
-}
-
-mq_err admin_queue_config_check(const mq_queue_config *c)
-{
-    mq_err rv = check_name(c->name, "queue name");
-
     if (rv != MQ_OK) {
         return rv;
     }
@@ -124,37 +106,20 @@ mq_err admin_queue_config_check(const mq_queue_config *c)
         return lasterr_fail(MQ_ERR_INVALID, "discard %d is unknown",
                             (int)c->discard);
     }
-    return MQ_OK;
-}
-
-mq_err admin_sub_config_check(const mq_sub_config *c)
-{
-    mq_err rv = check_name(c->queue, "queue name");
-
-    if (rv == MQ_OK) {
-        rv = check_name(c->name, "subscription name");
-    }
-    if (rv != MQ_OK) {
-        return rv;
-    }
-    if (c->start != MQ_START_NEW && c->start != MQ_START_FIRST &&
-        c->start != MQ_START_SEQ) {
-        return lasterr_fail(MQ_ERR_INVALID, "start %d is unknown",
-                            (int)c->start);
-    }
-    if (c->start == MQ_START_SEQ && c->start_seq == 0) {
+    if (c->max_delay_ms != 0 && c->delay_ms > c->max_delay_ms) {
         return lasterr_fail(MQ_ERR_INVALID,
-                            "start_seq must be at least 1 with MQ_START_SEQ");
+                            "delay_ms %llu is over max_delay_ms %llu",
+                            (unsigned long long)c->delay_ms,
+                            (unsigned long long)c->max_delay_ms);
     }
     return MQ_OK;
 }
 
 /* ---- calls ----------------------------------------------------------- */
 
-/* Runs @req as @what; with @want set, the reply must have that body. */
-static mq_err admin_call(mq_client *c, const char *what, enum conn_route route,
-                         uint32_t timeout_ms, const Mq__V1__Request *req,
-                         Mq__V1__Reply__BodyCase want, Mq__V1__Reply **out)
+mq_err admin_call(mq_client *c, const char *what, enum conn_route route,
+                  uint32_t timeout_ms, const Mq__V1__Request *req,
+                  Mq__V1__Reply__BodyCase want, Mq__V1__Reply **out)
 {
     struct conn_call call = {
         .what = what,
@@ -175,7 +140,7 @@ static mq_err admin_call(mq_client *c, const char *what, enum conn_route route,
     return rv;
 }
 
-static void release(Mq__V1__Reply *r)
+void admin_release(Mq__V1__Reply *r)
 {
     if (r != NULL) {
         mq__v1__reply__free_unpacked(r, NULL);
@@ -189,19 +154,20 @@ MQ_API mq_err mq_queue_create(mq_client *c, const mq_queue_config *cfg,
     Mq__V1__Request req = MQ__V1__REQUEST__INIT;
     Mq__V1__QueueConfig pb;
     Mq__V1__Reply *r = NULL;
-    char what[MQ_NAME_MAX + 32];
+    struct admin_names names;
+    char what[MQ_QNAME_MAX + 32];
     mq_err rv;
 
     if (c == NULL || cfg == NULL) {
         return lasterr_fail(MQ_ERR_INVALID, "create queue: %s is NULL",
                             c == NULL ? "client" : "config");
     }
-    if ((rv = admin_queue_config_check(cfg)) != MQ_OK) {
+    if ((rv = admin_queue_config_check(cfg, c->opts.ns, &names)) != MQ_OK) {
         lasterr_wrap("create queue");
         return rv;
     }
-    snprintf(what, sizeof what, "create queue %s", cfg->name);
-    admin_queue_config_to_pb(&pb, cfg);
+    snprintf(what, sizeof what, "create queue %s", names.queue);
+    admin_queue_config_to_pb(&pb, cfg, &names);
     qc.config = &pb;
     req.body_case = MQ__V1__REQUEST__BODY_QUEUE_CREATE;
     req.queue_create = &qc;
@@ -212,7 +178,7 @@ MQ_API mq_err mq_queue_create(mq_client *c, const mq_queue_config *cfg,
     if (rv == MQ_OK && info != NULL) {
         admin_queue_info_from_pb(info, r->queue);
     }
-    release(r);
+    admin_release(r);
     return rv;
 }
 
@@ -222,19 +188,19 @@ MQ_API mq_err mq_queue_info_get(mq_client *c, const char *name,
     Mq__V1__QueueInfoRequest qi = MQ__V1__QUEUE_INFO_REQUEST__INIT;
     Mq__V1__Request req = MQ__V1__REQUEST__INIT;
     Mq__V1__Reply *r = NULL;
-    char what[MQ_NAME_MAX + 32];
+    char what[MQ_QNAME_MAX + 32], qname[MQ_QNAME_MAX + 1];
     mq_err rv;
 
     if (c == NULL || info == NULL) {
         return lasterr_fail(MQ_ERR_INVALID, "get queue: %s is NULL",
                             c == NULL ? "client" : "info");
     }
-    if ((rv = check_name(name, "queue name")) != MQ_OK) {
+    if ((rv = client_qname(c, name, "queue name", qname)) != MQ_OK) {
         lasterr_wrap("get queue");
         return rv;
     }
-    snprintf(what, sizeof what, "get queue %s", name);
-    qi.name = (char *)name;
+    snprintf(what, sizeof what, "get queue %s", qname);
+    qi.name = qname;
     req.body_case = MQ__V1__REQUEST__BODY_QUEUE_INFO;
     req.queue_info = &qi;
     rv = admin_call(c, what, CONN_ANY, timeout_ms, &req,
@@ -242,7 +208,7 @@ MQ_API mq_err mq_queue_info_get(mq_client *c, const char *name,
     if (rv == MQ_OK) {
         admin_queue_info_from_pb(info, r->queue);
     }
-    release(r);
+    admin_release(r);
     return rv;
 }
 
@@ -272,19 +238,19 @@ MQ_API mq_err mq_queue_list(mq_client *c, mq_queue_info **out, size_t *n,
     if (r->body_case == MQ__V1__REPLY__BODY_QUEUES) {
         count = r->queues->n_queues;
     } else if (r->body_case != MQ__V1__REPLY__BODY__NOT_SET) {
-        release(r);
+        admin_release(r);
         return lasterr_fail(MQ_ERR_PROTOCOL,
                             "list queues: the reply is not a queue list");
     }
     list = calloc(count + 1, sizeof *list);
     if (list == NULL) {
-        release(r);
+        admin_release(r);
         return lasterr_fail(MQ_ERR_NO_MEMORY, "list queues: out of memory");
     }
     for (size_t i = 0; i < count; i++) {
         admin_queue_info_from_pb(&list[i], r->queues->queues[i]);
     }
-    release(r);
+    admin_release(r);
     *out = list;
     *n = count;
     return MQ_OK;
@@ -295,184 +261,105 @@ MQ_API void mq_queue_list_free(mq_queue_info *list)
     free(list);
 }
 
+/* A request that names one queue and is answered without a body: delete,
+ * purge. @verb says what ("delete"). */
+static mq_err queue_op(mq_client *c, const char *verb, const char *name,
+                       Mq__V1__Request *req, char **name_field,
+                       uint32_t timeout_ms)
+{
+    char what[MQ_QNAME_MAX + 32], qname[MQ_QNAME_MAX + 1];
+    Mq__V1__Reply *r = NULL;
+    mq_err rv;
+
+    if (c == NULL) {
+        return lasterr_fail(MQ_ERR_INVALID, "%s queue: client is NULL", verb);
+    }
+    if ((rv = client_qname(c, name, "queue name", qname)) != MQ_OK) {
+        lasterr_wrap("%s queue", verb);
+        return rv;
+    }
+    snprintf(what, sizeof what, "%s queue %s", verb, qname);
+    *name_field = qname;
+    rv = admin_call(c, what, CONN_LEADER, timeout_ms, req,
+                    MQ__V1__REPLY__BODY__NOT_SET, &r);
+    admin_release(r);
+    return rv;
+}
+
 MQ_API mq_err mq_queue_delete(mq_client *c, const char *name,
                               uint32_t timeout_ms)
 {
     Mq__V1__QueueDeleteRequest qd = MQ__V1__QUEUE_DELETE_REQUEST__INIT;
     Mq__V1__Request req = MQ__V1__REQUEST__INIT;
-    Mq__V1__Reply *r = NULL;
-    char what[MQ_NAME_MAX + 32];
-    mq_err rv;
 
-    if (c == NULL) {
-        return lasterr_fail(MQ_ERR_INVALID, "delete queue: client is NULL");
-    }
-    if ((rv = check_name(name, "queue name")) != MQ_OK) {
-        lasterr_wrap("delete queue");
-        return rv;
-    }
-    snprintf(what, sizeof what, "delete queue %s", name);
-    qd.name = (char *)name;
     req.body_case = MQ__V1__REQUEST__BODY_QUEUE_DELETE;
     req.queue_delete = &qd;
+    return queue_op(c, "delete", name, &req, &qd.name, timeout_ms);
+}
+
+MQ_API mq_err mq_queue_purge(mq_client *c, const char *name,
+                             uint32_t timeout_ms)
+{
+    Mq__V1__QueuePurgeRequest qp = MQ__V1__QUEUE_PURGE_REQUEST__INIT;
+    Mq__V1__Request req = MQ__V1__REQUEST__INIT;
+
+    req.body_case = MQ__V1__REQUEST__BODY_QUEUE_PURGE;
+    req.queue_purge = &qp;
+    return queue_op(c, "purge", name, &req, &qp.name, timeout_ms);
+}
+
+MQ_API mq_err mq_queue_redrive(mq_client *c, const char *dlq, const char *to,
+                               uint32_t max, uint32_t *moved,
+                               uint64_t *remaining, uint32_t timeout_ms)
+{
+    Mq__V1__RedriveRequest rd = MQ__V1__REDRIVE_REQUEST__INIT;
+    Mq__V1__Request req = MQ__V1__REQUEST__INIT;
+    char what[2 * MQ_QNAME_MAX + 32];
+    char from_name[MQ_QNAME_MAX + 1], to_name[MQ_QNAME_MAX + 1];
+    Mq__V1__Reply *r = NULL;
+    mq_err rv;
+
+    if (moved != NULL) {
+        *moved = 0;
+    }
+    if (remaining != NULL) {
+        *remaining = 0;
+    }
+    if (c == NULL) {
+        return lasterr_fail(MQ_ERR_INVALID, "redrive: client is NULL");
+    }
+    if ((rv = client_qname(c, dlq, "dead-letter queue name", from_name)) !=
+            MQ_OK ||
+        (rv = client_qname(c, to, "queue name", to_name)) != MQ_OK) {
+        lasterr_wrap("redrive");
+        return rv;
+    }
+    snprintf(what, sizeof what, "redrive %s to %s", from_name, to_name);
+    if (max == 0 || max > MQ_MAX_BATCH) {
+        return lasterr_fail(MQ_ERR_INVALID, "%s: max is %u, 1..%d are allowed",
+                            what, max, MQ_MAX_BATCH);
+    }
+    rd.from = from_name;
+    rd.to = to_name;
+    rd.max_messages = max;
+    req.body_case = MQ__V1__REQUEST__BODY_REDRIVE;
+    req.redrive = &rd;
     rv = admin_call(c, what, CONN_LEADER, timeout_ms, &req,
-                    MQ__V1__REPLY__BODY__NOT_SET, &r);
-    release(r);
-    return rv;
-}
-
-MQ_API mq_err mq_sub_create(mq_client *c, const mq_sub_config *cfg,
-                            mq_sub_info *info, uint32_t timeout_ms)
-{
-    Mq__V1__SubCreateRequest sc = MQ__V1__SUB_CREATE_REQUEST__INIT;
-    Mq__V1__Request req = MQ__V1__REQUEST__INIT;
-    Mq__V1__SubConfig pb;
-    Mq__V1__Reply *r = NULL;
-    char what[2 * MQ_NAME_MAX + 32];
-    mq_err rv;
-
-    if (c == NULL || cfg == NULL) {
-        return lasterr_fail(MQ_ERR_INVALID, "create subscription: %s is NULL",
-                            c == NULL ? "client" : "config");
-    }
-    if ((rv = admin_sub_config_check(cfg)) != MQ_OK) {
-        lasterr_wrap("create subscription");
-        return rv;
-    }
-    snprintf(what, sizeof what, "create subscription %s/%s", cfg->queue,
-             cfg->name);
-    admin_sub_config_to_pb(&pb, cfg);
-    sc.config = &pb;
-    req.body_case = MQ__V1__REQUEST__BODY_SUB_CREATE;
-    req.sub_create = &sc;
-    rv = admin_call(c, what, CONN_LEADER, timeout_ms, &req,
-                    info != NULL ? MQ__V1__REPLY__BODY_SUB
-                                 : MQ__V1__REPLY__BODY__NOT_SET,
-                    &r);
-    if (rv == MQ_OK && info != NULL) {
-        admin_sub_info_from_pb(info, r->sub);
-    }
-    release(r);
-    return rv;
-}
-
-MQ_API mq_err mq_sub_info_get(mq_client *c, const char *queue, const char *name,
-                              mq_sub_info *info, uint32_t timeout_ms)
-{
-    Mq__V1__SubInfoRequest si = MQ__V1__SUB_INFO_REQUEST__INIT;
-    Mq__V1__Request req = MQ__V1__REQUEST__INIT;
-    Mq__V1__Reply *r = NULL;
-    char what[2 * MQ_NAME_MAX + 32];
-    mq_err rv;
-
-    if (c == NULL || info == NULL) {
-        return lasterr_fail(MQ_ERR_INVALID, "get subscription: %s is NULL",
-                            c == NULL ? "client" : "info");
-    }
-    if ((rv = check_name(queue, "queue name")) != MQ_OK ||
-        (rv = check_name(name, "subscription name")) != MQ_OK) {
-        lasterr_wrap("get subscription");
-        return rv;
-    }
-    snprintf(what, sizeof what, "get subscription %s/%s", queue, name);
-    si.queue = (char *)queue;
-    si.name = (char *)name;
-    req.body_case = MQ__V1__REQUEST__BODY_SUB_INFO;
-    req.sub_info = &si;
-    rv = admin_call(c, what, CONN_ANY, timeout_ms, &req,
-                    MQ__V1__REPLY__BODY_SUB, &r);
-    if (rv == MQ_OK) {
-        admin_sub_info_from_pb(info, r->sub);
-    }
-    release(r);
-    return rv;
-}
-
-MQ_API mq_err mq_sub_list(mq_client *c, const char *queue, mq_sub_info **out,
-                          size_t *n, uint32_t timeout_ms)
-{
-    Mq__V1__SubListRequest sl = MQ__V1__SUB_LIST_REQUEST__INIT;
-    Mq__V1__Request req = MQ__V1__REQUEST__INIT;
-    Mq__V1__Reply *r = NULL;
-    char what[MQ_NAME_MAX + 32];
-    mq_sub_info *list;
-    size_t count = 0;
-    mq_err rv;
-
-    if (c == NULL || out == NULL || n == NULL) {
-        return lasterr_fail(MQ_ERR_INVALID, "list subscriptions: an argument "
-                                            "is NULL");
-    }
-    *out = NULL;
-    *n = 0;
-    if (queue != NULL && (rv = check_name(queue, "queue name")) != MQ_OK) {
-        lasterr_wrap("list subscriptions");
-        return rv;
-    }
-    if (queue != NULL) {
-        snprintf(what, sizeof what, "list subscriptions of %s", queue);
-    } else {
-        snprintf(what, sizeof what, "list subscriptions");
-    }
-    sl.queue = queue != NULL ? (char *)queue : (char *)"";
-    req.body_case = MQ__V1__REQUEST__BODY_SUB_LIST;
-    req.sub_list = &sl;
-    rv = admin_call(c, what, CONN_ANY, timeout_ms, &req,
                     MQ__V1__REPLY__BODY__NOT_SET, &r);
     if (rv != MQ_OK) {
         return rv;
     }
-    if (r->body_case == MQ__V1__REPLY__BODY_SUBS) {
-        count = r->subs->n_subs;
+    if (r->body_case == MQ__V1__REPLY__BODY_REDRIVE) {
+        if (moved != NULL) {
+            *moved = r->redrive->moved;
+        }
+        if (remaining != NULL) {
+            *remaining = r->redrive->remaining;
+        }
     } else if (r->body_case != MQ__V1__REPLY__BODY__NOT_SET) {
-        release(r);
-        return lasterr_fail(MQ_ERR_PROTOCOL,
-                            "%s: the reply is not a subscription list", what);
+        rv = lasterr_fail(MQ_ERR_PROTOCOL,
+                          "%s: the reply is not a redrive reply", what);
     }
-    list = calloc(count + 1, sizeof *list);
-    if (list == NULL) {
-        release(r);
-        return lasterr_fail(MQ_ERR_NO_MEMORY, "%s: out of memory", what);
-    }
-    for (size_t i = 0; i < count; i++) {
-        admin_sub_info_from_pb(&list[i], r->subs->subs[i]);
-    }
-    release(r);
-    *out = list;
-    *n = count;
-    return MQ_OK;
-}
-
-MQ_API void mq_sub_list_free(mq_sub_info *list)
-{
-    free(list);
-}
-
-MQ_API mq_err mq_sub_delete(mq_client *c, const char *queue, const char *name,
-                            uint32_t timeout_ms)
-{
-    Mq__V1__SubDeleteRequest sd = MQ__V1__SUB_DELETE_REQUEST__INIT;
-    Mq__V1__Request req = MQ__V1__REQUEST__INIT;
-    Mq__V1__Reply *r = NULL;
-    char what[2 * MQ_NAME_MAX + 32];
-    mq_err rv;
-
-    if (c == NULL) {
-        return lasterr_fail(MQ_ERR_INVALID,
-                            "delete subscription: client is NULL");
-    }
-    if ((rv = check_name(queue, "queue name")) != MQ_OK ||
-        (rv = check_name(name, "subscription name")) != MQ_OK) {
-        lasterr_wrap("delete subscription");
-        return rv;
-    }
-    snprintf(what, sizeof what, "delete subscription %s/%s", queue, name);
-    sd.queue = (char *)queue;
-    sd.name = (char *)name;
-    req.body_case = MQ__V1__REQUEST__BODY_SUB_DELETE;
-    req.sub_delete = &sd;
-    rv = admin_call(c, what, CONN_LEADER, timeout_ms, &req,
-                    MQ__V1__REPLY__BODY__NOT_SET, &r);
-    release(r);
+    admin_release(r);
     return rv;
 }

@@ -57,7 +57,7 @@ struct aqueue {
     struct aqueue *next;
     struct apub *head, *tail;
     size_t n, bytes;
-    char name[MQ_NAME_MAX + 1];
+    char name[MQ_QNAME_MAX + 1]; /* as sent */
 };
 
 struct sender {
@@ -173,13 +173,15 @@ static struct apub *apub_new(const mq_pub *m, const char *id, mq_publish_cb cb,
     return e;
 }
 
-/* Calls @e's callback with its result (@r, else @err) and frees @e. */
+/* Calls @e's callback with its result (result @i of @rep, else @err) and
+ * frees @e. */
 static void apub_complete(struct apub *e, const char *queue,
-                          const Mq__V1__PublishResult *r, mq_err err)
+                          const Mq__V1__PublishReply *rep, size_t i, mq_err err)
 {
+    const Mq__V1__PublishResult *r = rep != NULL ? rep->results[i] : NULL;
     mq_pub_result res;
 
-    publish_result_fill(&res, r, err, e->pb.id);
+    publish_result_fill(&res, rep, i, err, e->pb.id);
     if (res.err != MQ_OK && r != NULL) {
         /* mq_errmsg, read from the callback, names the failure. */
         lasterr_set("publish to %s: %s", queue,
@@ -322,7 +324,7 @@ static void send_batch(struct sender *s, struct aqueue *q, struct apub *head,
     for (i = 0; i < n; i++, e = e->next) {
         s->ptrs[i] = &e->pb;
     }
-    rv = publish_send(a->c, q->name, s->ptrs, n, a->c->opts.timeout_ms, NULL,
+    rv = publish_send(a->c, q->name, s->ptrs, n, 0, a->c->opts.timeout_ms, NULL,
                       &r);
     /* Answered: make room for producers before the callbacks run, so that
      * a callback may publish again without waiting on itself. */
@@ -338,8 +340,7 @@ static void send_batch(struct sender *s, struct aqueue *q, struct apub *head,
         if (rv != MQ_OK) {
             lasterr_set("%s", why); /* a callback may have changed it */
         }
-        apub_complete(e, q->name, r != NULL ? r->publish->results[i] : NULL,
-                      rv);
+        apub_complete(e, q->name, r != NULL ? r->publish : NULL, i, rv);
         e = next;
     }
     if (r != NULL) {
@@ -451,7 +452,7 @@ void async_free(struct async *a)
             struct apub *next = e->next;
             lasterr_set("publish to %s: canceled: the client is closing",
                         q->name);
-            apub_complete(e, q->name, NULL, MQ_ERR_CANCELED);
+            apub_complete(e, q->name, NULL, 0, MQ_ERR_CANCELED);
             e = next;
         }
         free(q);
@@ -482,7 +483,7 @@ static mq_err async_get(mq_client *c, struct async **out)
 MQ_API mq_err mq_publish_async(mq_client *c, const char *queue, const mq_pub *m,
                                mq_publish_cb cb, void *arg)
 {
-    char gen[IDS_BUF];
+    char gen[IDS_BUF], qname[MQ_QNAME_MAX + 1];
     struct async *a;
     struct aqueue *q;
     struct apub *e;
@@ -492,10 +493,11 @@ MQ_API mq_err mq_publish_async(mq_client *c, const char *queue, const mq_pub *m,
     if (c == NULL) {
         return lasterr_fail(MQ_ERR_INVALID, "publish: client is NULL");
     }
-    if ((rv = check_name(queue, "queue name")) != MQ_OK) {
+    if ((rv = client_qname(c, queue, "queue name", qname)) != MQ_OK) {
         lasterr_wrap("publish");
         return rv;
     }
+    queue = qname; /* from here on, the name sent */
     if ((rv = check_pub(m)) != MQ_OK) {
         lasterr_wrap("publish to %s", queue);
         return rv;

@@ -1,6 +1,7 @@
-/* check.c: local validation of names, ids, events and messages. */
+/* check.c: local validation of names, ids, events, filters and messages. */
 #include "check.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "lasterr.h"
@@ -43,9 +44,60 @@ mq_err check_name(const char *s, const char *what)
     return MQ_OK;
 }
 
+mq_err check_qname(const char *s, const char *ns, const char *what,
+                   char out[MQ_QNAME_MAX + 1])
+{
+    const char *slash = s != NULL ? strchr(s, '/') : NULL;
+    char part[MQ_NAME_MAX + 1];
+    size_t len;
+    mq_err rv;
+
+    if (slash == NULL) {
+        if ((rv = check_name(s, what)) != MQ_OK) {
+            return rv;
+        }
+        if (ns != NULL) {
+            snprintf(out, MQ_QNAME_MAX + 1, "%s/%s", ns, s);
+        } else {
+            snprintf(out, MQ_QNAME_MAX + 1, "%s", s);
+        }
+        return MQ_OK;
+    }
+    len = (size_t)(slash - s);
+    if (len > MQ_NAME_MAX) {
+        return lasterr_fail(MQ_ERR_INVALID,
+                            "namespace of %s is %zu characters, at most %d "
+                            "are allowed",
+                            what, len, MQ_NAME_MAX);
+    }
+    memcpy(part, s, len);
+    part[len] = '\0';
+    if ((rv = check_name(part, "namespace")) != MQ_OK ||
+        (rv = check_name(slash + 1, what)) != MQ_OK) {
+        return rv;
+    }
+    snprintf(out, MQ_QNAME_MAX + 1, "%s", s);
+    return MQ_OK;
+}
+
+void check_qname_full(const char *name, char out[MQ_QNAME_MAX + 1])
+{
+    if (strchr(name, '/') != NULL) {
+        snprintf(out, MQ_QNAME_MAX + 1, "%s", name);
+    } else {
+        snprintf(out, MQ_QNAME_MAX + 1, "%s/%.*s", CHECK_DEFAULT_NS,
+                 MQ_NAME_MAX, name);
+    }
+}
+
 mq_err check_id(const char *s)
 {
-    size_t len = strlen(s);
+    size_t len;
+
+    if (s == NULL) {
+        return lasterr_fail(MQ_ERR_INVALID, "message id is NULL");
+    }
+    len = strlen(s);
 
     if (len == 0) {
         return lasterr_fail(MQ_ERR_INVALID, "message id is empty");
@@ -105,6 +157,54 @@ mq_err check_event(const char *s)
                             "event name \"%s\" ends with an empty token", s);
     }
     return MQ_OK;
+}
+
+mq_err check_filter(const char *s)
+{
+    size_t len = s != NULL ? strlen(s) : 0;
+    size_t start = 0;
+
+    if (len == 0 || len > MQ_EVENT_MAX) {
+        return lasterr_fail(MQ_ERR_INVALID,
+                            "filter must be 1..%d characters, not %zu",
+                            MQ_EVENT_MAX, len);
+    }
+    /* One token per round: s[start, end). */
+    for (;;) {
+        size_t end = start;
+        while (end < len && s[end] != '.') {
+            end++;
+        }
+        if (end == start) {
+            return lasterr_fail(MQ_ERR_INVALID,
+                                "filter \"%s\" has an empty token at "
+                                "position %zu",
+                                s, start + 1);
+        }
+        if (end - start == 1 && (s[start] == '*' || s[start] == '>')) {
+            if (s[start] == '>' && end != len) {
+                return lasterr_fail(MQ_ERR_INVALID,
+                                    "filter \"%s\": '>' must be the last "
+                                    "token",
+                                    s);
+            }
+        } else {
+            for (size_t i = start; i < end; i++) {
+                if (!is_token_char(s[i])) {
+                    return lasterr_fail(
+                        MQ_ERR_INVALID,
+                        "filter \"%s\" has a character other than letters, "
+                        "digits, '_', '-' and '.' at position %zu (\"*\" and "
+                        "\">\" stand alone as tokens)",
+                        s, i + 1);
+                }
+            }
+        }
+        if (end == len) {
+            return MQ_OK;
+        }
+        start = end + 1;
+    }
 }
 
 static mq_err check_headers(const mq_header *h, size_t n)
@@ -169,6 +269,11 @@ mq_err check_pub(const mq_pub *m)
         return lasterr_fail(MQ_ERR_TOO_LARGE,
                             "payload is %zu bytes, more than 4 GiB",
                             m->payload_len);
+    }
+    if (m->delay_ms > CHECK_DELAY_MAX_MS) {
+        return lasterr_fail(MQ_ERR_INVALID,
+                            "delay is %llu ms, more than 100 years",
+                            (unsigned long long)m->delay_ms);
     }
     return MQ_OK;
 }

@@ -1,4 +1,5 @@
-/* client.c: mq_client_open and mq_client_close, options and version.
+/* client.c: mq_client_open and mq_client_close, options, namespace and
+ * version.
  *
  * Close order matters: new asynchronous publishes are refused first, then
  * the sockets close (so that every call in progress on libmq's threads ends
@@ -8,10 +9,12 @@
 #include "client.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "async.h"
+#include "check.h"
 #include "lasterr.h"
 #include "subscribe.h"
 #include "urls.h"
@@ -64,6 +67,49 @@ mq_err client_opts_resolve(mq_client_opts *o)
     return MQ_OK;
 }
 
+mq_err client_qname(const mq_client *c, const char *s, const char *what,
+                    char out[MQ_QNAME_MAX + 1])
+{
+    return check_qname(s, c->opts.ns, what, out);
+}
+
+mq_err client_sub_check(const mq_client *c, const char *queue, const char *sub,
+                        char qname[MQ_QNAME_MAX + 1])
+{
+    mq_err rv = client_qname(c, queue, "queue name", qname);
+
+    if (rv == MQ_OK) {
+        rv = check_name(sub, "subscription name");
+    }
+    return rv;
+}
+
+void client_note_written(mq_client *c, uint64_t index)
+{
+    uint64_t v = atomic_load_explicit(&c->written_index, memory_order_relaxed);
+
+    while (index > v &&
+           !atomic_compare_exchange_weak(&c->written_index, &v, index)) {
+    }
+}
+
+/* Copies the namespace of @opts into @c (none when NULL or ""). */
+static mq_err client_ns_set(mq_client *c, const char *ns)
+{
+    mq_err rv;
+
+    c->opts.ns = NULL;
+    if (ns == NULL || ns[0] == '\0') {
+        return MQ_OK;
+    }
+    if ((rv = check_name(ns, "namespace")) != MQ_OK) {
+        return rv;
+    }
+    snprintf(c->ns, sizeof c->ns, "%s", ns);
+    c->opts.ns = c->ns;
+    return MQ_OK;
+}
+
 MQ_API mq_err mq_client_open(mq_client **out, const mq_client_opts *opts)
 {
     mq_client *c;
@@ -84,6 +130,9 @@ MQ_API mq_err mq_client_open(mq_client **out, const mq_client_opts *opts)
     c->opts.urls = NULL;
     rv = client_opts_resolve(&c->opts);
     if (rv == MQ_OK) {
+        rv = client_ns_set(c, opts->ns);
+    }
+    if (rv == MQ_OK) {
         rv = urls_parse(opts->urls, &urls, &n);
     }
     if (rv == MQ_OK) {
@@ -103,6 +152,7 @@ MQ_API mq_err mq_client_open(mq_client **out, const mq_client_opts *opts)
         return rv;
     }
     ids_init(&c->ids);
+    atomic_init(&c->written_index, 0);
     pthread_mutex_init(&c->lock, NULL);
     *out = c;
     return MQ_OK;

@@ -3,6 +3,7 @@
 #define MQ_CLIENT_CLIENT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "conn.h"
@@ -23,12 +24,16 @@
 struct async;
 
 struct mq_client {
-    mq_client_opts opts; /* defaults filled in; opts.urls is ours */
+    mq_client_opts opts;      /* defaults filled in; opts.urls, opts.ns ours */
+    char ns[MQ_NAME_MAX + 1]; /* opts.ns points here, or is NULL */
     struct conn *conn;
     struct ids ids;
     pthread_mutex_t lock;       /* guards async (creation) and subs */
     struct async *async;        /* NULL until the first mq_publish_async */
     struct mq_subscriber *subs; /* running, in start order */
+    /* The highest raft index a publish of this client was stored at: a
+     * status lookup answered from an older state is asked of the leader. */
+    _Atomic uint64_t written_index;
 };
 
 /* Fills the defaults of @o's zero fields and checks its ranges. Returns
@@ -39,6 +44,20 @@ mq_err client_opts_resolve(mq_client_opts *o);
  * that the application's handlers run on its own threads. Returns 0 or an
  * errno value. */
 int client_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
+
+/* Checks queue name @s (a field named @what, e.g. "queue name") and writes
+ * the name to send, in the client's namespace (check_qname). Returns MQ_OK
+ * or MQ_ERR_INVALID with mq_errmsg naming the field. */
+mq_err client_qname(const mq_client *c, const char *s, const char *what,
+                    char out[MQ_QNAME_MAX + 1]);
+
+/* Checks subscription @sub of queue @queue: the queue as client_qname does
+ * (writing its name to send to @qname), then the subscription's name. */
+mq_err client_sub_check(const mq_client *c, const char *queue, const char *sub,
+                        char qname[MQ_QNAME_MAX + 1]);
+
+/* Notes that a write of @c was stored at raft index @index. Any thread. */
+void client_note_written(mq_client *c, uint64_t index);
 
 /* The deadline of a call given @timeout_ms (0: the client's). */
 static inline uint64_t client_timeout(const mq_client *c, uint32_t timeout_ms)

@@ -1,9 +1,11 @@
 /* conn.c: which node a request goes to, and its retries (conn.h).
  *
  * Happy path: conn_call packs the request once and sends it to the known
- * leader (for a read with no leader known, it first asks the node at the
- * cursor which node leads); the reply has status OK; a write's answering
- * node is remembered as the leader.
+ * leader, or for a follower read to the remembered reader or the first node
+ * that is not the leader (for a read with no leader known, it first asks
+ * the node at the cursor which node leads); the reply has status OK; a
+ * write's answering node is remembered as the leader, a follower read's as
+ * the reader.
  *
  * Failure modes, each a retryable error that moves the call to another node
  * as retry.h decides: the node is not connected in time (the request was
@@ -19,20 +21,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "errors.h"
 #include "lasterr.h"
 #include "retry.h"
 
+/* conn_call keeps the nodes it tried in a 64-bit mask. */
+_Static_assert(CONN_NODES_MAX <= 64, "CONN_NODES_MAX must fit a uint64_t");
+
 struct conn {
-    pthread_mutex_t lock; /* guards nodes, n, leader, cursor */
+    pthread_mutex_t lock; /* guards nodes, n, leader, reader, cursor */
     pthread_cond_t wake;  /* broadcast on shutdown; monotonic clock */
     struct nodesock *nodes[CONN_NODES_MAX];
     size_t n;      /* grows only; nodes never move */
     size_t n_user; /* the user's URLs: nodes[0..n_user) */
     long leader;   /* index of the known leader, -1 */
+    long reader;   /* the follower that answered the last follower read */
     size_t cursor; /* where a call starts when no leader is known */
+    size_t spread; /* random: where follower reads start looking */
     _Atomic int closed;
     uint32_t attempt_timeout_ms;
 };
@@ -60,6 +68,12 @@ mq_err conn_new(struct conn **out, char *const *urls, size_t n,
     pthread_condattr_destroy(&ca);
     atomic_init(&cn->closed, 0);
     cn->leader = -1;
+    cn->reader = -1;
+    /* Clients started together read from different followers. */
+    if (getrandom(&cn->spread, sizeof cn->spread, GRND_NONBLOCK) !=
+        (ssize_t)sizeof cn->spread) {
+        cn->spread = (size_t)retry_now_ms() ^ (size_t)(uintptr_t)cn;
+    }
     cn->attempt_timeout_ms = attempt_timeout_ms;
     for (size_t i = 0; i < n; i++) {
         rv = nodesock_new(&cn->nodes[i], urls[i]);
@@ -184,10 +198,61 @@ static size_t pick_start(struct conn *cn)
     return i;
 }
 
+/* Where a follower read starts: the reader if it is not the leader, else
+ * the first node that is not the leader from a random one on (so that
+ * clients spread over the followers), else the leader. */
+static size_t pick_reader(struct conn *cn)
+{
+    size_t i;
+
+    pthread_mutex_lock(&cn->lock);
+    i = cn->cursor % cn->n;
+    if (cn->reader >= 0 && cn->reader != cn->leader) {
+        i = (size_t)cn->reader;
+    } else {
+        for (size_t k = 0; k < cn->n; k++) {
+            size_t j = (cn->cursor + cn->spread + k) % cn->n;
+            if ((long)j != cn->leader) {
+                i = j;
+                break;
+            }
+        }
+    }
+    pthread_mutex_unlock(&cn->lock);
+    return i;
+}
+
+/* A follower read's next node after @next was chosen: not the leader while
+ * a node in @tried (a bit per index) has not been tried. */
+static size_t avoid_leader(struct conn *cn, size_t next, uint64_t tried)
+{
+    pthread_mutex_lock(&cn->lock);
+    if ((long)next == cn->leader) {
+        for (size_t k = 1; k < cn->n; k++) {
+            size_t j = (next + k) % cn->n;
+            if ((long)j != cn->leader && !(tried & (UINT64_C(1) << j))) {
+                next = j;
+                break;
+            }
+        }
+    }
+    pthread_mutex_unlock(&cn->lock);
+    return next;
+}
+
 static void note_leader(struct conn *cn, size_t i)
 {
     pthread_mutex_lock(&cn->lock);
     cn->leader = (long)i;
+    pthread_mutex_unlock(&cn->lock);
+}
+
+static void note_reader(struct conn *cn, size_t i)
+{
+    pthread_mutex_lock(&cn->lock);
+    if ((long)i != cn->leader) {
+        cn->reader = (long)i;
+    }
     pthread_mutex_unlock(&cn->lock);
 }
 
@@ -197,6 +262,9 @@ static void note_down(struct conn *cn, size_t i)
     pthread_mutex_lock(&cn->lock);
     if (cn->leader == (long)i) {
         cn->leader = -1;
+    }
+    if (cn->reader == (long)i) {
+        cn->reader = -1;
     }
     if (cn->cursor % cn->n == i) {
         cn->cursor = i + 1;
@@ -270,9 +338,10 @@ static mq_err exchange(struct conn *cn, size_t i, const uint8_t *buf,
     return rv;
 }
 
-/* Reads want the freshest node, the leader. With none known, asks the node
- * at the cursor which node leads (one StatusRequest, one attempt). A
- * failure only means the read starts at that node anyway. */
+/* Reads want the freshest node, the leader, and follower reads want to
+ * avoid it. With none known, asks the node at the cursor which node leads
+ * (one StatusRequest, one attempt). A failure only means the read starts at
+ * that node anyway. */
 static void discover_leader(struct conn *cn, uint64_t deadline_ms)
 {
     Mq__V1__StatusRequest sr = MQ__V1__STATUS_REQUEST__INIT;
@@ -342,6 +411,8 @@ static mq_err attempt(struct conn *cn, const struct conn_call *call, size_t i,
     if (st == MQ_OK) {
         if (call->route == CONN_LEADER) {
             note_leader(cn, i);
+        } else if (call->route == CONN_FOLLOWER) {
+            note_reader(cn, i);
         }
         *out = r;
         return MQ_OK;
@@ -374,7 +445,7 @@ mq_err conn_call(struct conn *cn, const struct conn_call *call,
     struct retry_step step;
     uint8_t *buf;
     size_t len, i;
-    uint64_t now;
+    uint64_t now, tried = 0; /* a bit per node index */
     mq_err rv;
 
     *out = NULL;
@@ -383,11 +454,11 @@ mq_err conn_call(struct conn *cn, const struct conn_call *call,
     }
     now = retry_now_ms();
     retry_init(&r, now, call->timeout_ms);
-    if (call->route == CONN_ANY && leader_of(cn) < 0) {
+    if (call->route != CONN_LEADER && leader_of(cn) < 0) {
         discover_leader(cn, r.deadline_ms);
         now = retry_now_ms();
     }
-    i = pick_start(cn);
+    i = call->route == CONN_FOLLOWER ? pick_reader(cn) : pick_start(cn);
     for (;;) {
         uint64_t attempt_end = now + cn->attempt_timeout_ms + call->extra_ms;
         long hint;
@@ -400,6 +471,7 @@ mq_err conn_call(struct conn *cn, const struct conn_call *call,
         if (attempt_end > r.deadline_ms) {
             attempt_end = r.deadline_ms;
         }
+        tried |= UINT64_C(1) << i;
         rv = attempt(cn, call, i, buf, len, attempt_end, out, &hint, why);
         if (rv == MQ_OK) {
             free(buf);
@@ -426,7 +498,8 @@ mq_err conn_call(struct conn *cn, const struct conn_call *call,
             snprintf(why, sizeof why, "the client is closing");
             break;
         }
-        i = step.node;
+        i = call->route == CONN_FOLLOWER ? avoid_leader(cn, step.node, tried)
+                                         : step.node;
         now = retry_now_ms();
     }
     free(buf);

@@ -6,7 +6,12 @@
  * redirect to a URL not in it adds a node (up to CONN_NODES_MAX). The known
  * leader is remembered for the next call: writes go to it and follow
  * NOT_LEADER redirects; reads go to it too (freshest), and a client that
- * knows no leader yet first asks a node which one leads.
+ * knows no leader yet first asks a node which one leads. Catch-up reads and
+ * status lookups go to a follower instead, so that they do not load the
+ * leader: the one that answered the last such call, else a node that is
+ * not the known leader, the first from a random one on (so that clients
+ * spread over the followers); the leader only once every other node has
+ * failed them.
  *
  * Threads: every function but conn_free may be called from any thread at
  * any time; conn_free last, once no call is in progress. */
@@ -32,8 +37,9 @@
 struct conn;
 
 enum conn_route {
-    CONN_LEADER, /* writes: the leader, following NOT_LEADER redirects */
-    CONN_ANY,    /* reads: the known leader first, then any node */
+    CONN_LEADER,   /* writes: the leader, following NOT_LEADER redirects */
+    CONN_ANY,      /* reads: the known leader first, then any node */
+    CONN_FOLLOWER, /* reads any node answers: a follower first */
 };
 
 struct conn_call {

@@ -1,9 +1,10 @@
-/* fetch.c: mq_fetch, ack and nack, and mq_msg. A fetch is a long poll: the
- * node holds it up to max_wait_ms, so each attempt waits the client's
- * attempt timeout plus max_wait_ms for the reply. Attempts are sequential:
- * a fetch is sent to another node only once the previous attempt has ended
- * (its ctx closed, so a late reply is dropped, and the messages it carried
- * are delivered again after the ack timeout). */
+/* fetch.c: mq_fetch and the settling verbs (ack, nack, touch, term). A
+ * fetch is a long poll: the node holds it up to max_wait_ms, so each
+ * attempt waits the client's attempt timeout plus max_wait_ms for the
+ * reply. Attempts are sequential: a fetch is sent to another node only once
+ * the previous attempt has ended (its ctx closed, so a late reply is
+ * dropped, and the messages it carried are delivered again after the ack
+ * timeout). */
 #include "fetch.h"
 
 #include <stdio.h>
@@ -14,154 +15,9 @@
 #include "client.h"
 #include "conn.h"
 #include "lasterr.h"
-
-static const char *or_empty(const char *s)
-{
-    return s != NULL ? s : "";
-}
-
-static char *put_str(char **p, const char *s)
-{
-    size_t len = strlen(s) + 1;
-    char *at = *p;
-
-    memcpy(at, s, len);
-    *p += len;
-    return at;
-}
-
-mq_msg *fetch_msg_new(const Mq__V1__Delivery *d, const char *queue,
-                      const char *sub)
-{
-    size_t n = d->n_headers;
-    size_t strs = strlen(queue) + strlen(sub) + strlen(or_empty(d->id)) +
-                  strlen(or_empty(d->event)) + 4;
-    mq_msg *m;
-    char *p;
-
-    for (size_t i = 0; i < n; i++) {
-        strs += strlen(or_empty(d->headers[i]->key)) +
-                strlen(or_empty(d->headers[i]->value)) + 2;
-    }
-    m = malloc(sizeof *m + n * sizeof *m->headers + strs + d->payload.len + 1);
-    if (m == NULL) {
-        return NULL;
-    }
-    m->headers = (mq_header *)(m + 1);
-    p = (char *)(m->headers + n);
-    m->queue = put_str(&p, queue);
-    m->sub = put_str(&p, sub);
-    m->id = put_str(&p, or_empty(d->id));
-    m->event = put_str(&p, or_empty(d->event));
-    for (size_t i = 0; i < n; i++) {
-        m->headers[i].key = put_str(&p, or_empty(d->headers[i]->key));
-        m->headers[i].value = put_str(&p, or_empty(d->headers[i]->value));
-    }
-    m->n_headers = n;
-    if (d->payload.len > 0) {
-        memcpy(p, d->payload.data, d->payload.len);
-    }
-    p[d->payload.len] = '\0';
-    m->payload = p;
-    m->payload_len = d->payload.len;
-    m->seq = d->seq;
-    m->published_at_ms = d->published_at_ms;
-    m->attempt = d->attempt;
-    return m;
-}
-
-/* ---- accessors ------------------------------------------------------- */
-
-MQ_API const char *mq_msg_queue(const mq_msg *m)
-{
-    return m->queue;
-}
-
-MQ_API const char *mq_msg_sub(const mq_msg *m)
-{
-    return m->sub;
-}
-
-MQ_API uint64_t mq_msg_seq(const mq_msg *m)
-{
-    return m->seq;
-}
-
-MQ_API const char *mq_msg_id(const mq_msg *m)
-{
-    return m->id;
-}
-
-MQ_API const char *mq_msg_event(const mq_msg *m)
-{
-    return m->event;
-}
-
-MQ_API const void *mq_msg_payload(const mq_msg *m, size_t *len)
-{
-    if (len != NULL) {
-        *len = m->payload_len;
-    }
-    return m->payload;
-}
-
-MQ_API uint64_t mq_msg_published_at(const mq_msg *m)
-{
-    return m->published_at_ms;
-}
-
-MQ_API uint32_t mq_msg_attempt(const mq_msg *m)
-{
-    return m->attempt;
-}
-
-MQ_API size_t mq_msg_header_count(const mq_msg *m)
-{
-    return m->n_headers;
-}
-
-MQ_API const mq_header *mq_msg_header_at(const mq_msg *m, size_t i)
-{
-    return i < m->n_headers ? &m->headers[i] : NULL;
-}
-
-MQ_API const char *mq_msg_header(const mq_msg *m, const char *key)
-{
-    for (size_t i = 0; key != NULL && i < m->n_headers; i++) {
-        if (strcmp(m->headers[i].key, key) == 0) {
-            return m->headers[i].value;
-        }
-    }
-    return NULL;
-}
-
-MQ_API void mq_msg_free(mq_msg *m)
-{
-    free(m);
-}
-
-MQ_API void mq_msgs_free(mq_msg **msgs, size_t n)
-{
-    if (msgs == NULL) {
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        mq_msg_free(msgs[i]);
-    }
-    free(msgs);
-}
+#include "msg.h"
 
 /* ---- fetch ----------------------------------------------------------- */
-
-static mq_err check_sub(const char *queue, const char *sub)
-{
-    mq_err rv = check_name(queue, "queue name");
-
-    if (rv == MQ_OK) {
-        rv = check_name(sub, "subscription name");
-    }
-    return rv;
-}
 
 mq_err fetch_run(mq_client *c, const char *queue, const char *sub,
                  size_t max_messages, uint32_t max_wait_ms,
@@ -169,7 +25,7 @@ mq_err fetch_run(mq_client *c, const char *queue, const char *sub,
 {
     Mq__V1__FetchRequest fr = MQ__V1__FETCH_REQUEST__INIT;
     Mq__V1__Request req = MQ__V1__REQUEST__INIT;
-    char what[2 * MQ_NAME_MAX + 32];
+    char what[MQ_QNAME_MAX + MQ_NAME_MAX + 32], full[MQ_QNAME_MAX + 1];
     struct conn_call call = {
         .what = what,
         .route = CONN_LEADER,
@@ -179,7 +35,6 @@ mq_err fetch_run(mq_client *c, const char *queue, const char *sub,
     };
     const Mq__V1__FetchReply *fetch;
     Mq__V1__Reply *r;
-    mq_msg **out;
     mq_err rv;
 
     *msgs = NULL;
@@ -198,28 +53,19 @@ mq_err fetch_run(mq_client *c, const char *queue, const char *sub,
     if (r->body_case != MQ__V1__REPLY__BODY_FETCH) {
         mq__v1__reply__free_unpacked(r, NULL);
         return lasterr_fail(MQ_ERR_PROTOCOL,
-                            "%s: the reply is not a fetch "
-                            "reply",
-                            what);
+                            "%s: the reply is not a fetch reply", what);
     }
     fetch = r->fetch;
-    out = calloc(fetch->n_messages + 1, sizeof *out);
-    if (out == NULL) {
-        mq__v1__reply__free_unpacked(r, NULL);
-        return lasterr_fail(MQ_ERR_NO_MEMORY, "%s: out of memory", what);
+    check_qname_full(queue, full);
+    rv = msg_array_new(fetch->messages, fetch->n_messages, full, sub, msgs);
+    if (rv == MQ_OK) {
+        *n = fetch->n_messages;
     }
-    for (size_t i = 0; i < fetch->n_messages; i++) {
-        out[i] = fetch_msg_new(fetch->messages[i], queue, sub);
-        if (out[i] == NULL) {
-            mq_msgs_free(out, i);
-            mq__v1__reply__free_unpacked(r, NULL);
-            /* They are delivered again after the ack timeout. */
-            return lasterr_fail(MQ_ERR_NO_MEMORY, "%s: out of memory", what);
-        }
-    }
-    *msgs = out;
-    *n = fetch->n_messages;
     mq__v1__reply__free_unpacked(r, NULL);
+    if (rv != MQ_OK) {
+        /* They are delivered again after the ack timeout. */
+        return lasterr_fail(rv, "%s: out of memory", what);
+    }
     return MQ_OK;
 }
 
@@ -227,6 +73,7 @@ MQ_API mq_err mq_fetch(mq_client *c, const char *queue, const char *sub,
                        size_t max_messages, uint32_t max_wait_ms,
                        mq_msg ***msgs, size_t *n)
 {
+    char qname[MQ_QNAME_MAX + 1];
     mq_err rv;
 
     if (c == NULL || msgs == NULL || n == NULL) {
@@ -237,7 +84,7 @@ MQ_API mq_err mq_fetch(mq_client *c, const char *queue, const char *sub,
     }
     *msgs = NULL;
     *n = 0;
-    if ((rv = check_sub(queue, sub)) != MQ_OK) {
+    if ((rv = client_sub_check(c, queue, sub, qname)) != MQ_OK) {
         lasterr_wrap("fetch");
         return rv;
     }
@@ -245,21 +92,30 @@ MQ_API mq_err mq_fetch(mq_client *c, const char *queue, const char *sub,
         return lasterr_fail(MQ_ERR_INVALID,
                             "fetch from %s/%s: max_messages is %zu, 1..%d "
                             "are allowed",
-                            queue, sub, max_messages, MQ_MAX_BATCH);
+                            qname, sub, max_messages, MQ_MAX_BATCH);
     }
-    return fetch_run(c, queue, sub, max_messages, max_wait_ms, NULL, msgs, n);
+    return fetch_run(c, qname, sub, max_messages, max_wait_ms, NULL, msgs, n);
 }
 
-/* ---- ack and nack ---------------------------------------------------- */
+/* ---- settling -------------------------------------------------------- */
+
+static const char *const verb_names[] = {
+    [FETCH_ACK] = "ack",
+    [FETCH_NACK] = "nack",
+    [FETCH_TOUCH] = "touch",
+    [FETCH_TERM] = "term",
+};
 
 mq_err fetch_settle(mq_client *c, const char *queue, const char *sub,
-                    const uint64_t *seqs, size_t n, int nack, uint64_t delay_ms,
-                    uint64_t timeout_ms)
+                    const uint64_t *seqs, size_t n, enum fetch_verb verb,
+                    uint64_t delay_ms, const char *reason, uint64_t timeout_ms)
 {
     Mq__V1__AckRequest ar = MQ__V1__ACK_REQUEST__INIT;
     Mq__V1__NackRequest nr = MQ__V1__NACK_REQUEST__INIT;
+    Mq__V1__TouchRequest tr = MQ__V1__TOUCH_REQUEST__INIT;
+    Mq__V1__TermRequest xr = MQ__V1__TERM_REQUEST__INIT;
     Mq__V1__Request req = MQ__V1__REQUEST__INIT;
-    char what[2 * MQ_NAME_MAX + 32];
+    char what[MQ_QNAME_MAX + MQ_NAME_MAX + 48];
     struct conn_call call = {
         .what = what,
         .route = CONN_LEADER,
@@ -269,13 +125,22 @@ mq_err fetch_settle(mq_client *c, const char *queue, const char *sub,
     mq_err rv;
 
     if (n == 1) {
-        snprintf(what, sizeof what, "%s %s/%s seq %llu", nack ? "nack" : "ack",
+        snprintf(what, sizeof what, "%s %s/%s seq %llu", verb_names[verb],
                  queue, sub, (unsigned long long)seqs[0]);
     } else {
         snprintf(what, sizeof what, "%s %zu messages of %s/%s",
-                 nack ? "nack" : "ack", n, queue, sub);
+                 verb_names[verb], n, queue, sub);
     }
-    if (nack) {
+    switch (verb) {
+    case FETCH_ACK:
+        ar.queue = (char *)queue;
+        ar.sub = (char *)sub;
+        ar.n_seqs = n;
+        ar.seqs = (uint64_t *)seqs;
+        req.body_case = MQ__V1__REQUEST__BODY_ACK;
+        req.ack = &ar;
+        break;
+    case FETCH_NACK:
         nr.queue = (char *)queue;
         nr.sub = (char *)sub;
         nr.n_seqs = n;
@@ -283,13 +148,24 @@ mq_err fetch_settle(mq_client *c, const char *queue, const char *sub,
         nr.delay_ms = delay_ms;
         req.body_case = MQ__V1__REQUEST__BODY_NACK;
         req.nack = &nr;
-    } else {
-        ar.queue = (char *)queue;
-        ar.sub = (char *)sub;
-        ar.n_seqs = n;
-        ar.seqs = (uint64_t *)seqs;
-        req.body_case = MQ__V1__REQUEST__BODY_ACK;
-        req.ack = &ar;
+        break;
+    case FETCH_TOUCH:
+        tr.queue = (char *)queue;
+        tr.sub = (char *)sub;
+        tr.n_seqs = n;
+        tr.seqs = (uint64_t *)seqs;
+        req.body_case = MQ__V1__REQUEST__BODY_TOUCH;
+        req.touch = &tr;
+        break;
+    case FETCH_TERM:
+        xr.queue = (char *)queue;
+        xr.sub = (char *)sub;
+        xr.n_seqs = n;
+        xr.seqs = (uint64_t *)seqs;
+        xr.reason = reason != NULL ? (char *)reason : (char *)"";
+        req.body_case = MQ__V1__REQUEST__BODY_TERM;
+        req.term = &xr;
+        break;
     }
     rv = conn_call(c->conn, &call, &req, &r);
     if (rv == MQ_OK) {
@@ -298,59 +174,75 @@ mq_err fetch_settle(mq_client *c, const char *queue, const char *sub,
     return rv;
 }
 
-static mq_err check_settle(mq_client *c, const mq_msg *m, const char *verb)
+/* Settles one message @m: a message of a read has no subscription. */
+static mq_err settle_msg(mq_client *c, const mq_msg *m, enum fetch_verb verb,
+                         uint64_t delay_ms, const char *reason,
+                         uint32_t timeout_ms)
 {
     if (c == NULL || m == NULL) {
-        return lasterr_fail(MQ_ERR_INVALID, "%s: %s is NULL", verb,
+        return lasterr_fail(MQ_ERR_INVALID, "%s: %s is NULL", verb_names[verb],
                             c == NULL ? "client" : "message");
     }
-    return MQ_OK;
+    if (m->sub[0] == '\0') {
+        return lasterr_fail(MQ_ERR_INVALID,
+                            "%s %s seq %llu: the message was read, not "
+                            "delivered to a subscription",
+                            verb_names[verb], m->queue,
+                            (unsigned long long)m->seq);
+    }
+    return fetch_settle(c, m->queue, m->sub, &m->seq, 1, verb, delay_ms, reason,
+                        client_timeout(c, timeout_ms));
 }
 
 MQ_API mq_err mq_ack(mq_client *c, const mq_msg *m, uint32_t timeout_ms)
 {
-    mq_err rv = check_settle(c, m, "ack");
-
-    if (rv != MQ_OK) {
-        return rv;
-    }
-    return fetch_settle(c, m->queue, m->sub, &m->seq, 1, 0, 0,
-                        client_timeout(c, timeout_ms));
+    return settle_msg(c, m, FETCH_ACK, 0, NULL, timeout_ms);
 }
 
 MQ_API mq_err mq_nack(mq_client *c, const mq_msg *m, uint64_t delay_ms,
                       uint32_t timeout_ms)
 {
-    mq_err rv = check_settle(c, m, "nack");
+    return settle_msg(c, m, FETCH_NACK, delay_ms, NULL, timeout_ms);
+}
 
-    if (rv != MQ_OK) {
-        return rv;
+MQ_API mq_err mq_touch(mq_client *c, const mq_msg *m, uint32_t timeout_ms)
+{
+    return settle_msg(c, m, FETCH_TOUCH, 0, NULL, timeout_ms);
+}
+
+MQ_API mq_err mq_term(mq_client *c, const mq_msg *m, const char *reason,
+                      uint32_t timeout_ms)
+{
+    if (reason != NULL && strlen(reason) > CHECK_HEADER_VALUE_MAX) {
+        return lasterr_fail(MQ_ERR_INVALID,
+                            "term: reason is longer than %d bytes",
+                            CHECK_HEADER_VALUE_MAX);
     }
-    return fetch_settle(c, m->queue, m->sub, &m->seq, 1, 1, delay_ms,
-                        client_timeout(c, timeout_ms));
+    return settle_msg(c, m, FETCH_TERM, 0, reason, timeout_ms);
 }
 
 MQ_API mq_err mq_ack_seqs(mq_client *c, const char *queue, const char *sub,
                           const uint64_t *seqs, size_t n, uint32_t timeout_ms)
 {
+    char qname[MQ_QNAME_MAX + 1];
     mq_err rv;
 
     if (c == NULL || (seqs == NULL && n > 0)) {
         return lasterr_fail(MQ_ERR_INVALID, "ack: %s is NULL",
                             c == NULL ? "client" : "seqs");
     }
-    if ((rv = check_sub(queue, sub)) != MQ_OK) {
+    if ((rv = client_sub_check(c, queue, sub, qname)) != MQ_OK) {
         lasterr_wrap("ack");
         return rv;
     }
     if (n > MQ_MAX_BATCH) {
         return lasterr_fail(MQ_ERR_INVALID,
                             "ack %s/%s: %zu seqs, at most %d are allowed",
-                            queue, sub, n, MQ_MAX_BATCH);
+                            qname, sub, n, MQ_MAX_BATCH);
     }
     if (n == 0) {
         return MQ_OK;
     }
-    return fetch_settle(c, queue, sub, seqs, n, 0, 0,
+    return fetch_settle(c, qname, sub, seqs, n, FETCH_ACK, 0, NULL,
                         client_timeout(c, timeout_ms));
 }

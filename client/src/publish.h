@@ -1,5 +1,6 @@
-/* publish.h: synchronous publishing (mq_publish, mq_publish_batch) and the
- * pieces that asynchronous publishing (async.c) shares with it: the
+/* publish.h: synchronous publishing (mq_publish, mq_publish_batch,
+ * mq_publish_batch_flags), cancelling a delayed message (mq_cancel), and
+ * the pieces that asynchronous publishing (async.c) shares with it: the
  * protobuf view of a message, one PublishRequest with retries, and the
  * mapping of a PublishResult. */
 #ifndef MQ_CLIENT_PUBLISH_H
@@ -20,19 +21,22 @@
 void publish_pb_fill(Mq__V1__PubMessage *pb, Mq__V1__Header *hdrs,
                      Mq__V1__Header **hptrs, const mq_pub *m, const char *id);
 
-/* Sends @msgs (@n, 1..MQ_MAX_BATCH, valid and with ids) to @queue in one
- * PublishRequest to the leader, retried as conn_call does, until
- * @timeout_ms. Returns MQ_OK and sets *out to the reply (freed with
- * mq__v1__reply__free_unpacked), whose publish body has exactly @n results;
+/* Sends @msgs (@n, 1..MQ_MAX_BATCH, valid and with ids) to @queue (the
+ * name to send, client_qname) in one PublishRequest to the leader, all or
+ * none stored if @atomic, retried as conn_call does, until @timeout_ms.
+ * Returns MQ_OK and sets *out to the reply (freed with
+ * mq__v1__reply__free_unpacked), whose publish body has exactly @n results
+ * (its index noted as the client's written index);
  * or the error of the whole request, with mq_errmsg "publish to <queue>:
  * ..." (MQ_ERR_PROTOCOL for a reply of another shape). */
 mq_err publish_send(mq_client *c, const char *queue, Mq__V1__PubMessage **msgs,
-                    size_t n, uint64_t timeout_ms, const _Atomic int *stop,
-                    Mq__V1__Reply **out);
+                    size_t n, int atomic, uint64_t timeout_ms,
+                    const _Atomic int *stop, Mq__V1__Reply **out);
 
-/* Fills @res for the message of id @id: from @r when it is not NULL, else
- * with @err (the error of the whole request). */
-void publish_result_fill(mq_pub_result *res, const Mq__V1__PublishResult *r,
-                         mq_err err, const char *id);
+/* Fills @res for message @i, of id @id: from reply @rep when it is not NULL
+ * (its result @i, and the reply's durability), else with @err (the error of
+ * the whole request). */
+void publish_result_fill(mq_pub_result *res, const Mq__V1__PublishReply *rep,
+                         size_t i, mq_err err, const char *id);
 
 #endif

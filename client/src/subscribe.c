@@ -8,15 +8,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "check.h"
 #include "client.h"
 #include "fetch.h"
 #include "lasterr.h"
+#include "msg.h"
 #include "retry.h"
 
 struct mq_subscriber {
     mq_client *c;
-    char queue[MQ_NAME_MAX + 1];
+    char queue[MQ_QNAME_MAX + 1]; /* as sent */
     char sub[MQ_NAME_MAX + 1];
     mq_subscribe_opts opts;
     mq_msg_cb cb;
@@ -77,11 +77,12 @@ static void deliver(struct mq_subscriber *s, mq_msg **msgs, size_t n)
     timeout =
         atomic_load(&s->stop) ? c->opts.attempt_timeout_ms : c->opts.timeout_ms;
     if (n_acks > 0) {
-        fetch_settle(c, s->queue, s->sub, s->acks, n_acks, 0, 0, timeout);
+        fetch_settle(c, s->queue, s->sub, s->acks, n_acks, FETCH_ACK, 0, NULL,
+                     timeout);
     }
     if (n_nacks > 0) {
-        fetch_settle(c, s->queue, s->sub, s->nacks, n_nacks, 1,
-                     atomic_load(&s->stop) ? 0 : s->opts.nack_delay_ms,
+        fetch_settle(c, s->queue, s->sub, s->nacks, n_nacks, FETCH_NACK,
+                     atomic_load(&s->stop) ? 0 : s->opts.nack_delay_ms, NULL,
                      timeout);
     }
 }
@@ -138,6 +139,7 @@ MQ_API mq_err mq_subscribe(mq_client *c, const char *queue, const char *sub,
 {
     struct mq_subscriber *s;
     pthread_condattr_t ca;
+    char qname[MQ_QNAME_MAX + 1];
     mq_sub_info info;
     mq_err rv;
 
@@ -150,8 +152,7 @@ MQ_API mq_err mq_subscribe(mq_client *c, const char *queue, const char *sub,
                             : cb == NULL ? "cb"
                                          : "out");
     }
-    if ((rv = check_name(queue, "queue name")) != MQ_OK ||
-        (rv = check_name(sub, "subscription name")) != MQ_OK) {
+    if ((rv = client_sub_check(c, queue, sub, qname)) != MQ_OK) {
         lasterr_wrap("subscribe");
         return rv;
     }
@@ -160,10 +161,10 @@ MQ_API mq_err mq_subscribe(mq_client *c, const char *queue, const char *sub,
         return lasterr_fail(MQ_ERR_NO_MEMORY,
                             "subscribe to %s/%s: out of "
                             "memory",
-                            queue, sub);
+                            qname, sub);
     }
     s->c = c;
-    strcpy(s->queue, queue);
+    strcpy(s->queue, qname);
     strcpy(s->sub, sub);
     if (opts != NULL) {
         s->opts = *opts;
@@ -179,7 +180,7 @@ MQ_API mq_err mq_subscribe(mq_client *c, const char *queue, const char *sub,
         return lasterr_fail(MQ_ERR_INVALID,
                             "subscribe to %s/%s: batch is %u, at most %d are "
                             "allowed",
-                            queue, sub, opts->batch, MQ_MAX_BATCH);
+                            qname, sub, opts->batch, MQ_MAX_BATCH);
     }
     s->cb = cb;
     s->arg = arg;
@@ -196,7 +197,7 @@ MQ_API mq_err mq_subscribe(mq_client *c, const char *queue, const char *sub,
         return lasterr_fail(MQ_ERR_NO_MEMORY,
                             "subscribe to %s/%s: out of "
                             "memory",
-                            queue, sub);
+                            qname, sub);
     }
     /* The subscription must exist: say so now rather than retry forever. */
     rv = mq_sub_info_get(c, queue, sub, &info, 0);
@@ -210,7 +211,7 @@ MQ_API mq_err mq_subscribe(mq_client *c, const char *queue, const char *sub,
         pthread_mutex_unlock(&c->lock);
         subscriber_free(s);
         return lasterr_fail(MQ_ERR_NO_MEMORY,
-                            "subscribe to %s/%s: cannot start a thread", queue,
+                            "subscribe to %s/%s: cannot start a thread", qname,
                             sub);
     }
     s->next = c->subs;

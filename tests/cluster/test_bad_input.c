@@ -138,8 +138,9 @@ static void test_bad_publishes_get_clear_errors_and_change_nothing(void **state)
     qc.name = "bad name!";
     assert_int_equal(mq_queue_create(cl, &qc, NULL, 10000), MQ_ERR_INVALID);
     assert_non_null(strstr(mq_errmsg(), "queue name"));
-    assert_int_equal(mq_publish(cl, "bad/name", &m, NULL, 10000),
+    assert_int_equal(mq_publish(cl, "bad name", &m, NULL, 10000),
                      MQ_ERR_INVALID);
+    assert_int_equal(mq_publish(cl, "a/b/c", &m, NULL, 10000), MQ_ERR_INVALID);
 
     /* Over the queue's size limit: the error names the limit. */
     memset(big, 'b', sizeof big);

@@ -103,6 +103,8 @@ int cluster_group_teardown(void **state);
 
 /* Milliseconds on a monotonic clock. */
 uint64_t test_now_ms(void);
+/* Milliseconds since the epoch (the clock the nodes stamp messages with). */
+uint64_t test_wall_ms(void);
 /* Sleeps @ms (for pacing loads, never to wait for a state). */
 void test_sleep_ms(int ms);
 

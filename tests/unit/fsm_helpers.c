@@ -235,7 +235,7 @@ void tcmd_ack(struct tcmd *t, const char *queue, const char *sub, int nack,
     mq__v1__ack_op__init(a);
     a->queue = tstr(t, queue);
     a->sub = tstr(t, sub);
-    a->nack = nack;
+    a->mode = nack ? MQ__V1__ACK_MODE__NACK : MQ__V1__ACK_MODE__ACK;
     a->delay_ms = delay_ms;
     a->seqs = talloc(t, n * sizeof *a->seqs);
     memcpy(a->seqs, seqs, n * sizeof *seqs);

@@ -1,5 +1,5 @@
-/* test_client_mqctl.c: mqctl's pure helpers: durations, numbers, flags
- * (client/mqctl/args.c) and JSON, text and base64 output
+/* test_client_mqctl.c: mqctl's pure helpers: durations, numbers, rates,
+ * times, flags (client/mqctl/args.c) and JSON, text and base64 output
  * (client/mqctl/output.c). mqctl is an executable, so its sources are
  * compiled into this test directly. */
 #include <setjmp.h>
@@ -82,6 +82,93 @@ static void test_uint_checks_digits_and_range(void **state)
     assert_int_equal(args_uint("", UINT64_MAX, &v), -1);
     assert_int_equal(args_uint("12k", UINT64_MAX, &v), -1);
     assert_int_equal(args_uint("-1", UINT64_MAX, &v), -1);
+}
+
+static void test_rate_takes_per_second_or_bare_number(void **state)
+{
+    uint64_t v = 0;
+
+    (void)state;
+    assert_int_equal(args_rate("100/s", 1000000, &v), 0);
+    assert_int_equal(v, 100);
+    assert_int_equal(args_rate("7", 1000000, &v), 0);
+    assert_int_equal(v, 7);
+    assert_int_equal(args_rate("0/s", 1000000, &v), -1);
+    assert_int_equal(args_rate("/s", 1000000, &v), -1);
+    assert_int_equal(args_rate("10/m", 1000000, &v), -1);
+    assert_int_equal(args_rate("2000000/s", 1000000, &v), -1);
+    assert_int_equal(args_rate("", 1000000, &v), -1);
+    assert_int_equal(args_rate(NULL, 1000000, &v), -1);
+    assert_int_equal(v, 7); /* unchanged */
+}
+
+static void test_time_parses_rfc3339_ms_and_relative(void **state)
+{
+    static const struct {
+        const char *s;
+        uint64_t ms;
+    } ok[] = {
+        {"2026-11-23T20:00:00Z", 1795464000000ULL},
+        {"2026-11-23t20:00:00z", 1795464000000ULL},
+        {"2026-11-23T20:00:00.250Z", 1795464000250ULL},
+        {"2026-11-23T20:00:00.1Z", 1795464000100ULL},
+        {"2026-11-23T20:00:00.123456789Z", 1795464000123ULL},
+        {"2026-11-23T21:30:00+01:30", 1795464000000ULL},
+        {"2026-11-23T15:00:00-05:00", 1795464000000ULL},
+        {"2024-02-29T00:00:00Z", 1709164800000ULL},
+        {"2016-12-31T23:59:60Z", 1483228799999ULL}, /* a leap second */
+        {"1795464000000", 1795464000000ULL},
+        {"0", 0},
+        {"-5m", 1795464000000ULL - 300000},
+        {"-1h30m", 1795464000000ULL - 5400000},
+    };
+    uint64_t ms;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        ms = 1;
+        if (args_time_ms(ok[i].s, 1795464000000ULL, &ms) != 0 ||
+            ms != ok[i].ms) {
+            fail_msg("\"%s\": got %llu, want %llu", ok[i].s,
+                     (unsigned long long)ms, (unsigned long long)ok[i].ms);
+        }
+    }
+}
+
+static void test_time_refuses_malformed_and_impossible(void **state)
+{
+    static const char *const bad[] = {
+        "",
+        "2026-11-23",
+        "2026-11-23T20:00:00",
+        "2026-11-23 20:00:00Z",
+        "2026-11-23T20:00Z",
+        "2026-13-01T00:00:00Z",
+        "2026-02-30T00:00:00Z",
+        "2025-02-29T00:00:00Z",
+        "2026-11-23T24:00:00Z",
+        "2026-11-23T20:60:00Z",
+        "2026-11-23T20:00:00.Z",
+        "2026-11-23T20:00:00+1:00",
+        "2026-11-23T20:00:00+01:00x",
+        "1969-12-31T23:59:59Z",
+        "-5",
+        "-5x",
+        "-100000d",
+        "5m",
+        "12a",
+    };
+    uint64_t ms = 42;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (args_time_ms(bad[i], 1795464000000ULL, &ms) != -1) {
+            fail_msg("\"%s\" was accepted as %llu", bad[i],
+                     (unsigned long long)ms);
+        }
+    }
+    assert_int_equal(args_time_ms(NULL, 0, &ms), -1);
+    assert_int_equal(ms, 42); /* unchanged */
 }
 
 static void test_split_takes_flags_anywhere(void **state)
@@ -228,6 +315,9 @@ int main(void)
         cmocka_unit_test(test_duration_units_parse_to_ms),
         cmocka_unit_test(test_duration_without_unit_or_garbage_is_refused),
         cmocka_unit_test(test_uint_checks_digits_and_range),
+        cmocka_unit_test(test_rate_takes_per_second_or_bare_number),
+        cmocka_unit_test(test_time_parses_rfc3339_ms_and_relative),
+        cmocka_unit_test(test_time_refuses_malformed_and_impossible),
         cmocka_unit_test(test_split_takes_flags_anywhere),
         cmocka_unit_test(test_split_refuses_unknown_and_missing_values),
         cmocka_unit_test(test_json_escapes_strings_and_separates_members),

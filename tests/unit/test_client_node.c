@@ -1,9 +1,10 @@
 /* test_client_node.c: libmq against a tiny fake cluster: up to three nng
  * REP sockets on 127.0.0.1 that answer like mqd nodes (one of them leads,
- * the others answer NOT_LEADER), so that redirects, retries with the same
- * ids, non-retryable errors, async batching, fetch/ack, subscribe and
- * status are checked end to end through the public API. Each test starts
- * its own fake cluster on free ports. */
+ * the others answer writes with NOT_LEADER and reads themselves), so that
+ * redirects, retries with the same ids, non-retryable errors, async
+ * batching, fetch/ack and the other verbs, subscribe, status, follower
+ * reads and namespaces are checked end to end through the public API. Each
+ * test starts its own fake cluster on free ports. */
 #include <arpa/inet.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -38,6 +39,8 @@ struct fake {
     pthread_t thread;
     _Atomic int requests;
     _Atomic int writes;
+    _Atomic int reads;        /* read and message status requests answered */
+    _Atomic int mute;         /* answers nothing */
     void *allocs[ALLOCS_MAX]; /* of the reply being built */
     size_t n_allocs;
 };
@@ -65,7 +68,21 @@ struct mini {
     uint64_t acked[SEQS_MAX], nacked[SEQS_MAX];
     size_t n_acked, n_nacked, ack_requests;
     uint64_t nack_delay;
+    /* What the last request said, for the tests of names and fields. */
+    char last_queue[MQ_QNAME_MAX + 1];
+    Mq__V1__Request__BodyCase last_body;
+    uint64_t last_delay; /* publish: the first message's delay */
+    int last_atomic;
+    uint64_t settled_seq; /* touch, term: the first seq */
+    char last_text[64];   /* term's reason, cancel's id, redrive's to */
+    uint32_t last_max;    /* read, redrive: max_messages */
+    uint64_t last_min_index;
+    uint32_t last_wait;
+    int statuses;    /* message status: statuses answered (0: none) */
+    int status_code; /* message status: answer with this status */
 };
+
+#define FAKE_INDEX 4242 /* raft index of every publish */
 
 static void *fake_alloc(struct fake *f, size_t size)
 {
@@ -85,10 +102,123 @@ static int is_write(const Mq__V1__Request *req)
     case MQ__V1__REQUEST__BODY_SUB_INFO:
     case MQ__V1__REQUEST__BODY_SUB_LIST:
     case MQ__V1__REQUEST__BODY_STATUS:
+    case MQ__V1__REQUEST__BODY_READ:
+    case MQ__V1__REQUEST__BODY_MESSAGE_STATUS:
         return 0;
     default:
         return 1;
     }
+}
+
+static void note_queue(struct mini *m, const char *q)
+{
+    snprintf(m->last_queue, sizeof m->last_queue, "%s", q != NULL ? q : "");
+}
+
+static void note_text(struct mini *m, const char *t)
+{
+    snprintf(m->last_text, sizeof m->last_text, "%s", t != NULL ? t : "");
+}
+
+/* A delivery of seq @seq, as the node sends one. */
+static Mq__V1__Delivery *fake_delivery(struct fake *f, uint64_t seq,
+                                       uint32_t attempt)
+{
+    Mq__V1__Delivery *d = fake_alloc(f, sizeof *d);
+    char *id = fake_alloc(f, 32);
+
+    mq__v1__delivery__init(d);
+    d->seq = seq;
+    snprintf(id, 32, "m-%llu", (unsigned long long)seq);
+    d->id = id;
+    d->event = "order.created";
+    d->payload.data = (uint8_t *)"payload";
+    d->payload.len = 7;
+    d->attempt = attempt;
+    d->published_at_ms = 1000 + seq;
+    d->deliver_at_ms = seq == 2 ? 90000 : 0; /* seq 2 was delayed */
+    return d;
+}
+
+/* Reads: seqs from_seq (or 1) on, up to max_messages and seq 5. */
+static void answer_read(struct fake *f, const Mq__V1__ReadRequest *in,
+                        Mq__V1__Reply *rep)
+{
+    struct mini *m = f->mini;
+    Mq__V1__ReadReply *rr = fake_alloc(f, sizeof *rr);
+    uint64_t from = in->from_seq != 0 ? in->from_seq : 1;
+    size_t n = 0;
+
+    mq__v1__read_reply__init(rr);
+    f->reads++;
+    note_queue(m, in->queue);
+    m->last_max = in->max_messages;
+    m->last_min_index = in->min_index;
+    m->last_wait = in->max_wait_ms;
+    rr->messages = fake_alloc(f, 6 * sizeof *rr->messages);
+    for (uint64_t seq = from; seq <= 5 && n < in->max_messages; seq++) {
+        rr->messages[n++] = fake_delivery(f, seq, 0);
+    }
+    rr->n_messages = n;
+    rr->applied_index = 900 + (uint64_t)f->index;
+    rr->node_id = (uint64_t)f->index + 1;
+    rr->first_seq = 1;
+    rr->last_seq = 5;
+    rep->body_case = MQ__V1__REPLY__BODY_READ;
+    rep->read = rr;
+}
+
+static void answer_message_status(struct fake *f,
+                                  const Mq__V1__MessageStatusRequest *in,
+                                  Mq__V1__Reply *rep)
+{
+    struct mini *m = f->mini;
+    Mq__V1__MessageStatusReply *sr = fake_alloc(f, sizeof *sr);
+
+    f->reads++;
+    note_queue(m, in->queue);
+    note_text(m, in->id);
+    if (m->status_code != 0) {
+        rep->status = (Mq__V1__Status)m->status_code;
+        rep->detail = "message status o-1 in nosuch: no such queue";
+        return;
+    }
+    mq__v1__message_status_reply__init(sr);
+    sr->n_statuses = (size_t)m->statuses;
+    sr->statuses = fake_alloc(f, 4 * sizeof *sr->statuses);
+    for (int i = 0; i < m->statuses; i++) {
+        Mq__V1__MessageStatus *st = fake_alloc(f, sizeof *st);
+        mq__v1__message_status__init(st);
+        st->queue = i == 0 ? "default/orders" : "default/orders.dlq";
+        st->seq = 17 + (uint64_t)i;
+        st->id = in->id;
+        st->event = "order.created";
+        st->published_at_ms = 1000;
+        st->deliver_at_ms = 61000;
+        st->state = i == 0 ? MQ__V1__MESSAGE_STATE__MSG_DEAD_LETTERED
+                           : MQ__V1__MESSAGE_STATE__MSG_STORED;
+        st->gone_at_ms = i == 0 ? 99000 : 0;
+        if (i == 1) {
+            static const char *const names[] = {"mailer", "audit"};
+            st->n_subs = 2;
+            st->subs = fake_alloc(f, 2 * sizeof *st->subs);
+            for (int k = 0; k < 2; k++) {
+                Mq__V1__SubStatus *ss = fake_alloc(f, sizeof *ss);
+                mq__v1__sub_status__init(ss);
+                ss->name = (char *)names[k];
+                ss->state = k == 0 ? MQ__V1__SUB_STATE__SUB_DELIVERED
+                                   : MQ__V1__SUB_STATE__SUB_FILTERED;
+                ss->attempts = k == 0 ? 3 : 0;
+                ss->last_delivery_ms = k == 0 ? 70000 : 0;
+                st->subs[k] = ss;
+            }
+        }
+        sr->statuses[i] = st;
+    }
+    sr->applied_index = 900;
+    sr->node_id = (uint64_t)f->index + 1;
+    rep->body_case = MQ__V1__REPLY__BODY_MESSAGE_STATUS;
+    rep->message_status = sr;
 }
 
 static void answer_publish(struct fake *f, const Mq__V1__PublishRequest *in,
@@ -101,6 +231,9 @@ static void answer_publish(struct fake *f, const Mq__V1__PublishRequest *in,
 
     mq__v1__publish_reply__init(pr);
     m->publishes++;
+    note_queue(m, in->queue);
+    m->last_delay = in->n_messages > 0 ? in->messages[0]->delay_ms : 0;
+    m->last_atomic = in->atomic;
     if (in->n_messages > m->max_batch) {
         m->max_batch = in->n_messages;
     }
@@ -134,6 +267,7 @@ static void answer_publish(struct fake *f, const Mq__V1__PublishRequest *in,
     pr->results = rs;
     pr->n_results = in->n_messages;
     pr->durable = 1;
+    pr->index = FAKE_INDEX;
     rep->body_case = MQ__V1__REPLY__BODY_PUBLISH;
     rep->publish = pr;
 }
@@ -148,20 +282,10 @@ static void answer_fetch(struct fake *f, const Mq__V1__FetchRequest *in,
 
     mq__v1__fetch_reply__init(fr);
     m->last_max_wait = in->max_wait_ms;
+    note_queue(m, in->queue);
     fr->messages = fake_alloc(f, (n + 1) * sizeof *fr->messages);
     for (size_t i = 0; i < n; i++) {
-        Mq__V1__Delivery *d = fake_alloc(f, sizeof *d);
-        char *id = fake_alloc(f, 32);
-        mq__v1__delivery__init(d);
-        d->seq = ++m->next_delivery;
-        snprintf(id, 32, "m-%llu", (unsigned long long)d->seq);
-        d->id = id;
-        d->event = "order.created";
-        d->payload.data = (uint8_t *)"payload";
-        d->payload.len = 7;
-        d->attempt = 1;
-        d->published_at_ms = 1000 + d->seq;
-        fr->messages[i] = d;
+        fr->messages[i] = fake_delivery(f, ++m->next_delivery, 1);
     }
     fr->n_messages = n;
     m->deliveries -= (int)n;
@@ -239,8 +363,46 @@ static int answer(struct fake *f, const Mq__V1__Request *req,
     case MQ__V1__REQUEST__BODY_FETCH:
         answer_fetch(f, req->fetch, rep);
         break;
+    case MQ__V1__REQUEST__BODY_READ:
+        answer_read(f, req->read, rep);
+        break;
+    case MQ__V1__REQUEST__BODY_MESSAGE_STATUS:
+        answer_message_status(f, req->message_status, rep);
+        break;
+    case MQ__V1__REQUEST__BODY_TOUCH:
+        note_queue(m, req->touch->queue);
+        m->settled_seq = req->touch->n_seqs > 0 ? req->touch->seqs[0] : 0;
+        break;
+    case MQ__V1__REQUEST__BODY_TERM:
+        note_queue(m, req->term->queue);
+        m->settled_seq = req->term->n_seqs > 0 ? req->term->seqs[0] : 0;
+        note_text(m, req->term->reason);
+        break;
+    case MQ__V1__REQUEST__BODY_CANCEL:
+        note_queue(m, req->cancel->queue);
+        note_text(m, req->cancel->id);
+        rep->body_case = MQ__V1__REPLY__BODY_CANCEL;
+        rep->cancel = fake_alloc(f, sizeof *rep->cancel);
+        mq__v1__cancel_reply__init(rep->cancel);
+        rep->cancel->queue = "default/orders";
+        rep->cancel->seq = 31;
+        break;
+    case MQ__V1__REQUEST__BODY_QUEUE_PURGE:
+        note_queue(m, req->queue_purge->name);
+        break;
+    case MQ__V1__REQUEST__BODY_REDRIVE:
+        note_queue(m, req->redrive->from);
+        note_text(m, req->redrive->to);
+        m->last_max = req->redrive->max_messages;
+        rep->body_case = MQ__V1__REPLY__BODY_REDRIVE;
+        rep->redrive = fake_alloc(f, sizeof *rep->redrive);
+        mq__v1__redrive_reply__init(rep->redrive);
+        rep->redrive->moved = req->redrive->max_messages / 2;
+        rep->redrive->remaining = 7;
+        break;
     case MQ__V1__REQUEST__BODY_ACK:
         m->ack_requests++;
+        note_queue(m, req->ack->queue);
         record(m->acked, &m->n_acked, req->ack->seqs, req->ack->n_seqs);
         rep->body_case = MQ__V1__REPLY__BODY_ACK;
         rep->ack = fake_alloc(f, sizeof *rep->ack);
@@ -323,7 +485,8 @@ static void *fake_main(void *arg)
         assert_non_null(req);
         f->requests++;
         pthread_mutex_lock(&f->mini->lock);
-        send = answer(f, req, &rep);
+        send = !f->mute && answer(f, req, &rep);
+        f->mini->last_body = req->body_case;
         if (send) {
             len = mq__v1__reply__get_packed_size(&rep);
             buf = malloc(len + 1);
@@ -434,7 +597,7 @@ static void assert_msg_has(const char *words)
     }
 }
 
-static const mq_pub msg_x = {NULL, "order.created", NULL, 0, "x", 1};
+static const mq_pub msg_x = {NULL, "order.created", NULL, 0, "x", 1, 0};
 
 /* ---- publish ------------------------------------------------------- */
 
@@ -597,6 +760,42 @@ static void test_publish_message_refused_gets_its_error(void **state)
     mini_stop(m);
 }
 
+static void test_batch_sends_the_messages_that_pass_checks(void **state)
+{
+    struct mini *m = mini_start(1, 0);
+    mq_client *c = open_client(m, "0", NULL, NULL);
+    mq_pub msgs[3] = {msg_x, msg_x, msg_x};
+    mq_pub_result res[3];
+
+    (void)state;
+    msgs[0].id = "ok-1";
+    msgs[1].id = "bad-2";
+    msgs[1].event = "bad..event";
+    msgs[2].id = "ok-3";
+    assert_int_equal(mq_publish_batch(c, "orders", msgs, 3, res, 0), MQ_OK);
+    assert_int_equal(m->max_batch, 2); /* the bad one was not sent */
+    assert_int_equal(res[0].err, MQ_OK);
+    assert_int_equal(res[0].seq, 1);
+    assert_string_equal(res[0].id, "ok-1");
+    assert_int_equal(res[1].err, MQ_ERR_INVALID);
+    assert_int_equal(res[1].seq, 0);
+    assert_int_equal(res[1].durable, 0);
+    assert_string_equal(res[1].id, "bad-2");
+    assert_int_equal(res[2].err, MQ_OK);
+    assert_int_equal(res[2].seq, 2);
+    assert_int_equal(res[2].index, FAKE_INDEX);
+    assert_msg_has("publish to orders: message 2: event name \"bad..event\" "
+                   "has an empty token");
+    /* All or nothing: nothing sent. */
+    assert_int_equal(
+        mq_publish_batch_flags(c, "orders", msgs, 3, MQ_PUBLISH_ATOMIC, res, 0),
+        MQ_ERR_INVALID);
+    assert_int_equal(m->publishes, 1);
+    assert_int_equal(res[0].err, MQ_ERR_INVALID);
+    mq_client_close(c);
+    mini_stop(m);
+}
+
 static void test_publish_with_no_node_up_is_unavailable(void **state)
 {
     mq_client_opts o = MQ_CLIENT_OPTS_INIT;
@@ -656,6 +855,17 @@ static void async_cb(void *arg, const mq_pub_result *res)
         pthread_mutex_lock(&s->lock);
         s->seqs[res->seq]++;
         pthread_mutex_unlock(&s->lock);
+    }
+}
+
+/* An async callback that checks the durability of the result. */
+static void index_cb(void *arg, const mq_pub_result *res)
+{
+    struct async_seen *s = arg;
+
+    async_cb(arg, res);
+    if (!res->durable || res->index != FAKE_INDEX) {
+        s->errors[15]++;
     }
 }
 
@@ -793,7 +1003,7 @@ static void test_fetch_ack_and_nack_reach_the_leader(void **state)
     assert_int_equal(mq_fetch(c, "orders", "mailer", 10, 50, &msgs, &n), MQ_OK);
     assert_int_equal(n, 3);
     assert_int_equal(m->last_max_wait, 50);
-    assert_string_equal(mq_msg_queue(msgs[0]), "orders");
+    assert_string_equal(mq_msg_queue(msgs[0]), "default/orders");
     assert_string_equal(mq_msg_sub(msgs[0]), "mailer");
     assert_string_equal(mq_msg_id(msgs[2]), "m-3");
     assert_int_equal(mq_msg_seq(msgs[2]), 3);
@@ -913,6 +1123,368 @@ static void test_subscribe_to_missing_sub_fails_without_starting(void **state)
     mini_stop(m);
 }
 
+/* ---- reads from followers ------------------------------------------ */
+
+/* The fake node that answered reads, other than @not; -1 if none did. */
+static int reader_of(struct mini *m, int not )
+{
+    for (size_t i = 0; i < m->n; i++) {
+        if ((int)i != not &&m->fakes[i].reads > 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+static void test_read_goes_to_a_follower_and_stays_there(void **state)
+{
+    struct mini *m = mini_start(3, 1);
+    mq_client *c = open_client(m, "012", NULL, NULL);
+    mq_read_opts ro = MQ_READ_OPTS_INIT;
+    mq_read_info info;
+    mq_msg **msgs;
+    size_t n;
+
+    int f;
+
+    (void)state;
+    /* No leader known: node 0 is asked who leads (node 1), then a
+     * follower, 0 or 2, answers the read itself. */
+    assert_int_equal(mq_read(c, "orders", NULL, &msgs, &n, &info, 0), MQ_OK);
+    assert_int_equal(n, 5);
+    assert_int_equal(m->last_max, 100); /* the default */
+    assert_int_equal(m->last_wait, 0);  /* no min_index: no wait */
+    assert_int_equal(m->fakes[1].reads, 0);
+    f = reader_of(m, 1);
+    assert_true(f == 0 || f == 2);
+    assert_int_equal(m->fakes[f].reads, 1);
+    assert_int_equal(info.node_id, (uint64_t)f + 1);
+    assert_int_equal(info.applied_index, 900 + (uint64_t)f);
+    assert_int_equal(info.first_seq, 1);
+    assert_int_equal(info.last_seq, 5);
+    assert_string_equal(mq_msg_queue(msgs[0]), "default/orders");
+    assert_string_equal(mq_msg_sub(msgs[0]), "");
+    assert_int_equal(mq_msg_attempt(msgs[0]), 0);
+    assert_true(mq_msg_deliver_at(msgs[1]) == 90000);
+    assert_true(mq_msg_deliver_at(msgs[2]) == mq_msg_published_at(msgs[2]));
+    /* A read message was not delivered: nothing to ack. */
+    assert_int_equal(mq_ack(c, msgs[0], 0), MQ_ERR_INVALID);
+    assert_msg_has("the message was read, not delivered");
+    mq_msgs_free(msgs, n);
+    /* The leader is known after a write; reads stay on the follower. */
+    assert_int_equal(mq_publish(c, "orders", &msg_x, NULL, 0), MQ_OK);
+    ro.from_seq = 4;
+    ro.max_messages = 10;
+    ro.min_index = FAKE_INDEX;
+    assert_int_equal(mq_read(c, "orders", &ro, &msgs, &n, NULL, 0), MQ_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(mq_msg_seq(msgs[0]), 4);
+    assert_int_equal(m->last_min_index, FAKE_INDEX);
+    assert_int_equal(m->last_wait, 5000); /* the default wait */
+    mq_msgs_free(msgs, n);
+    assert_int_equal(m->fakes[f].reads, 2);
+    assert_int_equal(m->fakes[1].reads, 0);
+    assert_int_equal(m->fakes[2 - f].reads, 0);
+    mq_client_close(c);
+    mini_stop(m);
+}
+
+static void test_read_skips_a_silent_follower_before_the_leader(void **state)
+{
+    struct mini *m = mini_start(3, 1);
+    mq_client_opts o = {.attempt_timeout_ms = 200};
+    mq_client *c = open_client(m, "012", NULL, &o);
+    mq_msg **msgs;
+    size_t n;
+    int f, other;
+
+    (void)state;
+    assert_int_equal(mq_publish(c, "orders", &msg_x, NULL, 0), MQ_OK);
+    assert_int_equal(mq_read(c, "orders", NULL, &msgs, &n, NULL, 0), MQ_OK);
+    mq_msgs_free(msgs, n);
+    f = reader_of(m, 1);
+    other = 2 - f;
+    /* The reader falls silent: the other follower is tried before the
+     * leader (which comes next in turn after node 0). */
+    m->fakes[f].mute = 1;
+    assert_int_equal(mq_read(c, "orders", NULL, &msgs, &n, NULL, 0), MQ_OK);
+    mq_msgs_free(msgs, n);
+    assert_int_equal(m->fakes[other].reads, 1);
+    assert_int_equal(m->fakes[1].reads, 0);
+    /* No follower answers: the leader does. */
+    m->fakes[other].mute = 1;
+    assert_int_equal(mq_read(c, "orders", NULL, &msgs, &n, NULL, 0), MQ_OK);
+    mq_msgs_free(msgs, n);
+    assert_int_equal(m->fakes[1].reads, 1);
+    mq_client_close(c);
+    mini_stop(m);
+}
+
+static void test_read_from_leader_when_asked(void **state)
+{
+    struct mini *m = mini_start(3, 2);
+    mq_client_opts o = {.reads_from_leader = 1};
+    mq_client *c = open_client(m, "012", NULL, &o);
+    mq_msg_status *st;
+    mq_msg **msgs;
+    size_t n;
+
+    (void)state;
+    m->statuses = 1;
+    assert_int_equal(mq_read(c, "orders", NULL, &msgs, &n, NULL, 0), MQ_OK);
+    mq_msgs_free(msgs, n);
+    assert_int_equal(mq_message_status(c, "o-1", NULL, &st, &n, 0), MQ_OK);
+    mq_msg_status_free(st, n);
+    assert_int_equal(m->fakes[2].reads, 2);
+    assert_int_equal(m->fakes[0].reads + m->fakes[1].reads, 0);
+    mq_client_close(c);
+    mini_stop(m);
+}
+
+static void test_read_on_one_follower_url_stays_on_it(void **state)
+{
+    struct mini *m = mini_start(3, 0);
+    mq_client *c = open_client(m, "2", NULL, NULL);
+    mq_read_info info;
+    mq_msg **msgs;
+    size_t n;
+
+    (void)state;
+    /* The client learns of the leader (node 0), and still reads from the
+     * node it was given. */
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(mq_read(c, "orders", NULL, &msgs, &n, &info, 0),
+                         MQ_OK);
+        mq_msgs_free(msgs, n);
+        assert_int_equal(info.node_id, 3);
+    }
+    assert_int_equal(m->fakes[2].reads, 3);
+    assert_int_equal(m->fakes[0].reads, 0);
+    mq_client_close(c);
+    mini_stop(m);
+}
+
+/* ---- message status, cancel, the other verbs ----------------------- */
+
+static void test_message_status_decodes_every_queue(void **state)
+{
+    struct mini *m = mini_start(2, 1);
+    mq_client *c = open_client(m, "01", NULL, NULL);
+    mq_msg_status *st = NULL;
+    size_t n = 0;
+
+    (void)state;
+    m->statuses = 2;
+    assert_int_equal(mq_message_status(c, "o-1", NULL, &st, &n, 0), MQ_OK);
+    assert_int_equal(m->fakes[0].reads, 1); /* the follower */
+    assert_int_equal(m->fakes[1].reads, 0);
+    assert_string_equal(m->last_queue, "");
+    assert_int_equal(n, 2);
+    assert_string_equal(st[0].queue, "default/orders");
+    assert_int_equal(st[0].seq, 17);
+    assert_string_equal(st[0].id, "o-1");
+    assert_string_equal(st[0].event, "order.created");
+    assert_int_equal(st[0].published_at_ms, 1000);
+    assert_int_equal(st[0].deliver_at_ms, 61000);
+    assert_int_equal(st[0].state, MQ_MSG_DEAD_LETTERED);
+    assert_int_equal(st[0].gone_at_ms, 99000);
+    assert_int_equal(st[0].n_subs, 0);
+    assert_null(st[0].subs);
+    assert_string_equal(st[1].queue, "default/orders.dlq");
+    assert_int_equal(st[1].state, MQ_MSG_STORED);
+    assert_int_equal(st[1].n_subs, 2);
+    assert_string_equal(st[1].subs[0].name, "mailer");
+    assert_int_equal(st[1].subs[0].state, MQ_SUB_DELIVERED);
+    assert_int_equal(st[1].subs[0].attempts, 3);
+    assert_int_equal(st[1].subs[0].last_delivery_ms, 70000);
+    assert_int_equal(st[1].subs[0].acked_at_ms, 0);
+    assert_string_equal(st[1].subs[1].name, "audit");
+    assert_int_equal(st[1].subs[1].state, MQ_SUB_FILTERED);
+    mq_msg_status_free(st, n);
+    mq_msg_status_free(NULL, 0);
+    /* None: no longer known. */
+    m->statuses = 0;
+    assert_int_equal(mq_message_status(c, "o-2", "orders", &st, &n, 0),
+                     MQ_ERR_NOT_FOUND);
+    assert_string_equal(m->last_queue, "orders");
+    assert_string_equal(mq_errmsg(), "message status o-2 in orders: no longer "
+                                     "known (or never stored)");
+    assert_null(st);
+    assert_int_equal(n, 0);
+    /* The node's own NOT_FOUND. */
+    m->status_code = MQ_ERR_NOT_FOUND;
+    assert_int_equal(mq_message_status(c, "o-1", "nosuch", &st, &n, 0),
+                     MQ_ERR_NOT_FOUND);
+    assert_string_equal(mq_errmsg(),
+                        "message status o-1 in nosuch: no such queue");
+    mq_client_close(c);
+    mini_stop(m);
+}
+
+static void test_status_behind_own_publish_asks_the_leader(void **state)
+{
+    struct mini *m = mini_start(3, 1);
+    mq_client *c = open_client(m, "012", NULL, NULL);
+    mq_msg_status *st;
+    size_t n;
+
+    (void)state;
+    m->statuses = 1;
+    /* Nothing published: a follower's answer is taken as it is. */
+    assert_int_equal(mq_message_status(c, "o-1", NULL, &st, &n, 0), MQ_OK);
+    mq_msg_status_free(st, n);
+    assert_int_equal(m->fakes[0].reads + m->fakes[2].reads, 1);
+    assert_int_equal(m->fakes[1].reads, 0);
+    /* Published at FAKE_INDEX, above the follower's applied 900: the
+     * leader answers. */
+    assert_int_equal(mq_publish(c, "orders", &msg_x, NULL, 0), MQ_OK);
+    assert_int_equal(mq_message_status(c, "o-1", NULL, &st, &n, 0), MQ_OK);
+    mq_msg_status_free(st, n);
+    assert_int_equal(m->fakes[0].reads + m->fakes[2].reads, 2);
+    assert_int_equal(m->fakes[1].reads, 1);
+    /* A follower's NOT_FOUND says no index: asked again of the leader. */
+    m->status_code = MQ_ERR_NOT_FOUND;
+    assert_int_equal(mq_message_status(c, "o-1", NULL, &st, &n, 0),
+                     MQ_ERR_NOT_FOUND);
+    assert_int_equal(m->fakes[1].requests - m->fakes[1].writes, 2);
+    mq_client_close(c);
+    mini_stop(m);
+}
+
+static void
+test_settle_verbs_cancel_purge_redrive_reach_the_leader(void **state)
+{
+    struct mini *m = mini_start(2, 1);
+    mq_client *c = open_client(m, "01", NULL, NULL);
+    mq_msg **msgs;
+    uint64_t seq, left;
+    uint32_t moved;
+    size_t n;
+
+    (void)state;
+    m->deliveries = 2;
+    assert_int_equal(mq_fetch(c, "orders", "mailer", 10, 10, &msgs, &n), MQ_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(m->last_queue, "orders");
+    assert_string_equal(mq_msg_queue(msgs[0]), "default/orders");
+    assert_int_equal(mq_touch(c, msgs[0], 0), MQ_OK);
+    assert_int_equal(m->last_body, MQ__V1__REQUEST__BODY_TOUCH);
+    assert_string_equal(m->last_queue, "default/orders");
+    assert_int_equal(m->settled_seq, 1);
+    assert_int_equal(mq_term(c, msgs[1], "bad address", 0), MQ_OK);
+    assert_int_equal(m->last_body, MQ__V1__REQUEST__BODY_TERM);
+    assert_int_equal(m->settled_seq, 2);
+    assert_string_equal(m->last_text, "bad address");
+    assert_int_equal(mq_term(c, msgs[1], NULL, 0), MQ_OK);
+    assert_string_equal(m->last_text, "");
+    mq_msgs_free(msgs, n);
+    assert_int_equal(mq_cancel(c, "o-9", NULL, &seq, 0), MQ_OK);
+    assert_int_equal(m->last_body, MQ__V1__REQUEST__BODY_CANCEL);
+    assert_string_equal(m->last_text, "o-9");
+    assert_string_equal(m->last_queue, "");
+    assert_int_equal(seq, 31);
+    assert_int_equal(mq_queue_purge(c, "orders", 0), MQ_OK);
+    assert_int_equal(m->last_body, MQ__V1__REQUEST__BODY_QUEUE_PURGE);
+    assert_string_equal(m->last_queue, "orders");
+    assert_int_equal(
+        mq_queue_redrive(c, "orders.dlq", "orders", 100, &moved, &left, 0),
+        MQ_OK);
+    assert_string_equal(m->last_queue, "orders.dlq");
+    assert_string_equal(m->last_text, "orders");
+    assert_int_equal(m->last_max, 100);
+    assert_int_equal(moved, 50);
+    assert_int_equal(left, 7);
+    assert_int_equal(m->fakes[0].writes, 1); /* the first, redirected */
+    mq_client_close(c);
+    mini_stop(m);
+}
+
+static void test_publish_carries_delay_atomic_and_gets_index(void **state)
+{
+    struct mini *m = mini_start(1, 0);
+    mq_client *c = open_client(m, "0", NULL, NULL);
+    mq_pub msgs[2] = {msg_x, msg_x};
+    mq_pub_result res[2];
+    struct async_seen *s = calloc(1, sizeof *s);
+
+    (void)state;
+    msgs[0].delay_ms = 86400000;
+    assert_int_equal(mq_publish(c, "orders", &msgs[0], res, 0), MQ_OK);
+    assert_int_equal(m->last_delay, 86400000);
+    assert_int_equal(m->last_atomic, 0);
+    assert_int_equal(res[0].durable, 1);
+    assert_int_equal(res[0].index, FAKE_INDEX);
+    assert_int_equal(
+        mq_publish_batch_flags(c, "orders", msgs, 2, MQ_PUBLISH_ATOMIC, res, 0),
+        MQ_OK);
+    assert_int_equal(m->last_atomic, 1);
+    assert_int_equal(res[1].durable, 1);
+    assert_int_equal(res[1].index, FAKE_INDEX);
+    /* A refused message got no durability. */
+    m->msg_status = MQ_ERR_FULL;
+    assert_int_equal(mq_publish_batch(c, "orders", msgs, 2, res, 0), MQ_OK);
+    assert_int_equal(m->last_atomic, 0);
+    assert_int_equal(res[0].durable, 0);
+    assert_int_equal(res[0].index, 0);
+    m->msg_status = 0;
+    /* Asynchronous publishes carry the delay and get the index too. */
+    pthread_mutex_init(&s->lock, NULL);
+    msgs[0].delay_ms = 1500;
+    assert_int_equal(mq_publish_async(c, "orders", &msgs[0], index_cb, s),
+                     MQ_OK);
+    assert_int_equal(mq_flush(c, 2000), MQ_OK);
+    assert_int_equal(s->calls, 1);
+    assert_int_equal(s->errors[MQ_OK], 1);
+    assert_int_equal(m->last_delay, 1500);
+    mq_client_close(c);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+    mini_stop(m);
+}
+
+static void test_namespace_prefixes_names_without_one(void **state)
+{
+    struct mini *m = mini_start(1, 0);
+    mq_client_opts o = {.ns = "prd"};
+    mq_client *c = open_client(m, "0", NULL, &o);
+    mq_queue_config qc = {.name = "orders", .dead_letter_queue = "dead"};
+    mq_sub_info si;
+    mq_msg **msgs;
+    size_t n;
+
+    (void)state;
+    assert_int_equal(mq_publish(c, "orders", &msg_x, NULL, 0), MQ_OK);
+    assert_string_equal(m->last_queue, "prd/orders");
+    assert_int_equal(mq_publish(c, "stg/orders", &msg_x, NULL, 0), MQ_OK);
+    assert_string_equal(m->last_queue, "stg/orders");
+    assert_int_equal(mq_publish_async(c, "orders", &msg_x, NULL, NULL), MQ_OK);
+    assert_int_equal(mq_flush(c, 2000), MQ_OK);
+    assert_string_equal(m->last_queue, "prd/orders");
+    m->deliveries = 1;
+    assert_int_equal(mq_fetch(c, "orders", "mailer", 10, 10, &msgs, &n), MQ_OK);
+    assert_string_equal(m->last_queue, "prd/orders");
+    assert_string_equal(mq_msg_queue(msgs[0]), "prd/orders");
+    assert_int_equal(mq_ack(c, msgs[0], 0), MQ_OK);
+    assert_string_equal(m->last_queue, "prd/orders");
+    mq_msgs_free(msgs, n);
+    assert_int_equal(mq_ack_seqs(c, "orders", "mailer", (uint64_t[]){1}, 1, 0),
+                     MQ_OK);
+    assert_string_equal(m->last_queue, "prd/orders");
+    assert_int_equal(mq_read(c, "orders", NULL, &msgs, &n, NULL, 0), MQ_OK);
+    assert_string_equal(m->last_queue, "prd/orders");
+    assert_string_equal(mq_msg_queue(msgs[0]), "prd/orders");
+    mq_msgs_free(msgs, n);
+    assert_int_equal(mq_queue_create(c, &qc, NULL, 0), MQ_OK);
+    assert_int_equal(mq_sub_info_get(c, "orders", "mailer", &si, 0), MQ_OK);
+    assert_int_equal(mq_queue_info_get(c, "orders", NULL, 0), MQ_ERR_INVALID);
+    assert_int_equal(mq_queue_info_get(c, "orders", &(mq_queue_info){0}, 0),
+                     MQ_ERR_NOT_FOUND);
+    assert_string_equal(mq_errmsg(), "get queue prd/orders: get queue nosuch: "
+                                     "no such queue");
+    mq_client_close(c);
+    mini_stop(m);
+}
+
 /* ---- admin and status ---------------------------------------------- */
 
 static void test_queue_admin_maps_replies(void **state)
@@ -1028,6 +1600,7 @@ int main(void)
         cmocka_unit_test(test_publish_given_id_is_kept_through_batch),
         cmocka_unit_test(test_publish_refused_returns_node_detail_at_once),
         cmocka_unit_test(test_publish_message_refused_gets_its_error),
+        cmocka_unit_test(test_batch_sends_the_messages_that_pass_checks),
         cmocka_unit_test(test_publish_with_no_node_up_is_unavailable),
         cmocka_unit_test(test_publish_without_reply_is_timeout),
         cmocka_unit_test(test_async_publish_batches_and_calls_back_once),
@@ -1037,6 +1610,16 @@ int main(void)
         cmocka_unit_test(test_subscribe_acks_and_nacks_each_fetch_at_once),
         cmocka_unit_test(test_subscribe_stop_returns_within_a_fetch),
         cmocka_unit_test(test_subscribe_to_missing_sub_fails_without_starting),
+        cmocka_unit_test(test_read_goes_to_a_follower_and_stays_there),
+        cmocka_unit_test(test_read_skips_a_silent_follower_before_the_leader),
+        cmocka_unit_test(test_read_from_leader_when_asked),
+        cmocka_unit_test(test_read_on_one_follower_url_stays_on_it),
+        cmocka_unit_test(test_message_status_decodes_every_queue),
+        cmocka_unit_test(test_status_behind_own_publish_asks_the_leader),
+        cmocka_unit_test(
+            test_settle_verbs_cancel_purge_redrive_reach_the_leader),
+        cmocka_unit_test(test_publish_carries_delay_atomic_and_gets_index),
+        cmocka_unit_test(test_namespace_prefixes_names_without_one),
         cmocka_unit_test(test_queue_admin_maps_replies),
         cmocka_unit_test(test_read_without_known_leader_asks_who_leads),
         cmocka_unit_test(test_cluster_status_asks_every_node_at_once),

@@ -82,7 +82,7 @@ static void test_cmd_unpack_round_trips(void **state)
     assert_int_equal(c->ops[2]->deliver->max_messages, 5);
     assert_int_equal(c->ops[3]->ack->n_seqs, 3);
     assert_int_equal(c->ops[3]->ack->seqs[2], 3);
-    assert_true(c->ops[3]->ack->nack);
+    assert_int_equal(c->ops[3]->ack->mode, MQ__V1__ACK_MODE__NACK);
     /* Packing the decoded Command gives the same entry. */
     void *again;
     size_t again_len;

@@ -86,7 +86,7 @@ test_dedup_shared_lo_newer_wins_older_never_matches_newer(void **state)
     assert_int_equal(en->seq, 2);
     dedup_expire(d, 2100, 1000);
     assert_null(dedup_find(d, key(7, 200)));
-    assert_int_equal(d->map.len, 0);
+    assert_int_equal(d->ring.map.len, 0);
 }
 
 static void test_dedup_huge_window_never_expires(void **state)

@@ -140,7 +140,7 @@ static void test_fsm_queue_create_other_settings_exists(void **state)
     tcmd_queue_create(t, "orders")->max_messages = 5;
     apply(f, t);
     assert_int_equal(f->ops[0].err, MQ_ERR_EXISTS);
-    assert_non_null(strstr(f->ops[0].e.msg, "queue orders exists with other "
+    assert_non_null(strstr(f->ops[0].e.msg, "queue default/orders exists with other "
                                             "settings"));
     assert_ptr_equal(fsm_queue(f, "orders"), q);
     assert_int_equal(q->cfg.max_messages, 0);
@@ -186,7 +186,11 @@ static void test_fsm_queues_kept_in_name_order(void **state)
                     0);
     }
     for (int i = 0; i < 5; i++) {
-        assert_string_equal(fsm_queue(f, names[i])->cfg.name, names[i]);
+        char full[32];
+        snprintf(full, sizeof full, "default/%s", names[i]);
+        /* A bare name is in namespace "default". */
+        assert_string_equal(fsm_queue(f, names[i])->cfg.name, full);
+        assert_ptr_equal(fsm_queue(f, full), fsm_queue(f, names[i]));
     }
     assert_null(fsm_queue(f, "b"));
     assert_null(fsm_queue(f, NULL));
@@ -337,7 +341,7 @@ static void test_fsm_publish_over_max_message_bytes_too_large(void **state)
     p = publish(f, 1000, "orders", "ix", payload);
     assert_int_equal(p.err, MQ_ERR_TOO_LARGE);
     assert_non_null(strstr(p.e.msg, "message is 101 bytes"));
-    assert_non_null(strstr(p.e.msg, "queue orders takes at most 100"));
+    assert_non_null(strstr(p.e.msg, "queue default/orders takes at most 100"));
     struct queue *q = fsm_queue(f, "orders");
     assert_int_equal(q->n_msgs, 1);
     assert_int_equal(dedup_len(&q->dedup), 1); /* not remembered */
@@ -375,7 +379,7 @@ static int n_published;
 static void on_publish_cb(void *arg, struct queue *q)
 {
     assert_ptr_equal(arg, &n_published);
-    assert_string_equal(q->cfg.name, "orders");
+    assert_string_equal(q->cfg.name, "default/orders");
     n_published++;
 }
 
@@ -410,8 +414,9 @@ static void test_fsm_sub_create_idempotent_exists_not_found(void **state)
     assert_int_equal(f->ops[0].err, MQ_OK);
     assert_int_equal(f->ops[1].err, MQ_OK);
     assert_int_equal(f->ops[2].err, MQ_ERR_EXISTS);
-    assert_non_null(strstr(f->ops[2].e.msg, "subscription s of queue orders "
-                                            "exists with other settings"));
+    assert_non_null(strstr(f->ops[2].e.msg,
+                           "subscription s of queue default/orders "
+                           "exists with other settings"));
     assert_int_equal(f->ops[3].err, MQ_ERR_NOT_FOUND);
     assert_int_equal(f->ops[4].err, MQ_ERR_INVALID);
     assert_non_null(strstr(f->ops[4].e.msg, "subscription name"));
@@ -483,8 +488,9 @@ static void test_fsm_unknown_sub_or_queue_not_found(void **state)
     for (int i = 0; i < 7; i++) {
         assert_int_equal(f->ops[i].err, MQ_ERR_NOT_FOUND);
     }
-    assert_string_equal(f->ops[0].e.msg,
-                        "subscription nope of queue orders does not exist");
+    assert_string_equal(
+        f->ops[0].e.msg,
+        "subscription nope of queue default/orders does not exist");
     assert_string_equal(f->ops[1].e.msg, "queue nope does not exist");
 }
 
@@ -506,7 +512,7 @@ static void test_fsm_ack_timeout_uses_command_time(void **state)
     deliver(f, 1900, "orders", "s", 10, SEQS(2), ATT(3), 1);
 }
 
-static void test_fsm_max_deliveries_drops_message(void **state)
+static void test_fsm_max_deliveries_dead_letters_message(void **state)
 {
     struct fsm *f = *state;
     struct tcmd *t = tcmd_new(1000);
@@ -520,8 +526,18 @@ static void test_fsm_max_deliveries_drops_message(void **state)
     deliver(f, 1100, "orders", "s", 10, SEQS(1), ATT(2), 1);
     deliver(f, 1200, "orders", "s", 10, NULL, NULL, 0);
     struct sub *s = queue_sub(fsm_queue(f, "orders"), "s");
-    assert_int_equal(s->dropped, 1);
+    assert_int_equal(s->dead_lettered, 1);
     assert_int_equal(sub_in_flight(s), 0);
+    /* Moved to the queue's dead-letter queue, with where it came from. */
+    struct queue *dlq = fsm_queue(f, "orders.dlq");
+    assert_non_null(dlq);
+    assert_int_equal(dlq->n_msgs, 1);
+    const struct msg *m = queue_get(dlq, 1);
+    assert_non_null(m);
+    assert_non_null(memmem(m->blob, m->rec.blob_len, "max deliveries 2", 16));
+    assert_non_null(
+        memmem(m->blob, m->rec.blob_len, "x-dead-letter-original-id", 25));
+    assert_true(sub_dead_lettered(s, 1));
 }
 
 static void test_fsm_deliver_max_zero_means_one(void **state)
@@ -825,7 +841,7 @@ int main(void)
         T(test_fsm_deliver_and_ack_flow),
         T(test_fsm_unknown_sub_or_queue_not_found),
         T(test_fsm_ack_timeout_uses_command_time),
-        T(test_fsm_max_deliveries_drops_message),
+        T(test_fsm_max_deliveries_dead_letters_message),
         T(test_fsm_deliver_max_zero_means_one),
         T(test_fsm_clock_never_goes_back),
         T(test_fsm_max_age_trims_as_clock_advances),

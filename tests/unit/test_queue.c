@@ -240,7 +240,7 @@ static void test_queue_append_full_rejects(void **state)
     add(x, "b", 2);
     struct msg *m = mk(x, "c", 3);
     assert_int_equal(queue_append(q, m, &e), MQ_ERR_FULL);
-    assert_non_null(strstr(e.msg, "queue orders is full"));
+    assert_non_null(strstr(e.msg, "queue default/orders is full"));
     assert_non_null(strstr(e.msg, "max_messages 2"));
     expect_seqs(q, (uint64_t[]){1, 2}, 2); /* nothing changed */
     assert_int_equal(q->last_seq, 2);

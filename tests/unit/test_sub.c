@@ -32,7 +32,7 @@ static void add(struct fix *x, int n)
         struct blob b = pub_blob(id, "payload");
         assert_int_equal(pub_scan(b.data, b.len, &v, NULL), MQ_OK);
         struct msg *m =
-            msg_new(b.data, b.len, &v, x->q->last_seq + 1, 100, 100);
+            msg_new(b.data, b.len, &v, x->q->last_seq + 1, 100, 0);
         assert_non_null(m);
         assert_int_equal(queue_append(x->q, m, NULL), MQ_OK);
         blob_free(&b);
@@ -281,7 +281,7 @@ static void test_sub_huge_delay_and_timeout_do_not_wrap(void **state)
     expect_deliver(s, x->q, 400, 10, NULL, NULL, 0);
 }
 
-static void test_sub_max_deliveries_drops_after_last_attempt(void **state)
+static void test_sub_max_deliveries_gives_up_after_last_attempt(void **state)
 {
     struct fix *x = *state;
     struct sub *s = mksub(x, MQ_START_FIRST, 0, 2);
@@ -289,9 +289,13 @@ static void test_sub_max_deliveries_drops_after_last_attempt(void **state)
     expect_deliver(s, x->q, 0, 10, SEQS(1, 2), NULL, 2);
     do_ack(s, 0, 0, 0, SEQS(2), 1, 1, 0);
     expect_deliver(s, x->q, TIMEOUT, 10, SEQS(1), ATT(2), 1);
-    /* Second attempt timed out: dropped, not delivered a third time. */
+    /* Second attempt timed out: given up (for the FSM to dead-letter),
+     * not delivered a third time. */
     expect_deliver(s, x->q, 2 * TIMEOUT, 10, NULL, NULL, 0);
-    assert_int_equal(s->dropped, 1);
+    assert_int_equal(s->n_dl, 1);
+    assert_int_equal(s->dl[0].seq, 1);
+    assert_int_equal(s->dl[0].attempts, 2);
+    assert_false(s->dl[0].term);
     assert_int_equal(sub_in_flight(s), 0);
     assert_int_equal(sub_ack_floor(s), 2);
     /* Its ack now counts as already. */
@@ -410,7 +414,7 @@ int main(void)
         T(test_sub_redelivery_limited_by_max),
         T(test_sub_nack_with_delay_redelivers_after_delay),
         T(test_sub_huge_delay_and_timeout_do_not_wrap),
-        T(test_sub_max_deliveries_drops_after_last_attempt),
+        T(test_sub_max_deliveries_gives_up_after_last_attempt),
         T(test_sub_max_deliveries_inherited_from_queue),
         T(test_sub_config_bad_settings_refused),
         T(test_sub_pending_removed_from_queue_forgotten),

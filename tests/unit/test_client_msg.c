@@ -1,5 +1,5 @@
-/* test_client_fetch.c: received messages (client/src/fetch.c): an mq_msg
- * made from a Delivery decoded off the wire, and its accessors. */
+/* test_client_msg.c: received messages (client/src/msg.c): an mq_msg made
+ * from a Delivery decoded off the wire, and its accessors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fetch.h"
 #include "mq.h"
 #include "mq.pb-c.h"
+#include "msg.h"
 
 #include <cmocka.h>
 
@@ -34,6 +34,7 @@ static Mq__V1__Delivery *decoded_delivery(const void *payload, size_t len)
     d.payload.len = len;
     d.seq = 42;
     d.published_at_ms = 1748779200123ULL;
+    d.deliver_at_ms = 1748779260123ULL;
     d.attempt = 3;
     n = mq__v1__delivery__pack(&d, buf);
     assert_true(n < sizeof buf);
@@ -43,7 +44,7 @@ static Mq__V1__Delivery *decoded_delivery(const void *payload, size_t len)
 static void test_msg_from_delivery_has_every_field(void **state)
 {
     Mq__V1__Delivery *d = decoded_delivery("hi\0there", 8);
-    mq_msg *m = fetch_msg_new(d, "orders", "mailer");
+    mq_msg *m = msg_new(d, "orders", "mailer");
     const mq_header *h;
     const char *p;
     size_t len;
@@ -57,6 +58,7 @@ static void test_msg_from_delivery_has_every_field(void **state)
     assert_string_equal(mq_msg_event(m), "order.created");
     assert_true(mq_msg_seq(m) == 42);
     assert_true(mq_msg_published_at(m) == 1748779200123ULL);
+    assert_true(mq_msg_deliver_at(m) == 1748779260123ULL);
     assert_int_equal(mq_msg_attempt(m), 3);
     p = mq_msg_payload(m, &len);
     assert_int_equal(len, 8);
@@ -81,13 +83,46 @@ static void test_msg_without_headers_or_payload_is_empty(void **state)
     size_t len = 99;
 
     (void)state;
-    m = fetch_msg_new(&d, "q", "s");
+    m = msg_new(&d, "q", "s");
     assert_non_null(m);
     assert_string_equal(mq_msg_id(m), "");
     assert_int_equal(mq_msg_header_count(m), 0);
     assert_string_equal(mq_msg_payload(m, &len), "");
     assert_int_equal(len, 0);
     mq_msg_free(m);
+}
+
+static void test_msg_not_delayed_is_due_when_published(void **state)
+{
+    Mq__V1__Delivery d = MQ__V1__DELIVERY__INIT;
+    mq_msg *m;
+
+    (void)state;
+    d.published_at_ms = 5000; /* deliver_at_ms absent: 0 */
+    m = msg_new(&d, "default/q", "");
+    assert_non_null(m);
+    assert_true(mq_msg_deliver_at(m) == 5000);
+    assert_string_equal(mq_msg_sub(m), "");
+    assert_int_equal(mq_msg_attempt(m), 0);
+    mq_msg_free(m);
+}
+
+static void test_msg_array_copies_every_delivery(void **state)
+{
+    Mq__V1__Delivery *d = decoded_delivery("abc", 3);
+    Mq__V1__Delivery *list[] = {d, d};
+    mq_msg **msgs = NULL;
+
+    (void)state;
+    assert_int_equal(msg_array_new(list, 2, "default/q", "", &msgs), MQ_OK);
+    mq__v1__delivery__free_unpacked(d, NULL);
+    assert_string_equal(mq_msg_queue(msgs[1]), "default/q");
+    assert_string_equal(mq_msg_id(msgs[0]), "order-17");
+    assert_null(msgs[2]); /* one entry more, NULL */
+    mq_msgs_free(msgs, 2);
+    assert_int_equal(msg_array_new(NULL, 0, "q", "", &msgs), MQ_OK);
+    assert_null(msgs[0]);
+    mq_msgs_free(msgs, 0);
 }
 
 static void test_msgs_free_skips_entries_kept(void **state)
@@ -98,7 +133,7 @@ static void test_msgs_free_skips_entries_kept(void **state)
 
     (void)state;
     for (int i = 0; i < 3; i++) {
-        msgs[i] = fetch_msg_new(d, "q", "s");
+        msgs[i] = msg_new(d, "q", "s");
     }
     mq__v1__delivery__free_unpacked(d, NULL);
     kept = msgs[1];
@@ -115,6 +150,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_msg_from_delivery_has_every_field),
         cmocka_unit_test(test_msg_without_headers_or_payload_is_empty),
+        cmocka_unit_test(test_msg_not_delayed_is_due_when_published),
+        cmocka_unit_test(test_msg_array_copies_every_delivery),
         cmocka_unit_test(test_msgs_free_skips_entries_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

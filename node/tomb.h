@@ -1,0 +1,58 @@
+/* tomb.h: what became of a queue's messages once they are gone (acked by
+ * every subscription, expired, purged, cancelled, dead-lettered), so that
+ * message status by id can still answer. A record is 40 bytes in a FIFO
+ * ordered by the time the message went, plus a map slot (16 bytes, the map
+ * at most half full): at most 72 bytes per gone message. Records leave
+ * after the queue's status_ttl_ms, or oldest first past status_max. */
+#ifndef MQ_TOMB_H
+#define MQ_TOMB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "idring.h"
+#include "mq.h"
+
+/* Why a message is gone (values of mq.proto's MessageState). */
+enum tomb_state {
+    TOMB_ACKED = 1,
+    TOMB_EXPIRED = 2,
+    TOMB_PURGED = 3,
+    TOMB_CANCELLED = 4,
+    TOMB_DEAD_LETTERED = 5,
+    TOMB_REDRIVEN = 7, /* a dead letter moved back by redrive */
+};
+
+struct tomb {
+    struct hash128 key;
+    uint64_t seq;
+    uint64_t published_at_ms;
+    uint64_t gone; /* gone_at_ms << 8 | enum tomb_state */
+};
+
+static inline uint64_t tomb_gone_at(const struct tomb *t)
+{
+    return t->gone >> 8;
+}
+
+static inline int tomb_state(const struct tomb *t)
+{
+    return (int)(t->gone & 0xff);
+}
+
+struct tombs {
+    struct idring ring; /* of struct tomb, in the order they went */
+};
+
+void tombs_init(struct tombs *t);
+void tombs_close(struct tombs *t);
+/* Records that message @seq (id hash @key) went at @gone_at_ms. Out of
+ * memory leaves @t unchanged (the status is then not remembered). */
+mq_err tombs_add(struct tombs *t, struct hash128 key, uint64_t seq,
+                 uint64_t published_at_ms, uint64_t gone_at_ms, int state);
+const struct tomb *tombs_find(const struct tombs *t, struct hash128 key);
+/* Forgets records older than @ttl_ms, and the oldest past @max. */
+void tombs_expire(struct tombs *t, uint64_t now_ms, uint64_t ttl_ms,
+                  uint64_t max);
+
+#endif

@@ -1,0 +1,257 @@
+/* test_retention.c: keeping and dropping. "limits" retention with discard
+ * old drops the oldest; with discard reject a full queue refuses with FULL
+ * naming the limit and stores nothing; max age drops old messages; "work"
+ * retention drops a message once every subscription acked it; purge
+ * empties a queue; the node memory budget refuses with FULL. Each holds
+ * across a restart of every node. Also all-or-nothing batches and
+ * namespaces. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cluster.h"
+#include "drain.h"
+
+static mq_err pub(mq_client *cl, const char *queue, const char *id)
+{
+    mq_pub m = {0};
+    m.id = id;
+    m.payload = "0123456789";
+    m.payload_len = 10;
+    return mq_publish(cl, queue, &m, NULL, 10000);
+}
+
+static void mkqueue(mq_client *cl, const char *name, mq_discard discard,
+                    uint64_t max_messages, uint64_t max_age_ms,
+                    mq_retention retention)
+{
+    mq_queue_config qc = MQ_QUEUE_CONFIG_INIT;
+    qc.name = name;
+    qc.discard = discard;
+    qc.max_messages = max_messages;
+    qc.max_age_ms = max_age_ms;
+    qc.retention = retention;
+    assert_int_equal(mq_queue_create(cl, &qc, NULL, 10000), MQ_OK);
+}
+
+static mq_queue_info info(struct cluster *c, mq_client *cl, const char *q)
+{
+    mq_queue_info qi;
+    assert_int_equal(cluster_settle(c, 20000), 0);
+    assert_int_equal(mq_queue_info_get(cl, q, &qi, 10000), MQ_OK);
+    return qi;
+}
+
+static void restart_all(struct cluster *c)
+{
+    for (int i = 0; i < c->n; i++) {
+        cluster_signal(c, i, SIGKILL);
+    }
+    for (int i = 0; i < c->n; i++) {
+        assert_int_equal(cluster_restart(c, i), 0);
+    }
+    assert_true(cluster_wait_leader(c, 20000) >= 0);
+}
+
+static void test_limits_work_purge_across_restart(void **state)
+{
+    struct cluster *c = *state;
+    mq_client *cl = cluster_client(c);
+    char id[32];
+    mq_queue_info qi;
+
+    CLUSTER_TEST_BEGIN(c);
+    mkqueue(cl, "recent", MQ_DISCARD_OLD, 5, 0, MQ_RETENTION_LIMITS);
+    mkqueue(cl, "bounded", MQ_DISCARD_REJECT, 3, 0, MQ_RETENTION_LIMITS);
+    mkqueue(cl, "fresh", MQ_DISCARD_OLD, 0, 1000, MQ_RETENTION_LIMITS);
+    mkqueue(cl, "tasks", MQ_DISCARD_OLD, 0, 0, MQ_RETENTION_WORK);
+    for (int i = 1; i <= 8; i++) {
+        snprintf(id, sizeof id, "r-%d", i);
+        assert_int_equal(pub(cl, "recent", id), MQ_OK);
+    }
+    for (int i = 1; i <= 3; i++) {
+        snprintf(id, sizeof id, "b-%d", i);
+        assert_int_equal(pub(cl, "bounded", id), MQ_OK);
+    }
+    assert_int_equal(pub(cl, "bounded", "b-4"), MQ_ERR_FULL);
+    assert_non_null(strstr(mq_errmsg(), "max_messages 3"));
+    assert_int_equal(pub(cl, "fresh", "f-1"), MQ_OK);
+
+    mq_sub_config sc = MQ_SUB_CONFIG_INIT;
+    sc.queue = "tasks";
+    sc.start = MQ_START_FIRST;
+    sc.name = "a";
+    assert_int_equal(mq_sub_create(cl, &sc, NULL, 10000), MQ_OK);
+    sc.name = "b";
+    assert_int_equal(mq_sub_create(cl, &sc, NULL, 10000), MQ_OK);
+    for (int i = 1; i <= 4; i++) {
+        snprintf(id, sizeof id, "t-%d", i);
+        assert_int_equal(pub(cl, "tasks", id), MQ_OK);
+    }
+    struct drain_stats ds = {0};
+    drain(cl, "tasks", "a", 10, 500, 10000, NULL, NULL, NULL, &ds);
+    assert_int_equal(ds.messages, 4);
+    /* Acked by one of two subscriptions: still stored. */
+    qi = info(c, cl, "tasks");
+    assert_int_equal(qi.messages, 4);
+
+    restart_all(c);
+
+    qi = info(c, cl, "recent");
+    assert_int_equal(qi.messages, 5);
+    assert_int_equal(qi.first_seq, 4);
+    assert_int_equal(qi.last_seq, 8);
+    qi = info(c, cl, "bounded");
+    assert_int_equal(qi.messages, 3);
+    assert_int_equal(pub(cl, "bounded", "b-4"), MQ_ERR_FULL);
+    /* Dropped by age once the clock moves on (any write). */
+    test_sleep_ms(1200);
+    assert_int_equal(pub(cl, "recent", "r-9"), MQ_OK);
+    qi = info(c, cl, "fresh");
+    assert_int_equal(qi.messages, 0);
+    assert_int_equal(qi.last_seq, 1);
+    /* Acked by the other too: gone. */
+    memset(&ds, 0, sizeof ds);
+    drain(cl, "tasks", "b", 10, 500, 10000, NULL, NULL, NULL, &ds);
+    assert_int_equal(ds.messages, 4);
+    qi = info(c, cl, "tasks");
+    assert_int_equal(qi.messages, 0);
+
+    /* Purge, through mqctl. */
+    char out[2048];
+    assert_int_equal(cluster_mqctl(c, out, sizeof out, "queue purge recent"),
+                     0);
+    qi = info(c, cl, "recent");
+    assert_int_equal(qi.messages, 0);
+    assert_int_equal(qi.last_seq, 9);
+    mq_client_close(cl);
+    CLUSTER_TEST_PASSED(c);
+}
+
+static void test_atomic_batches(void **state)
+{
+    struct cluster *c = *state;
+    mq_client *cl = cluster_client(c);
+    mq_pub msgs[3];
+    mq_pub_result res[3];
+
+    CLUSTER_TEST_BEGIN(c);
+    mkqueue(cl, "ledger", MQ_DISCARD_OLD, 0, 0, MQ_RETENTION_LIMITS);
+    memset(msgs, 0, sizeof msgs);
+    const char *ids[] = {"l-1", "l-2", "l-3"};
+    for (int i = 0; i < 3; i++) {
+        msgs[i].id = ids[i];
+        msgs[i].payload = "entry";
+        msgs[i].payload_len = 5;
+    }
+    msgs[1].event = "bad..event";
+    /* All or nothing: one bad message, nothing stored. */
+    assert_int_equal(mq_publish_batch_flags(cl, "ledger", msgs, 3,
+                                            MQ_PUBLISH_ATOMIC, res, 10000),
+                     MQ_ERR_INVALID);
+    mq_queue_info qi = info(c, cl, "ledger");
+    assert_int_equal(qi.messages, 0);
+    /* Without the flag, the others are stored. */
+    assert_int_equal(mq_publish_batch(cl, "ledger", msgs, 3, res, 10000),
+                     MQ_OK);
+    assert_int_equal(res[0].err, MQ_OK);
+    assert_int_equal(res[1].err, MQ_ERR_INVALID);
+    assert_int_equal(res[2].err, MQ_OK);
+    qi = info(c, cl, "ledger");
+    assert_int_equal(qi.messages, 2);
+    mq_client_close(cl);
+    CLUSTER_TEST_PASSED(c);
+}
+
+static void test_namespaces_keep_queues_apart(void **state)
+{
+    struct cluster *c = *state;
+    mq_client_opts o = MQ_CLIENT_OPTS_INIT;
+    mq_client *prd = NULL, *stg = NULL;
+    char out[4096];
+
+    CLUSTER_TEST_BEGIN(c);
+    o.urls = c->urls;
+    o.ns = "prd";
+    assert_int_equal(mq_client_open(&prd, &o), MQ_OK);
+    o.ns = "stg";
+    assert_int_equal(mq_client_open(&stg, &o), MQ_OK);
+    mkqueue(prd, "orders", MQ_DISCARD_OLD, 0, 0, MQ_RETENTION_LIMITS);
+    mkqueue(stg, "orders", MQ_DISCARD_OLD, 0, 0, MQ_RETENTION_LIMITS);
+    assert_int_equal(pub(prd, "orders", "o-1"), MQ_OK);
+    assert_int_equal(pub(prd, "orders", "o-2"), MQ_OK);
+    assert_int_equal(pub(stg, "orders", "o-1"), MQ_OK);
+    /* Full names work from any client. */
+    assert_int_equal(pub(stg, "prd/orders", "o-3"), MQ_OK);
+
+    restart_all(c);
+    mq_queue_info qi = info(c, prd, "orders");
+    assert_string_equal(qi.name, "prd/orders");
+    assert_int_equal(qi.messages, 3);
+    qi = info(c, stg, "orders");
+    assert_string_equal(qi.name, "stg/orders");
+    assert_int_equal(qi.messages, 1);
+    assert_int_equal(cluster_mqctl(c, out, sizeof out,
+                                   "--ns stg queue info "
+                                   "orders"),
+                     0);
+    assert_non_null(strstr(out, "stg/orders"));
+    assert_int_equal(cluster_mqctl(c, out, sizeof out, "queue list"), 0);
+    assert_non_null(strstr(out, "prd/orders"));
+    assert_non_null(strstr(out, "stg/orders"));
+    assert_int_equal(cluster_mqctl(c, out, sizeof out, "queue info bad/ns/x"),
+                     1);
+    mq_client_close(prd);
+    mq_client_close(stg);
+    CLUSTER_TEST_PASSED(c);
+}
+
+static void test_memory_budget_refuses_with_full(void **state)
+{
+    struct cluster *c = *state;
+    mq_client *cl = cluster_client(c);
+    static char big[60000];
+    mq_err rv = MQ_OK;
+    int stored = 0;
+
+    CLUSTER_TEST_BEGIN(c);
+    mkqueue(cl, "blobs", MQ_DISCARD_OLD, 0, 0, MQ_RETENTION_LIMITS);
+    memset(big, 'x', sizeof big);
+    /* The nodes run with a 2 MiB budget (see main): about 35 fit. */
+    for (int i = 0; i < 200 && rv == MQ_OK; i++) {
+        char id[32];
+        mq_pub m = {0};
+        snprintf(id, sizeof id, "big-%d", i);
+        m.id = id;
+        m.payload = big;
+        m.payload_len = sizeof big;
+        rv = mq_publish(cl, "blobs", &m, NULL, 10000);
+        stored += rv == MQ_OK;
+    }
+    assert_int_equal(rv, MQ_ERR_FULL);
+    assert_non_null(strstr(mq_errmsg(), "memory budget"));
+    assert_true(stored > 10 && stored < 200);
+    /* Every node still serves; freeing room makes publishing work again. */
+    assert_int_equal(mq_queue_purge(cl, "blobs", 10000), MQ_OK);
+    assert_int_equal(pub(cl, "blobs", "small-1"), MQ_OK);
+    mq_client_close(cl);
+    CLUSTER_TEST_PASSED(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_limits_work_purge_across_restart),
+        cmocka_unit_test(test_atomic_batches),
+        cmocka_unit_test(test_namespaces_keep_queues_apart),
+        cmocka_unit_test(test_memory_budget_refuses_with_full),
+    };
+    cluster_group_extra = "--memory_budget_bytes 2097152";
+    return cmocka_run_group_tests(tests, cluster_group_setup,
+                                  cluster_group_teardown);
+}
