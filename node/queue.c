@@ -194,6 +194,9 @@ mq_err queue_remove_why(struct queue *q, uint64_t seq, int why, uint64_t now_ms)
     q->n_bytes -= m->rec.blob_len;
     trash_put(q->trash, m);
     trim_front(q);
+    for (size_t i = 0; i < q->n_subs; i++) {
+        sub_forget(q->subs[i], seq);
+    }
     return rv;
 }
 

@@ -373,6 +373,16 @@ mq_err sub_ack(struct sub *s, const uint64_t *seqs, size_t n, int mode,
     return MQ_OK;
 }
 
+void sub_forget(struct sub *s, uint64_t seq)
+{
+    struct pending *p = s->heap_len ? hmap_get(&s->by_seq, seq) : NULL;
+    if (p != NULL) {
+        s->dropped++;
+        pending_unlink(s, p);
+    }
+    subhist_forget(&s->hist, seq);
+}
+
 int sub_dead_lettered(const struct sub *s, uint64_t seq)
 {
     return subhist_dead_at(&s->hist, seq) != 0;

@@ -138,6 +138,10 @@ int sub_msg_state(const struct sub *s, const struct msg *m, uint64_t now_ms,
                   uint32_t *attempts, uint64_t *last_delivery_ms,
                   uint64_t *acked_at_ms);
 
+/* Message @seq left the queue: forget its pending delivery (counted as
+ * dropped) and that it was dead-lettered. */
+void sub_forget(struct sub *s, uint64_t seq);
+
 /* Whether the subscription dead-lettered message @seq (still stored). */
 int sub_dead_lettered(const struct sub *s, uint64_t seq);
 
