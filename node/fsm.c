@@ -105,7 +105,7 @@ uint64_t fsm_mem_bytes(const struct fsm *f)
         const struct queue *q = f->queues[i];
         total += q->n_bytes + q->n_msgs * (sizeof(struct msg) + 16) +
                  q->ring_cap * sizeof(void *) + idring_bytes(&q->dedup.ring) +
-                 idring_bytes(&q->tombs.ring);
+                 q->tombs.cap * sizeof(struct tomb);
         for (size_t j = 0; j < q->n_subs; j++) {
             const struct sub *s = q->subs[j];
             total += s->hist.cap * sizeof(struct subhist_ack) +

@@ -192,6 +192,7 @@ mq_err queue_remove_why(struct queue *q, uint64_t seq, int why, uint64_t now_ms)
     *slot(q, seq) = NULL;
     q->n_msgs--;
     q->n_bytes -= m->rec.blob_len;
+    q->n_delayed -= m->rec.deliver_at_ms > m->rec.published_at_ms;
     trash_put(q->trash, m);
     trim_front(q);
     for (size_t i = 0; i < q->n_subs; i++) {
@@ -304,6 +305,7 @@ mq_err queue_append(struct queue *q, struct msg *m, struct errmsg *e)
     *slot(q, m->rec.seq) = m;
     q->n_msgs++;
     q->n_bytes += m->rec.blob_len;
+    q->n_delayed += m->rec.deliver_at_ms > m->rec.published_at_ms;
     while (q->n_msgs > 1 &&
            ((q->cfg.max_messages && q->n_msgs > q->cfg.max_messages) ||
             (q->cfg.max_bytes && q->n_bytes > q->cfg.max_bytes))) {

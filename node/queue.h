@@ -47,6 +47,7 @@ struct queue {
     struct msg **ring;  /* slots first_seq..last_seq; NULL: removed */
     size_t ring_cap, ring_head;
     uint64_t n_msgs, n_bytes;
+    uint64_t n_delayed; /* stored with a delay (deliver_at > published_at) */
     struct dedup dedup;
     struct tombs tombs; /* status of gone messages */
     struct sub **subs;

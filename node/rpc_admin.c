@@ -35,7 +35,7 @@ static void fill_queue_info(Mq__V1__QueueInfo *qi, Mq__V1__QueueConfig *qc,
     qi->subscriptions = (uint32_t)q->n_subs;
     qi->created_at_ms = q->created_at_ms;
     qi->scheduled = count_scheduled(q, rpc_now_ms());
-    qi->remembered_ids = dedup_len(&q->dedup) + idring_len(&q->tombs.ring);
+    qi->remembered_ids = dedup_len(&q->dedup) + tombs_len(&q->tombs);
 }
 
 static void fill_sub_info(Mq__V1__SubInfo *si, Mq__V1__SubConfig *sc,

@@ -102,7 +102,7 @@ static void *pack_queue(const struct queue *q, size_t *len)
     Mq__V1__QueueConfig qc;
     struct scratch sc = {{0}, 0, 0};
     size_t n_pend = 0, n_acks = 0, n_dead = 0, n_subs = q->n_subs;
-    size_t dn = dedup_len(&q->dedup), tn = idring_len(&q->tombs.ring);
+    size_t dn = dedup_len(&q->dedup), tn = tombs_len(&q->tombs);
     uint8_t *out = NULL;
 
     for (size_t i = 0; i < n_subs; i++) {
@@ -141,7 +141,7 @@ static void *pack_queue(const struct queue *q, size_t *len)
     qs.dedup.len = dn * DEDUP_REC;
     qs.tombs.data = p;
     for (size_t i = 0; i < tn; i++, p += TOMB_REC) {
-        const struct tomb *t = idring_at(&q->tombs.ring, i);
+        const struct tomb *t = tombs_at(&q->tombs, i);
         put_u64(p, t->key.lo);
         put_u64(p + 8, t->key.hi);
         put_u64(p + 16, t->seq);

@@ -102,6 +102,7 @@ static void pending_link(struct sub *s, struct pending *p)
 
 static void pending_unlink(struct sub *s, struct pending *p)
 {
+    s->n_scheduled -= p->attempts == 0;
     if (p->prev) {
         p->prev->next = p->next;
     } else {
@@ -147,6 +148,7 @@ static mq_err pending_add(struct sub *s, uint64_t seq, uint64_t due_ms,
     p->delivered_at_ms = delivered_at_ms;
     p->nacked = 0;
     pending_link(s, p);
+    s->n_scheduled += attempts == 0;
     return MQ_OK;
 }
 
@@ -250,6 +252,7 @@ mq_err sub_deliver(struct sub *s, const struct queue *q, uint64_t now_ms,
             }
             continue;
         }
+        s->n_scheduled -= p->attempts == 0;
         p->attempts++;
         p->due_ms = due;
         p->delivered_at_ms = now_ms;
@@ -296,6 +299,12 @@ size_t sub_available(const struct sub *s, const struct queue *q,
         n++; /* at least one due: enough to decide to deliver */
     }
     uint64_t seq = s->next_seq < q->first_seq ? q->first_seq : s->next_seq;
+    if (s->cfg.n_filters == 0 && q->n_delayed == 0) {
+        /* Every new message is for us and due: count without looking. */
+        uint64_t more = q->last_seq >= seq ? q->last_seq - seq + 1 : 0;
+        n += more > max ? max : (size_t)more;
+        return n > max ? max : n;
+    }
     for (; n < max && seq <= q->last_seq && scanned < SUB_SCAN_MAX; seq++) {
         const struct msg *m = queue_get(q, seq);
         scanned++;
@@ -318,7 +327,9 @@ mq_err sub_check_seqs(const struct sub *s, const uint64_t *seqs, size_t n,
                       struct errmsg *e)
 {
     for (size_t i = 0; i < n; i++) {
-        const struct pending *p = hmap_get(&s->by_seq, seqs[i]);
+        /* Only a scheduled message (never delivered) needs a look-up. */
+        const struct pending *p =
+            s->n_scheduled ? hmap_get(&s->by_seq, seqs[i]) : NULL;
         if (seqs[i] == 0 || seqs[i] >= s->next_seq ||
             (p != NULL && p->attempts == 0)) {
             errmsg_set(e, "seq %llu was never delivered to subscription %s",
@@ -375,7 +386,9 @@ mq_err sub_ack(struct sub *s, const uint64_t *seqs, size_t n, int mode,
 
 void sub_forget(struct sub *s, uint64_t seq)
 {
-    struct pending *p = s->heap_len ? hmap_get(&s->by_seq, seq) : NULL;
+    /* Pending deliveries are at or after the first in seq order. */
+    struct pending *p =
+        s->first && seq >= s->first->seq ? hmap_get(&s->by_seq, seq) : NULL;
     if (p != NULL) {
         s->dropped++;
         pending_unlink(s, p);

@@ -75,6 +75,7 @@ struct sub {
     size_t heap_len, heap_cap;
     struct pending *first, *last;
     uint64_t delivered, acked, dropped, dead_lettered;
+    size_t n_scheduled; /* pending with attempts 0 (delayed, not yet due) */
     struct subhist hist;
     /* Dead letters decided by sub_deliver or sub_ack, for the FSM to move
      * (and then empty): not part of the state between Commands. */

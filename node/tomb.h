@@ -1,16 +1,17 @@
 /* tomb.h: what became of a queue's messages once they are gone (acked by
- * every subscription, expired, purged, cancelled, dead-lettered), so that
- * message status by id can still answer. A record is 40 bytes in a FIFO
- * ordered by the time the message went, plus a map slot (16 bytes, the map
- * at most half full): at most 72 bytes per gone message. Records leave
- * after the queue's status_ttl_ms, or oldest first past status_max. */
+ * every subscription, expired, purged, cancelled, dead-lettered, redriven),
+ * so that message status by id can still answer. One 40-byte record per
+ * gone message, in a ring in the order they went: recording one is an
+ * append (messages go by the hundred thousand a second), looking one up a
+ * scan from the newest (status lookups are rare). Records leave after the
+ * queue's status_ttl_ms, or oldest first past status_max. */
 #ifndef MQ_TOMB_H
 #define MQ_TOMB_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "idring.h"
+#include "hash.h"
 #include "mq.h"
 
 /* Why a message is gone (values of mq.proto's MessageState). */
@@ -24,7 +25,7 @@ enum tomb_state {
 };
 
 struct tomb {
-    struct hash128 key;
+    struct hash128 key; /* of the message's id */
     uint64_t seq;
     uint64_t published_at_ms;
     uint64_t gone; /* gone_at_ms << 8 | enum tomb_state */
@@ -41,18 +42,28 @@ static inline int tomb_state(const struct tomb *t)
 }
 
 struct tombs {
-    struct idring ring; /* of struct tomb, in the order they went */
+    struct tomb *ring; /* oldest at head */
+    size_t cap, head, len;
 };
 
 void tombs_init(struct tombs *t);
 void tombs_close(struct tombs *t);
-/* Records that message @seq (id hash @key) went at @gone_at_ms. Out of
- * memory leaves @t unchanged (the status is then not remembered). */
+/* Records that message @seq (id hash @key) went at @gone_at_ms.
+ * MQ_ERR_NO_MEMORY leaves @t unchanged. */
 mq_err tombs_add(struct tombs *t, struct hash128 key, uint64_t seq,
                  uint64_t published_at_ms, uint64_t gone_at_ms, int state);
+/* The newest record of @key, or NULL. */
 const struct tomb *tombs_find(const struct tombs *t, struct hash128 key);
 /* Forgets records older than @ttl_ms, and the oldest past @max. */
 void tombs_expire(struct tombs *t, uint64_t now_ms, uint64_t ttl_ms,
                   uint64_t max);
+
+static inline size_t tombs_len(const struct tombs *t)
+{
+    return t->len;
+}
+
+/* The @i-th record, oldest first. */
+const struct tomb *tombs_at(const struct tombs *t, size_t i);
 
 #endif
