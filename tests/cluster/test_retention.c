@@ -162,8 +162,17 @@ static void test_atomic_batches(void **state)
     assert_int_equal(res[0].err, MQ_OK);
     assert_int_equal(res[1].err, MQ_ERR_INVALID);
     assert_int_equal(res[2].err, MQ_OK);
+    /* Across a restart of every node: two stored, the bad one never. */
+    restart_all(c);
     qi = info(c, cl, "ledger");
     assert_int_equal(qi.messages, 2);
+    mq_msg_status *st = NULL;
+    size_t n = 0;
+    assert_int_equal(mq_message_status(cl, "l-2", "ledger", &st, &n, 10000),
+                     MQ_ERR_NOT_FOUND);
+    assert_int_equal(mq_message_status(cl, "l-3", "ledger", &st, &n, 10000),
+                     MQ_OK);
+    mq_msg_status_free(st, n);
     mq_client_close(cl);
     CLUSTER_TEST_PASSED(c);
 }
