@@ -146,8 +146,8 @@ static void test_returning_consumer_gets_what_it_missed(void **state)
         test_sleep_ms(50);
     }
     mq_client *back = cluster_client(c);
-    uint64_t want[] = {1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-                       17, 18, 19, 20};
+    uint64_t want[] = {1,  3,  4,  5,  6,  7,  8,  9,  10, 11,
+                       12, 13, 14, 15, 16, 17, 18, 19, 20};
     size_t k = 0;
     uint64_t end = test_now_ms() + 20000;
     while (k < sizeof want / sizeof want[0] && test_now_ms() < end) {

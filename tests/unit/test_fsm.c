@@ -140,8 +140,9 @@ static void test_fsm_queue_create_other_settings_exists(void **state)
     tcmd_queue_create(t, "orders")->max_messages = 5;
     apply(f, t);
     assert_int_equal(f->ops[0].err, MQ_ERR_EXISTS);
-    assert_non_null(strstr(f->ops[0].e.msg, "queue default/orders exists with other "
-                                            "settings"));
+    assert_non_null(strstr(f->ops[0].e.msg,
+                           "queue default/orders exists with other "
+                           "settings"));
     assert_ptr_equal(fsm_queue(f, "orders"), q);
     assert_int_equal(q->cfg.max_messages, 0);
     assert_int_equal(q->created_at_ms, 1000);

@@ -31,8 +31,7 @@ static void add(struct fix *x, int n)
                  (unsigned long long)x->q->last_seq + 1);
         struct blob b = pub_blob(id, "payload");
         assert_int_equal(pub_scan(b.data, b.len, &v, NULL), MQ_OK);
-        struct msg *m =
-            msg_new(b.data, b.len, &v, x->q->last_seq + 1, 100, 0);
+        struct msg *m = msg_new(b.data, b.len, &v, x->q->last_seq + 1, 100, 0);
         assert_non_null(m);
         assert_int_equal(queue_append(x->q, m, NULL), MQ_OK);
         blob_free(&b);
