@@ -99,12 +99,14 @@ typedef struct mq_client_opts {
      * Fetch adds its max_wait_ms to this. */
     uint32_t attempt_timeout_ms;
     /* Asynchronous publish: a batch is sent when it holds this many messages
-     * (default 1000) or bytes (default 1 MiB), or when it has waited
+     * (default 5000) or bytes (default 4 MiB), or when it has waited
      * linger_ms (default 1). */
     uint32_t batch_max_messages;
     uint32_t batch_max_bytes;
     uint32_t linger_ms;
-    /* Asynchronous publish: batches sent and not yet answered (default 8). */
+    /* Asynchronous publish: batches sent and not yet answered (default 8),
+     * at most one per queue: the messages of a queue are stored in the
+     * order they were published. */
     uint32_t max_inflight_batches;
     /* Asynchronous publish: messages accepted and not yet answered; past it,
      * mq_publish_async waits up to timeout_ms. Default 100000. */
@@ -209,7 +211,9 @@ MQ_API mq_err mq_cancel(mq_client *c, const char *id, const char *queue,
  * (borrowed for the call). Must not call mq_flush or mq_client_close. */
 typedef void (*mq_publish_cb)(void *arg, const mq_pub_result *res);
 
-/* Queues @m (copied) for publishing in a batch with others. Returns MQ_OK
+/* Queues @m (copied) for publishing in a batch with others; the messages of
+ * one queue are stored in the order this function was called (also when a
+ * batch is retried across a leader change). Returns MQ_OK
  * and later calls @cb (may be NULL) exactly once with the outcome; or fails
  * without calling it: MQ_ERR_INVALID (bad message), MQ_ERR_TIMEOUT (more than
  * max_pending_messages waited longer than the client's timeout_ms),

@@ -16,9 +16,9 @@
  * MQ_ERR_CANCELED (the sockets are closed under them) and so do the
  * messages still queued.
  *
- * Order: the messages of one queue are sent in the order they were queued,
- * but batches in flight at once may be stored in another order when one of
- * them is retried; use mq_publish for strict order. */
+ * Order: a queue has at most one batch in flight (retries included), so
+ * the messages of one queue are stored in the order they were queued;
+ * batches of different queues go out in parallel. */
 #include "async.h"
 
 #include <pthread.h>
@@ -57,6 +57,7 @@ struct aqueue {
     struct aqueue *next;
     struct apub *head, *tail;
     size_t n, bytes;
+    int busy;                    /* a batch of this queue is in flight */
     char name[MQ_QNAME_MAX + 1]; /* as sent */
 };
 
@@ -230,7 +231,7 @@ static struct aqueue *queue_ready(struct async *a, uint64_t now,
     *wake_ms = 0;
     for (struct aqueue *q = a->queues; q != NULL; q = q->next) {
         uint64_t at;
-        if (q->n == 0) {
+        if (q->n == 0 || q->busy) {
             continue;
         }
         at = q->head->queued_ms + a->c->opts.linger_ms;
@@ -370,6 +371,7 @@ static void *sender_main(void *arg)
             continue;
         }
         n = queue_take(a, q, &head);
+        q->busy = 1;
         s->first_ticket = head->ticket;
         queue_to_back(a, q);
         if (q->n > 0) {
@@ -379,6 +381,10 @@ static void *sender_main(void *arg)
         send_batch(s, q, head, n);
         pthread_mutex_lock(&a->lock);
         s->first_ticket = 0;
+        q->busy = 0;
+        if (q->n > 0) {
+            pthread_cond_signal(&a->work); /* its next batch may go */
+        }
         if (a->flushers > 0) {
             pthread_cond_broadcast(&a->done);
         }
