@@ -68,7 +68,7 @@ static const struct opt table[] = {
     {O_PRODUCERS, 0, "--producers", "N",
      "publish-pipelined: clients, each with its thread (default 2)"},
     {O_BATCH, 0, "--batch", "N",
-     "async publish: batch_max_messages (default: libmq's, 1000)"},
+     "async publish: batch_max_messages (default: libmq's, 5000)"},
     {O_LINGER, 0, "--linger-ms", "MS",
      "async publish: linger_ms (default: libmq's, 1)"},
     {O_INFLIGHT, 0, "--inflight", "N",
