@@ -40,8 +40,13 @@ static const struct opt opts[] = {
         "where clients connect (nng URL)"),
     STR(peer_url, NULL, 1, "where the other nodes connect (nng URL)"),
     {"members", OPT_STR, offsetof(struct config, members_text),
-     sizeof(((struct config *)0)->members_text), NULL, 0, 0, 1,
-     "initial members, id=peer-url list: 1=tcp://h:7101,2=tcp://h:7102"},
+     sizeof(((struct config *)0)->members_text), "", 0, 0, 0,
+     "initial members, id=peer-url list: 1=tcp://h:7101,2=tcp://h:7102 "
+     "(required unless join is given)"},
+    {"join", OPT_STR, offsetof(struct config, join),
+     sizeof(((struct config *)0)->join), "", 0, 0, 0,
+     "client URLs of a running cluster to join (comma-separated); the node "
+     "asks to be added, catches up as a non-voter, then votes"},
     STR(cluster_name, "mq", 0,
         "nodes only talk to nodes with the same cluster name"),
     {"log_level", OPT_LEVEL, offsetof(struct config, log_level), 0, "info", 0,
@@ -388,6 +393,17 @@ mq_err config_load(struct config *cfg, int argc, char **argv, struct errmsg *e)
                    "election_timeout_ms %llu",
                    (unsigned long long)cfg->heartbeat_timeout_ms,
                    (unsigned long long)cfg->election_timeout_ms);
+        return MQ_ERR_INVALID;
+    }
+    if (cfg->join[0] != '\0') {
+        if (cfg->members_text[0] != '\0') {
+            errmsg_set(e, "join: give either join or members, not both");
+            return MQ_ERR_INVALID;
+        }
+        return MQ_OK;
+    }
+    if (cfg->members_text[0] == '\0') {
+        errmsg_set(e, "members: required, and not given (or give join)");
         return MQ_ERR_INVALID;
     }
     return parse_members(cfg, e);

@@ -27,6 +27,7 @@ struct config {
     char members_text[2048];
     struct config_member members[CONFIG_MAX_MEMBERS];
     size_t n_members;
+    char join[1024]; /* client URLs of a cluster to join, or "" */
     char cluster_name[64];
     int log_level;
     uint64_t election_timeout_ms;

@@ -10,6 +10,7 @@
 #include "consensus.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -46,6 +47,59 @@ static void barrier_cb(struct raft_barrier *req, int status)
     }
 }
 
+int consensus_member_role(const struct consensus *c, uint64_t id)
+{
+    const struct raft_configuration *conf = &c->raft.configuration;
+    for (unsigned i = 0; i < conf->n; i++) {
+        if (conf->servers[i].id == id) {
+            return conf->servers[i].role;
+        }
+    }
+    return -1;
+}
+
+static void set_removed(struct consensus *c, const char *how)
+{
+    if (c->removed) {
+        return;
+    }
+    c->removed = 1;
+    LOG_WARN("node %llu was removed from the cluster (%s): it stops serving",
+             (unsigned long long)c->cfg->id, how);
+    if (c->removed_cb) {
+        c->removed_cb(c->leader_arg);
+    }
+}
+
+void consensus_not_member(struct consensus *c, uint64_t from,
+                          uint64_t config_index)
+{
+    if (c->was_member && consensus_member_role(c, from) == RAFT_VOTER &&
+        config_index > c->raft.configuration_index) {
+        char how[96];
+        snprintf(how, sizeof how, "node %llu has configuration %llu without it",
+                 (unsigned long long)from, (unsigned long long)config_index);
+        set_removed(c, how);
+    }
+}
+
+/* Notices this node entering, or leaving, the configuration. */
+static void check_membership(struct consensus *c)
+{
+    int role = consensus_member_role(c, c->cfg->id);
+    if (role >= 0) {
+        if (!c->was_member && c->cfg->join[0]) {
+            LOG_INFO("joined the cluster (configuration %llu)",
+                     (unsigned long long)c->raft.configuration_index);
+        }
+        c->was_member = 1;
+    } else if ((c->was_member || c->cfg->join[0] == '\0') &&
+               c->raft.configuration.n > 0) {
+        /* A joining node sees older configurations without it first. */
+        set_removed(c, "the configuration no longer lists it");
+    }
+}
+
 static void on_event(void *arg)
 {
     struct consensus *c = arg;
@@ -55,6 +109,7 @@ static void on_event(void *arg)
     if (c->closing) {
         return;
     }
+    check_membership(c);
     if (state == RAFT_UNAVAILABLE) {
         /* Guard (5): raft gave up (an error it could not handle). */
         LOG_ERROR("raft became unavailable: %s; stopping so that a "
@@ -145,6 +200,11 @@ static int restore_cb(struct raft_fsm *rf, struct raft_buffer *buf)
     return c->fsm_inner.restore(&c->fsm_inner, buf);
 }
 
+static void on_not_member(void *arg, uint64_t from, uint64_t config_index)
+{
+    consensus_not_member(arg, from, config_index);
+}
+
 mq_err consensus_start(struct consensus *c, uv_loop_t *loop, struct peer *p,
                        struct fsm *state, const struct config *cfg,
                        struct errmsg *e)
@@ -186,7 +246,9 @@ mq_err consensus_start(struct consensus *c, uv_loop_t *loop, struct peer *p,
     raft_set_pre_vote(r, true);
 
     raft_configuration_init(&conf);
-    for (size_t i = 0; i < cfg->n_members; i++) {
+    /* A node joining a running cluster starts with no configuration: the
+     * leader sends it one when it adds it. */
+    for (size_t i = 0; cfg->join[0] == '\0' && i < cfg->n_members; i++) {
         rv = raft_configuration_add(&conf, cfg->members[i].id,
                                     cfg->members[i].peer_url, RAFT_VOTER);
         if (rv != 0) {
@@ -195,7 +257,7 @@ mq_err consensus_start(struct consensus *c, uv_loop_t *loop, struct peer *p,
             return MQ_ERR_INVALID;
         }
     }
-    rv = raft_bootstrap(r, &conf);
+    rv = cfg->join[0] ? RAFT_CANTBOOTSTRAP : raft_bootstrap(r, &conf);
     raft_configuration_close(&conf);
     if (rv == 0) {
         LOG_INFO("bootstrapped a new cluster of %zu members in %s",
@@ -207,6 +269,7 @@ mq_err consensus_start(struct consensus *c, uv_loop_t *loop, struct peer *p,
 
     p->event_cb = on_event;
     p->event_arg = c;
+    p->not_member_cb = on_not_member;
     rv = raft_start(r);
     if (rv != 0) {
         const char *why = raft_errmsg(r);

@@ -46,6 +46,12 @@ struct consensus {
     /* Told when this node gains (1) or loses (0) leadership. */
     void (*leader_cb)(void *arg, int leader);
     void *leader_arg;
+
+    /* Membership of this node: it was in the configuration; it was then
+     * removed (it stops serving). */
+    int was_member;
+    int removed;
+    void (*removed_cb)(void *arg);
 };
 
 /* Sets up raft over @p and @state, bootstrapping the initial members of
@@ -70,6 +76,15 @@ mq_err consensus_propose(struct consensus *c, struct raft_apply *req, void *buf,
                          size_t len, raft_apply_cb cb);
 
 const char *consensus_role(const struct consensus *c);
+
+/* Whether node @id is in the current configuration (its role if so, else
+ * -1). */
+int consensus_member_role(const struct consensus *c, uint64_t id);
+
+/* This node learned (from a voter whose configuration is newer) that it is
+ * not a member any more: it stops serving. */
+void consensus_not_member(struct consensus *c, uint64_t from,
+                          uint64_t config_index);
 
 /* Closes raft on a later loop iteration (never inside a raft callback);
  * @cb runs when raft and its storage are closed. */

@@ -7,6 +7,7 @@
 #include "node.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +18,7 @@
 #include "bridge.h"
 #include "consensus.h"
 #include "fsm.h"
+#include "join.h"
 #include "log.h"
 #include "peer.h"
 #include "rpc.h"
@@ -31,6 +33,8 @@ struct node {
     struct batch batch;
     struct rpc rpc;
     uv_signal_t sigint, sigterm;
+    uv_timer_t removed_timer;
+    struct joiner *joiner;
     int stopping;
     int bridge_started;
 };
@@ -65,20 +69,46 @@ static void raft_closed(struct consensus *c)
     }
     uv_close((uv_handle_t *)&n->sigint, NULL);
     uv_close((uv_handle_t *)&n->sigterm, NULL);
+    uv_close((uv_handle_t *)&n->removed_timer, NULL);
     LOG_INFO("stopped");
 }
 
-static void signal_cb(uv_signal_t *h, int signum)
+static void stop(struct node *n)
 {
-    struct node *n = h->data;
     if (n->stopping) {
         return;
     }
     n->stopping = 1;
-    LOG_INFO("signal %d: stopping", signum);
     uv_signal_stop(&n->sigint);
     uv_signal_stop(&n->sigterm);
+    uv_timer_stop(&n->removed_timer);
+    join_stop(n->joiner);
+    n->joiner = NULL;
     consensus_close(&n->cons, raft_closed);
+}
+
+static void signal_cb(uv_signal_t *h, int signum)
+{
+    LOG_INFO("signal %d: stopping", signum);
+    stop(h->data);
+}
+
+static void removed_timer_cb(uv_timer_t *t)
+{
+    LOG_INFO("stopping: this node is no longer a member of the cluster");
+    stop(t->data);
+}
+
+/* Removed from the cluster: requests are refused from now on (rpc.c); the
+ * node stops (exit status 0, so that a supervisor does not restart it) a
+ * moment later, once the remove's reply and the last messages to its peers
+ * have gone out. */
+static void on_removed(void *arg)
+{
+    struct node *n = arg;
+    if (!n->stopping) {
+        uv_timer_start(&n->removed_timer, removed_timer_cb, 500, 0);
+    }
 }
 
 static int make_dir(const char *path)
@@ -128,6 +158,17 @@ int node_run(const struct config *cfg)
     n->sigint.data = n->sigterm.data = n;
     uv_signal_start(&n->sigint, signal_cb, SIGINT);
     uv_signal_start(&n->sigterm, signal_cb, SIGTERM);
+    {
+        /* A supervisor (or test) may start us with these blocked, so that
+         * one sent during start-up waits for the handlers above. */
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    }
+    uv_timer_init(&n->loop, &n->removed_timer);
+    n->removed_timer.data = n;
     n->fsm = fsm_new();
     if (n->fsm == NULL) {
         LOG_ERROR("out of memory");
@@ -159,6 +200,14 @@ int node_run(const struct config *cfg)
     }
     n->cons.leader_cb = on_leader;
     n->cons.leader_arg = n;
+    n->cons.removed_cb = on_removed;
+    if (n->cons.removed) {
+        on_removed(n);
+    } else if (cfg->join[0] != '\0' && !n->cons.was_member &&
+               join_start(&n->joiner, cfg) != MQ_OK) {
+        LOG_ERROR("join: out of memory");
+        goto out;
+    }
     LOG_INFO("mqd %s serving clients at %s, peers at %s", MQ_VERSION_STRING,
              cfg->client_url, cfg->peer_url);
     uv_run(&n->loop, UV_RUN_DEFAULT);
@@ -169,6 +218,7 @@ out:
          * unwinding raft (the process ends). */
         _exit(1);
     }
+    join_stop(n->joiner);
     uv_loop_close(&n->loop);
     fsm_free(n->fsm);
     mq_free(n);

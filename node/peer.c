@@ -44,6 +44,7 @@
 #include "hash.h"
 #include "log.h"
 #include "peer_codec.h"
+#include "peer_snap.h"
 
 struct peer_conn {
     uint64_t id;
@@ -66,26 +67,12 @@ struct append_wrap {
     struct peer *p;
 };
 
-struct put_wrap {
-    struct raft_io_snapshot_put req;
-    struct raft_io_snapshot_put *orig;
-    raft_io_snapshot_put_cb cb;
-    struct peer *p;
-};
-
-struct get_wrap {
-    struct raft_io_snapshot_get req;
-    struct raft_io_snapshot_get *orig;
-    raft_io_snapshot_get_cb cb;
-    struct peer *p;
-};
-
 static struct peer *peer_of(struct raft_io *io)
 {
     return io->impl;
 }
 
-static void fire_event(struct peer *p)
+void peer_fire_event(struct peer *p)
 {
     if (p->event_cb && !p->closing) {
         p->event_cb(p->event_arg);
@@ -93,7 +80,7 @@ static void fire_event(struct peer *p)
 }
 
 /* Guard (5): raft I/O errors are fatal. */
-static void io_fatal(struct peer *p, const char *what, int status)
+void peer_io_fatal(struct peer *p, const char *what, int status)
 {
     LOG_ERROR("raft I/O failed: %s: %s (%s); stopping so that a supervisor "
               "restarts the node",
@@ -269,7 +256,7 @@ static void idle_cb(uv_idle_t *h)
     struct peer *p = h->data;
     uv_idle_stop(h);
     flush_done(p, 0);
-    fire_event(p);
+    peer_fire_event(p);
 }
 
 static int io_send(struct raft_io *io, struct raft_io_send *req,
@@ -362,6 +349,34 @@ static void reset_if_log_lost(struct raft *r, uint64_t from,
     }
 }
 
+static int in_configuration(const struct raft *r, uint64_t id)
+{
+    for (unsigned i = 0; i < r->configuration.n; i++) {
+        if (r->configuration.servers[i].id == id) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void tell_not_member(struct peer *p, const struct raft *r, uint64_t id,
+                            const char *address)
+{
+    nng_msg *msg = NULL;
+    struct peer_conn *c = conn_get(p, id, address);
+    if (c == NULL ||
+        peer_encode_not_member(&p->self, r->configuration_index, &msg) != 0 ||
+        nng_sendmsg(c->sock, msg, NNG_FLAG_NONBLOCK) != 0) {
+        if (msg) {
+            nng_msg_free(msg);
+        }
+        return;
+    }
+    LOG_INFO("told node %llu (%s), which asked for votes, that it is not in "
+             "the configuration",
+             (unsigned long long)id, address);
+}
+
 void peer_deliver(struct peer *p, nng_msg *msg)
 {
     Mq__V1__PeerMessage *pm;
@@ -388,6 +403,20 @@ void peer_deliver(struct peer *p, nng_msg *msg)
         goto out;
     }
     learn(p, pm->from_id, pm->from_client_url, pm->from_address);
+    if (pm->not_member) {
+        if (p->not_member_cb) {
+            p->not_member_cb(p->event_arg, pm->from_id, pm->config_index);
+        }
+        goto out;
+    }
+    /* A node that is not in our configuration (removed, and never told,
+     * since a leader stops sending to what it removed) asks for votes: tell
+     * it, and keep it out of our elections. */
+    if (m.type == RAFT_IO_REQUEST_VOTE && r->configuration_index > 0 &&
+        !in_configuration(r, pm->from_id)) {
+        tell_not_member(p, r, pm->from_id, pm->from_address);
+        goto out;
+    }
 
     /* Guard (2), leader side: see the comment at the top. Until the
      * barrier is appended (term_first_index 0) no success counts. */
@@ -408,7 +437,7 @@ void peer_deliver(struct peer *p, nng_msg *msg)
     }
     p->recv_cb(&p->io, &m);
     p->in_append = 0;
-    fire_event(p);
+    peer_fire_event(p);
 out:
     peer_decode_free(pm);
 }
@@ -431,8 +460,22 @@ static void uv_closed_cb(struct raft_io *uvio)
 {
     struct peer *p = uvio->data;
     flush_done(p, RAFT_CANCELED);
+    if (peer_snapshot_busy(p)) {
+        p->close_waiting = 1; /* peer_snapshot_idle ends the close */
+        return;
+    }
     if (p->close_cb) {
         p->close_cb(&p->io);
+    }
+}
+
+void peer_snapshot_idle(struct peer *p)
+{
+    if (p->close_waiting) {
+        p->close_waiting = 0;
+        if (p->close_cb) {
+            p->close_cb(&p->io);
+        }
     }
 }
 
@@ -465,8 +508,11 @@ static int io_load(struct raft_io *io, raft_term *term, raft_id *voted_for,
                         n_entries);
     if (rv != 0) {
         memcpy(io->errmsg, p->uv.errmsg, sizeof io->errmsg);
+        return rv;
     }
-    return rv;
+    /* Our checksum: libraft keeps none for snapshot data. raft frees what
+     * load returned when start fails. */
+    return peer_snapshot_check_loaded(p, *snapshot, io->errmsg);
 }
 
 static void tick_wrap(struct raft_io *uvio)
@@ -474,7 +520,7 @@ static void tick_wrap(struct raft_io *uvio)
     struct peer *p = uvio->data;
     if (p->tick_cb && !p->closing) {
         p->tick_cb(&p->io);
-        fire_event(p);
+        peer_fire_event(p);
     }
 }
 
@@ -541,7 +587,7 @@ static int io_set_term(struct raft_io *io, raft_term term)
     struct peer *p = peer_of(io);
     int rv = p->uv.set_term(&p->uv, term);
     if (rv != 0) {
-        io_fatal(p, "persist term", rv);
+        peer_io_fatal(p, "persist term", rv);
     }
     return rv;
 }
@@ -551,7 +597,7 @@ static int io_set_vote(struct raft_io *io, raft_id server_id)
     struct peer *p = peer_of(io);
     int rv = p->uv.set_vote(&p->uv, server_id);
     if (rv != 0) {
-        io_fatal(p, "persist vote", rv);
+        peer_io_fatal(p, "persist vote", rv);
     }
     return rv;
 }
@@ -561,12 +607,12 @@ static void append_done(struct raft_io_append *req, int status)
     struct append_wrap *w = req->data;
     struct peer *p = w->p;
     if (status != 0 && !(p->closing && status == RAFT_CANCELED)) {
-        io_fatal(p, "append to log", status);
+        peer_io_fatal(p, "append to log", status);
     }
     w->orig->cb = w->cb;
     w->cb(w->orig, status);
     mq_free(w);
-    fire_event(p);
+    peer_fire_event(p);
 }
 
 static int io_append(struct raft_io *io, struct raft_io_append *req,
@@ -587,7 +633,7 @@ static int io_append(struct raft_io *io, struct raft_io_append *req,
     if (rv != 0) {
         mq_free(w);
         if (!p->closing) {
-            io_fatal(p, "start log append", rv);
+            peer_io_fatal(p, "start log append", rv);
         }
     }
     return rv;
@@ -598,22 +644,9 @@ static int io_truncate(struct raft_io *io, raft_index index)
     struct peer *p = peer_of(io);
     int rv = p->uv.truncate(&p->uv, index);
     if (rv != 0 && !p->closing) {
-        io_fatal(p, "truncate log", rv);
+        peer_io_fatal(p, "truncate log", rv);
     }
     return rv;
-}
-
-static void put_done(struct raft_io_snapshot_put *req, int status)
-{
-    struct put_wrap *w = req->data;
-    struct peer *p = w->p;
-    if (status != 0 && !(p->closing && status == RAFT_CANCELED)) {
-        io_fatal(p, "write snapshot", status);
-    }
-    w->orig->cb = w->cb;
-    w->cb(w->orig, status);
-    mq_free(w);
-    fire_event(p);
 }
 
 static int io_snapshot_put(struct raft_io *io, unsigned trailing,
@@ -622,57 +655,17 @@ static int io_snapshot_put(struct raft_io *io, unsigned trailing,
                            raft_io_snapshot_put_cb cb)
 {
     struct peer *p = peer_of(io);
-    struct put_wrap *w = mq_malloc(sizeof *w);
-    int rv;
-    if (w == NULL) {
-        return RAFT_NOMEM;
-    }
-    w->req.data = w;
-    w->orig = req;
-    w->cb = cb;
-    w->p = p;
-    rv = p->uv.snapshot_put(&p->uv, trailing, &w->req, snapshot, put_done);
-    if (rv != 0) {
-        mq_free(w);
-        if (!p->closing) {
-            io_fatal(p, "start snapshot write", rv);
-        }
+    int rv = peer_snapshot_put(p, trailing, req, snapshot, cb);
+    if (rv != 0 && !p->closing) {
+        peer_io_fatal(p, "start snapshot write", rv);
     }
     return rv;
-}
-
-static void get_done(struct raft_io_snapshot_get *req,
-                     struct raft_snapshot *snapshot, int status)
-{
-    struct get_wrap *w = req->data;
-    struct peer *p = w->p;
-    if (status != 0 && !(p->closing && status == RAFT_CANCELED)) {
-        io_fatal(p, "read snapshot", status);
-    }
-    w->orig->cb = w->cb;
-    w->cb(w->orig, snapshot, status);
-    mq_free(w);
-    fire_event(p);
 }
 
 static int io_snapshot_get(struct raft_io *io, struct raft_io_snapshot_get *req,
                            raft_io_snapshot_get_cb cb)
 {
-    struct peer *p = peer_of(io);
-    struct get_wrap *w = mq_malloc(sizeof *w);
-    int rv;
-    if (w == NULL) {
-        return RAFT_NOMEM;
-    }
-    w->req.data = w;
-    w->orig = req;
-    w->cb = cb;
-    w->p = p;
-    rv = p->uv.snapshot_get(&p->uv, &w->req, get_done);
-    if (rv != 0) {
-        mq_free(w);
-    }
-    return rv;
+    return peer_snapshot_get(peer_of(io), req, cb);
 }
 
 static raft_time io_time(struct raft_io *io)

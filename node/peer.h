@@ -54,6 +54,8 @@ struct peer {
     struct peer_done *done_head, *done_tail;
     uv_idle_t idle;
     int closing;
+    int snap_busy;     /* snapshot checksums running (peer_snap.c) */
+    int close_waiting; /* raft_uv closed; the close waits for them */
 
     /* libraft 0.15 guard (2): first log index of our term as leader (the
      * barrier's), 0 when not leader or not appended yet. */
@@ -68,6 +70,8 @@ struct peer {
      * the node notices role changes. */
     void (*event_cb)(void *arg);
     void *event_arg;
+    /* A voter told us we are not in its configuration (as of an index). */
+    void (*not_member_cb)(void *arg, uint64_t from, uint64_t config_index);
 
     struct peer_known known[2 * CONFIG_MAX_MEMBERS];
     size_t n_known;

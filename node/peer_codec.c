@@ -309,6 +309,24 @@ static int decode(Mq__V1__PeerMessage *pm, struct raft_message *m)
     }
 }
 
+int peer_encode_not_member(const struct peer_self *self, uint64_t config_index,
+                           nng_msg **out)
+{
+    Mq__V1__PeerMessage pm = MQ__V1__PEER_MESSAGE__INIT;
+    pm.cluster = self->cluster;
+    pm.from_id = self->id;
+    pm.from_address = (char *)self->peer_url;
+    pm.from_client_url = (char *)self->client_url;
+    pm.not_member = 1;
+    pm.config_index = config_index;
+    size_t len = mq__v1__peer_message__get_packed_size(&pm);
+    if (nng_msg_alloc(out, len) != 0) {
+        return RAFT_NOMEM;
+    }
+    mq__v1__peer_message__pack(&pm, nng_msg_body(*out));
+    return 0;
+}
+
 Mq__V1__PeerMessage *peer_decode(const void *buf, size_t len, uint64_t cluster,
                                  struct raft_message *m, const char **why)
 {
@@ -325,6 +343,11 @@ Mq__V1__PeerMessage *peer_decode(const void *buf, size_t len, uint64_t cluster,
                (pm->from_client_url &&
                 strlen(pm->from_client_url) >= MQ_URL_MAX)) {
         *why = "bad sender";
+    } else if (pm->not_member) {
+        memset(m, 0, sizeof *m); /* a notice, no raft message (type 0) */
+        m->server_id = pm->from_id;
+        m->server_address = pm->from_address;
+        return pm;
     } else if (decode(pm, m) != 0) {
         *why = "malformed raft message";
     } else {

@@ -25,7 +25,14 @@ struct peer_self {
 int peer_encode(const struct peer_self *self, const struct raft_message *m,
                 nng_msg **out);
 
-/* Decodes @len bytes into @m. Returns the PeerMessage they came in, which
+/* Encodes a notice telling a node that it is not in our configuration
+ * (as of @config_index). */
+int peer_encode_not_member(const struct peer_self *self, uint64_t config_index,
+                           nng_msg **out);
+
+/* Decodes @len bytes into @m. A not-member notice decodes with m->type 0
+ * (see the returned message's not_member and config_index). Returns the
+ * PeerMessage they came in, which
  * @m's strings point into (free it with peer_decode_free after handing @m to
  * raft), or NULL with *why saying why the bytes are refused (not a
  * PeerMessage, another cluster, a bad sender, a malformed raft message).

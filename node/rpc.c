@@ -381,6 +381,12 @@ void rpc_handle(void *arg, struct rpc_req *req, const void *data, size_t len)
     }
     call->rpc = r;
     call->req = req;
+    if (r->c->removed) {
+        call_reply_error(call, MQ_ERR_UNAVAILABLE,
+                         "node %llu was removed from the cluster",
+                         (unsigned long long)r->cfg->id);
+        return;
+    }
     if (r->closing) {
         call_reply_error(call, MQ_ERR_UNAVAILABLE, "node %llu is shutting down",
                          (unsigned long long)r->cfg->id);
@@ -481,6 +487,18 @@ void rpc_handle(void *arg, struct rpc_req *req, const void *data, size_t len)
     case MQ__V1__REQUEST_RAW__BODY_STATUS:
         rpc_status(call);
         break;
+    case MQ__V1__REQUEST_RAW__BODY_NODE_ADD:
+        rpc_node_add(call);
+        break;
+    case MQ__V1__REQUEST_RAW__BODY_NODE_REMOVE:
+        rpc_node_remove(call);
+        break;
+    case MQ__V1__REQUEST_RAW__BODY_LEADER_TRANSFER:
+        rpc_leader_transfer(call);
+        break;
+    case MQ__V1__REQUEST_RAW__BODY_MEMBERS:
+        rpc_members(call);
+        break;
     default:
         call_reply_error(call, MQ_ERR_PROTOCOL, "request has no known body");
         break;
@@ -502,11 +520,14 @@ void rpc_init(struct rpc *r, uv_loop_t *loop, struct bridge *b,
     r->wait_timer.data = r;
     uv_check_init(loop, &r->read_check);
     r->read_check.data = r;
+    uv_timer_init(loop, &r->mc_timer);
+    r->mc_timer.data = r;
 }
 
 void rpc_leader_changed(struct rpc *r, int leader)
 {
     if (!leader) {
+        rpc_members_leader_lost(r);
         rpc_fail_waiting(r, MQ_ERR_NOT_LEADER);
         batch_fail_waiting(r->batch, MQ_ERR_NOT_LEADER);
         /* Reservations were for deliveries this leader proposed. */
@@ -535,4 +556,5 @@ void rpc_close(struct rpc *r)
     uv_close((uv_handle_t *)&r->wait_timer, NULL);
     uv_check_stop(&r->read_check);
     uv_close((uv_handle_t *)&r->read_check, NULL);
+    rpc_members_close(r);
 }

@@ -16,6 +16,7 @@
 #include "peer.h"
 
 struct call;
+struct member_change;
 
 struct rpc {
     struct bridge *bridge;
@@ -29,6 +30,9 @@ struct rpc {
     struct call *waiting_tail;
     size_t n_waiting;
     uv_timer_t wait_timer;
+
+    struct member_change *mc; /* the membership change running, if any */
+    uv_timer_t mc_timer;
 
     struct call *reads; /* catch-up reads waiting for min_index */
     struct call *reads_tail;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "diskuse.h"
 #include "errors.h"
 #include "names.h"
 #include "pbconv.h"
@@ -207,18 +208,16 @@ void rpc_status(struct call *call)
     struct raft *raft = &r->c->raft;
     Mq__V1__Reply reply = MQ__V1__REPLY__INIT;
     Mq__V1__StatusReply st = MQ__V1__STATUS_REPLY__INIT;
-    const struct raft_configuration *conf = &raft->configuration;
-    Mq__V1__Member *mem = mq_calloc(conf->n, sizeof *mem);
-    Mq__V1__Member **memp = mq_calloc(conf->n, sizeof *memp);
-    static const char *const roles[] = {"standby", "voter", "spare"};
+    Mq__V1__Member *mem;
+    Mq__V1__Member **memp;
+    struct disk_use du;
     const char *url = NULL;
 
-    if ((conf->n && !mem) || (conf->n && !memp)) {
-        mq_free(mem);
-        mq_free(memp);
+    if (rpc_members_fill(r, &mem, &memp, &st.n_members) != MQ_OK) {
         call_reply_error(call, MQ_ERR_NO_MEMORY, "status: out of memory");
         return;
     }
+    st.members = memp;
     st.node_id = r->cfg->id;
     st.role = (char *)consensus_role(r->c);
     st.term = raft->current_term;
@@ -229,20 +228,11 @@ void rpc_status(struct call *call)
     st.leader_id = consensus_leader(r->c, &url);
     st.leader_url = (char *)(url ? url : "");
     st.client_url = (char *)r->cfg->client_url;
-    for (unsigned i = 0; i < conf->n; i++) {
-        const char *cu = peer_client_url(r->peer, conf->servers[i].id);
-        mq__v1__member__init(&mem[i]);
-        mem[i].id = conf->servers[i].id;
-        mem[i].peer_url = conf->servers[i].address;
-        mem[i].client_url = (char *)(cu ? cu : "");
-        mem[i].role =
-            (char *)(conf->servers[i].role >= 0 && conf->servers[i].role <= 2
-                         ? roles[conf->servers[i].role]
-                         : "unknown");
-        memp[i] = &mem[i];
-    }
-    st.members = memp;
-    st.n_members = conf->n;
+    disk_use_read(r->cfg->data_dir, &du);
+    st.log_bytes = du.log_bytes;
+    st.snapshot_bytes = du.snapshot_bytes;
+    st.disk_free_bytes = du.free_bytes;
+    st.memory_bytes = fsm_mem_bytes(r->f);
     reply.body_case = MQ__V1__REPLY__BODY_STATUS_REPLY;
     reply.status_reply = &st;
     call_reply(call, &reply);

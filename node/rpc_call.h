@@ -84,6 +84,19 @@ void rpc_cancel(struct call *call);
 void rpc_status(struct call *call);
 void rpc_reply_queue_info(struct call *call, const struct queue *q);
 
+/* rpc_members.c */
+void rpc_node_add(struct call *call);
+void rpc_node_remove(struct call *call);
+void rpc_leader_transfer(struct call *call);
+void rpc_members(struct call *call);
+void rpc_members_leader_lost(struct rpc *r);
+void rpc_members_close(struct rpc *r);
+/* The configuration as Member messages: *mem and *memp (both freed with
+ * mq_free) hold *n entries that point into raft's configuration, valid
+ * until it changes. MQ_OK or MQ_ERR_NO_MEMORY. */
+mq_err rpc_members_fill(struct rpc *r, Mq__V1__Member **mem,
+                        Mq__V1__Member ***memp, size_t *n);
+
 /* rpc_read.c */
 void rpc_read(struct call *call);
 void rpc_message_status(struct call *call);

@@ -567,6 +567,12 @@ typedef struct mq_node_status {
     /* Why the node did not answer, naming its URL ("" when err is MQ_OK):
      * mq_errmsg() cannot say it for each node. */
     char error[256];
+    /* Disk and memory of the node: raft log segments and snapshots in its
+     * data dir, free space there, memory held by stored messages. */
+    uint64_t log_bytes;
+    uint64_t snapshot_bytes;
+    uint64_t disk_free_bytes;
+    uint64_t memory_bytes;
 } mq_node_status;
 
 /* Asks every node of the client's list. Sets *out to an array of *n entries
@@ -575,6 +581,48 @@ typedef struct mq_node_status {
 MQ_API mq_err mq_cluster_status(mq_client *c, mq_node_status **out, size_t *n,
                                 uint32_t timeout_ms);
 MQ_API void mq_status_free(mq_node_status *list);
+
+/* ------------------------------------------------------------------------
+ * Membership and leadership. Every call goes to the leader, following
+ * redirects; retryable failures (MQ_ERR_UNAVAILABLE while another change
+ * runs or a transfer has not completed among them) are retried until the
+ * deadline, then the call fails with MQ_ERR_TIMEOUT or MQ_ERR_UNAVAILABLE.
+ * MQ_ERR_INVALID, MQ_ERR_NOT_FOUND and MQ_ERR_EXISTS are final. */
+typedef struct mq_member {
+    uint64_t id;
+    char peer_url[MQ_URL_MAX];
+    char client_url[MQ_URL_MAX]; /* "" until the node was heard from */
+    char role[16];               /* "voter", "standby" or "spare" */
+    int leader;                  /* 1 for the leader (the node answering) */
+} mq_member;
+
+/* Adds node @id (1..UINT32_MAX) at @peer_url: it joins as a non-voter
+ * replicating the log, and becomes a voter once it has caught up. This call
+ * waits for that, up to @timeout_ms; 0: the client's timeout, but at least
+ * 60 s. A catch-up that takes longer goes on on the leader: calling again
+ * waits for it. Adding a node that is already a voter at that URL succeeds
+ * (so a call that failed can be repeated); at another URL, or at the URL of
+ * another node, it fails with MQ_ERR_EXISTS. MQ_ERR_INVALID for a bad id
+ * or URL. */
+MQ_API mq_err mq_node_add(mq_client *c, uint64_t id, const char *peer_url,
+                          uint32_t timeout_ms);
+/* Removes node @id from the cluster; it stops serving. MQ_ERR_NOT_FOUND if
+ * it is not a member when the call starts (a retry that finds it gone, as
+ * when the leader removed itself and the reply was lost, succeeds). */
+MQ_API mq_err mq_node_remove(mq_client *c, uint64_t id, uint32_t timeout_ms);
+/* Moves leadership to voter @id (0: to the most up-to-date other voter)
+ * and waits until it leads; it succeeds at once if @id leads already. *leader
+ * (may be NULL) receives the new leader's id (0 on failure). Before each
+ * attempt the leader is asked who leads, so that a retry never moves
+ * leadership on again: with @id 0, any leader other than the one of the
+ * start counts as done. MQ_ERR_NOT_FOUND if @id is not a voter. */
+MQ_API mq_err mq_leader_transfer(mq_client *c, uint64_t id, uint64_t *leader,
+                                 uint32_t timeout_ms);
+/* The members as the leader knows them: sets *out to an array of *n
+ * entries, freed with mq_members_free. */
+MQ_API mq_err mq_members(mq_client *c, mq_member **out, size_t *n,
+                         uint32_t timeout_ms);
+MQ_API void mq_members_free(mq_member *list);
 
 #ifdef __cplusplus
 }

@@ -19,7 +19,11 @@ for args in "" "nosuch" "queue" "queue create" "queue create a b" \
             "message" "message status" "message cancel a b" \
             "queue purge" "queue redrive q" "queue redrive q --to r --rate 0" \
             "queue redrive q --to r --rate 10/s --batch 11" \
-            "sub create q s --start time:yesterday" "--ns"; do
+            "sub create q s --start time:yesterday" "--ns" \
+            "node" "node join 4" "node add" "node add 4" \
+            "node add 0 tcp://127.0.0.1:7104" "node remove" "node remove x" \
+            "node remove 4294967296" "node list extra" "leader" \
+            "leader transfer 1 2" "leader transfer -1" "leader move"; do
     # shellcheck disable=SC2086
     "$mqctl" $args >/dev/null 2>/tmp/check_usage.$$
     rc=$?

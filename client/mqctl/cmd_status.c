@@ -1,9 +1,12 @@
 /* cmd_status.c: mqctl status: what each node says (id, role, term, commit
- * and applied index), which node leads, and why a node did not answer.
+ * and applied index, the sizes of its raft log and snapshots, free disk
+ * space and memory held by messages), which node leads, and why a node did
+ * not answer.
  *
  * --json prints one object: {"nodes": [{"url", "ok", and when ok "id",
  * "role", "term", "commit_index", "applied_index", "last_index",
- * "snapshot_index", "leader_id", "leader_url", "voters"; else "error",
+ * "snapshot_index", "leader_id", "leader_url", "voters", "log_bytes",
+ * "snapshot_bytes", "disk_free_bytes", "memory_bytes"; else "error",
  * "code"}], "leader": {"id", "url"} or null}. */
 #include "cmd_status.h"
 
@@ -90,6 +93,10 @@ static void print_json(const mq_node_status *s, size_t n,
             json_u64(&j, "leader_id", s[i].leader_id);
             json_str(&j, "leader_url", s[i].leader_url);
             json_u64(&j, "voters", s[i].voters);
+            json_u64(&j, "log_bytes", s[i].log_bytes);
+            json_u64(&j, "snapshot_bytes", s[i].snapshot_bytes);
+            json_u64(&j, "disk_free_bytes", s[i].disk_free_bytes);
+            json_u64(&j, "memory_bytes", s[i].memory_bytes);
         } else {
             json_str(&j, "error", s[i].error);
             json_str(&j, "code", err_name(s[i].err));
@@ -114,26 +121,35 @@ static void print_json(const mq_node_status *s, size_t n,
 static void print_table(const mq_node_status *s, size_t n,
                         const mq_node_status *leader, uint64_t leader_id)
 {
-    static const char *const head[] = {"ID",   "URL",    "ROLE",
-                                       "TERM", "COMMIT", "APPLIED"};
+    static const char *const head[] = {
+        "ID",      "URL", "ROLE",      "TERM",      "COMMIT",
+        "APPLIED", "LOG", "SNAPSHOTS", "DISK FREE", "MEMORY"};
+    const size_t n_cols = sizeof head / sizeof head[0];
     struct table t;
 
-    table_init(&t, 6, head);
+    table_init(&t, n_cols, head);
     for (size_t i = 0; i < n; i++) {
         if (s[i].err == MQ_OK) {
+            const uint64_t sizes[] = {s[i].log_bytes, s[i].snapshot_bytes,
+                                      s[i].disk_free_bytes, s[i].memory_bytes};
             table_cell(&t, "%llu", (unsigned long long)s[i].id);
             table_cell(&t, "%s", s[i].url);
             table_cell(&t, "%s", s[i].role);
             table_cell(&t, "%llu", (unsigned long long)s[i].term);
             table_cell(&t, "%llu", (unsigned long long)s[i].commit_index);
             table_cell(&t, "%llu", (unsigned long long)s[i].applied_index);
+            for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+                char size[16];
+                out_size(sizes[k], size, sizeof size);
+                table_cell(&t, "%s", size);
+            }
         } else {
             table_cell(&t, "-");
             table_cell(&t, "%s", s[i].url);
             table_cell(&t, "unreachable");
-            table_cell(&t, "-");
-            table_cell(&t, "-");
-            table_cell(&t, "-");
+            for (size_t k = 3; k < n_cols; k++) {
+                table_cell(&t, "-");
+            }
         }
     }
     table_print(&t, stdout);

@@ -17,6 +17,7 @@
 #include "args.h"
 #include "cmd_consume.h"
 #include "cmd_message.h"
+#include "cmd_node.h"
 #include "cmd_publish.h"
 #include "cmd_queue.h"
 #include "cmd_read.h"
@@ -30,6 +31,10 @@ static const char usage_text[] =
     "\n"
     "commands:\n"
     "  status\n"
+    "  node add ID PEER-URL\n"
+    "  node remove ID\n"
+    "  node list\n"
+    "  leader transfer [ID]\n"
     "  queue create NAME [--retention limits|work] [--discard old|reject]\n"
     "               [--max-messages N] [--max-bytes N] [--max-age DUR]\n"
     "               [--max-message-bytes N] [--duplicate-window DUR]\n"
@@ -60,7 +65,9 @@ static const char usage_text[] =
     "T: a time: RFC 3339 (2026-11-23T20:00:00Z), ms since the epoch, or a\n"
     "   duration ago (-5m)\n"
     "F: an event filter: order.created, order.* (one token), order.> (the "
-    "rest)";
+    "rest)\n"
+    "node add waits until the node has caught up (--timeout, by default at\n"
+    "least 60s); leader transfer without an ID picks the most up-to-date voter";
 
 static int client_exit = 1;
 
@@ -191,6 +198,10 @@ int main(int argc, char **argv)
         rv = cmd_read(&m, argc - i, argv + i);
     } else if (strcmp(cmd, "message") == 0) {
         rv = cmd_message(&m, argc - i, argv + i);
+    } else if (strcmp(cmd, "node") == 0) {
+        rv = cmd_node(&m, argc - i, argv + i);
+    } else if (strcmp(cmd, "leader") == 0) {
+        rv = cmd_leader(&m, argc - i, argv + i);
     } else if (strcmp(cmd, "help") == 0) {
         printf("usage: %s\n", usage_text);
         rv = 0;

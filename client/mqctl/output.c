@@ -358,6 +358,28 @@ void out_duration(uint64_t ms, char *buf, size_t len)
     }
 }
 
+void out_size(uint64_t bytes, char *buf, size_t len)
+{
+    static const char units[] = "KMGTPE";
+    double v = (double)bytes / 1024;
+    size_t u = 0;
+
+    if (bytes < 1024) {
+        snprintf(buf, len, "%lluB", (unsigned long long)bytes);
+        return;
+    }
+    /* What would print as 1024 of a unit is 1.0 of the next. */
+    while (v >= 1023.5 && u + 1 < sizeof units - 1) {
+        v /= 1024;
+        u++;
+    }
+    if (v < 99.95) {
+        snprintf(buf, len, "%.1f%c", v, units[u]);
+    } else {
+        snprintf(buf, len, "%.0f%c", v, units[u]);
+    }
+}
+
 /* ---- messages -------------------------------------------------------- */
 
 static void msg_json(const mq_msg *msg)

@@ -89,4 +89,8 @@ void out_msg(const mq_msg *m, int json);
 /* The shortest exact form of @ms: "0", "1500ms", "30s", "2m", "1h", "7d". */
 void out_duration(uint64_t ms, char *buf, size_t len);
 
+/* @bytes for people, in units of 1024 with one decimal below 100: "0B",
+ * "1023B", "1.5K", "12.3M", "150M", "2.0G". */
+void out_size(uint64_t bytes, char *buf, size_t len);
+
 #endif

@@ -488,6 +488,10 @@ mq_err conn_call(struct conn *cn, const struct conn_call *call,
             }
             return rv; /* else mq_errmsg was set from the reply */
         }
+        if (call->once) {
+            free(buf);
+            return lasterr_fail(rv, "%s: %s", call->what, why);
+        }
         now = retry_now_ms();
         if (retry_next(&r, now, node_count(cn), i, hint, &step) != 0) {
             break;

@@ -48,6 +48,10 @@ struct conn_call {
     uint64_t timeout_ms; /* deadline of the whole call, retries included */
     uint32_t extra_ms;   /* added to each attempt's timeout (fetch's wait) */
     const _Atomic int *stop; /* may be NULL; once nonzero, no new attempt */
+    /* 1: one attempt only (a NOT_LEADER redirect is noted, not followed),
+     * for a request that must not be repeated blindly: the caller decides
+     * what to do after a retryable failure. */
+    int once;
 };
 
 /* Opens a socket to each of @urls (@n, copied) and starts dialing. Each
@@ -70,7 +74,9 @@ void conn_free(struct conn *cn);
  * MQ_ERR_TIMEOUT (the last node tried got the request and did not answer:
  * the outcome is unknown) or MQ_ERR_UNAVAILABLE, with mq_errmsg naming the
  * last failure; or MQ_ERR_CANCELED (shut down, or call->stop set),
- * MQ_ERR_PROTOCOL (a reply that does not decode), MQ_ERR_NO_MEMORY. */
+ * MQ_ERR_PROTOCOL (a reply that does not decode), MQ_ERR_NO_MEMORY. With
+ * call->once, a retryable failure of the one attempt is returned as it is
+ * (MQ_ERR_NOT_LEADER included), with mq_errmsg "<what>: <why>". */
 mq_err conn_call(struct conn *cn, const struct conn_call *call,
                  const Mq__V1__Request *req, Mq__V1__Reply **out);
 

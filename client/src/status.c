@@ -22,6 +22,10 @@ void status_from_pb(mq_node_status *out, const Mq__V1__StatusReply *r)
     out->leader_id = r->leader_id;
     snprintf(out->leader_url, sizeof out->leader_url, "%s",
              r->leader_url != NULL ? r->leader_url : "");
+    out->log_bytes = r->log_bytes;
+    out->snapshot_bytes = r->snapshot_bytes;
+    out->disk_free_bytes = r->disk_free_bytes;
+    out->memory_bytes = r->memory_bytes;
     out->voters = 0;
     for (size_t i = 0; i < r->n_members; i++) {
         const char *role = r->members[i]->role;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -70,9 +71,15 @@ static int spawn(struct cluster *c, int i)
     char *argv[64];
     int k = 0;
     char extra[sizeof c->extra];
+    char launcher[sizeof nd->launcher];
     char *save = NULL;
 
     snprintf(id, sizeof id, "%d", nd->id);
+    snprintf(launcher, sizeof launcher, "%s", nd->launcher);
+    for (char *t = strtok_r(launcher, " ", &save); t && k < 16;
+         t = strtok_r(NULL, " ", &save)) {
+        argv[k++] = t;
+    }
     argv[k++] = MQ_BIN_DIR "/mqd";
     argv[k++] = "--id";
     argv[k++] = id;
@@ -82,8 +89,8 @@ static int spawn(struct cluster *c, int i)
     argv[k++] = nd->client_url;
     argv[k++] = "--peer_url";
     argv[k++] = nd->peer_url;
-    argv[k++] = "--members";
-    argv[k++] = c->members;
+    argv[k++] = nd->join[0] ? "--join" : "--members";
+    argv[k++] = nd->join[0] ? nd->join : c->members;
     /* Short timeouts keep failover tests quick. */
     argv[k++] = "--election_timeout_ms";
     argv[k++] = "600";
@@ -109,13 +116,23 @@ static int spawn(struct cluster *c, int i)
             close(fd);
         }
         setpgid(0, 0);
+        /* Blocked until mqd has its handlers (it unblocks them): a stop
+         * sent while it starts is then a clean stop, not a kill. */
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        if (c->die_with_test) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+        }
         if (nd->fsize) {
             /* Writes past the limit fail with EFBIG, as on a full disk. */
             struct rlimit rl = {nd->fsize, nd->fsize};
             signal(SIGXFSZ, SIG_IGN);
             setrlimit(RLIMIT_FSIZE, &rl);
         }
-        execv(argv[0], argv);
+        execvp(argv[0], argv);
         _exit(127);
     }
     setpgid(pid, pid);
@@ -125,10 +142,18 @@ static int spawn(struct cluster *c, int i)
 
 int cluster_start(struct cluster *c, int n, const char *extra)
 {
+    struct cluster_opts o = CLUSTER_OPTS_INIT;
+    o.extra = extra;
+    return cluster_start_opts(c, n, &o);
+}
+
+int cluster_start_opts(struct cluster *c, int n, const struct cluster_opts *o)
+{
     const char *tmp = getenv("TMPDIR");
     memset(c, 0, sizeof *c);
     c->n = n;
-    snprintf(c->extra, sizeof c->extra, "%s", extra ? extra : "");
+    c->die_with_test = o->die_with_test;
+    snprintf(c->extra, sizeof c->extra, "%s", o->extra ? o->extra : "");
     snprintf(c->root, sizeof c->root, "%s/mqtest-XXXXXX",
              tmp && tmp[0] ? tmp : "/tmp");
     if (mkdtemp(c->root) == NULL) {
@@ -137,20 +162,23 @@ int cluster_start(struct cluster *c, int n, const char *extra)
     }
     for (int i = 0; i < n; i++) {
         struct cluster_node *nd = &c->nodes[i];
+        const char *host = o->host[i] ? o->host[i] : "127.0.0.1";
         nd->id = i + 1;
-        nd->client_port = free_port();
-        nd->peer_port = free_port();
-        if (nd->client_port < 0 || nd->peer_port < 0 ||
+        nd->client_port = o->host[i] ? o->client_port : free_port();
+        nd->peer_port = o->host[i] ? o->peer_port : free_port();
+        if (nd->client_port <= 0 || nd->peer_port <= 0 ||
             nd->client_port == nd->peer_port) {
             fprintf(stderr, "cluster: no free port\n");
             return -1;
         }
         snprintf(nd->dir, sizeof nd->dir, "%s/n%d", c->root, nd->id);
         snprintf(nd->log, sizeof nd->log, "%s/n%d.log", c->root, nd->id);
-        snprintf(nd->client_url, sizeof nd->client_url, "tcp://127.0.0.1:%d",
+        snprintf(nd->client_url, sizeof nd->client_url, "tcp://%s:%d", host,
                  nd->client_port);
-        snprintf(nd->peer_url, sizeof nd->peer_url, "tcp://127.0.0.1:%d",
+        snprintf(nd->peer_url, sizeof nd->peer_url, "tcp://%s:%d", host,
                  nd->peer_port);
+        snprintf(nd->launcher, sizeof nd->launcher, "%s",
+                 o->launcher[i] ? o->launcher[i] : "");
         size_t ul = strlen(c->urls), ml = strlen(c->members);
         snprintf(c->urls + ul, sizeof c->urls - ul, "%s%s", i ? "," : "",
                  nd->client_url);
@@ -168,6 +196,39 @@ int cluster_start(struct cluster *c, int n, const char *extra)
         return -1;
     }
     return 0;
+}
+
+int cluster_add_node(struct cluster *c, int id)
+{
+    if (c->n >= CLUSTER_MAX) {
+        fprintf(stderr, "cluster: at most %d nodes\n", CLUSTER_MAX);
+        return -1;
+    }
+    int i = c->n;
+    struct cluster_node *nd = &c->nodes[i];
+    memset(nd, 0, sizeof *nd);
+    nd->id = id;
+    nd->client_port = free_port();
+    nd->peer_port = free_port();
+    if (nd->client_port <= 0 || nd->peer_port <= 0 ||
+        nd->client_port == nd->peer_port) {
+        fprintf(stderr, "cluster: no free port\n");
+        return -1;
+    }
+    snprintf(nd->dir, sizeof nd->dir, "%s/n%d", c->root, id);
+    snprintf(nd->log, sizeof nd->log, "%s/n%d.log", c->root, id);
+    snprintf(nd->client_url, sizeof nd->client_url, "tcp://127.0.0.1:%d",
+             nd->client_port);
+    snprintf(nd->peer_url, sizeof nd->peer_url, "tcp://127.0.0.1:%d",
+             nd->peer_port);
+    snprintf(nd->join, sizeof nd->join, "%s", c->urls);
+    size_t ul = strlen(c->urls);
+    snprintf(c->urls + ul, sizeof c->urls - ul, ",%s", nd->client_url);
+    c->n++;
+    if (spawn(c, i) != 0) {
+        return -1;
+    }
+    return i;
 }
 
 void cluster_fail(struct cluster *c)
@@ -200,7 +261,7 @@ int cluster_wait_exit(struct cluster *c, int i, int timeout_ms)
 {
     struct cluster_node *nd = &c->nodes[i];
     uint64_t end = test_now_ms() + (uint64_t)timeout_ms;
-    while (nd->pid > 0 && test_now_ms() < end) {
+    while (nd->pid > 0) { /* looks once even with @timeout_ms 0 */
         int st = 0;
         pid_t r = waitpid(nd->pid, &st, WNOHANG);
         if (r == nd->pid) {
@@ -209,6 +270,9 @@ int cluster_wait_exit(struct cluster *c, int i, int timeout_ms)
                                                 : -1;
             nd->pid = 0;
             return nd->exit_status;
+        }
+        if (test_now_ms() >= end) {
+            break;
         }
         test_sleep_ms(20);
     }
@@ -535,5 +599,10 @@ int cluster_group_setup(void **state)
 
 int cluster_group_teardown(void **state)
 {
-    return cluster_stop(*state);
+    if (cluster_stop(*state) != 0) {
+        /* cmocka does not count a failed group teardown in its exit code. */
+        fprintf(stderr, "cluster: a node did not stop cleanly: test failed\n");
+        exit(1);
+    }
+    return 0;
 }

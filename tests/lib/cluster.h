@@ -1,7 +1,9 @@
 /* cluster.h: the harness of the cluster tests. It runs real mqd processes
  * on 127.0.0.1 with free ports and a temporary directory each, in their own
  * process groups; it waits by polling (never fixed sleeps), kills only the
- * processes it started, by PID, and keeps the logs of a failed test.
+ * processes it started, by PID, and keeps the logs of a failed test. The
+ * fault tests start the nodes through a launcher (a network namespace) on
+ * addresses of their own instead (cluster_start_opts).
  *
  * Not thread-safe: one test thread drives it. */
 #ifndef MQ_TEST_CLUSTER_H
@@ -25,6 +27,8 @@ struct cluster_node {
     char log[512];
     char client_url[64];
     char peer_url[64];
+    char launcher[128]; /* command words put before mqd, "" for none */
+    char join[512];     /* client URLs to join through, "" for --members */
 };
 
 struct cluster {
@@ -35,11 +39,39 @@ struct cluster {
     char members[512]; /* id=peer-url list */
     char extra[1024];  /* extra mqd flags for every node */
     int failed;        /* keep the directory and print the logs */
+    int die_with_test; /* see cluster_opts */
 };
 
 /* Starts @n nodes (extra mqd flags in @extra, may be NULL) and waits up to
  * 20 s for a leader. Returns 0, or -1 after printing why. */
 int cluster_start(struct cluster *c, int n, const char *extra);
+
+/* How cluster_start_opts runs the nodes; zero (CLUSTER_OPTS_INIT) is what
+ * cluster_start does. */
+struct cluster_opts {
+    const char *extra; /* extra mqd flags for every node, or NULL */
+    /* Node i listens on host[i] (client_port and peer_port, the same on
+     * every node, each having its own address); NULL: 127.0.0.1 with free
+     * ports. */
+    const char *host[CLUSTER_MAX];
+    int client_port, peer_port;
+    /* Words run before mqd, split on spaces, the first looked up in PATH
+     * ("ip netns exec mqf42n1"); NULL: mqd runs directly. The node's pid is
+     * mqd's only if the launcher execs it (as `ip netns exec` does). */
+    const char *launcher[CLUSTER_MAX];
+    /* 1: a node gets SIGKILL when the thread that started it ends, so that
+     * no node outlives a test killed at its timeout. Start and restart
+     * nodes from the main thread then. */
+    int die_with_test;
+};
+
+#define CLUSTER_OPTS_INIT                                                      \
+    {                                                                          \
+        0                                                                      \
+    }
+
+/* cluster_start with options. */
+int cluster_start_opts(struct cluster *c, int n, const struct cluster_opts *o);
 
 /* Stops every node (SIGTERM, then SIGKILL after 10 s) and removes the
  * directory unless the test failed (cluster_fail), in which case the logs
@@ -64,11 +96,16 @@ int cluster_leader(struct cluster *c);
 
 /* Sends @sig to node @i; for SIGKILL and SIGTERM also waits for it to end. */
 void cluster_signal(struct cluster *c, int i, int sig);
-/* Waits up to @timeout_ms for node @i to exit by itself; returns its exit
- * status (code, or 128 + signal), or -1 if it still runs. */
+/* Waits up to @timeout_ms (0: looks once) for node @i to exit by itself;
+ * returns its exit status (code, or 128 + signal), or -1 if it still
+ * runs. */
 int cluster_wait_exit(struct cluster *c, int i, int timeout_ms);
 /* Starts node @i again with its data dir as it is. */
 int cluster_restart(struct cluster *c, int i);
+/* Starts a new node (the next index, id @id) with an empty data dir and
+ * `--join` to the client URLs of the nodes before it; it does not wait for
+ * the node to be added. Returns its index, or -1. */
+int cluster_add_node(struct cluster *c, int id);
 /* Removes node @i's data dir (the node must be stopped). */
 void cluster_wipe(struct cluster *c, int i);
 
@@ -94,9 +131,10 @@ int cluster_mqctlv(struct cluster *c, char *out, size_t outlen,
 /* Whether node @i's log has a line containing @needle. */
 int cluster_log_has(struct cluster *c, int i, const char *needle);
 
-/* cmocka group setup and teardown: a three-node cluster in a static
- * struct cluster, with the extra mqd flags of cluster_group_extra (set it
- * before cmocka_run_group_tests; NULL for none). */
+/* cmocka group (or per-test) setup and teardown: a three-node cluster in
+ * a static struct cluster, with the extra mqd flags of cluster_group_extra
+ * (set it before cmocka_run_group_tests; NULL for none). The teardown ends
+ * the process with status 1 when a node did not stop cleanly. */
 extern const char *cluster_group_extra;
 int cluster_group_setup(void **state);
 int cluster_group_teardown(void **state);

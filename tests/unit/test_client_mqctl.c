@@ -1,5 +1,5 @@
 /* test_client_mqctl.c: mqctl's pure helpers: durations, numbers, rates,
- * times, flags (client/mqctl/args.c) and JSON, text and base64 output
+ * times, flags (client/mqctl/args.c) and JSON, text, base64 and size output
  * (client/mqctl/output.c). mqctl is an executable, so its sources are
  * compiled into this test directly. */
 #include <setjmp.h>
@@ -309,6 +309,35 @@ static void test_duration_and_time_print_exactly(void **state)
     assert_string_equal(buf, "-");
 }
 
+static void test_sizes_print_in_binary_units(void **state)
+{
+    static const struct {
+        uint64_t bytes;
+        const char *s;
+    } cases[] = {
+        {0, "0B"},
+        {1023, "1023B"},
+        {1024, "1.0K"},
+        {1536, "1.5K"},
+        {12897485, "12.3M"}, /* 12.3 MiB */
+        {104805376, "100M"}, /* 99.95 MiB rounds up: no "100.0" */
+        {150u << 20, "150M"},
+        {1048575, "1.0M"}, /* not "1024K" */
+        {UINT64_C(5) << 40, "5.0T"},
+        {UINT64_MAX, "16.0E"},
+    };
+    char buf[16];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        out_size(cases[i].bytes, buf, sizeof buf);
+        if (strcmp(buf, cases[i].s) != 0) {
+            fail_msg("%llu: got \"%s\", want \"%s\"",
+                     (unsigned long long)cases[i].bytes, buf, cases[i].s);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +353,7 @@ int main(void)
         cmocka_unit_test(test_text_detection_refuses_binary_and_bad_utf8),
         cmocka_unit_test(test_base64_pads_every_length),
         cmocka_unit_test(test_duration_and_time_print_exactly),
+        cmocka_unit_test(test_sizes_print_in_binary_units),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

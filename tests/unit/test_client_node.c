@@ -3,8 +3,9 @@
  * the others answer writes with NOT_LEADER and reads themselves), so that
  * redirects, retries with the same ids, non-retryable errors, async
  * batching, fetch/ack and the other verbs, subscribe, status, follower
- * reads and namespaces are checked end to end through the public API. Each
- * test starts its own fake cluster on free ports. */
+ * reads, namespaces, membership and leadership transfer are checked end to
+ * end through the public API. Each test starts its own fake cluster on free
+ * ports. */
 #include <arpa/inet.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -41,6 +42,7 @@ struct fake {
     _Atomic int writes;
     _Atomic int reads;        /* read and message status requests answered */
     _Atomic int mute;         /* answers nothing */
+    uint32_t delay_ms;        /* wait before sending this reply */
     void *allocs[ALLOCS_MAX]; /* of the reply being built */
     size_t n_allocs;
 };
@@ -80,6 +82,23 @@ struct mini {
     uint32_t last_wait;
     int statuses;    /* message status: statuses answered (0: none) */
     int status_code; /* message status: answer with this status */
+    /* Membership: node ids (node i+1 is fakes[i] when i < n), the changes
+     * asked (adds, removes, transfers), and how they are answered. */
+    uint64_t member_ids[8];
+    size_t n_members;
+    int adds, removes, transfers, member_asks;
+    int change_busy;   /* answer this many changes UNAVAILABLE */
+    int change_drop;   /* apply, but answer none of this many */
+    int change_status; /* answer changes with this status */
+    const char *change_detail;
+    uint32_t add_delay_ms; /* node add: answered this late */
+    int transfer_mode;     /* TRANSFER_* */
+};
+
+enum {
+    TRANSFER_OK,         /* moves, answers with the members */
+    TRANSFER_NOT_LEADER, /* moves, answers NOT_LEADER naming the new one */
+    TRANSFER_INCOMPLETE, /* moves, answers UNAVAILABLE (not seen yet) */
 };
 
 #define FAKE_INDEX 4242 /* raft index of every publish */
@@ -311,6 +330,10 @@ static void answer_status(struct fake *f, Mq__V1__Reply *rep)
     s->term = 5;
     s->commit_index = 10;
     s->applied_index = 9;
+    s->log_bytes = 1000 + (uint64_t)f->index;
+    s->snapshot_bytes = 2000;
+    s->disk_free_bytes = UINT64_C(5) << 40;
+    s->memory_bytes = 3000;
     s->leader_id = m->leader >= 0 ? (uint64_t)m->leader + 1 : 0;
     s->leader_url = m->leader >= 0 ? m->fakes[m->leader].url : "";
     s->n_members = 3;
@@ -324,6 +347,114 @@ static void answer_status(struct fake *f, Mq__V1__Reply *rep)
     }
     rep->body_case = MQ__V1__REPLY__BODY_STATUS_REPLY;
     rep->status_reply = s;
+}
+
+static void answer_members(struct fake *f, Mq__V1__Reply *rep)
+{
+    struct mini *m = f->mini;
+    Mq__V1__MembersReply *mr = fake_alloc(f, sizeof *mr);
+
+    mq__v1__members_reply__init(mr);
+    mr->n_members = m->n_members;
+    mr->members = fake_alloc(f, (m->n_members + 1) * sizeof *mr->members);
+    for (size_t i = 0; i < m->n_members; i++) {
+        Mq__V1__Member *mb = fake_alloc(f, sizeof *mb);
+        char *peer = fake_alloc(f, 32);
+        uint64_t id = m->member_ids[i];
+        mq__v1__member__init(mb);
+        mb->id = id;
+        snprintf(peer, 32, "tcp://10.0.0.%llu:7100", (unsigned long long)id);
+        mb->peer_url = peer;
+        mb->client_url = id <= m->n ? m->fakes[id - 1].url : "";
+        mb->role = id <= m->n ? "voter" : "standby";
+        mr->members[i] = mb;
+    }
+    mr->leader_id = (uint64_t)m->leader + 1;
+    mr->leader_url = m->fakes[m->leader].url;
+    rep->body_case = MQ__V1__REPLY__BODY_MEMBERS;
+    rep->members = mr;
+}
+
+static long member_at(const struct mini *m, uint64_t id)
+{
+    for (size_t i = 0; i < m->n_members; i++) {
+        if (m->member_ids[i] == id) {
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+/* Node add, node remove and leader transfer on the leader, the way mqd
+ * answers them. Returns 0 to send no reply. */
+static int answer_change(struct fake *f, const Mq__V1__Request *req,
+                         Mq__V1__Reply *rep)
+{
+    struct mini *m = f->mini;
+    int drop = 0;
+
+    if (m->change_busy > 0) {
+        m->change_busy--;
+        rep->status = MQ__V1__STATUS__STATUS_UNAVAILABLE;
+        rep->detail = "another membership or leadership change is in "
+                      "progress: retry";
+        return 1;
+    }
+    if (m->change_status != 0) {
+        rep->status = (Mq__V1__Status)m->change_status;
+        rep->detail = (char *)m->change_detail;
+        return 1;
+    }
+    if (m->change_drop > 0) {
+        m->change_drop--;
+        drop = 1;
+    }
+    switch (req->body_case) {
+    case MQ__V1__REQUEST__BODY_NODE_ADD:
+        m->adds++;
+        f->delay_ms = m->add_delay_ms;
+        if (member_at(m, req->node_add->id) < 0) {
+            m->member_ids[m->n_members++] = req->node_add->id;
+        }
+        break;
+    case MQ__V1__REQUEST__BODY_NODE_REMOVE: {
+        long at = member_at(m, req->node_remove->id);
+        m->removes++;
+        if (at < 0) {
+            rep->status = MQ__V1__STATUS__STATUS_NOT_FOUND;
+            rep->detail = "node is not a member";
+            return 1;
+        }
+        m->member_ids[at] = m->member_ids[--m->n_members];
+        break;
+    }
+    default: { /* transfer */
+        uint64_t to = req->leader_transfer->id;
+        m->transfers++;
+        if (to == 0) {
+            to = (uint64_t)(m->leader + 1) % m->n + 1;
+        }
+        m->leader = (int)to - 1;
+        if (m->transfer_mode == TRANSFER_NOT_LEADER) {
+            rep->status = MQ__V1__STATUS__STATUS_NOT_LEADER;
+            rep->detail = "not the leader";
+            rep->leader_url = m->fakes[m->leader].url;
+            return 1;
+        }
+        if (m->transfer_mode == TRANSFER_INCOMPLETE) {
+            rep->status = MQ__V1__STATUS__STATUS_UNAVAILABLE;
+            rep->detail = "leadership transfer did not complete within the "
+                          "election timeout: retry";
+            return 1;
+        }
+        break;
+    }
+    }
+    if (drop) {
+        return 0;
+    }
+    answer_members(f, rep);
+    return 1;
 }
 
 /* Fills @rep for @req. Returns 0 to send no reply at all. */
@@ -419,6 +550,14 @@ static int answer(struct fake *f, const Mq__V1__Request *req,
     case MQ__V1__REQUEST__BODY_STATUS:
         answer_status(f, rep);
         break;
+    case MQ__V1__REQUEST__BODY_MEMBERS:
+        m->member_asks++;
+        answer_members(f, rep);
+        break;
+    case MQ__V1__REQUEST__BODY_NODE_ADD:
+    case MQ__V1__REQUEST__BODY_NODE_REMOVE:
+    case MQ__V1__REQUEST__BODY_LEADER_TRANSFER:
+        return answer_change(f, req, rep);
     case MQ__V1__REQUEST__BODY_QUEUE_CREATE:
         rep->body_case = MQ__V1__REPLY__BODY_QUEUE;
         rep->queue = fake_alloc(f, sizeof *rep->queue);
@@ -499,6 +638,12 @@ static void *fake_main(void *arg)
         pthread_mutex_unlock(&f->mini->lock);
         mq__v1__request__free_unpacked(req, NULL);
         if (send) {
+            if (f->delay_ms > 0) {
+                struct timespec ts = {(time_t)(f->delay_ms / 1000),
+                                      (long)(f->delay_ms % 1000) * 1000000L};
+                nanosleep(&ts, NULL);
+                f->delay_ms = 0;
+            }
             nng_send(f->sock, buf, len, 0);
             free(buf);
         }
@@ -532,6 +677,7 @@ static struct mini *mini_start(size_t n, int leader)
     m->leader = leader;
     m->tell_leader = 1;
     for (size_t i = 0; i < n; i++) {
+        m->member_ids[m->n_members++] = (uint64_t)i + 1;
         fake_start(m, (int)i);
     }
     return m;
@@ -1562,6 +1708,10 @@ static void test_cluster_status_asks_every_node_at_once(void **state)
     assert_int_equal(st[0].leader_id, 2);
     assert_string_equal(st[0].leader_url, m->fakes[1].url);
     assert_string_equal(st[0].error, "");
+    assert_int_equal(st[1].log_bytes, 1001);
+    assert_int_equal(st[1].snapshot_bytes, 2000);
+    assert_int_equal(st[1].disk_free_bytes, UINT64_C(5) << 40);
+    assert_int_equal(st[1].memory_bytes, 3000);
     assert_string_equal(st[2].url, "tcp://127.0.0.1:1");
     assert_int_equal(st[2].err, MQ_ERR_UNAVAILABLE);
     assert_non_null(strstr(st[2].error, "tcp://127.0.0.1:1"));
@@ -1587,6 +1737,212 @@ static void test_cluster_status_with_no_node_up_fails(void **state)
     assert_msg_has("status: no node answered; not connected to "
                    "tcp://127.0.0.1:1");
     mq_client_close(c);
+}
+
+/* ---- membership and leadership ------------------------------------- */
+
+static void test_members_come_from_the_leader_and_mark_it(void **state)
+{
+    struct mini *m = mini_start(3, 2);
+    mq_client *c = open_client(m, "012", NULL, NULL);
+    mq_member *list = (mq_member *)1;
+    size_t n = 9;
+
+    (void)state;
+    assert_int_equal(mq_members(c, &list, &n, 0), MQ_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(m->member_asks, 1);
+    assert_int_equal(m->fakes[2].writes, 1); /* redirected to the leader */
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(list[i].id, i + 1);
+        assert_string_equal(list[i].role, "voter");
+        assert_string_equal(list[i].client_url, m->fakes[i].url);
+        assert_int_equal(list[i].leader, i == 2);
+    }
+    assert_string_equal(list[0].peer_url, "tcp://10.0.0.1:7100");
+    mq_members_free(list);
+    mq_client_close(c);
+    mini_stop(m);
+}
+
+static void test_node_add_waits_past_the_attempt_timeout(void **state)
+{
+    struct mini *m = mini_start(2, 0);
+    mq_client_opts o = {.attempt_timeout_ms = 200, .timeout_ms = 5000};
+    mq_client *c = open_client(m, "01", NULL, &o);
+    mq_member *list;
+    size_t n;
+
+    (void)state;
+    m->add_delay_ms = 600; /* the new node catches up */
+    assert_int_equal(mq_node_add(c, 4, "tcp://10.0.0.4:7100", 0), MQ_OK);
+    assert_int_equal(m->adds, 1); /* one attempt, not retried */
+    assert_int_equal(mq_members(c, &list, &n, 0), MQ_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(list[2].id, 4);
+    assert_string_equal(list[2].role, "standby");
+    assert_string_equal(list[2].client_url, "");
+    mq_members_free(list);
+    mq_client_close(c);
+    mini_stop(m);
+}
+
+static void test_node_add_retries_while_busy_then_errors_are_final(void **state)
+{
+    struct mini *m = mini_start(3, 1);
+    mq_client *c = open_client(m, "012", NULL, NULL);
+
+    (void)state;
+    m->change_busy = 2; /* another change is in progress */
+    assert_int_equal(mq_node_add(c, 4, "tcp://10.0.0.4:7100", 0), MQ_OK);
+    assert_int_equal(m->adds, 1);
+    /* Refused by the leader: no retry. */
+    m->fakes[1].writes = 0;
+    m->change_status = MQ__V1__STATUS__STATUS_EXISTS;
+    m->change_detail = "node 4 is a member at tcp://10.0.0.4:7100, not "
+                       "tcp://10.0.0.5:7100";
+    assert_int_equal(mq_node_add(c, 4, "tcp://10.0.0.5:7100", 0),
+                     MQ_ERR_EXISTS);
+    assert_string_equal(mq_errmsg(), "add node 4 at tcp://10.0.0.5:7100: "
+                                     "node 4 is a member at "
+                                     "tcp://10.0.0.4:7100, not "
+                                     "tcp://10.0.0.5:7100");
+    assert_int_equal(m->fakes[1].writes, 1); /* no retry */
+    m->change_status = 0;
+    /* Refused locally: nothing sent. */
+    m->fakes[1].requests = 0;
+    assert_int_equal(mq_node_add(c, 0, "tcp://10.0.0.4:7100", 0),
+                     MQ_ERR_INVALID);
+    assert_msg_has("add node: node id 0 is not 1..4294967295");
+    assert_int_equal(mq_node_add(c, 5, "10.0.0.5", 0), MQ_ERR_INVALID);
+    assert_msg_has("add node 5: peer URL \"10.0.0.5\" is not a URL");
+    assert_int_equal(mq_node_add(c, 5, NULL, 0), MQ_ERR_INVALID);
+    assert_int_equal(m->fakes[1].requests, 0);
+    mq_client_close(c);
+    mini_stop(m);
+}
+
+static void test_node_add_busy_until_the_deadline_is_unavailable(void **state)
+{
+    struct mini *m = mini_start(1, 0);
+    mq_client *c = open_client(m, "0", NULL, NULL);
+
+    (void)state;
+    m->change_busy = 1000000;
+    assert_int_equal(mq_node_add(c, 4, "tcp://10.0.0.4:7100", 300),
+                     MQ_ERR_UNAVAILABLE);
+    assert_msg_has("add node 4 at tcp://10.0.0.4:7100: ");
+    assert_msg_has("in progress: retry; gave up after 300 ms");
+    assert_int_equal(m->adds, 0);
+    mq_client_close(c);
+    mini_stop(m);
+}
+
+static void test_node_remove_with_lost_reply_succeeds_on_retry(void **state)
+{
+    struct mini *m = mini_start(3, 0);
+    mq_client_opts o = {.attempt_timeout_ms = 200, .timeout_ms = 5000};
+    mq_client *c = open_client(m, "012", NULL, &o);
+
+    (void)state;
+    m->change_drop = 1; /* removed, but the reply is lost */
+    assert_int_equal(mq_node_remove(c, 3, 0), MQ_OK);
+    assert_int_equal(m->removes, 2); /* the retry found it gone */
+    assert_int_equal(m->n_members, 2);
+    assert_int_equal(member_at(m, 3), -1);
+    mq_client_close(c);
+    mini_stop(m);
+}
+
+static void test_node_remove_of_a_non_member_is_not_found(void **state)
+{
+    struct mini *m = mini_start(2, 0);
+    mq_client *c = open_client(m, "01", NULL, NULL);
+
+    (void)state;
+    assert_int_equal(mq_node_remove(c, 9, 0), MQ_ERR_NOT_FOUND);
+    assert_string_equal(mq_errmsg(), "remove node 9: node 9 is not a member");
+    assert_int_equal(m->removes, 0); /* the members list said so */
+    assert_int_equal(m->n_members, 2);
+    assert_int_equal(mq_node_remove(c, 0, 0), MQ_ERR_INVALID);
+    mq_client_close(c);
+    mini_stop(m);
+}
+
+static void test_leader_transfer_reports_the_new_leader(void **state)
+{
+    struct mini *m = mini_start(3, 2);
+    mq_client *c = open_client(m, "012", NULL, NULL);
+    uint64_t leader = 99;
+
+    (void)state;
+    assert_int_equal(mq_leader_transfer(c, 1, &leader, 0), MQ_OK);
+    assert_int_equal(leader, 1);
+    assert_int_equal(m->leader, 0);
+    assert_int_equal(m->transfers, 1);
+    /* To the leader itself: nothing to move. */
+    assert_int_equal(mq_leader_transfer(c, 1, &leader, 0), MQ_OK);
+    assert_int_equal(leader, 1);
+    assert_int_equal(m->transfers, 1);
+    /* Not a voter: final. */
+    m->change_status = MQ__V1__STATUS__STATUS_NOT_FOUND;
+    m->change_detail = "node 7 is not a voter";
+    assert_int_equal(mq_leader_transfer(c, 7, &leader, 0), MQ_ERR_NOT_FOUND);
+    assert_int_equal(leader, 0);
+    assert_msg_has("transfer leadership to node 7: node 7 is not a voter");
+    mq_client_close(c);
+    mini_stop(m);
+}
+
+static void test_leader_transfer_not_leader_to_target_succeeds(void **state)
+{
+    struct mini *m = mini_start(3, 0);
+    mq_client *c = open_client(m, "012", NULL, NULL);
+    uint64_t leader = 0;
+
+    (void)state;
+    m->transfer_mode = TRANSFER_NOT_LEADER; /* moved during the call */
+    assert_int_equal(mq_leader_transfer(c, 3, &leader, 0), MQ_OK);
+    assert_int_equal(leader, 3);
+    assert_int_equal(m->transfers, 1);
+    mq_client_close(c);
+    mini_stop(m);
+}
+
+static void test_leader_transfer_to_any_never_moves_twice(void **state)
+{
+    struct mini *m = mini_start(3, 0);
+    mq_client *c = open_client(m, "012", NULL, NULL);
+    uint64_t leader = 0;
+
+    (void)state;
+    /* The leader answers "did not complete", but leadership moved: a
+     * second transfer to "any" would move it on. */
+    m->transfer_mode = TRANSFER_INCOMPLETE;
+    assert_int_equal(mq_leader_transfer(c, 0, &leader, 0), MQ_OK);
+    assert_int_equal(leader, 2);
+    assert_int_equal(m->transfers, 1);
+    assert_int_equal(m->leader, 1);
+    mq_client_close(c);
+    mini_stop(m);
+}
+
+static void test_leader_transfer_that_never_completes_gives_up(void **state)
+{
+    struct mini *m = mini_start(2, 0);
+    mq_client *c = open_client(m, "01", NULL, NULL);
+    uint64_t leader = 5;
+
+    (void)state;
+    m->change_busy = 1000000;
+    assert_int_equal(mq_leader_transfer(c, 2, &leader, 400),
+                     MQ_ERR_UNAVAILABLE);
+    assert_int_equal(leader, 0);
+    assert_msg_has("transfer leadership to node 2: ");
+    assert_msg_has("gave up after");
+    assert_int_equal(m->leader, 0);
+    mq_client_close(c);
+    mini_stop(m);
 }
 
 int main(void)
@@ -1624,6 +1980,17 @@ int main(void)
         cmocka_unit_test(test_read_without_known_leader_asks_who_leads),
         cmocka_unit_test(test_cluster_status_asks_every_node_at_once),
         cmocka_unit_test(test_cluster_status_with_no_node_up_fails),
+        cmocka_unit_test(test_members_come_from_the_leader_and_mark_it),
+        cmocka_unit_test(test_node_add_waits_past_the_attempt_timeout),
+        cmocka_unit_test(
+            test_node_add_retries_while_busy_then_errors_are_final),
+        cmocka_unit_test(test_node_add_busy_until_the_deadline_is_unavailable),
+        cmocka_unit_test(test_node_remove_with_lost_reply_succeeds_on_retry),
+        cmocka_unit_test(test_node_remove_of_a_non_member_is_not_found),
+        cmocka_unit_test(test_leader_transfer_reports_the_new_leader),
+        cmocka_unit_test(test_leader_transfer_not_leader_to_target_succeeds),
+        cmocka_unit_test(test_leader_transfer_to_any_never_moves_twice),
+        cmocka_unit_test(test_leader_transfer_that_never_completes_gives_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

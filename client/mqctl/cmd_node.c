@@ -1,0 +1,251 @@
+/* cmd_node.c: mqctl node add|remove|list and mqctl leader transfer:
+ * membership and leadership, answered by the leader.
+ *
+ *   node add ID PEER-URL: adds node ID, which must be running with that
+ *   peer URL; waits until it has caught up and votes (up to --timeout, by
+ *   default at least 60 s; run it again to go on waiting).
+ *   node remove ID: removes node ID from the cluster.
+ *   node list: the members (id, role, leader, peer URL, client URL).
+ *   leader transfer [ID]: moves leadership to voter ID (none: to the most
+ *   up-to-date other voter) and prints the new leader.
+ *
+ * --json: node add prints {"added": ID, "peer_url": URL}; node remove
+ * {"removed": ID}; node list {"members": [{"id", "role", "peer_url",
+ * "client_url", "leader"}], "leader_id"} (leader_id 0: none known); leader
+ * transfer {"leader": ID}. */
+#include "cmd_node.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "output.h"
+
+static const char usage_add[] = "mqctl node add ID PEER-URL";
+static const char usage_remove[] = "mqctl node remove ID";
+static const char usage_list[] = "mqctl node list";
+static const char usage_group[] =
+    "mqctl node add ID PEER-URL | node remove ID | node list";
+static const char usage_transfer[] = "mqctl leader transfer [ID]";
+
+/* Splits @argc/@argv (no flags) and checks that it has @min..@max
+ * positionals. Returns 0, or the usage error's exit code. */
+static int split(int argc, char **argv, size_t min, size_t max,
+                 const char *usage, const char *cmd, struct args *a)
+{
+    char err[128];
+
+    if (args_split(argc, argv, NULL, NULL, a, err, sizeof err) != 0) {
+        return out_usage(usage, "%s: %s", cmd, err);
+    }
+    if (a->n_pos < min || a->n_pos > max) {
+        return out_usage(usage, "%s takes %s", cmd,
+                         max == 0   ? "no arguments"
+                         : min == 2 ? "ID and PEER-URL"
+                         : min == 1 ? "one ID"
+                                    : "at most one ID");
+    }
+    return 0;
+}
+
+/* Reads node id @s into *id. Returns 0, or the usage error's exit code. */
+static int node_id(const char *s, const char *usage, uint64_t *id)
+{
+    if (args_uint(s, UINT32_MAX, id) != 0 || *id == 0) {
+        return out_usage(usage, "node id %s is not a number in 1..%u", s,
+                         UINT32_MAX);
+    }
+    return 0;
+}
+
+static int node_add(struct mqctl *m, int argc, char **argv)
+{
+    struct args a;
+    uint64_t id;
+    mq_client *c;
+    int rv;
+
+    if ((rv = split(argc, argv, 2, 2, usage_add, "node add", &a)) != 0 ||
+        (rv = node_id(a.pos[0], usage_add, &id)) != 0) {
+        return rv;
+    }
+    if ((c = mqctl_client(m)) == NULL) {
+        return mqctl_client_exit();
+    }
+    /* --timeout, else libmq's long default for adding. */
+    if (mq_node_add(c, id, a.pos[1], m->timeout_ms) != MQ_OK) {
+        return out_fail("node add", a.pos[0]);
+    }
+    if (m->json) {
+        struct json j;
+        json_begin(&j, stdout);
+        json_obj_open(&j, NULL);
+        json_u64(&j, "added", id);
+        json_str(&j, "peer_url", a.pos[1]);
+        json_obj_close(&j);
+        json_end(&j);
+    } else {
+        printf("added node %llu at %s: it is a voter\n", (unsigned long long)id,
+               a.pos[1]);
+    }
+    return 0;
+}
+
+static int node_remove(struct mqctl *m, int argc, char **argv)
+{
+    struct args a;
+    uint64_t id;
+    mq_client *c;
+    int rv;
+
+    if ((rv = split(argc, argv, 1, 1, usage_remove, "node remove", &a)) != 0 ||
+        (rv = node_id(a.pos[0], usage_remove, &id)) != 0) {
+        return rv;
+    }
+    if ((c = mqctl_client(m)) == NULL) {
+        return mqctl_client_exit();
+    }
+    if (mq_node_remove(c, id, 0) != MQ_OK) {
+        return out_fail("node remove", a.pos[0]);
+    }
+    if (m->json) {
+        struct json j;
+        json_begin(&j, stdout);
+        json_obj_open(&j, NULL);
+        json_u64(&j, "removed", id);
+        json_obj_close(&j);
+        json_end(&j);
+    } else {
+        printf("removed node %llu\n", (unsigned long long)id);
+    }
+    return 0;
+}
+
+static void list_json(const mq_member *list, size_t n)
+{
+    uint64_t leader_id = 0;
+    struct json j;
+
+    json_begin(&j, stdout);
+    json_obj_open(&j, NULL);
+    json_arr_open(&j, "members");
+    for (size_t i = 0; i < n; i++) {
+        json_obj_open(&j, NULL);
+        json_u64(&j, "id", list[i].id);
+        json_str(&j, "role", list[i].role);
+        json_str(&j, "peer_url", list[i].peer_url);
+        json_str(&j, "client_url", list[i].client_url);
+        json_bool(&j, "leader", list[i].leader);
+        json_obj_close(&j);
+        if (list[i].leader) {
+            leader_id = list[i].id;
+        }
+    }
+    json_arr_close(&j);
+    json_u64(&j, "leader_id", leader_id);
+    json_obj_close(&j);
+    json_end(&j);
+}
+
+static void list_table(const mq_member *list, size_t n)
+{
+    static const char *const head[] = {"ID", "ROLE", "LEADER", "PEER URL",
+                                       "CLIENT URL"};
+    struct table t;
+
+    table_init(&t, sizeof head / sizeof head[0], head);
+    for (size_t i = 0; i < n; i++) {
+        table_cell(&t, "%llu", (unsigned long long)list[i].id);
+        table_cell(&t, "%s", list[i].role);
+        table_cell(&t, "%s", list[i].leader ? "*" : "");
+        table_cell(&t, "%s", list[i].peer_url);
+        table_cell(&t, "%s",
+                   list[i].client_url[0] != '\0' ? list[i].client_url : "-");
+    }
+    table_print(&t, stdout);
+}
+
+static int node_list(struct mqctl *m, int argc, char **argv)
+{
+    mq_member *list;
+    struct args a;
+    size_t n;
+    mq_client *c;
+    int rv;
+
+    if ((rv = split(argc, argv, 0, 0, usage_list, "node list", &a)) != 0) {
+        return rv;
+    }
+    if ((c = mqctl_client(m)) == NULL) {
+        return mqctl_client_exit();
+    }
+    if (mq_members(c, &list, &n, 0) != MQ_OK) {
+        return out_fail("node list", NULL);
+    }
+    if (m->json) {
+        list_json(list, n);
+    } else {
+        list_table(list, n);
+    }
+    mq_members_free(list);
+    return 0;
+}
+
+int cmd_node(struct mqctl *m, int argc, char **argv)
+{
+    if (argc == 0) {
+        return out_usage(usage_group, "node needs a subcommand");
+    }
+    if (strcmp(argv[0], "add") == 0) {
+        return node_add(m, argc - 1, argv + 1);
+    }
+    if (strcmp(argv[0], "remove") == 0) {
+        return node_remove(m, argc - 1, argv + 1);
+    }
+    if (strcmp(argv[0], "list") == 0) {
+        return node_list(m, argc - 1, argv + 1);
+    }
+    return out_usage(usage_group, "node %s: unknown subcommand", argv[0]);
+}
+
+static int leader_transfer(struct mqctl *m, int argc, char **argv)
+{
+    struct args a;
+    uint64_t id = 0, leader;
+    mq_client *c;
+    int rv;
+
+    if ((rv = split(argc, argv, 0, 1, usage_transfer, "leader transfer", &a)) !=
+            0 ||
+        (a.n_pos == 1 && (rv = node_id(a.pos[0], usage_transfer, &id)) != 0)) {
+        return rv;
+    }
+    if ((c = mqctl_client(m)) == NULL) {
+        return mqctl_client_exit();
+    }
+    if (mq_leader_transfer(c, id, &leader, 0) != MQ_OK) {
+        return out_fail("leader transfer", a.n_pos == 1 ? a.pos[0] : NULL);
+    }
+    if (m->json) {
+        struct json j;
+        json_begin(&j, stdout);
+        json_obj_open(&j, NULL);
+        json_u64(&j, "leader", leader);
+        json_obj_close(&j);
+        json_end(&j);
+    } else {
+        printf("leader: node %llu\n", (unsigned long long)leader);
+    }
+    return 0;
+}
+
+int cmd_leader(struct mqctl *m, int argc, char **argv)
+{
+    if (argc == 0) {
+        return out_usage(usage_transfer, "leader needs a subcommand");
+    }
+    if (strcmp(argv[0], "transfer") == 0) {
+        return leader_transfer(m, argc - 1, argv + 1);
+    }
+    return out_usage(usage_transfer, "leader %s: unknown subcommand", argv[0]);
+}
