@@ -73,6 +73,15 @@ static void raft_closed(struct consensus *c)
     LOG_INFO("stopped");
 }
 
+/* A handle still open when the loop ends is a bug: name it in the log. */
+static void report_open_handle(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    LOG_WARN("a %s handle is still open at exit%s",
+             uv_handle_type_name(uv_handle_get_type(h)),
+             uv_is_closing(h) ? " (closing)" : "");
+}
+
 static void stop(struct node *n)
 {
     if (n->stopping) {
@@ -219,7 +228,9 @@ out:
         _exit(1);
     }
     join_stop(n->joiner);
-    uv_loop_close(&n->loop);
+    if (uv_loop_close(&n->loop) != 0) {
+        uv_walk(&n->loop, report_open_handle, NULL);
+    }
     fsm_free(n->fsm);
     mq_free(n);
     return code;

@@ -456,6 +456,16 @@ static int io_init(struct raft_io *io, raft_id id, const char *address)
     return rv;
 }
 
+/* The last step of io_close: raft_uv is closed and no snapshot checksum
+ * runs, so nothing queues a completion any more. */
+static void finish_close(struct peer *p)
+{
+    uv_close((uv_handle_t *)&p->idle, NULL);
+    if (p->close_cb) {
+        p->close_cb(&p->io);
+    }
+}
+
 static void uv_closed_cb(struct raft_io *uvio)
 {
     struct peer *p = uvio->data;
@@ -464,18 +474,14 @@ static void uv_closed_cb(struct raft_io *uvio)
         p->close_waiting = 1; /* peer_snapshot_idle ends the close */
         return;
     }
-    if (p->close_cb) {
-        p->close_cb(&p->io);
-    }
+    finish_close(p);
 }
 
 void peer_snapshot_idle(struct peer *p)
 {
     if (p->close_waiting) {
         p->close_waiting = 0;
-        if (p->close_cb) {
-            p->close_cb(&p->io);
-        }
+        finish_close(p);
     }
 }
 
