@@ -2,10 +2,14 @@
 #include "guard.h"
 
 int guard_drop_append_result(int is_leader, uint64_t term_first_index,
-                             uint64_t rejected, uint64_t last_log_index)
+                             uint64_t commit_index, uint64_t rejected,
+                             uint64_t last_log_index)
 {
     if (!is_leader || rejected != 0) {
         return 0; /* raft ignores it, or it is a rejection: let it through */
+    }
+    if (last_log_index <= commit_index) {
+        return 0; /* no match at or below the commit index moves it */
     }
     return term_first_index == 0 || last_log_index < term_first_index;
 }

@@ -15,9 +15,14 @@
 /* On the leader: whether an AppendEntries result must be dropped before
  * raft sees it. @term_first_index is the index of the barrier the leader
  * appended when elected (0: not appended yet). A successful result below it
- * acknowledges only entries of earlier terms and must not count. */
+ * acknowledges only entries of earlier terms and must not count, unless it
+ * is at or below @commit_index, where it cannot move the commit index: that
+ * is how a follower acknowledges an installed snapshot (the leader's own,
+ * so already committed), and dropping that would keep the leader sending
+ * the snapshot again for ever. */
 int guard_drop_append_result(int is_leader, uint64_t term_first_index,
-                             uint64_t rejected, uint64_t last_log_index);
+                             uint64_t commit_index, uint64_t rejected,
+                             uint64_t last_log_index);
 
 /* On a follower answering an AppendEntries with @prev_log_index and
  * @n_entries: the last index it may claim to share with the leader. */

@@ -16,9 +16,10 @@
  *     it, even when that entry is from an earlier term (Raft paper 5.4.2,
  *     "Figure 8"). The leader appends a barrier as soon as it is elected
  *     (consensus.c) and here drops every successful AppendEntries result
- *     whose last index is below that barrier: match indexes, and so the
- *     commit index, only move once a majority holds an entry of the
- *     leader's own term.
+ *     whose last index is below that barrier and above the commit index:
+ *     match indexes, and so the commit index, only move once a majority
+ *     holds an entry of the leader's own term. (A result at or below the
+ *     commit index cannot move it; one acknowledges an installed snapshot.)
  *     Also, a 0.15 follower answers an AppendEntries that added nothing with
  *     its last stored index, which may be a stale entry of an old term past
  *     what the leader sent; we cap that answer at the last index the
@@ -422,7 +423,7 @@ void peer_deliver(struct peer *p, nng_msg *msg)
      * barrier is appended (term_first_index 0) no success counts. */
     if (m.type == RAFT_IO_APPEND_ENTRIES_RESULT &&
         guard_drop_append_result(raft_state(r) == RAFT_LEADER,
-                                 p->term_first_index,
+                                 p->term_first_index, r->commit_index,
                                  m.append_entries_result.rejected,
                                  m.append_entries_result.last_log_index)) {
         goto out;
@@ -719,6 +720,13 @@ mq_err peer_init(struct peer *p, uv_loop_t *loop, struct bridge *bridge,
     /* Snapshot records are written straight from message memory; compressing
      * would copy the whole state once more. */
     raft_uv_set_snapshot_compression(&p->uv, false);
+    /* libraft 0.15 guard: with auto-recovery (its default) a closed log
+     * segment that fails its checksum is renamed "corrupt-..." and the node
+     * starts without its entries and without the ones after it, forgetting
+     * entries it acknowledged to a leader (and so counted in a commit).
+     * Refuse to start instead, naming the file: the operator moves the data
+     * dir away and the node copies the state from its peers. */
+    raft_uv_set_auto_recovery(&p->uv, false);
     uv_idle_init(loop, &p->idle);
     p->idle.data = p;
 

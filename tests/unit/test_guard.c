@@ -13,26 +13,38 @@
 static void test_leader_drops_success_below_its_barrier(void **state)
 {
     (void)state;
-    assert_true(guard_drop_append_result(1, 12, 0, 11));
-    assert_true(guard_drop_append_result(1, 12, 0, 1));
-    assert_false(guard_drop_append_result(1, 12, 0, 12));
-    assert_false(guard_drop_append_result(1, 12, 0, 40));
+    assert_true(guard_drop_append_result(1, 12, 9, 0, 11));
+    assert_true(guard_drop_append_result(1, 12, 9, 0, 10));
+    assert_false(guard_drop_append_result(1, 12, 9, 0, 12));
+    assert_false(guard_drop_append_result(1, 12, 9, 0, 40));
+}
+
+/* A follower that installed the leader's snapshot of index 256 answers
+ * with 256, below the barrier at 354 but not above the commit index 354:
+ * it must count, or the leader sends the snapshot again for ever. */
+static void test_leader_takes_a_snapshot_acknowledgement(void **state)
+{
+    (void)state;
+    assert_false(guard_drop_append_result(1, 354, 354, 0, 256));
+    assert_false(guard_drop_append_result(1, 354, 300, 0, 256));
+    assert_false(guard_drop_append_result(1, 0, 300, 0, 256));
+    assert_true(guard_drop_append_result(1, 354, 255, 0, 256));
 }
 
 static void test_leader_drops_every_success_before_its_barrier(void **state)
 {
     (void)state;
-    assert_true(guard_drop_append_result(1, 0, 0, 12));
-    assert_true(guard_drop_append_result(1, 0, 0, 1000));
+    assert_true(guard_drop_append_result(1, 0, 11, 0, 12));
+    assert_true(guard_drop_append_result(1, 0, 11, 0, 1000));
 }
 
 static void test_rejections_and_followers_pass(void **state)
 {
     (void)state;
     /* A rejection makes the leader send older entries: it must get it. */
-    assert_false(guard_drop_append_result(1, 12, 5, 4));
+    assert_false(guard_drop_append_result(1, 12, 0, 5, 4));
     /* Not leader: raft ignores results anyway. */
-    assert_false(guard_drop_append_result(0, 0, 0, 3));
+    assert_false(guard_drop_append_result(0, 0, 0, 0, 3));
 }
 
 /* A follower holding a stale entry 12 of an old term answers a heartbeat
@@ -76,6 +88,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_leader_drops_success_below_its_barrier),
+        cmocka_unit_test(test_leader_takes_a_snapshot_acknowledgement),
         cmocka_unit_test(test_leader_drops_every_success_before_its_barrier),
         cmocka_unit_test(test_rejections_and_followers_pass),
         cmocka_unit_test(test_follower_claims_only_what_the_request_proved),
