@@ -1,0 +1,617 @@
+/* test_faults.c: three mqd nodes in network namespaces of their own, under
+ * a workload of producers and consumers (workload.h), while faults are
+ * injected on a schedule: the leader cut off from the majority, a 1/2 split
+ * with the leader on the minority side and a 2/1 split with it on the
+ * majority side, kill -9 of the leader, of a follower and of all three,
+ * and SIGSTOP of the leader for longer than the election timeout. After the
+ * last fault the nodes heal, the subscription is drained and the checker
+ * (checker.h) fails the test on any acknowledged publish lost, any value
+ * delivered that was never published, and any publish that failed with a
+ * definite error but was delivered; it prints a line per fault and totals.
+ *
+ *   test_faults [--short]        each fault once, about a minute (CI)
+ *   test_faults --long [--rounds N] [--seed S]
+ *                                N rounds (default 10) of every fault in a
+ *                                shuffled order with random durations
+ *   test_faults --failover N     kill -9 the leader N times under one
+ *                                producer; prints the time from each kill to
+ *                                the first successful publish started after
+ *                                it, then the median and the worst
+ *   --election-ms MS             the nodes' election timeout (default 600,
+ *                                heartbeat a tenth of it)
+ *
+ * Not a cmocka test: one scenario with a report. Exit code 0 pass, 1 fail,
+ * 77 skipped (not root, or namespaces cannot be made here). Needs iproute2
+ * and nftables (deploy/deps.sh). Logs are kept when it fails. */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "checker.h"
+#include "cluster.h"
+#include "netns.h"
+#include "workload.h"
+
+#define N_NODES 3
+#define MAX_FAULTS 512
+#define SKIP 77
+
+enum fault_kind {
+    ISOLATE_LEADER, /* the leader alone, the other two together */
+    SPLIT_LEADER_MINORITY,
+    SPLIT_LEADER_MAJORITY,
+    KILL_LEADER,
+    KILL_FOLLOWER,
+    KILL_ALL,
+    PAUSE_LEADER,
+    N_KINDS
+};
+
+static const char *const kind_names[N_KINDS] = {
+    "isolate-leader", "split-1/2-leader-min", "split-2/1-leader-maj",
+    "kill-9-leader",  "kill-9-follower",      "kill-9-all",
+    "sigstop-leader",
+};
+
+struct env {
+    struct netns nn;
+    struct cluster c;
+    struct workload w;
+    struct fault_rec faults[MAX_FAULTS];
+    size_t n_faults;
+    int election_ms;
+    int anomaly; /* something failed besides the checker's verdict */
+    unsigned long long seed;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static uint64_t t0;
+
+/* One progress line, stamped with seconds since the start. */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+    va_list ap;
+    printf("[%7.1f s] ", (double)(test_now_ms() - t0) / 1000.0);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    fflush(stdout);
+}
+
+/* Paces the schedule (never waits for a state); cut short by SIGINT. */
+static void pace(int ms)
+{
+    uint64_t end = test_now_ms() + (uint64_t)ms;
+    while (!interrupted && test_now_ms() < end) {
+        uint64_t left = end - test_now_ms();
+        test_sleep_ms(left < 50 ? (int)left : 50);
+    }
+}
+
+static unsigned long long rnd(struct env *e)
+{
+    /* xorshift64*: reproducible with --seed */
+    e->seed ^= e->seed >> 12;
+    e->seed ^= e->seed << 25;
+    e->seed ^= e->seed >> 27;
+    return e->seed * 2685821657736338717ULL;
+}
+
+static int rnd_between(struct env *e, int lo, int hi)
+{
+    return lo + (int)(rnd(e) % (unsigned long long)(hi - lo + 1));
+}
+
+/* A node that ended without being told to is a crash: recorded, and the
+ * test fails. */
+static void check_alive(struct env *e)
+{
+    for (int i = 0; i < e->c.n; i++) {
+        if (e->c.nodes[i].pid > 0) {
+            int st = cluster_wait_exit(&e->c, i, 0);
+            if (st >= 0) {
+                say("ANOMALY: node n%d exited by itself with status %d", i + 1,
+                    st);
+                e->anomaly = 1;
+                cluster_restart(&e->c, i);
+            }
+        }
+    }
+}
+
+/* Waits until every node runs, a leader answers and every node has
+ * applied its commit index. Returns the leader's index (*term set), or -1
+ * after @timeout_ms. */
+static int wait_steady(struct env *e, int timeout_ms, uint64_t *term)
+{
+    uint64_t end = test_now_ms() + (uint64_t)timeout_ms;
+    int leader = -1;
+
+    check_alive(e);
+    if (cluster_settle(&e->c, timeout_ms) != 0) {
+        return -1;
+    }
+    /* The monitors see the leader within a few of their polls. */
+    while (!interrupted && test_now_ms() < end &&
+           (leader = workload_leader(&e->w, term)) < 0) {
+        test_sleep_ms(20);
+    }
+    return leader;
+}
+
+/* Waits until a publish started at or after @from_ms succeeded. Returns 0,
+ * or -1 after @timeout_ms. */
+static int wait_publish_ok(struct env *e, uint64_t from_ms, int timeout_ms)
+{
+    uint64_t end = test_now_ms() + (uint64_t)timeout_ms;
+
+    workload_probe(&e->w, from_ms);
+    while (!interrupted && workload_probe_end(&e->w) == 0) {
+        if (test_now_ms() >= end) {
+            return -1;
+        }
+        test_sleep_ms(10);
+    }
+    return interrupted ? -1 : 0;
+}
+
+static int follower_of(struct env *e, int leader)
+{
+    int f = (leader + 1 + (int)(rnd(e) % (N_NODES - 1))) % N_NODES;
+    return f == leader ? (leader + 1) % N_NODES : f;
+}
+
+static void partition_alone(struct env *e, int alone)
+{
+    int side[N_NODES] = {0};
+    side[alone] = 1;
+    if (netns_partition(&e->nn, side) != 0) {
+        e->anomaly = 1;
+    }
+}
+
+/* Injects one fault of @kind held @hold_ms, heals it, and waits until
+ * publishing works again; then lets the load run @after_ms. Returns 0, or
+ * -1 if the cluster did not come back (the test fails). */
+static int run_fault(struct env *e, enum fault_kind kind, int hold_ms,
+                     int after_ms)
+{
+    struct fault_rec *f = &e->faults[e->n_faults];
+    uint64_t term = 0, elected;
+    int leader, victim, node = -1;
+
+    if (e->n_faults == MAX_FAULTS) {
+        return -1;
+    }
+    leader = wait_steady(e, 30000, &term);
+    if (leader < 0) {
+        say("ANOMALY: no steady leader before %s", kind_names[kind]);
+        e->anomaly = 1;
+        return -1;
+    }
+    memset(f, 0, sizeof *f);
+    f->kind = kind_names[kind];
+    f->leader_before = leader;
+    f->election_ms = -1;
+    f->start_ms = test_now_ms();
+    if (e->n_faults > 0) {
+        e->faults[e->n_faults - 1].end_ms = f->start_ms;
+    }
+    e->n_faults++;
+    victim = kind == KILL_FOLLOWER || kind == SPLIT_LEADER_MAJORITY
+                 ? follower_of(e, leader)
+                 : leader;
+    switch (kind) {
+    case ISOLATE_LEADER:
+    case SPLIT_LEADER_MINORITY:
+    case SPLIT_LEADER_MAJORITY:
+        say("%s: n%d cut off from the others for %d ms (term %llu)", f->kind,
+            victim + 1, hold_ms, (unsigned long long)term);
+        partition_alone(e, victim);
+        pace(hold_ms);
+        if (netns_heal(&e->nn) != 0) {
+            e->anomaly = 1;
+        }
+        break;
+    case KILL_LEADER:
+    case KILL_FOLLOWER:
+        say("%s: kill -9 n%d, restart after %d ms (term %llu)", f->kind,
+            victim + 1, hold_ms, (unsigned long long)term);
+        cluster_signal(&e->c, victim, SIGKILL);
+        pace(hold_ms);
+        cluster_restart(&e->c, victim);
+        break;
+    case KILL_ALL:
+        say("%s: kill -9 every node, restart after %d ms (term %llu)", f->kind,
+            hold_ms, (unsigned long long)term);
+        for (int i = 0; i < N_NODES; i++) {
+            kill(e->c.nodes[i].pid, SIGKILL); /* all at once */
+        }
+        for (int i = 0; i < N_NODES; i++) {
+            cluster_signal(&e->c, i, SIGKILL); /* reaps it */
+        }
+        pace(hold_ms);
+        for (int i = 0; i < N_NODES; i++) {
+            cluster_restart(&e->c, i);
+        }
+        break;
+    default:
+        say("%s: SIGSTOP n%d for %d ms (term %llu)", f->kind, victim + 1,
+            hold_ms, (unsigned long long)term);
+        kill(e->c.nodes[victim].pid, SIGSTOP);
+        pace(hold_ms);
+        kill(e->c.nodes[victim].pid, SIGCONT);
+        break;
+    }
+    f->heal_ms = test_now_ms();
+    if (wait_publish_ok(e, f->heal_ms, 30000) != 0) {
+        say("ANOMALY: no successful publish within 30 s after %s healed",
+            f->kind);
+        e->anomaly = 1;
+        return -1;
+    }
+    pace(after_ms);
+    f->leader_after = workload_leader(&e->w, NULL);
+    elected = workload_elected(&e->w, f->start_ms, term, &node);
+    if (elected != 0) {
+        f->election_ms = (int64_t)(elected - f->start_ms);
+    }
+    say("%s: healed after %llu ms; leader n%d -> n%d, %s%lld ms", f->kind,
+        (unsigned long long)(f->heal_ms - f->start_ms), f->leader_before + 1,
+        f->leader_after + 1, elected ? "new term's leader after " : "no new ",
+        elected ? (long long)f->election_ms : 0LL);
+    return 0;
+}
+
+static void shuffle(struct env *e, int *v, int n)
+{
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)(rnd(e) % (unsigned long long)(i + 1));
+        int t = v[i];
+        v[i] = v[j];
+        v[j] = t;
+    }
+}
+
+/* The schedules. Hold times are several election timeouts, so that every
+ * partition and pause outlasts an election. */
+static int schedule_short(struct env *e)
+{
+    int et = e->election_ms;
+    for (int k = 0; k < N_KINDS && !interrupted; k++) {
+        int hold = k == KILL_ALL ? 1000 : 5 * et + 1000;
+        if (run_fault(e, (enum fault_kind)k, hold, 2000) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int schedule_long(struct env *e, int rounds)
+{
+    int et = e->election_ms;
+    for (int r = 0; r < rounds && !interrupted; r++) {
+        int order[N_KINDS];
+        for (int k = 0; k < N_KINDS; k++) {
+            order[k] = k;
+        }
+        shuffle(e, order, N_KINDS);
+        say("round %d of %d", r + 1, rounds);
+        for (int k = 0; k < N_KINDS && !interrupted; k++) {
+            int hold = order[k] == KILL_ALL ? rnd_between(e, 200, 3000)
+                                            : rnd_between(e, et, 10 * et);
+            if (run_fault(e, (enum fault_kind)order[k], hold,
+                          rnd_between(e, 500, 3000)) != 0) {
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Median of the @n sorted values of @v (the mean of the middle two when
+ * @n is even). */
+static unsigned long long median(const uint64_t *v, int n)
+{
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* kill -9 the leader @n times; prints the time from each kill to the
+ * first successful publish started after it. */
+static int schedule_failover(struct env *e, int n)
+{
+    uint64_t took[MAX_FAULTS], elect[MAX_FAULTS], client[MAX_FAULTS];
+    int done = 0;
+
+    for (int i = 0; i < n && i < MAX_FAULTS && !interrupted; i++) {
+        uint64_t term = 0, kill_ms, end_ms = 0, elected;
+        int leader = wait_steady(e, 30000, &term);
+        if (leader < 0) {
+            say("ANOMALY: no steady leader before kill %d", i + 1);
+            e->anomaly = 1;
+            return -1;
+        }
+        pace(1000); /* the load runs through the leader a while */
+        struct fault_rec *f = &e->faults[e->n_faults];
+        memset(f, 0, sizeof *f);
+        f->kind = kind_names[KILL_LEADER];
+        f->leader_before = leader;
+        f->election_ms = -1;
+        kill_ms = f->start_ms = test_now_ms();
+        if (e->n_faults > 0) {
+            e->faults[e->n_faults - 1].end_ms = f->start_ms;
+        }
+        e->n_faults++;
+        workload_probe(&e->w, kill_ms);
+        cluster_signal(&e->c, leader, SIGKILL);
+        while (!interrupted && (end_ms = workload_probe_end(&e->w)) == 0 &&
+               test_now_ms() < kill_ms + 30000) {
+            test_sleep_ms(2);
+        }
+        f->heal_ms = test_now_ms();
+        cluster_restart(&e->c, leader);
+        if (end_ms == 0) {
+            say("ANOMALY: no successful publish within 30 s of kill %d", i + 1);
+            e->anomaly = 1;
+            return -1;
+        }
+        elected = workload_elected(&e->w, kill_ms, term, NULL);
+        f->election_ms = elected ? (int64_t)(elected - kill_ms) : -1;
+        f->leader_after = workload_leader(&e->w, NULL);
+        took[done] = end_ms - kill_ms;
+        elect[done] = elected ? elected - kill_ms : 0;
+        /* What the client adds: from the new leader's first answer to the
+         * publish's success. */
+        client[done] = elected && end_ms > elected ? end_ms - elected : 0;
+        done++;
+        say("kill %d: n%d killed; first successful publish after %llu ms, "
+            "new leader answered after %lld ms",
+            i + 1, leader + 1, (unsigned long long)(end_ms - kill_ms),
+            (long long)f->election_ms);
+    }
+    if (done == 0) {
+        return -1;
+    }
+    qsort(took, (size_t)done, sizeof took[0], cmp_u64);
+    qsort(elect, (size_t)done, sizeof elect[0], cmp_u64);
+    qsort(client, (size_t)done, sizeof client[0], cmp_u64);
+    printf("\nfailover over %d kills, election timeout %d ms (median / "
+           "worst / best):\n"
+           "  kill -9 of the leader to the first successful publish: "
+           "%llu / %llu / %llu ms\n"
+           "  kill -9 to a new leader's first status answer:        "
+           "%llu / %llu / %llu ms\n"
+           "  that answer to the publish's success:                 "
+           "%llu / %llu / %llu ms\n",
+           done, e->election_ms, median(took, done),
+           (unsigned long long)took[done - 1], (unsigned long long)took[0],
+           median(elect, done), (unsigned long long)elect[done - 1],
+           (unsigned long long)elect[0], median(client, done),
+           (unsigned long long)client[done - 1], (unsigned long long)client[0]);
+    return 0;
+}
+
+/* Each node's pid must be mqd's, so that signals reach it. */
+static int check_pids(struct env *e)
+{
+    for (int i = 0; i < N_NODES; i++) {
+        char path[64], comm[64] = "";
+        FILE *f;
+        snprintf(path, sizeof path, "/proc/%d/comm", (int)e->c.nodes[i].pid);
+        f = fopen(path, "r");
+        if (f != NULL) {
+            if (fgets(comm, sizeof comm, f) == NULL) {
+                comm[0] = '\0';
+            }
+            fclose(f);
+        }
+        if (strncmp(comm, "mqd", 3) != 0) {
+            fprintf(stderr, "faults: node %d's pid %d is \"%s\", not mqd\n",
+                    i + 1, (int)e->c.nodes[i].pid, comm);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int start_cluster(struct env *e)
+{
+    struct cluster_opts o = CLUSTER_OPTS_INIT;
+    char extra[256];
+
+    /* Later flags win: these replace the harness's 600 / 60. Snapshots
+     * every 4 MiB of log, so that faults also meet snapshots and
+     * snapshot installs. */
+    snprintf(extra, sizeof extra,
+             "--election_timeout_ms %d --heartbeat_timeout_ms %d "
+             "--snapshot_log_bytes 4194304",
+             e->election_ms, e->election_ms / 10);
+    o.extra = extra;
+    o.client_port = 7001;
+    o.peer_port = 7101;
+    o.die_with_test = 1;
+    for (int i = 0; i < N_NODES; i++) {
+        o.host[i] = e->nn.addr[i];
+        o.launcher[i] = e->nn.launcher[i];
+    }
+    if (cluster_start_opts(&e->c, N_NODES, &o) != 0) {
+        return -1;
+    }
+    return check_pids(e);
+}
+
+static int start_workload(struct env *e, int producers, int consumers,
+                          uint32_t publish_timeout_ms)
+{
+    struct workload *w = &e->w;
+
+    w->urls = e->c.urls;
+    w->n_nodes = N_NODES;
+    for (int i = 0; i < N_NODES; i++) {
+        w->node_urls[i] = e->c.nodes[i].client_url;
+    }
+    w->queue = "faults";
+    w->sub = "checker";
+    w->n_producers = producers;
+    w->n_consumers = consumers;
+    w->publish_timeout_ms = publish_timeout_ms;
+    w->max_values = (size_t)1 << 22;
+    /* Ack timeout 2 s: a delivery whose ack was lost comes again soon. */
+    if (workload_start(w, 2000) != 0) {
+        return -1;
+    }
+    t0 = w->t0;
+    /* Warm up: the load runs before the first fault. */
+    if (wait_publish_ok(e, w->t0, 20000) != 0) {
+        fprintf(stderr, "faults: no successful publish within 20 s\n");
+        return -1;
+    }
+    pace(1000);
+    return 0;
+}
+
+/* After the schedule: the load runs on a moment, the producers stop, the
+ * consumers drain the subscription; then the verdict. Returns 0 if the
+ * checker passes. */
+static int finish(struct env *e)
+{
+    struct verdict v;
+    int drained;
+
+    check_alive(e);
+    pace(1000);
+    workload_stop_producers(&e->w);
+    if (e->n_faults > 0) {
+        e->faults[e->n_faults - 1].end_ms = test_now_ms();
+    }
+    say("producers stopped; draining");
+    if (wait_steady(e, 60000, NULL) < 0) {
+        say("ANOMALY: no steady leader after the faults");
+        e->anomaly = 1;
+    }
+    drained = checker_drain(&e->w, 60000) == 0;
+    workload_stop(&e->w);
+    checker_faults(&e->w, e->faults, e->n_faults);
+    checker_verdict(&e->w, drained, &v);
+    for (int i = 0; i < e->w.n_consumers; i++) {
+        say("consumer %d: %llu failed fetches, %llu failed acks", i + 1,
+            (unsigned long long)e->w.cons[i].fetch_errors,
+            (unsigned long long)e->w.cons[i].ack_errors);
+    }
+    checker_report(stdout, &e->w, e->faults, e->n_faults, &v);
+    if (e->anomaly) {
+        printf("anomalies above (ANOMALY lines): the test fails\n");
+    }
+    fflush(stdout);
+    return v.pass && !e->anomaly ? 0 : -1;
+}
+
+static int usage(const char *prog)
+{
+    fprintf(stderr,
+            "usage: %s [--short | --long [--rounds N] [--seed S] | "
+            "--failover N] [--election-ms MS]\n",
+            prog);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    static struct env e;
+    const char *why;
+    char err[1024];
+    int mode = 0, rounds = 10, kills = 20, rv;
+    struct sigaction sa;
+
+    e.election_ms = 600;
+    e.seed = (unsigned long long)time(NULL) * 2654435761ULL + 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--short") == 0) {
+            mode = 0;
+        } else if (strcmp(argv[i], "--long") == 0) {
+            mode = 1;
+        } else if (strcmp(argv[i], "--failover") == 0 && i + 1 < argc) {
+            mode = 2;
+            kills = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
+            rounds = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
+            e.seed = strtoull(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--election-ms") == 0 && i + 1 < argc) {
+            e.election_ms = atoi(argv[++i]);
+        } else {
+            return usage(argv[0]);
+        }
+    }
+    if (kills < 1 || rounds < 1 || e.election_ms < 100 || e.seed == 0) {
+        return usage(argv[0]);
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if ((why = netns_unavailable()) != NULL) {
+        printf("SKIPPED: %s\n", why);
+        return SKIP;
+    }
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    t0 = test_now_ms();
+    if (netns_setup(&e.nn, N_NODES, err, sizeof err) != 0) {
+        netns_teardown(&e.nn);
+        printf("SKIPPED: cannot make network namespaces here: %s\n", err);
+        return SKIP;
+    }
+    printf("namespaces %s..%s on 10.200.%d.0/24, seed %llu\n", e.nn.ns[0],
+           e.nn.ns[N_NODES - 1], e.nn.subnet, e.seed);
+    rv = -1;
+    if (start_cluster(&e) == 0 &&
+        start_workload(&e, mode == 2 ? 1 : 4, mode == 2 ? 1 : 2,
+                       mode == 2 ? 30000 : 1000) == 0) {
+        int sched = mode == 0   ? schedule_short(&e)
+                    : mode == 1 ? schedule_long(&e, rounds)
+                                : schedule_failover(&e, kills);
+        if (sched != 0 || interrupted) {
+            e.anomaly = 1;
+            if (netns_heal(&e.nn) != 0) {
+                e.anomaly = 1;
+            }
+            for (int i = 0; i < N_NODES; i++) {
+                if (e.c.nodes[i].pid > 0) {
+                    kill(e.c.nodes[i].pid, SIGCONT);
+                }
+            }
+        }
+        rv = finish(&e);
+    }
+    workload_stop(&e.w);
+    workload_free(&e.w);
+    if (rv != 0) {
+        cluster_fail(&e.c);
+    }
+    if (cluster_stop(&e.c) != 0) {
+        rv = -1;
+    }
+    netns_teardown(&e.nn);
+    printf("%s\n", rv == 0 ? "PASSED" : "FAILED");
+    return rv == 0 ? 0 : 1;
+}
