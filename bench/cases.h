@@ -8,7 +8,7 @@
  *
  * case_publish.c: publish-sync, publish-pipelined. case_consume.c:
  * consume-ack. case_latency.c: e2e-latency. case_memory.c: memory.
- * case_read.c: catchup-read. */
+ * case_read.c: catchup-read. case_snapshot.c: snapshot-stall. */
 #ifndef MQBENCH_CASES_H
 #define MQBENCH_CASES_H
 
@@ -29,6 +29,7 @@ int case_consume_ack(const struct bench_opts *o);
 int case_e2e_latency(const struct bench_opts *o);
 int case_memory(const struct bench_opts *o);
 int case_catchup_read(const struct bench_opts *o);
+int case_snapshot_stall(const struct bench_opts *o);
 
 /* The case called @name, or NULL. */
 const struct bench_case *cases_find(const char *name);

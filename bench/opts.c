@@ -52,8 +52,9 @@ static const struct opt table[] = {
      "case to run; repeatable (default: publish-sync, publish-pipelined, "
      "consume-ack, e2e-latency)"},
     {O_DURATION, 'd', "--duration", "SECONDS",
-     "timed part of publish-sync, publish-pipelined (per size) and "
-     "e2e-latency; decimals allowed (default 10)"},
+     "timed part of publish-sync, publish-pipelined (per size), "
+     "e2e-latency (default 10) and snapshot-stall (default 60); decimals "
+     "allowed"},
     {O_TIMEOUT, 0, "--timeout", "SECONDS",
      "bound of every other wait (preload, flush, drain, consume); a case "
      "that reaches it gives up and fails (default 120)"},
@@ -82,7 +83,8 @@ static const struct opt table[] = {
      "268435456; 0: unlimited)"},
     {O_MESSAGES, 'n', "--messages", "N",
      "consume-ack, catchup-read: messages preloaded (default 200000); "
-     "memory: messages published (default 1000000)"},
+     "memory: messages published (default 1000000); snapshot-stall: "
+     "messages preloaded and kept (default 1000000)"},
     {O_CONSUMERS, 0, "--consumers", "N",
      "consume-ack: clients fetching, each with its thread (default 2)"},
     {O_FETCH_BATCH, 0, "--fetch-batch", "N",
@@ -92,7 +94,9 @@ static const struct opt table[] = {
     {O_READ_BATCH, 0, "--read-batch", "N",
      "catchup-read: messages per mq_read (default 1000)"},
     {O_RATE, 'r', "--rate", "N",
-     "e2e-latency: messages per second published (default 1000)"},
+     "e2e-latency: messages per second published (default 1000); "
+     "snapshot-stall: messages per second of the churn load (default "
+     "20000)"},
     {O_PIDS, 0, "--pids", "PID[,PID...]",
      "memory: node processes whose VmRSS is read"},
     {O_CLUSTER_DIR, 0, "--cluster-dir", "DIR",
@@ -295,6 +299,7 @@ static enum opts_result apply(struct bench_opts *o, const struct opt *t,
         break;
     case O_DURATION:
         rc = parse_seconds(t->name, v, &o->duration_ms);
+        o->duration_set = 1;
         break;
     case O_TIMEOUT:
         rc = parse_seconds(t->name, v, &o->timeout_ms);
@@ -351,6 +356,7 @@ static enum opts_result apply(struct bench_opts *o, const struct opt *t,
         break;
     case O_RATE:
         rc = parse_u64(t->name, v, 1, 10000000, &o->rate);
+        o->rate_set = 1;
         break;
     case O_PIDS:
         rc = add_pids(o, v);

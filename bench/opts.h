@@ -15,13 +15,15 @@
     "tcp://127.0.0.1:7001,tcp://127.0.0.1:7002,tcp://127.0.0.1:7003"
 
 /* Everything the command line says. A zero in batch, linger_ms, inflight
- * and pending means libmq's default; size_set and messages_set say whether
- * the case defaults were overridden. Read-only once parsed. */
+ * and pending means libmq's default; duration_set, size_set, messages_set
+ * and rate_set say whether the case defaults were overridden. Read-only
+ * once parsed. */
 struct bench_opts {
     const char *urls;
     const char *cases[OPTS_CASES_MAX]; /* in order; none: the default set */
     size_t n_cases;
     uint64_t duration_ms;
+    int duration_set;
     uint64_t timeout_ms; /* bound of every wait outside the timed part */
     int json;
     int keep;
@@ -40,7 +42,8 @@ struct bench_opts {
     uint32_t fetch_batch;
     uint32_t fetch_wait_ms;
     uint32_t read_batch; /* catchup-read: messages per mq_read */
-    uint64_t rate;       /* e2e-latency messages per second */
+    uint64_t rate;       /* e2e-latency, snapshot-stall: msgs per second */
+    int rate_set;
     pid_t pids[OPTS_PIDS_MAX];
     size_t n_pids;
     const char *cluster_dir;
