@@ -341,10 +341,13 @@ static unsigned long long median(const uint64_t *v, int n)
 static int schedule_failover(struct env *e, int n)
 {
     uint64_t took[MAX_FAULTS], elect[MAX_FAULTS], client[MAX_FAULTS];
-    int done = 0;
+    int done = 0, not_counted = 0;
 
     for (int i = 0; i < n && i < MAX_FAULTS && !interrupted; i++) {
         uint64_t term = 0, kill_ms, end_ms = 0, elected;
+        if (e->n_faults == MAX_FAULTS) {
+            break;
+        }
         int leader = wait_steady(e, 30000, &term);
         if (leader < 0) {
             say("ANOMALY: no steady leader before kill %d", i + 1);
@@ -378,11 +381,25 @@ static int schedule_failover(struct env *e, int n)
         elected = workload_elected(&e->w, kill_ms, term, NULL);
         f->election_ms = elected ? (int64_t)(elected - kill_ms) : -1;
         f->leader_after = workload_leader(&e->w, NULL);
+        if (!elected) {
+            /* No new term: leadership had moved between the check and the
+             * kill, so a follower was killed. Not a sample; kill again. */
+            say("kill %d: n%d was no longer the leader when killed (no new "
+                "term followed): not counted",
+                i + 1, leader + 1);
+            if (++not_counted > n) {
+                say("ANOMALY: %d kills missed the leader", not_counted);
+                e->anomaly = 1;
+                return -1;
+            }
+            i--;
+            continue;
+        }
         took[done] = end_ms - kill_ms;
-        elect[done] = elected ? elected - kill_ms : 0;
+        elect[done] = elected - kill_ms;
         /* What the client adds: from the new leader's first answer to the
          * publish's success. */
-        client[done] = elected && end_ms > elected ? end_ms - elected : 0;
+        client[done] = end_ms > elected ? end_ms - elected : 0;
         done++;
         say("kill %d: n%d killed; first successful publish after %llu ms, "
             "new leader answered after %lld ms",
