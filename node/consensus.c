@@ -162,7 +162,8 @@ static int apply_cb(struct raft_fsm *rf, const struct raft_buffer *buf,
     struct consensus *c = rf->data;
     c->log_bytes_since_snapshot += buf->len;
     if (c->cfg->snapshot_threshold == 0 &&
-        c->log_bytes_since_snapshot >= c->cfg->snapshot_log_bytes) {
+        c->log_bytes_since_snapshot >=
+            c->cfg->snapshot_log_bytes + c->snapshot_stagger) {
         raft_set_snapshot_threshold(&c->raft, 1);
     }
     return c->fsm_inner.apply(&c->fsm_inner, buf, result);
@@ -176,6 +177,7 @@ static int snapshot_cb(struct raft_fsm *rf, struct raft_buffer *bufs[],
     int rv = c->fsm_inner.snapshot(&c->fsm_inner, bufs, n_bufs);
     if (rv == 0) {
         c->log_bytes_since_snapshot = 0;
+        c->snapshot_stagger = 0;
         c->snapshots_taken++;
         if (c->cfg->snapshot_threshold == 0) {
             raft_set_snapshot_threshold(&c->raft, THRESHOLD_NEVER);
@@ -201,6 +203,7 @@ static int restore_cb(struct raft_fsm *rf, struct raft_buffer *buf)
     struct consensus *c = rf->data;
     LOG_INFO("restoring a snapshot of %zu bytes", buf->len);
     c->log_bytes_since_snapshot = 0;
+    c->snapshot_stagger = 0;
     return c->fsm_inner.restore(&c->fsm_inner, buf);
 }
 
@@ -221,6 +224,12 @@ mq_err consensus_start(struct consensus *c, uv_loop_t *loop, struct peer *p,
     c->loop = loop;
     c->peer = p;
     c->cfg = cfg;
+    /* Snapshots of three nodes started together would all be taken at the
+     * same log index, each node checksumming and writing its copy at once:
+     * on shared CPUs or disks, the majority that commits a publish would
+     * stall together. Offsetting the first by a third of the threshold per
+     * id keeps them apart (each counts from its own last snapshot after). */
+    c->snapshot_stagger = cfg->snapshot_log_bytes / 3 * ((cfg->id - 1) % 3);
     c->state = state;
     c->last_state = RAFT_UNAVAILABLE;
     fsm_raft(state, &c->fsm_inner);

@@ -37,6 +37,9 @@ struct consensus {
     int barrier_pending;
 
     uint64_t log_bytes_since_snapshot;
+    /* Added to snapshot_log_bytes for the first snapshot after start:
+     * nodes started together snapshot at different log positions. */
+    uint64_t snapshot_stagger;
     uint64_t snapshots_taken;
 
     uv_timer_t close_timer;

@@ -3,6 +3,7 @@
  * cannot take: the bytes come from the network. */
 #include "peer_codec.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -196,19 +197,35 @@ static int decode_entries(const Mq__V1__AppendEntries *ae,
             return -1;
         }
     }
+    /* One batch holds every entry's data: libraft 0.15 frees only the
+     * first entry's batch of an AppendEntries it rejects or that adds
+     * nothing (recv_append_entries.c), so entries with a batch each would
+     * leak. The copy costs what raft's own entry copy costs. */
+    size_t total = 0;
+    for (size_t i = 0; i < ae->n_entries; i++) {
+        if (ae->entries[i]->data.len > SIZE_MAX - total) {
+            return -1;
+        }
+        total += ae->entries[i]->data.len;
+    }
+    uint8_t *batch = raft_malloc(total);
     out->entries = raft_calloc(ae->n_entries, sizeof *out->entries);
-    if (out->entries == NULL) {
+    if (batch == NULL || out->entries == NULL) {
+        raft_free(batch);
+        raft_free(out->entries);
+        out->entries = NULL;
         return -1;
     }
+    size_t off = 0;
     for (size_t i = 0; i < ae->n_entries; i++) {
-        Mq__V1__RaftEntry *en = ae->entries[i];
+        const Mq__V1__RaftEntry *en = ae->entries[i];
+        memcpy(batch + off, en->data.data, en->data.len);
         out->entries[i].term = en->term;
         out->entries[i].type = (unsigned short)en->type;
-        out->entries[i].buf.base = en->data.data; /* taken over from pb */
+        out->entries[i].buf.base = batch + off;
         out->entries[i].buf.len = en->data.len;
-        out->entries[i].batch = en->data.data;
-        en->data.data = NULL;
-        en->data.len = 0;
+        out->entries[i].batch = batch;
+        off += en->data.len;
     }
     out->n_entries = (unsigned)ae->n_entries;
     return 0;
@@ -367,8 +384,8 @@ void peer_decode_free(Mq__V1__PeerMessage *pm)
 void peer_message_release(struct raft_message *m)
 {
     if (m->type == RAFT_IO_APPEND_ENTRIES) {
-        for (unsigned i = 0; i < m->append_entries.n_entries; i++) {
-            raft_free(m->append_entries.entries[i].batch);
+        if (m->append_entries.n_entries > 0) {
+            raft_free(m->append_entries.entries[0].batch); /* one for all */
         }
         raft_free(m->append_entries.entries);
         m->append_entries.entries = NULL;

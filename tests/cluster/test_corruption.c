@@ -162,6 +162,7 @@ static void assert_node_serves(struct cluster *c, int i, uint64_t n)
         ro.max_messages = 1000;
         if (mq_read(one, "vault", &ro, &msgs, &got, &info, 3000) != MQ_OK ||
             got == 0) {
+            mq_msgs_free(msgs, got);
             test_sleep_ms(100);
             continue;
         }

@@ -58,6 +58,7 @@ static void assert_disk_bounded(struct cluster *c)
         assert_true(st[i].snapshot_bytes < SNAPSHOT_BOUND);
     }
     mq_status_free(st);
+    mq_client_close(cl);
 
     /* mqctl says the same to an operator. */
     char out[4096];
@@ -74,6 +75,7 @@ static void assert_keeps_newest(struct cluster *c, uint64_t last_seq)
     assert_int_equal(info.messages, KEEP);
     assert_int_equal(info.last_seq, last_seq);
     assert_int_equal(info.first_seq, last_seq - KEEP + 1);
+    mq_client_close(cl);
 }
 
 static void test_disk_use_stays_bounded(void **state)
@@ -117,6 +119,7 @@ static void test_disk_use_stays_bounded(void **state)
     assert_int_equal(cluster_settle(c, 30000), 0);
     assert_disk_bounded(c);
     assert_keeps_newest(c, 2 * N_MSGS);
+    mq_client_close(cl);
     CLUSTER_TEST_PASSED(c);
 }
 
