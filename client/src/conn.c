@@ -240,6 +240,26 @@ static size_t avoid_leader(struct conn *cn, size_t next, uint64_t tried)
     return next;
 }
 
+/* The next attempt's node, @next, unless it lost its connections (a dead
+ * node: an attempt there would wait NODESOCK_CONNECT_WAIT_MS for nothing)
+ * while another node is connected: then that one, which answers or names
+ * the leader. During a failover this keeps a call off the dead leader. */
+static size_t skip_lost(struct conn *cn, size_t next)
+{
+    pthread_mutex_lock(&cn->lock);
+    if (next < cn->n && nodesock_lost(cn->nodes[next])) {
+        for (size_t k = 1; k < cn->n; k++) {
+            size_t j = (next + k) % cn->n;
+            if (nodesock_connected(cn->nodes[j])) {
+                next = j;
+                break;
+            }
+        }
+    }
+    pthread_mutex_unlock(&cn->lock);
+    return next;
+}
+
 static void note_leader(struct conn *cn, size_t i)
 {
     pthread_mutex_lock(&cn->lock);
@@ -459,6 +479,7 @@ mq_err conn_call(struct conn *cn, const struct conn_call *call,
         now = retry_now_ms();
     }
     i = call->route == CONN_FOLLOWER ? pick_reader(cn) : pick_start(cn);
+    i = skip_lost(cn, i);
     for (;;) {
         uint64_t attempt_end = now + cn->attempt_timeout_ms + call->extra_ms;
         long hint;
@@ -504,6 +525,7 @@ mq_err conn_call(struct conn *cn, const struct conn_call *call,
         }
         i = call->route == CONN_FOLLOWER ? avoid_leader(cn, step.node, tried)
                                          : step.node;
+        i = skip_lost(cn, i);
         now = retry_now_ms();
     }
     free(buf);

@@ -27,9 +27,20 @@ static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
      * ADD_PRE, so the count stays balanced. */
     if (ev == NNG_PIPE_EV_ADD_PRE) {
         atomic_fetch_add(&ns->pipes, 1);
+        atomic_store(&ns->ever, 1);
     } else if (ev == NNG_PIPE_EV_REM_POST) {
         atomic_fetch_sub(&ns->pipes, 1);
     }
+}
+
+int nodesock_connected(struct nodesock *ns)
+{
+    return atomic_load(&ns->pipes) > 0;
+}
+
+int nodesock_lost(struct nodesock *ns)
+{
+    return atomic_load(&ns->pipes) <= 0 && atomic_load(&ns->ever);
 }
 
 mq_err nodesock_new(struct nodesock **out, const char *url)
@@ -44,6 +55,7 @@ mq_err nodesock_new(struct nodesock **out, const char *url)
     }
     snprintf(ns->url, sizeof ns->url, "%s", url);
     atomic_init(&ns->pipes, 0);
+    atomic_init(&ns->ever, 0);
     rv = nng_req0_open(&ns->sock);
     if (rv != 0) {
         free(ns);

@@ -31,7 +31,13 @@ struct nodesock {
     char url[MQ_URL_MAX];
     nng_socket sock;
     _Atomic int pipes; /* connections up */
+    _Atomic int ever;  /* 1 once a connection was up */
 };
+
+/* Whether @ns is connected now; whether it was and lost its connections
+ * (the node died or is cut off: nng keeps redialing it). */
+int nodesock_connected(struct nodesock *ns);
+int nodesock_lost(struct nodesock *ns);
 
 /* Opens a socket for @url and starts dialing. Returns MQ_OK and sets *out,
  * MQ_ERR_INVALID when nng refuses the URL, MQ_ERR_NO_MEMORY or

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define RETRY_BACKOFF_MIN_MS 5
-#define RETRY_BACKOFF_MAX_MS 200
+#define RETRY_BACKOFF_MAX_MS 100
 #define RETRY_MAX_HOPS 3
 
 struct retry {

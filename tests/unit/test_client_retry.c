@@ -23,7 +23,7 @@ static void test_retry_redirect_goes_to_leader_at_once(void **state)
 
 static void test_retry_without_hint_tries_next_node_with_backoff(void **state)
 {
-    static const uint32_t want[] = {5, 10, 20, 40, 80, 160, 200, 200};
+    static const uint32_t want[] = {5, 10, 20, 40, 80, 100, 100, 100};
     struct retry r;
     struct retry_step s;
     size_t cur = 1;
