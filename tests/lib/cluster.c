@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -103,9 +104,19 @@ static int spawn(struct cluster *c, int i)
     }
     argv[k] = NULL;
 
+    /* SIGINT and SIGTERM stay blocked in the child until mqd has its
+     * handlers (it unblocks them): a stop sent while it starts is then a
+     * clean stop, not a kill. Blocked before the fork, so that no stop can
+     * land between the fork and the block. */
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
     pid_t pid = fork();
     if (pid < 0) {
         perror("fork");
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
         return -1;
     }
     if (pid == 0) {
@@ -116,13 +127,6 @@ static int spawn(struct cluster *c, int i)
             close(fd);
         }
         setpgid(0, 0);
-        /* Blocked until mqd has its handlers (it unblocks them): a stop
-         * sent while it starts is then a clean stop, not a kill. */
-        sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, SIGINT);
-        sigaddset(&set, SIGTERM);
-        sigprocmask(SIG_BLOCK, &set, NULL);
         if (c->die_with_test) {
             prctl(PR_SET_PDEATHSIG, SIGKILL);
         }
@@ -135,6 +139,7 @@ static int spawn(struct cluster *c, int i)
         execvp(argv[0], argv);
         _exit(127);
     }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     setpgid(pid, pid);
     nd->pid = pid;
     return 0;
