@@ -117,6 +117,7 @@ void checker_verdict(struct workload *w, int drained, struct verdict *v)
     v->duplicates = w->duplicates;
     v->unexpected = w->unexpected;
     v->corrupt = w->corrupt;
+    v->stored_twice = (size_t)w->stored_twice;
     if (w->unexpected > 0) {
         fprintf(stderr, "UNEXPECTED: first: %s\n", w->first_unexpected);
     }
@@ -160,7 +161,7 @@ void checker_verdict(struct workload *w, int drained, struct verdict *v)
     }
     pthread_mutex_unlock(&w->lock);
     v->pass = v->lost == 0 && v->unexpected == 0 && v->corrupt == 0 &&
-              v->failed_delivered == 0 && v->drained;
+              v->stored_twice == 0 && v->failed_delivered == 0 && v->drained;
 }
 
 static void node_name(char *buf, size_t len, int i)
@@ -217,9 +218,10 @@ void checker_report(FILE *out, const struct workload *w,
             v->delivered_values, (unsigned long long)v->deliveries,
             (unsigned long long)v->duplicates);
     fprintf(out,
-            "violations: lost %zu, unexpected %zu, corrupt %zu, failed but "
-            "delivered %zu%s\n",
-            v->lost, v->unexpected, v->corrupt, v->failed_delivered,
+            "violations: lost %zu, unexpected %zu, corrupt %zu, stored "
+            "twice %zu, failed but delivered %zu%s\n",
+            v->lost, v->unexpected, v->corrupt, v->stored_twice,
+            v->failed_delivered,
             v->drained ? "" : "; the subscription did not drain");
     fprintf(out, "verdict: %s\n", v->pass ? "PASS" : "FAIL");
 }

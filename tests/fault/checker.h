@@ -3,12 +3,13 @@
  *
  * The test fails on: an acknowledged publish never delivered (lost); a
  * delivered value never published, or with a payload other than its id
- * (unexpected); a publish that failed with a definite error and was
- * delivered anyway. Indeterminate publishes (TIMEOUT, UNAVAILABLE) may go
- * either way: counted, and how many were delivered. Reported: duplicates,
- * and per fault the longest time without a successful publish from the
- * fault's start until the next fault (unavailability), the time until a
- * new leader answered, and the publishes that ended meanwhile. */
+ * (unexpected); a value stored twice (delivered under two seqs: a retry
+ * across a failover must store a publish once); a publish that failed with
+ * a definite error and was delivered anyway. Indeterminate publishes (TIMEOUT,
+ * UNAVAILABLE) may go either way: counted, and how many were delivered.
+ * Reported: duplicates, and per fault the longest time without a successful
+ * publish from the fault's start until the next fault (unavailability), the
+ * time until a new leader answered, and the publishes that ended meanwhile. */
 #ifndef MQ_TEST_CHECKER_H
 #define MQ_TEST_CHECKER_H
 
@@ -38,7 +39,7 @@ struct verdict {
     size_t stored_by_retry;   /* ok, flagged duplicate: an earlier attempt */
     size_t delivered_values;  /* distinct values delivered */
     uint64_t deliveries, duplicates;
-    size_t lost, unexpected, failed_delivered, corrupt;
+    size_t lost, unexpected, failed_delivered, corrupt, stored_twice;
     int drained; /* the subscription was drained in time */
     int pass;
 };

@@ -133,6 +133,11 @@ static void count_delivery(struct workload *w, const mq_msg *m)
     if (w->delivered[k][n] > 0) {
         w->duplicates++;
     }
+    if (w->seq_of[k][n] == 0) {
+        w->seq_of[k][n] = mq_msg_seq(m);
+    } else if (w->seq_of[k][n] != mq_msg_seq(m)) {
+        w->stored_twice++;
+    }
     if (w->delivered[k][n] < UINT8_MAX) {
         w->delivered[k][n]++;
     }
@@ -316,7 +321,9 @@ int workload_start(struct workload *w, uint64_t ack_timeout_ms)
     }
     for (int k = 0; k < w->n_producers; k++) {
         w->delivered[k] = calloc(w->max_values, 1);
-        if (w->delivered[k] == NULL) {
+        /* Pages are touched only for values published. */
+        w->seq_of[k] = calloc(w->max_values, sizeof *w->seq_of[k]);
+        if (w->delivered[k] == NULL || w->seq_of[k] == NULL) {
             fprintf(stderr, "workload: out of memory\n");
             return -1;
         }
@@ -378,6 +385,7 @@ void workload_free(struct workload *w)
     for (int k = 0; k < w->n_producers; k++) {
         free(w->prod[k].recs);
         free(w->delivered[k]);
+        free(w->seq_of[k]);
     }
     free(w->events);
     if (w->lock_made) {

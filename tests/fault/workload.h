@@ -96,7 +96,10 @@ struct workload {
     pthread_mutex_t lock; /* the deliveries, the monitor events */
     int lock_made;
     uint8_t *delivered[WL_MAX_PRODUCERS]; /* count per value, up to 255 */
-    uint64_t deliveries, duplicates, unexpected, corrupt;
+    uint64_t *seq_of[WL_MAX_PRODUCERS];   /* seq of its first delivery */
+    /* stored_twice: values delivered under two seqs (a publish stored
+     * twice, as a retry across a failover must never make). */
+    uint64_t deliveries, duplicates, unexpected, corrupt, stored_twice;
     char first_unexpected[160];
     struct mon_event *events;
     size_t n_events, cap_events;
