@@ -184,13 +184,31 @@ static void partition_alone(struct env *e, int alone)
     }
 }
 
+/* Records the start of a fault of @kind with @leader leading: the next
+ * record, which also ends the one before. */
+static struct fault_rec *fault_begin(struct env *e, enum fault_kind kind,
+                                     int leader)
+{
+    struct fault_rec *f = &e->faults[e->n_faults];
+    memset(f, 0, sizeof *f);
+    f->kind = kind_names[kind];
+    f->leader_before = leader;
+    f->election_ms = -1;
+    f->start_ms = test_now_ms();
+    if (e->n_faults > 0) {
+        e->faults[e->n_faults - 1].end_ms = f->start_ms;
+    }
+    e->n_faults++;
+    return f;
+}
+
 /* Injects one fault of @kind held @hold_ms, heals it, and waits until
  * publishing works again; then lets the load run @after_ms. Returns 0, or
  * -1 if the cluster did not come back (the test fails). */
 static int run_fault(struct env *e, enum fault_kind kind, int hold_ms,
                      int after_ms)
 {
-    struct fault_rec *f = &e->faults[e->n_faults];
+    struct fault_rec *f;
     uint64_t term = 0, elected;
     int leader, victim, node = -1;
 
@@ -203,15 +221,7 @@ static int run_fault(struct env *e, enum fault_kind kind, int hold_ms,
         e->anomaly = 1;
         return -1;
     }
-    memset(f, 0, sizeof *f);
-    f->kind = kind_names[kind];
-    f->leader_before = leader;
-    f->election_ms = -1;
-    f->start_ms = test_now_ms();
-    if (e->n_faults > 0) {
-        e->faults[e->n_faults - 1].end_ms = f->start_ms;
-    }
-    e->n_faults++;
+    f = fault_begin(e, kind, leader);
     victim = kind == KILL_FOLLOWER || kind == SPLIT_LEADER_MAJORITY
                  ? follower_of(e, leader)
                  : leader;
@@ -355,16 +365,7 @@ static int schedule_failover(struct env *e, int n)
             return -1;
         }
         pace(1000); /* the load runs through the leader a while */
-        struct fault_rec *f = &e->faults[e->n_faults];
-        memset(f, 0, sizeof *f);
-        f->kind = kind_names[KILL_LEADER];
-        f->leader_before = leader;
-        f->election_ms = -1;
-        f->start_ms = test_now_ms();
-        if (e->n_faults > 0) {
-            e->faults[e->n_faults - 1].end_ms = f->start_ms;
-        }
-        e->n_faults++;
+        struct fault_rec *f = fault_begin(e, KILL_LEADER, leader);
         /* The clock starts once the leader is dead (cluster_signal reaps
          * it): a publish started just before that, in the instant between
          * reading the clock and the signal landing, may still be answered

@@ -496,10 +496,67 @@ int cluster_settle(struct cluster *c, int timeout_ms)
     return cluster_wait_applied(c, target, left);
 }
 
+int test_run(char *const argv[], char *out, size_t outlen)
+{
+    int pipefd[2];
+    if (out != NULL && outlen > 0) {
+        out[0] = '\0';
+    }
+    if (pipe(pipefd) != 0) {
+        if (out != NULL && outlen > 0) {
+            snprintf(out, outlen, "pipe: %s", strerror(errno));
+        }
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        if (out != NULL && outlen > 0) {
+            snprintf(out, outlen, "fork: %s", strerror(errno));
+        }
+        close(pipefd[0]);
+        close(pipefd[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        dup2(pipefd[1], 1);
+        dup2(pipefd[1], 2);
+        close(pipefd[0]);
+        close(pipefd[1]);
+        execvp(argv[0], argv);
+        fprintf(stderr, "%s: %s", argv[0], strerror(errno));
+        _exit(127);
+    }
+    close(pipefd[1]);
+    size_t used = 0;
+    char sink[4096];
+    for (;;) {
+        int keep = out != NULL && used + 1 < outlen;
+        ssize_t r = read(pipefd[0], keep ? out + used : sink,
+                         keep ? outlen - used - 1 : sizeof sink);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            break;
+        }
+        used += keep ? (size_t)r : 0;
+    }
+    if (out != NULL && outlen > 0) {
+        out[used] = '\0';
+    }
+    close(pipefd[0]);
+    int st;
+    while (waitpid(pid, &st, 0) < 0) {
+        if (errno != EINTR) {
+            return -1;
+        }
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 int cluster_mqctlv(struct cluster *c, char *out, size_t outlen,
                    char *const args[])
 {
-    int pipefd[2];
     char *argv[64];
     int k = 0;
 
@@ -510,50 +567,7 @@ int cluster_mqctlv(struct cluster *c, char *out, size_t outlen,
         argv[k++] = args[i];
     }
     argv[k] = NULL;
-    if (pipe(pipefd) != 0) {
-        return -1;
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(pipefd[0]);
-        close(pipefd[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        dup2(pipefd[1], 1);
-        dup2(pipefd[1], 2);
-        close(pipefd[0]);
-        close(pipefd[1]);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    close(pipefd[1]);
-    size_t used = 0;
-    char sink[4096];
-    for (;;) {
-        char *dst = out && used + 1 < outlen ? out + used : sink;
-        size_t room =
-            out && used + 1 < outlen ? outlen - used - 1 : sizeof sink;
-        ssize_t r = read(pipefd[0], dst, room);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r <= 0) {
-            break;
-        }
-        if (dst != sink) {
-            used += (size_t)r;
-        }
-    }
-    if (out && outlen) {
-        out[used] = '\0';
-    }
-    close(pipefd[0]);
-    int st;
-    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st)) {
-        return -1;
-    }
-    return WEXITSTATUS(st);
+    return test_run(argv, out, outlen);
 }
 
 int cluster_mqctl(struct cluster *c, char *out, size_t outlen, const char *fmt,

@@ -140,6 +140,11 @@ int cluster_group_setup(void **state);
 int cluster_group_teardown(void **state);
 
 /* Milliseconds on a monotonic clock. */
+/* Runs @argv (argv[0] looked up in PATH) and waits for it; its stdout and
+ * stderr go into @out (may be NULL), cut to @outlen. Returns the exit code,
+ * or -1 if it could not run or was killed (@out then says why, if it can). */
+int test_run(char *const argv[], char *out, size_t outlen);
+
 uint64_t test_now_ms(void);
 /* Milliseconds since the epoch (the clock the nodes stamp messages with). */
 uint64_t test_wall_ms(void);

@@ -23,62 +23,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "cluster.h"
+
 #define NFT_TABLE "inet mqfault"
-
-/* Runs @argv (argv[0] looked up in PATH), output into @out. Returns the
- * exit code, or -1 if it could not run or was killed. */
-static int run_argv(char *const argv[], char *out, size_t outlen)
-{
-    int pipefd[2];
-    size_t used = 0;
-    int st;
-
-    if (pipe(pipefd) != 0) {
-        snprintf(out, outlen, "pipe: %s", strerror(errno));
-        return -1;
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(out, outlen, "fork: %s", strerror(errno));
-        close(pipefd[0]);
-        close(pipefd[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        dup2(pipefd[1], 1);
-        dup2(pipefd[1], 2);
-        close(pipefd[0]);
-        close(pipefd[1]);
-        execvp(argv[0], argv);
-        fprintf(stderr, "%s: %s", argv[0], strerror(errno));
-        _exit(127);
-    }
-    close(pipefd[1]);
-    for (;;) {
-        char sink[512];
-        int keep = used + 1 < outlen;
-        ssize_t r = read(pipefd[0], keep ? out + used : sink,
-                         keep ? outlen - used - 1 : sizeof sink);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r <= 0) {
-            break;
-        }
-        used += keep ? (size_t)r : 0;
-    }
-    out[used] = '\0';
-    close(pipefd[0]);
-    while (waitpid(pid, &st, 0) < 0) {
-        if (errno != EINTR) {
-            return -1;
-        }
-    }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 /* Runs the command given as a NULL-terminated list of words. Returns 0, or
  * -1 with "<command>: <its output>" in @why. */
@@ -96,7 +45,7 @@ static int run(char *why, size_t whylen, const char *arg0, ...)
     }
     va_end(ap);
     argv[k] = NULL;
-    if (run_argv(argv, out, sizeof out) == 0) {
+    if (test_run(argv, out, sizeof out) == 0) {
         return 0;
     }
     size_t n = 0;
@@ -121,11 +70,11 @@ const char *netns_unavailable(void)
         return "network namespaces need root; run as root (sudo ctest -L "
                "fault) to run the fault tests";
     }
-    if (run_argv(ip, out, sizeof out) != 0) {
+    if (test_run(ip, out, sizeof out) != 0) {
         return "`ip netns list` fails: install iproute2 (deploy/deps.sh) "
                "and run where network namespaces may be made";
     }
-    if (run_argv(nft, out, sizeof out) != 0) {
+    if (test_run(nft, out, sizeof out) != 0) {
         return "`nft` is missing: install nftables (deploy/deps.sh)";
     }
     return NULL;
