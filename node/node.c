@@ -21,6 +21,7 @@
 #include "join.h"
 #include "log.h"
 #include "peer.h"
+#include "raft_heap.h"
 #include "rpc.h"
 
 struct node {
@@ -151,7 +152,7 @@ int node_run(const struct config *cfg)
     }
     n->cfg = cfg;
     signal(SIGPIPE, SIG_IGN);
-    alloc_install_raft_heap();
+    raft_heap_install();
     log_set_node(cfg->id);
     if (make_dir(cfg->data_dir) != 0) {
         LOG_ERROR("data_dir: cannot create %s: %s", cfg->data_dir,

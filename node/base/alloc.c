@@ -1,8 +1,6 @@
-/* alloc.c: malloc with a failure-injection point for tests, and libraft's
- * heap hooked onto it. */
+/* alloc.c: malloc with a failure-injection point for tests. */
 #include "alloc.h"
 
-#include <raft.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,34 +68,9 @@ char *mq_strdup(const char *s)
     return mq_strndup(s, strlen(s));
 }
 
-static void *heap_malloc(void *data, size_t size)
-{
-    (void)data;
-    return mq_malloc(size);
-}
-
-static void heap_free(void *data, void *ptr)
-{
-    (void)data;
-    mq_free(ptr);
-}
-
-static void *heap_calloc(void *data, size_t n, size_t size)
-{
-    (void)data;
-    return mq_calloc(n, size);
-}
-
-static void *heap_realloc(void *data, void *ptr, size_t size)
-{
-    (void)data;
-    return mq_realloc(ptr, size);
-}
-
-static void *heap_aligned_alloc(void *data, size_t alignment, size_t size)
+void *mq_aligned_alloc(size_t alignment, size_t size)
 {
     void *p = NULL;
-    (void)data;
     if (should_fail()) {
         return NULL;
     }
@@ -105,24 +78,4 @@ static void *heap_aligned_alloc(void *data, size_t alignment, size_t size)
         return NULL;
     }
     return p;
-}
-
-static void heap_aligned_free(void *data, size_t alignment, void *ptr)
-{
-    (void)data;
-    (void)alignment;
-    free(ptr);
-}
-
-void alloc_install_raft_heap(void)
-{
-    static struct raft_heap heap = {
-        .malloc = heap_malloc,
-        .free = heap_free,
-        .calloc = heap_calloc,
-        .realloc = heap_realloc,
-        .aligned_alloc = heap_aligned_alloc,
-        .aligned_free = heap_aligned_free,
-    };
-    raft_heap_set(&heap);
 }

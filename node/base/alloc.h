@@ -1,5 +1,5 @@
 /* alloc.h: the node's allocator. All node memory, raft's included (see
- * alloc_install_raft_heap), comes from here, so that a unit test can make
+ * fsm/raft_heap.h), comes from here, so that a unit test can make
  * the Nth allocation fail and check that every failure is clean. */
 #ifndef MQ_ALLOC_H
 #define MQ_ALLOC_H
@@ -12,12 +12,11 @@ void *mq_realloc(void *p, size_t size);
 void mq_free(void *p);
 char *mq_strdup(const char *s);
 char *mq_strndup(const char *s, size_t n);
+/* posix_memalign with the same failure point; freed with mq_free. */
+void *mq_aligned_alloc(size_t alignment, size_t size);
 
 /* Tests only: allocation number @n from now fails (0 is the next one);
  * -1: none fails. Not thread-safe: for single-threaded unit tests. */
 void test_alloc_fail_at(long n);
-
-/* Makes libraft allocate through mq_malloc. */
-void alloc_install_raft_heap(void);
 
 #endif

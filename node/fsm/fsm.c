@@ -103,8 +103,8 @@ uint64_t fsm_mem_bytes(const struct fsm *f)
     uint64_t total = 0;
     for (size_t i = 0; i < f->n_queues; i++) {
         const struct queue *q = f->queues[i];
-        total += q->n_bytes + q->n_msgs * (sizeof(struct msg) + 16) +
-                 q->ring_cap * sizeof(void *) + idring_bytes(&q->dedup.ring) +
+        total += q->msgs.n_bytes + q->msgs.n_msgs * (sizeof(struct msg) + 16) +
+                 q->msgs.cap * sizeof(void *) + idring_bytes(&q->dedup.ring) +
                  q->tombs.cap * sizeof(struct tomb);
         for (size_t j = 0; j < q->n_subs; j++) {
             const struct sub *s = q->subs[j];
@@ -270,7 +270,7 @@ static mq_err apply_sub_create(struct fsm *f, const Mq__V1__SubConfig *pb,
                    q->cfg.name, QUEUE_MAX_SUBS);
         return MQ_OK;
     }
-    s = sub_new(&cfg, q, f->now_ms);
+    s = sub_new(&cfg, &q->msgs, f->now_ms);
     if (s == NULL || queue_add_sub(q, s) != MQ_OK) {
         sub_free(s);
         return MQ_ERR_NO_MEMORY;

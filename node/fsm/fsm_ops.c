@@ -25,7 +25,8 @@ mq_err fsm_apply_deliver(struct fsm *f, const Mq__V1__DeliverOp *op,
         return MQ_ERR_NO_MEMORY;
     }
     r->first = f->n_dels;
-    mq_err rv = sub_deliver(s, q, f->now_ms, max, &f->dels[f->n_dels], &n);
+    mq_err rv =
+        sub_deliver(s, &q->msgs, f->now_ms, max, &f->dels[f->n_dels], &n);
     r->n = n;
     f->n_dels += n;
     if (rv == MQ_OK && s->n_dl > 0) {
@@ -121,6 +122,6 @@ mq_err fsm_apply_purge(struct fsm *f, const char *name, struct fsm_op_result *r)
     if (q == NULL) {
         return MQ_OK;
     }
-    r->done = (uint32_t)q->n_msgs;
+    r->done = (uint32_t)q->msgs.n_msgs;
     return queue_purge(q, f->now_ms);
 }

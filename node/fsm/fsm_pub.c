@@ -59,7 +59,7 @@ static mq_err store(struct fsm *f, struct queue *q, const uint8_t *blob,
             return MQ_OK;
         }
     }
-    m = msg_new(blob, len, v, q->last_seq + 1, f->now_ms,
+    m = msg_new(blob, len, v, q->msgs.last_seq + 1, f->now_ms,
                 mstime_add(f->now_ms, delay));
     if (m == NULL ||
         dedup_add(&q->dedup, key, m->rec.seq, f->now_ms) != MQ_OK) {
@@ -113,8 +113,9 @@ static int atomic_refused(const struct queue *q, const Mq__V1__PublishOp *op,
         }
     }
     if (err == MQ_OK && q->cfg.discard == MQ_DISCARD_REJECT &&
-        ((q->cfg.max_messages && q->n_msgs + n_new > q->cfg.max_messages) ||
-         (q->cfg.max_bytes && q->n_bytes + bytes > q->cfg.max_bytes))) {
+        ((q->cfg.max_messages &&
+          q->msgs.n_msgs + n_new > q->cfg.max_messages) ||
+         (q->cfg.max_bytes && q->msgs.n_bytes + bytes > q->cfg.max_bytes))) {
         err = MQ_ERR_FULL;
         errmsg_set(&e, "queue %s has no room for the %zu new messages",
                    q->cfg.name, n_new);
@@ -157,7 +158,7 @@ mq_err fsm_apply_publish(struct fsm *f, const Mq__V1__PublishOp *op,
     if (op->atomic && atomic_refused(q, op, pubs)) {
         return MQ_OK;
     }
-    uint64_t before = q->last_seq;
+    uint64_t before = q->msgs.last_seq;
     for (size_t i = 0; i < op->n_messages; i++) {
         const ProtobufCBinaryData *raw = &op->messages[i];
         struct fsm_pub *p = &pubs[i];
@@ -178,7 +179,7 @@ mq_err fsm_apply_publish(struct fsm *f, const Mq__V1__PublishOp *op,
             return rv;
         }
     }
-    if (q->last_seq != before && f->on_publish) {
+    if (q->msgs.last_seq != before && f->on_publish) {
         f->on_publish(f->on_publish_arg, q);
     }
     return MQ_OK;
@@ -368,9 +369,9 @@ mq_err fsm_apply_redrive(struct fsm *f, const Mq__V1__RedriveOp *op,
     if (max == 0 || max > MQ_MAX_BATCH) {
         max = max == 0 ? 1 : MQ_MAX_BATCH;
     }
-    uint64_t before = to->last_seq;
-    while (r->done < max && from->n_msgs > 0) {
-        struct msg *m = queue_get(from, from->first_seq);
+    uint64_t before = to->msgs.last_seq;
+    while (r->done < max && from->msgs.n_msgs > 0) {
+        struct msg *m = queue_get(from, from->msgs.first_seq);
         char orig[MQ_ID_MAX + 1];
         size_t olen = original_id(m, orig, sizeof orig);
         uint8_t *blob = mq_malloc(
@@ -401,8 +402,8 @@ mq_err fsm_apply_redrive(struct fsm *f, const Mq__V1__RedriveOp *op,
         }
         r->done++;
     }
-    r->remaining = from->n_msgs;
-    if (to->last_seq != before && f->on_publish) {
+    r->remaining = from->msgs.n_msgs;
+    if (to->msgs.last_seq != before && f->on_publish) {
         f->on_publish(f->on_publish_arg, to);
     }
     return MQ_OK;

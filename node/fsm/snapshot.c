@@ -126,9 +126,9 @@ static void *pack_queue(const struct queue *q, size_t *len)
     pbconv_queue_to(&qc, &q->cfg);
     qs.config = &qc;
     qs.created_at_ms = q->created_at_ms;
-    qs.first_seq = q->first_seq;
-    qs.last_seq = q->last_seq;
-    qs.n_msgs = q->n_msgs;
+    qs.first_seq = q->msgs.first_seq;
+    qs.last_seq = q->msgs.last_seq;
+    qs.n_msgs = q->msgs.n_msgs;
     uint8_t *p = recs;
     qs.dedup.data = p;
     for (size_t i = 0; i < dn; i++, p += DEDUP_REC) {
@@ -236,7 +236,7 @@ mq_err fsm_snapshot(struct fsm *f, struct raft_buffer **bufs_out,
         return MQ_ERR_INTERNAL; /* raft takes one snapshot at a time */
     }
     for (size_t i = 0; i < f->n_queues; i++) {
-        n_bufs += f->queues[i]->n_msgs;
+        n_bufs += f->queues[i]->msgs.n_msgs;
     }
     if (n_bufs > UINT32_MAX) {
         return MQ_ERR_TOO_LARGE;
@@ -271,7 +271,7 @@ mq_err fsm_snapshot(struct fsm *f, struct raft_buffer **bufs_out,
         st->owned[st->n_owned++] = meta;
         bufs[b].base = meta;
         bufs[b++].len = len;
-        for (uint64_t seq = q->first_seq; seq <= q->last_seq; seq++) {
+        for (uint64_t seq = q->msgs.first_seq; seq <= q->msgs.last_seq; seq++) {
             struct msg *m = queue_get(q, seq);
             if (m != NULL) {
                 bufs[b].base = (void *)msg_record(m, &bufs[b].len);
@@ -339,12 +339,12 @@ static mq_err place_msg(struct queue *q, struct msg *m, uint64_t last_seq,
 {
     uint64_t seq = m->rec.seq;
     mq_err rv = MQ_OK;
-    if (seq <= q->last_seq || seq < q->first_seq || seq > last_seq) {
+    if (seq <= q->msgs.last_seq || seq < q->msgs.first_seq || seq > last_seq) {
         errmsg_set(e, "message seq %llu out of order", (unsigned long long)seq);
         return MQ_ERR_PROTOCOL;
     }
-    if (q->n_msgs > 0) {
-        rv = count_holes(holes, seq - q->last_seq - 1, e);
+    if (q->msgs.n_msgs > 0) {
+        rv = count_holes(holes, seq - q->msgs.last_seq - 1, e);
     }
     if (rv == MQ_OK) {
         rv = queue_skip_to(q, seq);
@@ -432,7 +432,7 @@ static mq_err restore_subs(struct queue *q, const Mq__V1__QueueSnap *qs,
                        cfg.name);
             return MQ_ERR_PROTOCOL;
         }
-        struct sub *s = sub_new(&cfg, q, ss->created_at_ms);
+        struct sub *s = sub_new(&cfg, &q->msgs, ss->created_at_ms);
         if (s == NULL) {
             return MQ_ERR_NO_MEMORY;
         }
@@ -561,9 +561,9 @@ static mq_err restore_queue(struct fsm *nf, struct reader *r, struct errmsg *e)
         rv = MQ_ERR_NO_MEMORY;
         goto out;
     }
-    q->first_seq = qs->first_seq ? qs->first_seq : 1;
-    q->last_seq = q->first_seq - 1;
-    if (qs->last_seq == UINT64_MAX || qs->last_seq + 1 < q->first_seq) {
+    q->msgs.first_seq = qs->first_seq ? qs->first_seq : 1;
+    q->msgs.last_seq = q->msgs.first_seq - 1;
+    if (qs->last_seq == UINT64_MAX || qs->last_seq + 1 < q->msgs.first_seq) {
         errmsg_set(e, "seqs %llu..%llu out of range",
                    (unsigned long long)qs->first_seq,
                    (unsigned long long)qs->last_seq);
@@ -571,14 +571,14 @@ static mq_err restore_queue(struct fsm *nf, struct reader *r, struct errmsg *e)
         goto out;
     }
     rv = restore_msgs(q, r, qs->n_msgs, qs->last_seq, &holes, e);
-    if (rv == MQ_OK && q->n_msgs != qs->n_msgs) {
+    if (rv == MQ_OK && q->msgs.n_msgs != qs->n_msgs) {
         errmsg_set(e, "%llu messages stored, the record says %llu",
-                   (unsigned long long)q->n_msgs,
+                   (unsigned long long)q->msgs.n_msgs,
                    (unsigned long long)qs->n_msgs);
         rv = MQ_ERR_PROTOCOL;
     }
-    if (rv == MQ_OK && q->n_msgs > 0) {
-        rv = count_holes(&holes, qs->last_seq - q->last_seq, e);
+    if (rv == MQ_OK && q->msgs.n_msgs > 0) {
+        rv = count_holes(&holes, qs->last_seq - q->msgs.last_seq, e);
     }
     if (rv == MQ_OK) {
         rv = queue_skip_to(q, qs->last_seq + 1);

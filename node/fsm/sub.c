@@ -13,7 +13,6 @@
 #include "msg.h"
 #include "mstime.h"
 #include "names.h"
-#include "queue.h"
 
 static int heap_less(const struct pending *a, const struct pending *b)
 {
@@ -172,7 +171,7 @@ static mq_err give_up(struct sub *s, struct pending *p, int term)
     return MQ_OK;
 }
 
-struct sub *sub_new(const struct sub_config *cfg, const struct queue *q,
+struct sub *sub_new(const struct sub_config *cfg, const struct ring *q,
                     uint64_t now_ms)
 {
     struct sub *s = mq_calloc(1, sizeof *s);
@@ -192,7 +191,7 @@ struct sub *sub_new(const struct sub_config *cfg, const struct queue *q,
             cfg->start_seq < q->first_seq ? q->first_seq : cfg->start_seq;
         break;
     case MQ_START_TIME:
-        s->next_seq = queue_seq_at_time(q, cfg->start_time_ms);
+        s->next_seq = ring_seq_at_time(q, cfg->start_time_ms);
         break;
     default:
         s->next_seq = q->last_seq + 1;
@@ -230,7 +229,7 @@ int sub_matches(const struct sub *s, const struct msg *m)
                             (const char *)m->blob + m->event_off, m->event_len);
 }
 
-mq_err sub_deliver(struct sub *s, const struct queue *q, uint64_t now_ms,
+mq_err sub_deliver(struct sub *s, const struct ring *q, uint64_t now_ms,
                    size_t max, struct delivery *out, size_t *n_out)
 {
     size_t n = 0, scanned = 0;
@@ -240,7 +239,7 @@ mq_err sub_deliver(struct sub *s, const struct queue *q, uint64_t now_ms,
     *n_out = 0;
     while (n < max && s->heap_len > 0 && s->heap[0]->due_ms <= now_ms) {
         struct pending *p = s->heap[0];
-        struct msg *m = queue_get(q, p->seq);
+        struct msg *m = ring_get(q, p->seq);
         if (m == NULL) { /* gone by retention, purge or cancel */
             s->dropped++;
             pending_unlink(s, p);
@@ -265,7 +264,7 @@ mq_err sub_deliver(struct sub *s, const struct queue *q, uint64_t now_ms,
     }
     while (n < max && s->next_seq <= q->last_seq && scanned < SUB_SCAN_MAX) {
         uint64_t seq = s->next_seq < q->first_seq ? q->first_seq : s->next_seq;
-        struct msg *m = queue_get(q, seq);
+        struct msg *m = ring_get(q, seq);
         scanned++;
         if (m == NULL || !sub_matches(s, m)) {
             s->next_seq = seq + 1;
@@ -291,8 +290,8 @@ mq_err sub_deliver(struct sub *s, const struct queue *q, uint64_t now_ms,
     return MQ_OK;
 }
 
-size_t sub_available(const struct sub *s, const struct queue *q,
-                     uint64_t now_ms, size_t max)
+size_t sub_available(const struct sub *s, const struct ring *q, uint64_t now_ms,
+                     size_t max)
 {
     size_t n = 0, scanned = 0;
     if (s->heap_len > 0 && s->heap[0]->due_ms <= now_ms) {
@@ -306,7 +305,7 @@ size_t sub_available(const struct sub *s, const struct queue *q,
         return n > max ? max : n;
     }
     for (; n < max && seq <= q->last_seq && scanned < SUB_SCAN_MAX; seq++) {
-        const struct msg *m = queue_get(q, seq);
+        const struct msg *m = ring_get(q, seq);
         scanned++;
         if (m == NULL || !sub_matches(s, m)) {
             continue;

@@ -17,11 +17,9 @@
 #include "errmsg.h"
 #include "hmap.h"
 #include "mq.h"
+#include "queue_config.h"
+#include "ring.h"
 #include "subhist.h"
-
-struct queue;
-struct queue_config;
-struct msg;
 
 #define SUB_FILTERS_BYTES 512
 /* An ack deadline is extended (touch) at most to this many ack timeouts
@@ -92,8 +90,9 @@ struct delivery {
     uint32_t attempt;
 };
 
-/* Allocates a subscription of @q starting as @cfg says. */
-struct sub *sub_new(const struct sub_config *cfg, const struct queue *q,
+/* Allocates a subscription of the queue whose messages are @msgs, starting
+ * as @cfg says. */
+struct sub *sub_new(const struct sub_config *cfg, const struct ring *msgs,
                     uint64_t now_ms);
 void sub_free(struct sub *s);
 
@@ -104,11 +103,11 @@ void sub_free(struct sub *s);
  * pending message that the queue no longer has is forgotten; one delivered
  * max_deliveries times goes to s->dl. MQ_ERR_NO_MEMORY is fatal for the
  * caller (the FSM), so no rollback is attempted. */
-mq_err sub_deliver(struct sub *s, const struct queue *q, uint64_t now_ms,
+mq_err sub_deliver(struct sub *s, const struct ring *msgs, uint64_t now_ms,
                    size_t max, struct delivery *out, size_t *n_out);
 
 /* Number of messages sub_deliver would hand out now, up to @max. */
-size_t sub_available(const struct sub *s, const struct queue *q,
+size_t sub_available(const struct sub *s, const struct ring *msgs,
                      uint64_t now_ms, size_t max);
 
 /* Earliest due time of a pending delivery, or UINT64_MAX. */

@@ -45,7 +45,6 @@
 #include "hash.h"
 #include "log.h"
 #include "peer_codec.h"
-#include "peer_snap.h"
 
 struct peer_conn {
     uint64_t id;
@@ -73,7 +72,7 @@ static struct peer *peer_of(struct raft_io *io)
     return io->impl;
 }
 
-void peer_fire_event(struct peer *p)
+static void peer_fire_event(struct peer *p)
 {
     if (p->event_cb && !p->closing) {
         p->event_cb(p->event_arg);
@@ -81,12 +80,22 @@ void peer_fire_event(struct peer *p)
 }
 
 /* Guard (5): raft I/O errors are fatal. */
-void peer_io_fatal(struct peer *p, const char *what, int status)
+static void peer_io_fatal(struct peer *p, const char *what, int status)
 {
     LOG_ERROR("raft I/O failed: %s: %s (%s); stopping so that a supervisor "
               "restarts the node",
               what, raft_strerror(status), p->uv.errmsg);
     _exit(1);
+}
+
+static void snap_fatal_cb(void *arg, const char *what, int status)
+{
+    peer_io_fatal(arg, what, status);
+}
+
+static void snap_event_cb(void *arg)
+{
+    peer_fire_event(arg);
 }
 
 /* The stub transport ------------------------------------------------------ */
@@ -471,15 +480,16 @@ static void uv_closed_cb(struct raft_io *uvio)
 {
     struct peer *p = uvio->data;
     flush_done(p, RAFT_CANCELED);
-    if (peer_snapshot_busy(p)) {
-        p->close_waiting = 1; /* peer_snapshot_idle ends the close */
+    if (peer_snapshot_busy(&p->snap)) {
+        p->close_waiting = 1; /* snap_idle_cb ends the close */
         return;
     }
     finish_close(p);
 }
 
-void peer_snapshot_idle(struct peer *p)
+static void snap_idle_cb(void *arg)
 {
+    struct peer *p = arg;
     if (p->close_waiting) {
         p->close_waiting = 0;
         finish_close(p);
@@ -519,7 +529,7 @@ static int io_load(struct raft_io *io, raft_term *term, raft_id *voted_for,
     }
     /* Our checksum: libraft keeps none for snapshot data. raft frees what
      * load returned when start fails. */
-    return peer_snapshot_check_loaded(p, *snapshot, io->errmsg);
+    return peer_snapshot_check_loaded(&p->snap, *snapshot, io->errmsg);
 }
 
 static void tick_wrap(struct raft_io *uvio)
@@ -662,7 +672,7 @@ static int io_snapshot_put(struct raft_io *io, unsigned trailing,
                            raft_io_snapshot_put_cb cb)
 {
     struct peer *p = peer_of(io);
-    int rv = peer_snapshot_put(p, trailing, req, snapshot, cb);
+    int rv = peer_snapshot_put(&p->snap, trailing, req, snapshot, cb);
     if (rv != 0 && !p->closing) {
         peer_io_fatal(p, "start snapshot write", rv);
     }
@@ -672,7 +682,7 @@ static int io_snapshot_put(struct raft_io *io, unsigned trailing,
 static int io_snapshot_get(struct raft_io *io, struct raft_io_snapshot_get *req,
                            raft_io_snapshot_get_cb cb)
 {
-    return peer_snapshot_get(peer_of(io), req, cb);
+    return peer_snapshot_get(&peer_of(io)->snap, req, cb);
 }
 
 static raft_time io_time(struct raft_io *io)
@@ -729,6 +739,14 @@ mq_err peer_init(struct peer *p, uv_loop_t *loop, struct bridge *bridge,
     raft_uv_set_auto_recovery(&p->uv, false);
     uv_idle_init(loop, &p->idle);
     p->idle.data = p;
+    p->snap = (struct peer_snap){.loop = loop,
+                                 .uv = &p->uv,
+                                 .data_dir = cfg->data_dir,
+                                 .closing = &p->closing,
+                                 .arg = p,
+                                 .fatal_cb = snap_fatal_cb,
+                                 .event_cb = snap_event_cb,
+                                 .idle_cb = snap_idle_cb};
 
     p->io.version = 2;
     p->io.impl = p;

@@ -21,6 +21,7 @@
 #include "errmsg.h"
 #include "mq.h"
 #include "peer_codec.h"
+#include "peer_snap.h"
 
 struct peer_conn;
 struct peer_done;
@@ -54,8 +55,8 @@ struct peer {
     struct peer_done *done_head, *done_tail;
     uv_idle_t idle;
     int closing;
-    int snap_busy;     /* snapshot checksums running (peer_snap.c) */
-    int close_waiting; /* raft_uv closed; the close waits for them */
+    struct peer_snap snap; /* snapshot files with our checksum */
+    int close_waiting;     /* raft_uv closed; the close waits for snap */
 
     /* libraft 0.15 guard (2): first log index of our term as leader (the
      * barrier's), 0 when not leader or not appended yet. */

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "log.h"
@@ -20,7 +21,7 @@ struct put_op {
     struct raft_io_snapshot_put req;
     struct raft_io_snapshot_put *orig;
     raft_io_snapshot_put_cb cb;
-    struct peer *p;
+    struct peer_snap *p;
     unsigned trailing;
     struct raft_snapshot snap; /* the caller's, one buffer more */
     uint8_t trailer[SNAPFILE_TRAILER];
@@ -31,31 +32,31 @@ struct get_op {
     struct raft_io_snapshot_get req;
     struct raft_io_snapshot_get *orig;
     raft_io_snapshot_get_cb cb;
-    struct peer *p;
+    struct peer_snap *p;
     struct raft_snapshot *snap;
     int bad;
 };
 
-int peer_snapshot_busy(const struct peer *p)
+int peer_snapshot_busy(const struct peer_snap *p)
 {
-    return p->snap_busy > 0;
+    return p->busy > 0;
 }
 
 /* The data file of the snapshot at @term/@index in the data dir. */
-static void file_name(const struct peer *p, raft_term term, raft_index index,
-                      char *out, size_t len)
+static void file_name(const struct peer_snap *p, raft_term term,
+                      raft_index index, char *out, size_t len)
 {
     char prefix[64];
-    DIR *d = opendir(p->cfg->data_dir);
+    DIR *d = opendir(p->data_dir);
     struct dirent *ent;
     int n = snprintf(prefix, sizeof prefix, "snapshot-%llu-%llu-",
                      (unsigned long long)term, (unsigned long long)index);
-    snprintf(out, len, "%s/%s*", p->cfg->data_dir, prefix);
+    snprintf(out, len, "%s/%s*", p->data_dir, prefix);
     while (d != NULL && (ent = readdir(d)) != NULL) {
         size_t l = strlen(ent->d_name);
         if (strncmp(ent->d_name, prefix, (size_t)n) == 0 &&
             !(l > 5 && strcmp(ent->d_name + l - 5, ".meta") == 0)) {
-            snprintf(out, len, "%s/%s", p->cfg->data_dir, ent->d_name);
+            snprintf(out, len, "%s/%s", p->data_dir, ent->d_name);
         }
     }
     if (d != NULL) {
@@ -63,7 +64,7 @@ static void file_name(const struct peer *p, raft_term term, raft_index index,
     }
 }
 
-static void corrupt_exit(struct peer *p, const struct raft_snapshot *s)
+static void corrupt_exit(struct peer_snap *p, const struct raft_snapshot *s)
 {
     char name[600];
     file_name(p, s->term, s->index, name, sizeof name);
@@ -79,15 +80,15 @@ static void corrupt_exit(struct peer *p, const struct raft_snapshot *s)
 static void put_done(struct raft_io_snapshot_put *req, int status)
 {
     struct put_op *op = req->data;
-    struct peer *p = op->p;
-    if (status != 0 && !(p->closing && status == RAFT_CANCELED)) {
-        peer_io_fatal(p, "write snapshot", status);
+    struct peer_snap *p = op->p;
+    if (status != 0 && !(*p->closing && status == RAFT_CANCELED)) {
+        p->fatal_cb(p->arg, "write snapshot", status);
     }
     op->orig->cb = op->cb;
     op->cb(op->orig, status);
     mq_free(op->snap.bufs);
     mq_free(op);
-    peer_fire_event(p);
+    p->event_cb(p->arg);
 }
 
 static void put_work(uv_work_t *w)
@@ -99,23 +100,23 @@ static void put_work(uv_work_t *w)
 static void put_after(uv_work_t *w, int status)
 {
     struct put_op *op = w->data;
-    struct peer *p = op->p;
-    p->snap_busy--;
-    if (p->closing || status != 0) {
+    struct peer_snap *p = op->p;
+    p->busy--;
+    if (*p->closing || status != 0) {
         put_done(&op->req, RAFT_CANCELED);
-        if (!p->snap_busy) {
-            peer_snapshot_idle(p);
+        if (!p->busy) {
+            p->idle_cb(p->arg);
         }
         return;
     }
     int rv =
-        p->uv.snapshot_put(&p->uv, op->trailing, &op->req, &op->snap, put_done);
+        p->uv->snapshot_put(p->uv, op->trailing, &op->req, &op->snap, put_done);
     if (rv != 0) {
-        peer_io_fatal(p, "start snapshot write", rv);
+        p->fatal_cb(p->arg, "start snapshot write", rv);
     }
 }
 
-int peer_snapshot_put(struct peer *p, unsigned trailing,
+int peer_snapshot_put(struct peer_snap *p, unsigned trailing,
                       struct raft_io_snapshot_put *req,
                       const struct raft_snapshot *snapshot,
                       raft_io_snapshot_put_cb cb)
@@ -145,7 +146,7 @@ int peer_snapshot_put(struct peer *p, unsigned trailing,
         mq_free(op);
         return RAFT_IOERR;
     }
-    p->snap_busy++;
+    p->busy++;
     return 0;
 }
 
@@ -160,22 +161,22 @@ static void get_work(uv_work_t *w)
 
 static void get_finish(struct get_op *op, struct raft_snapshot *s, int status)
 {
-    struct peer *p = op->p;
+    struct peer_snap *p = op->p;
     op->orig->cb = op->cb;
     op->cb(op->orig, s, status);
     mq_free(op);
-    peer_fire_event(p);
+    p->event_cb(p->arg);
 }
 
 static void get_after(uv_work_t *w, int status)
 {
     struct get_op *op = w->data;
-    struct peer *p = op->p;
-    p->snap_busy--;
-    if (!p->closing && status == 0 && op->bad) {
+    struct peer_snap *p = op->p;
+    p->busy--;
+    if (!*p->closing && status == 0 && op->bad) {
         corrupt_exit(p, op->snap);
     }
-    if (p->closing || status != 0) {
+    if (*p->closing || status != 0) {
         /* raft frees a snapshot only when the read succeeded */
         for (unsigned i = 0; i < op->snap->n_bufs; i++) {
             raft_free(op->snap->bufs[i].base);
@@ -184,8 +185,8 @@ static void get_after(uv_work_t *w, int status)
         raft_configuration_close(&op->snap->configuration);
         raft_free(op->snap);
         get_finish(op, NULL, RAFT_CANCELED);
-        if (!p->snap_busy) {
-            peer_snapshot_idle(p);
+        if (!p->busy) {
+            p->idle_cb(p->arg);
         }
         return;
     }
@@ -196,10 +197,10 @@ static void get_done(struct raft_io_snapshot_get *req,
                      struct raft_snapshot *snapshot, int status)
 {
     struct get_op *op = req->data;
-    struct peer *p = op->p;
+    struct peer_snap *p = op->p;
     if (status != 0) {
-        if (!(p->closing && status == RAFT_CANCELED)) {
-            peer_io_fatal(p, "read snapshot", status);
+        if (!(*p->closing && status == RAFT_CANCELED)) {
+            p->fatal_cb(p->arg, "read snapshot", status);
         }
         get_finish(op, snapshot, status);
         return;
@@ -207,12 +208,12 @@ static void get_done(struct raft_io_snapshot_get *req,
     op->snap = snapshot;
     op->work.data = op;
     if (uv_queue_work(p->loop, &op->work, get_work, get_after) != 0) {
-        peer_io_fatal(p, "check snapshot", RAFT_IOERR);
+        p->fatal_cb(p->arg, "check snapshot", RAFT_IOERR);
     }
-    p->snap_busy++;
+    p->busy++;
 }
 
-int peer_snapshot_get(struct peer *p, struct raft_io_snapshot_get *req,
+int peer_snapshot_get(struct peer_snap *p, struct raft_io_snapshot_get *req,
                       raft_io_snapshot_get_cb cb)
 {
     struct get_op *op = mq_calloc(1, sizeof *op);
@@ -224,15 +225,15 @@ int peer_snapshot_get(struct peer *p, struct raft_io_snapshot_get *req,
     op->orig = req;
     op->cb = cb;
     op->p = p;
-    rv = p->uv.snapshot_get(&p->uv, &op->req, get_done);
+    rv = p->uv->snapshot_get(p->uv, &op->req, get_done);
     if (rv != 0) {
         mq_free(op);
     }
     return rv;
 }
 
-int peer_snapshot_check_loaded(struct peer *p, struct raft_snapshot *snapshot,
-                               char *errmsg)
+int peer_snapshot_check_loaded(const struct peer_snap *p,
+                               struct raft_snapshot *snapshot, char *errmsg)
 {
     char name[600];
     if (snapshot == NULL) {

@@ -1,6 +1,8 @@
 /* rpc_admin.c: queues and subscriptions: create, delete, purge, redrive,
  * cancel (writes, through the log) and info, lists and the node's status
  * (reads, from this node's applied state). */
+#include "rpc_admin.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -9,14 +11,14 @@
 #include "errors.h"
 #include "names.h"
 #include "pbconv.h"
-#include "rpc_call.h"
+#include "rpc_members.h"
 
 /* Reads ------------------------------------------------------------------ */
 
 static uint64_t count_scheduled(const struct queue *q, uint64_t now_ms)
 {
     uint64_t n = 0;
-    for (uint64_t seq = q->first_seq; seq <= q->last_seq; seq++) {
+    for (uint64_t seq = q->msgs.first_seq; seq <= q->msgs.last_seq; seq++) {
         const struct msg *m = queue_get(q, seq);
         n += m != NULL && m->rec.deliver_at_ms > now_ms;
     }
@@ -29,13 +31,13 @@ static void fill_queue_info(Mq__V1__QueueInfo *qi, Mq__V1__QueueConfig *qc,
     mq__v1__queue_info__init(qi);
     pbconv_queue_to(qc, &q->cfg);
     qi->config = qc;
-    qi->messages = q->n_msgs;
-    qi->bytes = q->n_bytes;
-    qi->first_seq = q->n_msgs ? q->first_seq : 0;
-    qi->last_seq = q->last_seq;
+    qi->messages = q->msgs.n_msgs;
+    qi->bytes = q->msgs.n_bytes;
+    qi->first_seq = q->msgs.n_msgs ? q->msgs.first_seq : 0;
+    qi->last_seq = q->msgs.last_seq;
     qi->subscriptions = (uint32_t)q->n_subs;
     qi->created_at_ms = q->created_at_ms;
-    qi->scheduled = count_scheduled(q, rpc_now_ms());
+    qi->scheduled = count_scheduled(q, call_now_ms());
     qi->remembered_ids = dedup_len(&q->dedup) + tombs_len(&q->tombs);
 }
 
@@ -48,8 +50,9 @@ static void fill_sub_info(Mq__V1__SubInfo *si, Mq__V1__SubConfig *sc,
     si->config = sc;
     si->next_seq = s->next_seq;
     si->ack_floor = sub_ack_floor(s);
-    uint64_t from = s->next_seq < q->first_seq ? q->first_seq : s->next_seq;
-    si->pending = q->last_seq >= from ? q->last_seq - from + 1 : 0;
+    uint64_t from =
+        s->next_seq < q->msgs.first_seq ? q->msgs.first_seq : s->next_seq;
+    si->pending = q->msgs.last_seq >= from ? q->msgs.last_seq - from + 1 : 0;
     si->in_flight = sub_in_flight(s) - sub_scheduled(s);
     si->delivered = s->delivered;
     si->acked = s->acked;

@@ -8,13 +8,14 @@
  * Messages available are handed to the oldest waiting fetches first, and
  * reserved (sub->reserved) while their deliver op is in flight so that one
  * message does not wake every waiter. */
+#include "rpc_fetch.h"
+
 #include <string.h>
 
 #include "alloc.h"
 #include "errors.h"
 #include "log.h"
 #include "pbscan.h"
-#include "rpc_call.h"
 
 #define FETCH_MAX_WAIT_MS (5 * 60 * 1000)
 #define WAIT_TICK_MS 20
@@ -121,7 +122,7 @@ static void deliver_done(void *arg, mq_err err, const struct fsm_op_result *r,
         call_reply_error(call, r->err, "%s", r->e.msg);
         return;
     }
-    if (r->n > 0 || rpc_now_ms() >= call->deadline_ms || call->rpc->closing) {
+    if (r->n > 0 || call_now_ms() >= call->deadline_ms || call->rpc->closing) {
         reply_deliveries(call, f, r);
         return;
     }
@@ -146,8 +147,8 @@ static void try_deliver(struct call *call)
                          in->sub, call->qname);
         return;
     }
-    size_t avail =
-        sub_available(s, q, rpc_now_ms(), (size_t)(call->max + s->reserved));
+    size_t avail = sub_available(s, &q->msgs, call_now_ms(),
+                                 (size_t)(call->max + s->reserved));
     if (avail <= s->reserved) {
         return;
     }
@@ -203,7 +204,7 @@ void rpc_fetch(struct call *call)
         return;
     }
     call->max = in->max_messages;
-    call->deadline_ms = rpc_now_ms() + in->max_wait_ms;
+    call->deadline_ms = call_now_ms() + in->max_wait_ms;
     wait_add(call);
     try_deliver(call);
 }
@@ -223,7 +224,7 @@ void rpc_wake(struct rpc *r, const char *queue)
 void rpc_wait_timer_cb(uv_timer_t *t)
 {
     struct rpc *r = t->data;
-    uint64_t now = rpc_now_ms();
+    uint64_t now = call_now_ms();
     struct call *call = r->waiting;
 
     while (call != NULL) {

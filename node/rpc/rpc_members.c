@@ -8,6 +8,8 @@
  * transfer: raft_transfer. One change at a time; a change fails when this
  * node loses leadership, and the caller can run it again: each step sees
  * what is already done (adding a voter already in place succeeds). */
+#include "rpc_members.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,7 +17,6 @@
 #include "alloc.h"
 #include "errors.h"
 #include "log.h"
-#include "rpc_call.h"
 
 #define CATCHUP_TICK_MS 100
 /* Entries a standby may lack and still be promoted (raft then sends them

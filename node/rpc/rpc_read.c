@@ -3,6 +3,8 @@
  * id. Both say how far the node has applied. A read that asks for
  * read-your-writes (min_index) waits, bounded, until the node has applied
  * that far. */
+#include "rpc_read.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -11,7 +13,6 @@
 #include "hash.h"
 #include "names.h"
 #include "pbscan.h"
-#include "rpc_call.h"
 
 #define READ_DEFAULT_MAX 100
 #define READ_DEFAULT_WAIT_MS 5000
@@ -35,14 +36,14 @@ static void reply_read(struct call *call, const struct queue *q)
     nng_msg *msg;
 
     if (seq == 0) {
-        seq = in->from_time_ms ? queue_seq_at_time(q, in->from_time_ms)
-                               : q->first_seq;
+        seq = in->from_time_ms ? ring_seq_at_time(&q->msgs, in->from_time_ms)
+                               : q->msgs.first_seq;
     }
-    if (seq < q->first_seq) {
-        seq = q->first_seq;
+    if (seq < q->msgs.first_seq) {
+        seq = q->msgs.first_seq;
     }
     uint64_t end = seq;
-    for (; end <= q->last_seq && n < max; end++) {
+    for (; end <= q->msgs.last_seq && n < max; end++) {
         const struct msg *m = queue_get(q, end);
         if (m != NULL) {
             size_t len = msg_delivery_size(m, 0);
@@ -51,9 +52,9 @@ static void reply_read(struct call *call, const struct queue *q)
         }
     }
     uint64_t idx = applied(r);
-    uint64_t first = q->n_msgs ? q->first_seq : 0;
+    uint64_t first = q->msgs.n_msgs ? q->msgs.first_seq : 0;
     inner += 1 + pb_varint_size(idx) + 1 + pb_varint_size(r->cfg->id) + 1 +
-             pb_varint_size(first) + 1 + pb_varint_size(q->last_seq);
+             pb_varint_size(first) + 1 + pb_varint_size(q->msgs.last_seq);
     if (nng_msg_alloc(&msg, 2 + pb_varint_size(inner) + inner) != 0) {
         call_reply_error(call, MQ_ERR_NO_MEMORY, "read: out of memory");
         return;
@@ -72,7 +73,7 @@ static void reply_read(struct call *call, const struct queue *q)
     p = pb_put_uint(p, 2, idx);
     p = pb_put_uint(p, 3, r->cfg->id);
     p = pb_put_uint(p, 4, first);
-    p = pb_put_uint(p, 5, q->last_seq);
+    p = pb_put_uint(p, 5, q->msgs.last_seq);
     nng_msg_chop(msg,
                  nng_msg_len(msg) - (size_t)(p - (uint8_t *)nng_msg_body(msg)));
     bridge_reply(call->req, msg);
@@ -135,7 +136,7 @@ void rpc_reads_tick(struct rpc *r, uint64_t now_ms)
 static void read_check_cb(uv_check_t *h)
 {
     struct rpc *r = h->data;
-    rpc_reads_tick(r, rpc_now_ms());
+    rpc_reads_tick(r, call_now_ms());
 }
 
 void rpc_read(struct call *call)
@@ -161,8 +162,9 @@ void rpc_read(struct call *call)
         return;
     }
     /* Read-your-writes: wait until this node has applied min_index. */
-    call->deadline_ms = rpc_now_ms() + (in->max_wait_ms ? in->max_wait_ms
-                                                        : READ_DEFAULT_WAIT_MS);
+    call->deadline_ms =
+        call_now_ms() +
+        (in->max_wait_ms ? in->max_wait_ms : READ_DEFAULT_WAIT_MS);
     call->waiting = 1;
     call->next = NULL;
     call->prev = r->reads_tail;

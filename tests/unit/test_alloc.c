@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "alloc.h"
+#include "raft_heap.h"
 
 static void test_alloc_fail_at_fails_exactly_the_nth(void **state)
 {
@@ -51,7 +52,7 @@ static void test_alloc_counts_every_kind(void **state)
 static void test_alloc_raft_heap_goes_through_mq_malloc(void **state)
 {
     (void)state;
-    alloc_install_raft_heap();
+    raft_heap_install();
     test_alloc_fail_at(0);
     assert_null(raft_malloc(16));
     test_alloc_fail_at(0);

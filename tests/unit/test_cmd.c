@@ -13,11 +13,12 @@
 #include "alloc.h"
 #include "cmd.h"
 #include "fsm_helpers.h"
+#include "raft_heap.h"
 
 static int setup(void **state)
 {
     (void)state;
-    alloc_install_raft_heap(); /* so test_alloc_fail_at reaches cmd_pack */
+    raft_heap_install(); /* so test_alloc_fail_at reaches cmd_pack */
     return 0;
 }
 

@@ -234,7 +234,7 @@ static void test_fsm_publish_batch_gets_consecutive_seqs(void **state)
         assert_int_equal(f->pubs[i].duplicate, 0);
     }
     struct queue *q = fsm_queue(f, "orders");
-    assert_int_equal(q->n_msgs, 3);
+    assert_int_equal(q->msgs.n_msgs, 3);
     assert_int_equal(queue_get(q, 2)->rec.published_at_ms, 1500);
     assert_int_equal(queue_get(q, 2)->rec.deliver_at_ms, 1500);
 }
@@ -266,7 +266,7 @@ static void test_fsm_publish_bad_messages_refused_others_stored(void **state)
     assert_int_equal(f->pubs[3].err, MQ_ERR_PROTOCOL);
     assert_int_equal(f->pubs[4].err, MQ_OK);
     assert_int_equal(f->pubs[4].seq, 2);
-    assert_int_equal(fsm_queue(f, "orders")->n_msgs, 2);
+    assert_int_equal(fsm_queue(f, "orders")->msgs.n_msgs, 2);
     blob_free(&ok1);
     blob_free(&empty);
     blob_free(&no_id);
@@ -289,8 +289,8 @@ test_fsm_publish_duplicate_within_window_returns_original(void **state)
     assert_int_equal(p.duplicate, 1);
     assert_int_equal(p.seq, 1);
     struct queue *q = fsm_queue(f, "orders");
-    assert_int_equal(q->n_msgs, 2);
-    assert_int_equal(q->last_seq, 2);
+    assert_int_equal(q->msgs.n_msgs, 2);
+    assert_int_equal(q->msgs.last_seq, 2);
 
     /* A duplicate inside one batch. */
     struct tcmd *t = tcmd_new(1000 + QUEUE_DEFAULT_DUPLICATE_WINDOW_MS - 1);
@@ -304,7 +304,7 @@ test_fsm_publish_duplicate_within_window_returns_original(void **state)
     assert_int_equal(f->pubs[0].duplicate, 0);
     assert_int_equal(f->pubs[1].seq, 3);
     assert_int_equal(f->pubs[1].duplicate, 1);
-    assert_int_equal(q->n_msgs, 3);
+    assert_int_equal(q->msgs.n_msgs, 3);
 }
 
 static void test_fsm_publish_duplicate_after_window_stored_again(void **state)
@@ -320,7 +320,7 @@ static void test_fsm_publish_duplicate_after_window_stored_again(void **state)
     assert_int_equal(p.err, MQ_OK);
     assert_int_equal(p.duplicate, 0);
     assert_int_equal(p.seq, 2);
-    assert_int_equal(fsm_queue(f, "orders")->n_msgs, 2);
+    assert_int_equal(fsm_queue(f, "orders")->msgs.n_msgs, 2);
 }
 
 static void test_fsm_publish_over_max_message_bytes_too_large(void **state)
@@ -344,7 +344,7 @@ static void test_fsm_publish_over_max_message_bytes_too_large(void **state)
     assert_non_null(strstr(p.e.msg, "message is 101 bytes"));
     assert_non_null(strstr(p.e.msg, "queue default/orders takes at most 100"));
     struct queue *q = fsm_queue(f, "orders");
-    assert_int_equal(q->n_msgs, 1);
+    assert_int_equal(q->msgs.n_msgs, 1);
     assert_int_equal(dedup_len(&q->dedup), 1); /* not remembered */
 }
 
@@ -363,12 +363,12 @@ static void test_fsm_publish_full_rejected_and_not_remembered(void **state)
     assert_int_equal(p.err, MQ_ERR_FULL);
     assert_non_null(strstr(p.e.msg, "max_messages 1"));
     struct queue *q = fsm_queue(f, "orders");
-    assert_int_equal(q->n_msgs, 1);
-    assert_int_equal(q->last_seq, 1);
+    assert_int_equal(q->msgs.n_msgs, 1);
+    assert_int_equal(q->msgs.last_seq, 1);
     /* Once there is room, the same id is stored (it was never stored). */
     deliver(f, 1000, "orders", "s", 1, SEQS(1), NULL, 1);
     assert_int_equal(ack(f, 1000, "orders", "s", 0, 0, SEQS(1), 1)->done, 1);
-    assert_int_equal(q->n_msgs, 0);
+    assert_int_equal(q->msgs.n_msgs, 0);
     p = publish(f, 1000, "orders", "b", "y");
     assert_int_equal(p.err, MQ_OK);
     assert_int_equal(p.duplicate, 0);
@@ -532,7 +532,7 @@ static void test_fsm_max_deliveries_dead_letters_message(void **state)
     /* Moved to the queue's dead-letter queue, with where it came from. */
     struct queue *dlq = fsm_queue(f, "orders.dlq");
     assert_non_null(dlq);
-    assert_int_equal(dlq->n_msgs, 1);
+    assert_int_equal(dlq->msgs.n_msgs, 1);
     const struct msg *m = queue_get(dlq, 1);
     assert_non_null(m);
     assert_non_null(memmem(m->blob, m->rec.blob_len, "max deliveries 2", 16));
@@ -576,12 +576,12 @@ static void test_fsm_max_age_trims_as_clock_advances(void **state)
     publish(f, 1500, "orders", "b", "x");
     struct queue *q = fsm_queue(f, "orders");
     apply(f, tcmd_new(1999)); /* an empty Command moves the clock */
-    assert_int_equal(q->n_msgs, 2);
+    assert_int_equal(q->msgs.n_msgs, 2);
     apply(f, tcmd_new(2000));
-    assert_int_equal(q->n_msgs, 1);
+    assert_int_equal(q->msgs.n_msgs, 1);
     assert_null(queue_get(q, 1));
     apply(f, tcmd_new(2500));
-    assert_int_equal(q->n_msgs, 0);
+    assert_int_equal(q->msgs.n_msgs, 0);
 }
 
 static void test_fsm_work_retention_ack_removes_message(void **state)
@@ -600,15 +600,15 @@ static void test_fsm_work_retention_ack_removes_message(void **state)
     deliver(f, 1000, "jobs", "a", 10, SEQS(1, 2), NULL, 2);
     deliver(f, 1000, "jobs", "b", 10, SEQS(1, 2), NULL, 2);
     ack(f, 1000, "jobs", "a", 0, 0, SEQS(1, 2), 2);
-    assert_int_equal(q->n_msgs, 2); /* b has not acked */
+    assert_int_equal(q->msgs.n_msgs, 2); /* b has not acked */
     ack(f, 1000, "jobs", "b", 0, 0, SEQS(1), 1);
-    assert_int_equal(q->n_msgs, 1);
+    assert_int_equal(q->msgs.n_msgs, 1);
     /* Deleting b: a acked everything. */
     t = tcmd_new(1000);
     tcmd_sub_delete(t, "jobs", "b");
     apply(f, t);
     assert_int_equal(f->ops[0].err, MQ_OK);
-    assert_int_equal(q->n_msgs, 0);
+    assert_int_equal(q->msgs.n_msgs, 0);
     assert_int_equal(q->n_subs, 1);
 }
 
@@ -674,7 +674,7 @@ test_fsm_deliveries_readable_after_later_op_removes_message(void **state)
     tcmd_queue_delete(t, "orders");
     apply(f, t);
     assert_int_equal(f->ops[1].done, 1);
-    assert_int_equal(fsm_queue(f, "jobs")->n_msgs, 0);
+    assert_int_equal(fsm_queue(f, "jobs")->msgs.n_msgs, 0);
     assert_null(fsm_queue(f, "orders"));
     assert_int_equal(f->n_dels, 3);
 

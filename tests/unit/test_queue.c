@@ -28,7 +28,7 @@ static struct msg *mk(struct fix *x, const char *payload, uint64_t at)
     snprintf(id, sizeof id, "id-%d", x->n_made++);
     struct blob b = pub_blob(id, payload);
     assert_int_equal(pub_scan(b.data, b.len, &v, NULL), MQ_OK);
-    struct msg *m = msg_new(b.data, b.len, &v, x->q->last_seq + 1, at, at);
+    struct msg *m = msg_new(b.data, b.len, &v, x->q->msgs.last_seq + 1, at, at);
     assert_non_null(m);
     blob_free(&b);
     return m;
@@ -41,7 +41,7 @@ static uint64_t add(struct fix *x, const char *payload, uint64_t at)
     uint64_t seq = m->rec.seq;
     struct errmsg e = ERRMSG_INIT;
     assert_int_equal(queue_append(x->q, m, &e), MQ_OK);
-    assert_int_equal(x->q->last_seq, seq);
+    assert_int_equal(x->q->msgs.last_seq, seq);
     return seq;
 }
 
@@ -97,7 +97,7 @@ static void expect_seqs(const struct queue *q, const uint64_t *seqs, size_t n)
 {
     size_t k = 0;
     uint64_t bytes = 0;
-    for (uint64_t s = q->first_seq; s <= q->last_seq; s++) {
+    for (uint64_t s = q->msgs.first_seq; s <= q->msgs.last_seq; s++) {
         struct msg *m = queue_get(q, s);
         if (m != NULL) {
             assert_true(k < n);
@@ -108,12 +108,13 @@ static void expect_seqs(const struct queue *q, const uint64_t *seqs, size_t n)
         }
     }
     assert_int_equal(k, n);
-    assert_int_equal(q->n_msgs, n);
-    assert_int_equal(q->n_bytes, bytes);
+    assert_int_equal(q->msgs.n_msgs, n);
+    assert_int_equal(q->msgs.n_bytes, bytes);
     if (n > 0) {
-        assert_int_equal(q->first_seq, seqs[0]); /* slot 0 holds a message */
+        assert_int_equal(q->msgs.first_seq,
+                         seqs[0]); /* slot 0 holds a message */
     } else {
-        assert_int_equal(q->first_seq, q->last_seq + 1);
+        assert_int_equal(q->msgs.first_seq, q->msgs.last_seq + 1);
     }
 }
 
@@ -169,7 +170,7 @@ static void test_queue_append_get_remove(void **state)
     expect_seqs(q, (uint64_t[]){3}, 1);
     queue_remove(q, 3);
     expect_seqs(q, NULL, 0);
-    assert_int_equal(q->last_seq, 3);
+    assert_int_equal(q->msgs.last_seq, 3);
     assert_int_equal(add(x, "d", 4), 4); /* seqs never restart */
     expect_seqs(q, (uint64_t[]){4}, 1);
 }
@@ -184,7 +185,7 @@ static void test_queue_ring_grows_across_wrap_around(void **state)
     for (int i = 0; i < 64; i++) {
         add(x, "m", 1);
     }
-    assert_int_equal(q->ring_cap, 64);
+    assert_int_equal(q->msgs.cap, 64);
     for (uint64_t s = 1; s <= 40; s++) {
         queue_remove(q, s);
     }
@@ -192,13 +193,13 @@ static void test_queue_ring_grows_across_wrap_around(void **state)
     for (int i = 0; i < 40; i++) {
         add(x, "w", 2);
     }
-    assert_int_equal(q->ring_cap, 64);
-    assert_int_equal(q->ring_head, 40);
+    assert_int_equal(q->msgs.cap, 64);
+    assert_int_equal(q->msgs.head, 40);
     /* Full and wrapped: the next append grows the ring. */
     for (int i = 0; i < 200; i++) {
         add(x, "g", 3);
     }
-    assert_true(q->ring_cap >= 264);
+    assert_true(q->msgs.cap >= 264);
     for (uint64_t s = 41; s <= 304; s++) {
         expect[n++] = s;
     }
@@ -219,15 +220,15 @@ static void test_queue_trims_front_after_middle_removals(void **state)
     queue_remove(q, 2);
     queue_remove(q, 3);
     queue_remove(q, 5);
-    assert_int_equal(q->first_seq, 1);
+    assert_int_equal(q->msgs.first_seq, 1);
     queue_remove(q, 1); /* front goes past the empty 2 and 3 */
-    assert_int_equal(q->first_seq, 4);
+    assert_int_equal(q->msgs.first_seq, 4);
     expect_seqs(q, (uint64_t[]){4, 6}, 2);
     queue_remove(q, 4);
-    assert_int_equal(q->first_seq, 6);
+    assert_int_equal(q->msgs.first_seq, 6);
     queue_remove(q, 6);
     expect_seqs(q, NULL, 0);
-    assert_int_equal(q->first_seq, 7);
+    assert_int_equal(q->msgs.first_seq, 7);
 }
 
 static void test_queue_append_full_rejects(void **state)
@@ -243,7 +244,7 @@ static void test_queue_append_full_rejects(void **state)
     assert_non_null(strstr(e.msg, "queue default/orders is full"));
     assert_non_null(strstr(e.msg, "max_messages 2"));
     expect_seqs(q, (uint64_t[]){1, 2}, 2); /* nothing changed */
-    assert_int_equal(q->last_seq, 2);
+    assert_int_equal(q->msgs.last_seq, 2);
     assert_int_equal(queue_check_room(q, 1, &e), MQ_ERR_FULL);
     msg_free(m);
 }
@@ -259,10 +260,10 @@ static void test_queue_max_bytes_reject_names_limit(void **state)
 
     add(x, "0123456789", 1); /* about 20 bytes of PubMessage */
     struct msg *m = mk(x, "0123456789abcdefghijklmnopqrstuvwxyz", 2);
-    uint64_t before = x->q->n_bytes;
+    uint64_t before = x->q->msgs.n_bytes;
     assert_int_equal(queue_append(x->q, m, &e), MQ_ERR_FULL);
     assert_non_null(strstr(e.msg, "max_bytes 40"));
-    assert_int_equal(x->q->n_bytes, before);
+    assert_int_equal(x->q->msgs.n_bytes, before);
     expect_seqs(x->q, (uint64_t[]){1}, 1);
     msg_free(m);
     fix_free(x);
@@ -287,7 +288,7 @@ static void test_queue_discard_old_drops_oldest(void **state)
     x = fix_new(&c);
     add(x, "0123456789", 1);
     add(x, "0123456789", 2);
-    uint64_t one = x->q->n_bytes / 2;
+    uint64_t one = x->q->msgs.n_bytes / 2;
     assert_true(one * 2 <= 50 && one * 3 > 50);
     add(x, "0123456789", 3);
     expect_seqs(x->q, (uint64_t[]){2, 3}, 2);
@@ -343,7 +344,7 @@ static struct sub *mksub(struct queue *q, const char *name, int start,
     sc.start = start;
     sc.start_seq = start_seq;
     assert_int_equal(sub_config_normalize(&sc, &q->cfg, NULL), MQ_OK);
-    struct sub *s = sub_new(&sc, q, 0);
+    struct sub *s = sub_new(&sc, &q->msgs, 0);
     assert_non_null(s);
     assert_int_equal(queue_add_sub(q, s), MQ_OK);
     return s;
@@ -353,7 +354,7 @@ static void deliver_all(struct sub *s, struct queue *q, uint64_t now)
 {
     struct delivery d[64];
     size_t n;
-    assert_int_equal(sub_deliver(s, q, now, 64, d, &n), MQ_OK);
+    assert_int_equal(sub_deliver(s, &q->msgs, now, 64, d, &n), MQ_OK);
 }
 
 static void ack(struct sub *s, uint64_t seq)
@@ -410,19 +411,19 @@ static void test_queue_skip_to_leaves_empty_slots(void **state)
 
     /* Empty queue: the next seq simply moves. */
     assert_int_equal(queue_skip_to(q, 10), MQ_OK);
-    assert_int_equal(q->first_seq, 10);
-    assert_int_equal(q->last_seq, 9);
+    assert_int_equal(q->msgs.first_seq, 10);
+    assert_int_equal(q->msgs.last_seq, 9);
     assert_int_equal(add(x, "a", 1), 10);
     /* Non-empty: slots 11..99 are empty, across several ring growths. */
     assert_int_equal(queue_skip_to(q, 100), MQ_OK);
-    assert_int_equal(q->last_seq, 99);
+    assert_int_equal(q->msgs.last_seq, 99);
     assert_null(queue_get(q, 50));
     assert_int_equal(add(x, "b", 2), 100);
     expect_seqs(q, (uint64_t[]){10, 100}, 2);
     queue_remove(q, 10);
     expect_seqs(q, (uint64_t[]){100}, 1);
     assert_int_equal(queue_skip_to(q, 101), MQ_OK); /* no-op */
-    assert_int_equal(q->last_seq, 100);
+    assert_int_equal(q->msgs.last_seq, 100);
 }
 
 static void test_queue_append_oom_leaves_queue_unchanged(void **state)
@@ -437,11 +438,11 @@ static void test_queue_append_oom_leaves_queue_unchanged(void **state)
     test_alloc_fail_at(0);
     assert_int_equal(queue_append(q, m, &e), MQ_ERR_NO_MEMORY);
     test_alloc_fail_at(-1);
-    assert_int_equal(q->last_seq, 64);
-    assert_int_equal(q->n_msgs, 64);
-    assert_int_equal(q->ring_cap, 64);
+    assert_int_equal(q->msgs.last_seq, 64);
+    assert_int_equal(q->msgs.n_msgs, 64);
+    assert_int_equal(q->msgs.cap, 64);
     assert_int_equal(queue_append(q, m, &e), MQ_OK);
-    assert_int_equal(q->n_msgs, 65);
+    assert_int_equal(q->msgs.n_msgs, 65);
 }
 
 static void test_queue_removed_messages_held_while_trash_holds(void **state)

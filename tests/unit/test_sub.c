@@ -28,10 +28,11 @@ static void add(struct fix *x, int n)
         char id[32];
         struct pub_view v;
         snprintf(id, sizeof id, "id-%llu",
-                 (unsigned long long)x->q->last_seq + 1);
+                 (unsigned long long)x->q->msgs.last_seq + 1);
         struct blob b = pub_blob(id, "payload");
         assert_int_equal(pub_scan(b.data, b.len, &v, NULL), MQ_OK);
-        struct msg *m = msg_new(b.data, b.len, &v, x->q->last_seq + 1, 100, 0);
+        struct msg *m =
+            msg_new(b.data, b.len, &v, x->q->msgs.last_seq + 1, 100, 0);
         assert_non_null(m);
         assert_int_equal(queue_append(x->q, m, NULL), MQ_OK);
         blob_free(&b);
@@ -70,7 +71,7 @@ static struct sub *mksub(struct fix *x, int start, uint64_t start_seq,
     sc.start_seq = start_seq;
     sc.max_deliveries = max_deliveries;
     assert_int_equal(sub_config_normalize(&sc, &x->q->cfg, NULL), MQ_OK);
-    struct sub *s = sub_new(&sc, x->q, 0);
+    struct sub *s = sub_new(&sc, &x->q->msgs, 0);
     assert_non_null(s);
     assert_int_equal(queue_add_sub(x->q, s), MQ_OK);
     return s;
@@ -83,7 +84,7 @@ static void expect_deliver(struct sub *s, struct queue *q, uint64_t now,
 {
     struct delivery d[64];
     size_t got = 99;
-    assert_int_equal(sub_deliver(s, q, now, max, d, &got), MQ_OK);
+    assert_int_equal(sub_deliver(s, &q->msgs, now, max, d, &got), MQ_OK);
     assert_int_equal(got, n);
     for (size_t i = 0; i < n; i++) {
         assert_int_equal(d[i].m->rec.seq, seqs[i]);
@@ -149,8 +150,8 @@ static void test_sub_delivers_new_in_seq_order_up_to_max(void **state)
     struct fix *x = *state;
     struct sub *s = mksub(x, MQ_START_FIRST, 0, 0);
     add(x, 5);
-    assert_int_equal(sub_available(s, x->q, 10, 100), 5);
-    assert_int_equal(sub_available(s, x->q, 10, 2), 2);
+    assert_int_equal(sub_available(s, &x->q->msgs, 10, 100), 5);
+    assert_int_equal(sub_available(s, &x->q->msgs, 10, 2), 2);
     expect_deliver(s, x->q, 10, 2, SEQS(1, 2), NULL, 2);
     expect_deliver(s, x->q, 10, 2, SEQS(3, 4), NULL, 2);
     expect_deliver(s, x->q, 10, 2, SEQS(5), NULL, 1);
@@ -158,7 +159,7 @@ static void test_sub_delivers_new_in_seq_order_up_to_max(void **state)
     assert_int_equal(sub_in_flight(s), 5);
     assert_int_equal(s->delivered, 5);
     assert_int_equal(sub_next_due(s), 10 + TIMEOUT);
-    assert_int_equal(sub_available(s, x->q, 10, 100), 0);
+    assert_int_equal(sub_available(s, &x->q->msgs, 10, 100), 0);
 }
 
 static void test_sub_ack_floor_follows_lowest_pending(void **state)
@@ -226,7 +227,7 @@ static void test_sub_ack_timeout_redelivers_only_when_due(void **state)
 
     /* One ms before the deadline only new messages go out. */
     expect_deliver(s, x->q, 100 + TIMEOUT - 1, 1, SEQS(4), NULL, 1);
-    assert_int_equal(sub_available(s, x->q, 100 + TIMEOUT - 1, 10), 1);
+    assert_int_equal(sub_available(s, &x->q->msgs, 100 + TIMEOUT - 1, 10), 1);
     /* At the deadline: redeliveries first, in seq order, attempt 2, then
      * new messages. */
     expect_deliver(s, x->q, 100 + TIMEOUT, 10, SEQS(1, 2, 3, 5),
@@ -391,7 +392,8 @@ static void test_sub_deliver_oom_reports_no_memory(void **state)
     size_t n = 99;
     add(x, 3);
     test_alloc_fail_at(0);
-    assert_int_equal(sub_deliver(s, x->q, 0, 8, d, &n), MQ_ERR_NO_MEMORY);
+    assert_int_equal(sub_deliver(s, &x->q->msgs, 0, 8, d, &n),
+                     MQ_ERR_NO_MEMORY);
     test_alloc_fail_at(-1);
     assert_int_equal(n, 0);
     assert_int_equal(s->next_seq, 1);

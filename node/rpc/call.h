@@ -1,8 +1,9 @@
-/* rpc_call.h: one client request while the node works on it, shared by
- * rpc.c (dispatch, publish, admin, reads) and rpc_fetch.c (fetch, ack,
- * nack, waiting). Internal to those two files. */
-#ifndef MQ_RPC_CALL_H
-#define MQ_RPC_CALL_H
+/* call.h: one client request while the node works on it, shared by the
+ * request handlers of rpc/ (rpc.c dispatches to rpc_publish.c, rpc_admin.c,
+ * rpc_fetch.c, rpc_read.c, rpc_members.c). Internal to rpc/. Loop thread
+ * only. */
+#ifndef MQ_CALL_H
+#define MQ_CALL_H
 
 #include "pbconv.h"
 #include "raft.pb-c.h"
@@ -69,50 +70,7 @@ void call_free(struct call *call);
 const char *call_qname(struct call *call, const char *in,
                        char buf[MQ_QNAME_MAX + 1]);
 
-/* rpc_admin.c */
-void rpc_queue_create(struct call *call);
-void rpc_queue_info(struct call *call);
-void rpc_queue_list(struct call *call);
-void rpc_queue_delete(struct call *call);
-void rpc_queue_purge(struct call *call);
-void rpc_sub_create(struct call *call);
-void rpc_sub_info(struct call *call);
-void rpc_sub_list(struct call *call);
-void rpc_sub_delete(struct call *call);
-void rpc_redrive(struct call *call);
-void rpc_cancel(struct call *call);
-void rpc_status(struct call *call);
-void rpc_reply_queue_info(struct call *call, const struct queue *q);
-
-/* rpc_members.c */
-void rpc_node_add(struct call *call);
-void rpc_node_remove(struct call *call);
-void rpc_leader_transfer(struct call *call);
-void rpc_members(struct call *call);
-void rpc_members_leader_lost(struct rpc *r);
-void rpc_members_close(struct rpc *r);
-/* The configuration as Member messages: *mem and *memp (both freed with
- * mq_free) hold *n entries that point into raft's configuration, valid
- * until it changes. MQ_OK or MQ_ERR_NO_MEMORY. */
-mq_err rpc_members_fill(struct rpc *r, Mq__V1__Member **mem,
-                        Mq__V1__Member ***memp, size_t *n);
-
-/* rpc_read.c */
-void rpc_read(struct call *call);
-void rpc_message_status(struct call *call);
-/* Answers reads waiting for @index to be applied, and those past their
- * wait. */
-void rpc_reads_applied(struct rpc *r, uint64_t index);
-void rpc_reads_tick(struct rpc *r, uint64_t now_ms);
-
-/* rpc_fetch.c */
-void rpc_fetch(struct call *call);
-/* Ack, nack, touch or term (SUB_ACK ... SUB_TERM). */
-void rpc_ack(struct call *call, int mode);
-void rpc_wait_timer_cb(uv_timer_t *t);
-void rpc_wake(struct rpc *r, const char *queue);
-void rpc_fail_waiting(struct rpc *r, mq_err err);
-
-uint64_t rpc_now_ms(void);
+/* The wall clock in ms, for the waits of fetches and reads. */
+uint64_t call_now_ms(void);
 
 #endif

@@ -1,0 +1,124 @@
+/* call.c: one client request while the node works on it: its replies
+ * (each call is answered exactly once, then freed), the full queue name it
+ * names, and the wall clock its waits use. */
+#include "call.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "cmd.h"
+#include "errors.h"
+#include "log.h"
+#include "names.h"
+
+uint64_t call_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Replies ------------------------------------------------------------------ */
+
+void call_free(struct call *call)
+{
+    if (call == NULL) {
+        return;
+    }
+    if (call->in) {
+        mq__v1__request_raw__free_unpacked(call->in, &cmd_pb_alloc);
+    }
+    for (size_t i = 0; i < call->n_owned; i++) {
+        mq_free(call->owned[i]);
+    }
+    mq_free(call->owned);
+    mq_free(call->valid);
+    mq_free(call->valid_at);
+    mq_free(call->early);
+    mq_free(call->ids);
+    mq_free(call->arena);
+    mq_free(call->name);
+    mq_free(call);
+}
+
+void call_reply(struct call *call, const Mq__V1__Reply *reply)
+{
+    nng_msg *msg;
+    size_t len = mq__v1__reply__get_packed_size(reply);
+    if (nng_msg_alloc(&msg, len) != 0) {
+        LOG_WARN("out of memory answering a request");
+        Mq__V1__Reply oom = MQ__V1__REPLY__INIT;
+        oom.status = MQ__V1__STATUS__STATUS_NO_MEMORY;
+        len = mq__v1__reply__get_packed_size(&oom);
+        if (nng_msg_alloc(&msg, len) != 0) {
+            msg = NULL;
+        } else {
+            mq__v1__reply__pack(&oom, nng_msg_body(msg));
+        }
+    } else {
+        mq__v1__reply__pack(reply, nng_msg_body(msg));
+    }
+    if (msg != NULL) {
+        bridge_reply(call->req, msg);
+    } else {
+        nng_msg *empty;
+        if (nng_msg_alloc(&empty, 0) == 0) {
+            bridge_reply(call->req, empty);
+        }
+    }
+    call_free(call);
+}
+
+void call_reply_error(struct call *call, mq_err err, const char *fmt, ...)
+{
+    Mq__V1__Reply reply = MQ__V1__REPLY__INIT;
+    char detail[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    reply.status = err_to_status(err);
+    reply.detail = detail;
+    if (err != MQ_ERR_NOT_LEADER) {
+        call->rpc->bad_requests++;
+        LOG_DEBUG("request refused: %s: %s", mq_strerror(err), detail);
+    }
+    call_reply(call, &reply);
+}
+
+void call_reply_not_leader(struct call *call)
+{
+    struct rpc *r = call->rpc;
+    Mq__V1__Reply reply = MQ__V1__REPLY__INIT;
+    const char *url = NULL;
+    char detail[512];
+    uint64_t leader = consensus_leader(r->c, &url);
+
+    if (leader != 0 && url != NULL && leader != r->cfg->id) {
+        snprintf(detail, sizeof detail,
+                 "node %llu is not the leader; node %llu at %s is",
+                 (unsigned long long)r->cfg->id, (unsigned long long)leader,
+                 url);
+        reply.leader_url = (char *)url;
+    } else {
+        snprintf(detail, sizeof detail,
+                 "node %llu is not the leader and knows of none yet",
+                 (unsigned long long)r->cfg->id);
+    }
+    reply.status = MQ__V1__STATUS__STATUS_NOT_LEADER;
+    reply.detail = detail;
+    call_reply(call, &reply);
+}
+
+const char *call_qname(struct call *call, const char *in,
+                       char buf[MQ_QNAME_MAX + 1])
+{
+    struct errmsg e = ERRMSG_INIT;
+    if (qname_normalize(in ? in : "", buf, &e) != MQ_OK) {
+        call_reply_error(call, MQ_ERR_INVALID, "%s", e.msg);
+        return NULL;
+    }
+    return buf;
+}
