@@ -1,6 +1,6 @@
 /* check.h: local validation of what a caller hands libmq, with the node's
- * rules (node/names.c, node/pbscan.c), so that bad input is refused with a
- * clear message before it travels. Each function returns MQ_OK or
+ * rules (node/base/names.c, node/fsm/pbscan.c), so that bad input is refused
+ * with a clear message before it travels. Each function returns MQ_OK or
  * MQ_ERR_INVALID (check_pub also MQ_ERR_TOO_LARGE for a payload over 4 GiB)
  * and then sets mq_errmsg to a message naming the field. */
 #ifndef MQ_CLIENT_CHECK_H
