@@ -309,6 +309,18 @@ void config_write_sample(FILE *out)
     }
 }
 
+/* Test hooks: set by the cluster tests in a node's environment to make a
+ * rare timing happen at will. MQ_TEST_DELAY_LEADER_APPEND_MS holds the
+ * completions of a new leader's log writes for that long after it is
+ * elected (see peer.c). Logged at start when set. */
+static void load_test_hooks(struct config *cfg)
+{
+    const char *v = getenv("MQ_TEST_DELAY_LEADER_APPEND_MS");
+    if (v != NULL) {
+        cfg->test_delay_leader_append_ms = strtoull(v, NULL, 10);
+    }
+}
+
 mq_err config_load(struct config *cfg, int argc, char **argv, struct errmsg *e)
 {
     uint8_t seen[N_OPTS] = {0};
@@ -317,6 +329,7 @@ mq_err config_load(struct config *cfg, int argc, char **argv, struct errmsg *e)
     mq_err rv;
 
     memset(cfg, 0, sizeof *cfg);
+    load_test_hooks(cfg);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {

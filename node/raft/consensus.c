@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "log.h"
 
 #define THRESHOLD_NEVER (UINT_MAX / 2)
@@ -100,6 +101,54 @@ static void check_membership(struct consensus *c)
     }
 }
 
+/* Term of the entry at @index in raft's in-memory log (0.15's struct
+ * raft_log: a ring of entries after @offset), the snapshot's term at its
+ * last index, or 0 if neither holds it. */
+static raft_term term_of(const struct raft_log *l, raft_index index)
+{
+    size_t n =
+        l->front <= l->back ? l->back - l->front : l->size - l->front + l->back;
+    if (index > l->offset && index <= l->offset + n) {
+        return l->entries[(l->front + (index - 1 - l->offset)) % l->size].term;
+    }
+    if (index != 0 && index == l->snapshot.last_index) {
+        return l->snapshot.last_term;
+    }
+    return 0;
+}
+
+/* Invariant of Raft 5.4.2, checked on every move of a leader's commit
+ * index (before the entries are applied, from apply_cb, and after every
+ * callback into raft, from on_event): it lands only on an entry of the
+ * leader's own term. Guard 2 makes that so; if it is ever not, the node
+ * stops before it serves or applies anything more, and its peers go on
+ * without it. */
+static void check_commit(struct consensus *c)
+{
+    struct raft *r = &c->raft;
+    if (raft_state(r) != RAFT_LEADER || c->last_state != RAFT_LEADER ||
+        c->last_term != r->current_term) {
+        /* Not leader, or on_event has not seen this leadership yet: what
+         * was committed before it is not this leader's doing. */
+        c->commit_checked = r->commit_index;
+        return;
+    }
+    if (r->commit_index <= c->commit_checked) {
+        return;
+    }
+    struct guard_view v = {.is_leader = 1, .term = r->current_term};
+    raft_term t = term_of(&r->log, r->commit_index);
+    if (!guard_commit_ok(&v, t)) {
+        LOG_ERROR("invariant broken: as leader of term %llu, the commit index "
+                  "moved to %llu, an entry of term %llu (Raft 5.4.2); "
+                  "stopping before anything more is applied or answered",
+                  (unsigned long long)r->current_term,
+                  (unsigned long long)r->commit_index, (unsigned long long)t);
+        _exit(70);
+    }
+    c->commit_checked = r->commit_index;
+}
+
 static void on_event(void *arg)
 {
     struct consensus *c = arg;
@@ -109,6 +158,7 @@ static void on_event(void *arg)
     if (c->closing) {
         return;
     }
+    check_commit(c);
     check_membership(c);
     if (state == RAFT_UNAVAILABLE) {
         /* Guard (5): raft gave up (an error it could not handle). */
@@ -160,6 +210,7 @@ static int apply_cb(struct raft_fsm *rf, const struct raft_buffer *buf,
                     void **result)
 {
     struct consensus *c = rf->data;
+    check_commit(c);
     c->log_bytes_since_snapshot += buf->len;
     if (c->cfg->snapshot_threshold == 0 &&
         c->log_bytes_since_snapshot >=

@@ -35,6 +35,9 @@ struct consensus {
     uint64_t last_leader;
     struct raft_barrier barrier;
     int barrier_pending;
+    /* As leader: the commit index as far as check_commit has verified it
+     * lands on an entry of our term. */
+    uint64_t commit_checked;
 
     uint64_t log_bytes_since_snapshot;
     /* Added to snapshot_log_bytes for the first snapshot after start:

@@ -20,6 +20,12 @@
  *     match indexes, and so the commit index, only move once a majority
  *     holds an entry of the leader's own term. (A result at or below the
  *     commit index cannot move it; one acknowledges an installed snapshot.)
+ *     0.15 also counts the leader itself at its last stored index: until
+ *     the barrier is on the leader's own disk that is an entry of an earlier
+ *     term, which one follower's acknowledgement of the barrier would
+ *     commit; so until then no success above the commit index counts.
+ *     consensus.c checks on every move of the commit index that it lands
+ *     on an entry of the leader's term, and stops the node if not.
  *     Also, a 0.15 follower answers an AppendEntries that added nothing with
  *     its last stored index, which may be a stale entry of an old term past
  *     what the leader sent; we cap that answer at the last index the
@@ -29,9 +35,16 @@
  * (6) PUSH sockets get a send buffer, and every socket a receive limit.
  * (7) A 0.15 leader ignores rejections at or below the index it believes a
  *     follower matched, so a follower that lost its data dir would never be
- *     sent anything again: when a rejection says the follower's log ends
- *     below that match, we reset the leader's progress for it to probing,
- *     and raft sends it entries or a snapshot from there. */
+ *     sent anything again: when a rejection of the leader's own term says
+ *     the follower's log ends below that match, we reset the leader's
+ *     progress for it to probing (never past the end of the leader's log),
+ *     and raft sends it entries or a snapshot from there. A rejection of an
+ *     older term, which raft itself ignores, is left alone.
+ * (9) 0.15 sends the result of a follower's log write or snapshot install
+ *     when it completes, to the leader it knows then: to none (id 0, no
+ *     address, which crashed the send) after it saw a newer term, or to a
+ *     leader of a later term that never asked for it. Neither goes out
+ *     (peer_write.c marks the results of writes begun in an earlier term). */
 #include "peer.h"
 
 #include <nng/protocol/pipeline0/pull.h>
@@ -57,14 +70,6 @@ struct peer_done {
     struct raft_io_send *req;
     raft_io_send_cb cb;
     int status;
-};
-
-/* Wrapped raft_uv requests: our callback runs first. */
-struct append_wrap {
-    struct raft_io_append req;
-    struct raft_io_append *orig;
-    raft_io_append_cb cb;
-    struct peer *p;
 };
 
 static struct peer *peer_of(struct raft_io *io)
@@ -280,6 +285,23 @@ static int io_send(struct raft_io *io, struct raft_io_send *req,
     if (p->closing) {
         return RAFT_CANCELED;
     }
+    /* Guard (9): 0.15 sends the result of a write that outlived its term to
+     * the leader it knows now, or, when it knows none (a follower that saw
+     * a newer term clears its leader to id 0 and no address), to nobody:
+     * neither may go out. */
+    if (m->server_id == 0 || m->server_address == NULL ||
+        m->server_address[0] == '\0' ||
+        (m->type == RAFT_IO_APPEND_ENTRIES_RESULT && p->write.stale)) {
+        p->write.results_dropped++;
+        LOG_DEBUG("not sending a %s to node %llu: %s",
+                  m->type == RAFT_IO_APPEND_ENTRIES_RESULT ? "log write result"
+                                                           : "message",
+                  (unsigned long long)m->server_id,
+                  p->write.stale ? "it answers a write of an earlier term"
+                                 : "no such node known");
+        done_push(p, req, cb, RAFT_NOCONNECTION);
+        return 0;
+    }
     if (m->type == RAFT_IO_APPEND_ENTRIES_RESULT && p->in_append) {
         /* Guard (2), follower side: see the comment at the top. */
         capped = *m;
@@ -333,19 +355,31 @@ static void drop_bad(struct peer *p, const char *why)
     }
 }
 
+/* What the guards need to know of raft now. */
+static struct guard_view peer_guard_view(const struct peer *p, struct raft *r)
+{
+    return (struct guard_view){.is_leader = raft_state(r) == RAFT_LEADER,
+                               .term = r->current_term,
+                               .term_first_index = p->term_first_index,
+                               .last_stored = r->last_stored,
+                               .commit_index = r->commit_index};
+}
+
 /* Guard (7): see the comment at the top. The progress states are 0.15's
  * PROGRESS__PROBE (0) and PROGRESS__SNAPSHOT (2). */
-static void reset_if_log_lost(struct raft *r, uint64_t from,
+static void reset_if_log_lost(struct raft *r, const struct guard_view *v,
+                              uint64_t from,
                               const struct raft_append_entries_result *res)
 {
-    if (raft_state(r) != RAFT_LEADER) {
+    raft_index last = raft_last_index(r);
+    if (!v->is_leader) {
         return;
     }
     for (unsigned i = 0; i < r->configuration.n; i++) {
         struct raft_progress *pr = &r->leader_state.progress[i];
         if (r->configuration.servers[i].id != from || pr->state == 2 ||
-            !guard_follower_lost_log(1, res->rejected, res->last_log_index,
-                                     pr->match_index)) {
+            !guard_follower_lost_log(v, res->term, res->rejected,
+                                     res->last_log_index, pr->match_index)) {
             continue;
         }
         LOG_WARN("node %llu lost its log (its last index is %llu, it had "
@@ -355,7 +389,8 @@ static void reset_if_log_lost(struct raft *r, uint64_t from,
                  (unsigned long long)pr->match_index);
         pr->state = 0;
         pr->match_index = 0;
-        pr->next_index = res->rejected + 1;
+        /* Never past the end of our log (next index at most last + 1). */
+        pr->next_index = (res->rejected < last ? res->rejected : last) + 1;
     }
 }
 
@@ -429,16 +464,15 @@ void peer_deliver(struct peer *p, nng_msg *msg)
     }
 
     /* Guard (2), leader side: see the comment at the top. Until the
-     * barrier is appended (term_first_index 0) no success counts. */
-    if (m.type == RAFT_IO_APPEND_ENTRIES_RESULT &&
-        guard_drop_append_result(raft_state(r) == RAFT_LEADER,
-                                 p->term_first_index, r->commit_index,
-                                 m.append_entries_result.rejected,
-                                 m.append_entries_result.last_log_index)) {
-        goto out;
-    }
+     * barrier is appended (term_first_index 0), and until it is on this
+     * node's own disk, no success above the commit index counts. */
     if (m.type == RAFT_IO_APPEND_ENTRIES_RESULT) {
-        reset_if_log_lost(r, pm->from_id, &m.append_entries_result);
+        struct guard_view v = peer_guard_view(p, r);
+        if (guard_drop_append_result(&v, m.append_entries_result.rejected,
+                                     m.append_entries_result.last_log_index)) {
+            goto out;
+        }
+        reset_if_log_lost(r, &v, pm->from_id, &m.append_entries_result);
     }
     if (m.type == RAFT_IO_APPEND_ENTRIES) {
         p->in_append = 1;
@@ -480,6 +514,7 @@ static void uv_closed_cb(struct raft_io *uvio)
 {
     struct peer *p = uvio->data;
     flush_done(p, RAFT_CANCELED);
+    peer_write_close(&p->write);
     if (peer_snapshot_busy(&p->snap)) {
         p->close_waiting = 1; /* snap_idle_cb ends the close */
         return;
@@ -619,39 +654,14 @@ static int io_set_vote(struct raft_io *io, raft_id server_id)
     return rv;
 }
 
-static void append_done(struct raft_io_append *req, int status)
-{
-    struct append_wrap *w = req->data;
-    struct peer *p = w->p;
-    if (status != 0 && !(p->closing && status == RAFT_CANCELED)) {
-        peer_io_fatal(p, "append to log", status);
-    }
-    w->orig->cb = w->cb;
-    w->cb(w->orig, status);
-    mq_free(w);
-    peer_fire_event(p);
-}
-
 static int io_append(struct raft_io *io, struct raft_io_append *req,
                      const struct raft_entry entries[], unsigned n,
                      raft_io_append_cb cb)
 {
     struct peer *p = peer_of(io);
-    struct append_wrap *w = mq_malloc(sizeof *w);
-    int rv;
-    if (w == NULL) {
-        return RAFT_NOMEM;
-    }
-    w->req.data = w;
-    w->orig = req;
-    w->cb = cb;
-    w->p = p;
-    rv = p->uv.append(&p->uv, &w->req, entries, n, append_done);
-    if (rv != 0) {
-        mq_free(w);
-        if (!p->closing) {
-            peer_io_fatal(p, "start log append", rv);
-        }
+    int rv = peer_write_append(&p->write, req, entries, n, cb);
+    if (rv != 0 && !p->closing) {
+        peer_io_fatal(p, "start log append", rv);
     }
     return rv;
 }
@@ -672,7 +682,7 @@ static int io_snapshot_put(struct raft_io *io, unsigned trailing,
                            raft_io_snapshot_put_cb cb)
 {
     struct peer *p = peer_of(io);
-    int rv = peer_snapshot_put(&p->snap, trailing, req, snapshot, cb);
+    int rv = peer_write_snapshot_put(&p->write, trailing, req, snapshot, cb);
     if (rv != 0 && !p->closing) {
         peer_io_fatal(p, "start snapshot write", rv);
     }
@@ -747,6 +757,18 @@ mq_err peer_init(struct peer *p, uv_loop_t *loop, struct bridge *bridge,
                                  .fatal_cb = snap_fatal_cb,
                                  .event_cb = snap_event_cb,
                                  .idle_cb = snap_idle_cb};
+    p->write = (struct peer_write){.uv = &p->uv,
+                                   .snap = &p->snap,
+                                   .io = &p->io,
+                                   .closing = &p->closing,
+                                   .arg = p,
+                                   .fatal_cb = snap_fatal_cb,
+                                   .event_cb = snap_event_cb};
+    if (peer_write_init(&p->write, loop, cfg->test_delay_leader_append_ms) !=
+        0) {
+        errmsg_set(e, "cannot set up the log writes' timer");
+        return MQ_ERR_INTERNAL;
+    }
 
     p->io.version = 2;
     p->io.impl = p;

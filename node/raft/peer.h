@@ -22,6 +22,7 @@
 #include "mq.h"
 #include "peer_codec.h"
 #include "peer_snap.h"
+#include "peer_write.h"
 
 struct peer_conn;
 struct peer_done;
@@ -55,8 +56,9 @@ struct peer {
     struct peer_done *done_head, *done_tail;
     uv_idle_t idle;
     int closing;
-    struct peer_snap snap; /* snapshot files with our checksum */
-    int close_waiting;     /* raft_uv closed; the close waits for snap */
+    struct peer_snap snap;   /* snapshot files with our checksum */
+    struct peer_write write; /* log writes and snapshot installs */
+    int close_waiting;       /* raft_uv closed; the close waits for snap */
 
     /* libraft 0.15 guard (2): first log index of our term as leader (the
      * barrier's), 0 when not leader or not appended yet. */
