@@ -22,7 +22,7 @@ int fuzz_peer_decode_one(const uint8_t *data, size_t size)
         return 0;
     }
     struct peer_self self = {FUZZ_CLUSTER, pm->from_id, pm->from_address,
-                             pm->from_client_url};
+                             pm->from_client_url, pm->sent_at_ms};
     nng_msg *out = NULL;
     int rv = peer_encode(&self, &m, &out);
     FUZZ_CHECK(rv == 0);

@@ -23,6 +23,7 @@
 #include "peer.h"
 #include "raft_heap.h"
 #include "rpc.h"
+#include "wallclock.h"
 
 struct node {
     uv_loop_t loop;
@@ -154,6 +155,11 @@ int node_run(const struct config *cfg)
     signal(SIGPIPE, SIG_IGN);
     raft_heap_install();
     log_set_node(cfg->id);
+    if (cfg->test_clock_offset_ms != 0) {
+        wallclock_set_offset_ms(cfg->test_clock_offset_ms);
+        LOG_WARN("test hook: this node's clock is shifted by %lld ms",
+                 (long long)cfg->test_clock_offset_ms);
+    }
     if (make_dir(cfg->data_dir) != 0) {
         LOG_ERROR("data_dir: cannot create %s: %s", cfg->data_dir,
                   strerror(errno));

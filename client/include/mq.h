@@ -573,6 +573,13 @@ typedef struct mq_node_status {
     uint64_t snapshot_bytes;
     uint64_t disk_free_bytes;
     uint64_t memory_bytes;
+    /* The other node whose clock is farthest from this node's, as this node
+     * measures it, and that clock minus this node's in ms; 0 when none was
+     * heard lately. A leader's clock far ahead moves the cluster's time
+     * forward (early expiry and delivery, duplicates past the window): a
+     * node more than max_clock_skew_ms ahead of a majority does not lead. */
+    uint64_t clock_skew_node;
+    int64_t clock_skew_ms;
 } mq_node_status;
 
 /* Asks every node of the client's list. Sets *out to an array of *n entries

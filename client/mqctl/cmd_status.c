@@ -1,12 +1,14 @@
 /* cmd_status.c: mqctl status: what each node says (id, role, term, commit
  * and applied index, the sizes of its raft log and snapshots, free disk
- * space and memory held by messages), which node leads, and why a node did
- * not answer.
+ * space, memory held by messages, and the other node whose clock is
+ * farthest from its own), which node leads, and why a node did not
+ * answer.
  *
  * --json prints one object: {"nodes": [{"url", "ok", and when ok "id",
  * "role", "term", "commit_index", "applied_index", "last_index",
  * "snapshot_index", "leader_id", "leader_url", "voters", "log_bytes",
- * "snapshot_bytes", "disk_free_bytes", "memory_bytes"; else "error",
+ * "snapshot_bytes", "disk_free_bytes", "memory_bytes", "clock_skew_node",
+ * "clock_skew_ms" (that node's clock minus this one's); else "error",
  * "code"}], "leader": {"id", "url"} or null}. */
 #include "cmd_status.h"
 
@@ -97,6 +99,8 @@ static void print_json(const mq_node_status *s, size_t n,
             json_u64(&j, "snapshot_bytes", s[i].snapshot_bytes);
             json_u64(&j, "disk_free_bytes", s[i].disk_free_bytes);
             json_u64(&j, "memory_bytes", s[i].memory_bytes);
+            json_u64(&j, "clock_skew_node", s[i].clock_skew_node);
+            json_i64(&j, "clock_skew_ms", s[i].clock_skew_ms);
         } else {
             json_str(&j, "error", s[i].error);
             json_str(&j, "code", err_name(s[i].err));
@@ -122,8 +126,8 @@ static void print_table(const mq_node_status *s, size_t n,
                         const mq_node_status *leader, uint64_t leader_id)
 {
     static const char *const head[] = {
-        "ID",      "URL", "ROLE",      "TERM",      "COMMIT",
-        "APPLIED", "LOG", "SNAPSHOTS", "DISK FREE", "MEMORY"};
+        "ID",  "URL",       "ROLE",      "TERM",   "COMMIT", "APPLIED",
+        "LOG", "SNAPSHOTS", "DISK FREE", "MEMORY", "CLOCK"};
     const size_t n_cols = sizeof head / sizeof head[0];
     struct table t;
 
@@ -142,6 +146,13 @@ static void print_table(const mq_node_status *s, size_t n,
                 char size[16];
                 out_size(sizes[k], size, sizeof size);
                 table_cell(&t, "%s", size);
+            }
+            if (s[i].clock_skew_node != 0) {
+                table_cell(&t, "node %llu %+lld ms",
+                           (unsigned long long)s[i].clock_skew_node,
+                           (long long)s[i].clock_skew_ms);
+            } else {
+                table_cell(&t, "-");
             }
         } else {
             table_cell(&t, "-");

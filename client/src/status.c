@@ -26,6 +26,8 @@ void status_from_pb(mq_node_status *out, const Mq__V1__StatusReply *r)
     out->snapshot_bytes = r->snapshot_bytes;
     out->disk_free_bytes = r->disk_free_bytes;
     out->memory_bytes = r->memory_bytes;
+    out->clock_skew_node = r->clock_skew_node;
+    out->clock_skew_ms = r->clock_skew_ms;
     out->voters = 0;
     for (size_t i = 0; i < r->n_members; i++) {
         const char *role = r->members[i]->role;

@@ -76,6 +76,9 @@ static const struct opt opts[] = {
         "messages queued per peer before sends are dropped"),
     U64(rpc_contexts, "256", 4, 65536,
         "client requests served at once (long polls included)"),
+    U64(max_clock_skew_ms, "1000", 10, 86400000,
+        "warn when another node's clock is this far off; a node this far "
+        "ahead of a majority does not lead, nor gets votes"),
 };
 
 #define N_OPTS (sizeof opts / sizeof opts[0])
@@ -312,12 +315,18 @@ void config_write_sample(FILE *out)
 /* Test hooks: set by the cluster tests in a node's environment to make a
  * rare timing happen at will. MQ_TEST_DELAY_LEADER_APPEND_MS holds the
  * completions of a new leader's log writes for that long after it is
- * elected (see peer.c). Logged at start when set. */
+ * elected (see peer_write.c). MQ_TEST_CLOCK_OFFSET_MS shifts the node's
+ * wall clock (wallclock.h), to play a node whose clock is wrong. Each is
+ * logged at start when set. */
 static void load_test_hooks(struct config *cfg)
 {
     const char *v = getenv("MQ_TEST_DELAY_LEADER_APPEND_MS");
     if (v != NULL) {
         cfg->test_delay_leader_append_ms = strtoull(v, NULL, 10);
+    }
+    v = getenv("MQ_TEST_CLOCK_OFFSET_MS");
+    if (v != NULL) {
+        cfg->test_clock_offset_ms = strtoll(v, NULL, 10);
     }
 }
 

@@ -43,9 +43,11 @@ struct config {
     uint64_t peer_max_message_bytes;
     uint64_t peer_send_buffer;
     uint64_t rpc_contexts;
+    uint64_t max_clock_skew_ms;
     /* Test hooks, from the environment only (never from a file or a flag;
      * see config_load). 0: off. */
     uint64_t test_delay_leader_append_ms;
+    int64_t test_clock_offset_ms;
 };
 
 /* Parses @argv (flags, and the file named by --config; flags win) into

@@ -149,6 +149,112 @@ static void check_commit(struct consensus *c)
     c->commit_checked = r->commit_index;
 }
 
+static void skew_transfer_cb(struct raft_transfer *req)
+{
+    struct consensus *c = req->data;
+    c->skew_transfer_pending = 0;
+}
+
+/* A leader whose clock is far ahead of a majority's moves the FSM's clock
+ * (the highest leader clock seen) forward for everyone: it hands
+ * leadership to a follower, and does not stand again (peer.c) while its
+ * clock stays ahead. */
+static void check_clock(struct consensus *c)
+{
+    struct raft *r = &c->raft;
+    /* Only once the barrier is committed: 0.15 refuses the barrier while
+     * a transfer runs. */
+    if (raft_state(r) != RAFT_LEADER || c->last_state != RAFT_LEADER ||
+        c->barrier_pending || c->skew_transfer_pending || r->transfer != NULL ||
+        !peer_clock_ahead(c->peer, r)) {
+        return;
+    }
+    c->skew_transfer.data = c;
+    int rv = raft_transfer(r, &c->skew_transfer, 0, skew_transfer_cb);
+    if (rv == 0) {
+        c->skew_transfer_pending = 1;
+        LOG_WARN("handing leadership over: this node's clock is more than "
+                 "max_clock_skew_ms %llu ahead of a majority of the nodes; "
+                 "fix its clock",
+                 (unsigned long long)c->cfg->max_clock_skew_ms);
+    }
+}
+
+/* Roles and elections at INFO, so that an operator reading one node's log
+ * sees what happened: an election started (pre-vote or vote), won, lost
+ * (to whom), leadership lost. */
+static void log_transition(struct consensus *c, int was, raft_term was_term)
+{
+    struct raft *r = &c->raft;
+    int state = raft_state(r);
+    uint64_t leader = consensus_leader(c, NULL);
+    if (state == RAFT_CANDIDATE) {
+        if (r->candidate_state.in_pre_vote) {
+            LOG_INFO("no leader heard: asking the others whether this node "
+                     "may stand for election (pre-vote, term %llu)",
+                     (unsigned long long)r->current_term);
+        } else {
+            LOG_INFO("election for term %llu started",
+                     (unsigned long long)r->current_term);
+        }
+    } else if (was == RAFT_CANDIDATE && state == RAFT_FOLLOWER) {
+        if (leader != 0) {
+            LOG_INFO("election lost: node %llu leads term %llu",
+                     (unsigned long long)leader,
+                     (unsigned long long)r->current_term);
+        } else {
+            LOG_INFO("election not won: term %llu is now %llu, no leader "
+                     "known yet",
+                     (unsigned long long)was_term,
+                     (unsigned long long)r->current_term);
+        }
+    } else if (was == RAFT_LEADER && state != RAFT_LEADER) {
+        LOG_INFO("lost leadership of term %llu (now %s of term %llu)",
+                 (unsigned long long)was_term, role_name(state),
+                 (unsigned long long)r->current_term);
+    }
+}
+
+/* While no leader is known for longer than two election timeouts, says
+ * every 10 s how many voters this node hears from: with fewer than a
+ * majority, no leader can be elected (no quorum). */
+static void check_quorum(struct consensus *c)
+{
+    struct raft *r = &c->raft;
+    uint64_t now = uv_now(c->loop);
+    uint64_t wait = 2 * c->cfg->election_timeout_ms;
+    if (raft_state(r) == RAFT_LEADER || consensus_leader(c, NULL) != 0 ||
+        c->removed || r->configuration.n == 0) {
+        if (c->no_leader_since_ms != 0 && c->no_leader_logged_ms != 0) {
+            LOG_INFO("a leader is known again after %.1f s without one",
+                     (double)(now - c->no_leader_since_ms) / 1000);
+        }
+        c->no_leader_since_ms = 0;
+        c->no_leader_logged_ms = 0;
+        return;
+    }
+    if (c->no_leader_since_ms == 0) {
+        c->no_leader_since_ms = now;
+        return;
+    }
+    if (now - c->no_leader_since_ms < wait ||
+        (c->no_leader_logged_ms != 0 && now - c->no_leader_logged_ms < 10000)) {
+        return;
+    }
+    size_t voters, heard = peer_voters_heard(c->peer, r, wait, &voters);
+    c->no_leader_logged_ms = now;
+    if (heard < voters / 2 + 1) {
+        LOG_INFO("no quorum: %zu of %zu nodes reachable (a leader needs %zu); "
+                 "no leader for %.1f s",
+                 heard, voters, voters / 2 + 1,
+                 (double)(now - c->no_leader_since_ms) / 1000);
+    } else {
+        LOG_INFO("no leader for %.1f s although %zu of %zu nodes are "
+                 "reachable",
+                 (double)(now - c->no_leader_since_ms) / 1000, heard, voters);
+    }
+}
+
 static void on_event(void *arg)
 {
     struct consensus *c = arg;
@@ -160,6 +266,8 @@ static void on_event(void *arg)
     }
     check_commit(c);
     check_membership(c);
+    check_clock(c);
+    check_quorum(c);
     if (state == RAFT_UNAVAILABLE) {
         /* Guard (5): raft gave up (an error it could not handle). */
         LOG_ERROR("raft became unavailable: %s; stopping so that a "
@@ -171,13 +279,13 @@ static void on_event(void *arg)
         return;
     }
     int was_leader = c->last_state == RAFT_LEADER;
+    log_transition(c, c->last_state, c->last_term);
     c->last_state = state;
     c->last_term = r->current_term;
     log_set_role(role_name(state), r->current_term);
 
     if (was_leader && state != RAFT_LEADER) {
         c->peer->term_first_index = 0;
-        LOG_INFO("lost leadership");
         if (c->leader_cb) {
             c->leader_cb(c->leader_arg, 0);
         }

@@ -38,6 +38,13 @@ struct consensus {
     /* As leader: the commit index as far as check_commit has verified it
      * lands on an entry of our term. */
     uint64_t commit_checked;
+    /* Since when (monotonic ms) no leader is known, 0 while one is; when
+     * that was last logged. */
+    uint64_t no_leader_since_ms;
+    uint64_t no_leader_logged_ms;
+    /* Leadership handed over because our clock is ahead of a majority. */
+    struct raft_transfer skew_transfer;
+    int skew_transfer_pending;
 
     uint64_t log_bytes_since_snapshot;
     /* Added to snapshot_log_bytes for the first snapshot after start:

@@ -58,6 +58,7 @@
 #include "hash.h"
 #include "log.h"
 #include "peer_codec.h"
+#include "wallclock.h"
 
 struct peer_conn {
     uint64_t id;
@@ -302,6 +303,22 @@ static int io_send(struct raft_io *io, struct raft_io_send *req,
         done_push(p, req, cb, RAFT_NOCONNECTION);
         return 0;
     }
+    /* A node whose clock is far ahead of a majority's does not stand for
+     * election: as leader it would move the cluster's clock forward. */
+    if (m->type == RAFT_IO_REQUEST_VOTE && p->io.data != NULL &&
+        peer_clock_ahead(p, p->io.data)) {
+        if (p->declined_term != m->request_vote.term) {
+            p->declined_term = m->request_vote.term;
+            LOG_WARN("not standing for election (term %llu): this node's "
+                     "clock is more than max_clock_skew_ms %llu ahead of a "
+                     "majority of the nodes; fix its clock",
+                     (unsigned long long)m->request_vote.term,
+                     (unsigned long long)p->cfg->max_clock_skew_ms);
+        }
+        done_push(p, req, cb, RAFT_NOCONNECTION);
+        return 0;
+    }
+    p->self.now_ms = wallclock_ms();
     if (m->type == RAFT_IO_APPEND_ENTRIES_RESULT && p->in_append) {
         /* Guard (2), follower side: see the comment at the top. */
         capped = *m;
@@ -353,6 +370,82 @@ static void drop_bad(struct peer *p, const char *why)
         LOG_WARN("dropped a message on the peer port (%llu so far): %s",
                  (unsigned long long)p->bad_in, why);
     }
+}
+
+/* Clocks ------------------------------------------------------------------ */
+
+int peer_clock_ahead(struct peer *p, const struct raft *r)
+{
+    uint64_t ids[CONFIG_MAX_MEMBERS * 2];
+    size_t n = 0, voters = 0;
+    for (unsigned i = 0; i < r->configuration.n; i++) {
+        const struct raft_server *s = &r->configuration.servers[i];
+        if (s->role != RAFT_VOTER) {
+            continue;
+        }
+        voters++;
+        if (s->id != p->id && n < sizeof ids / sizeof ids[0]) {
+            ids[n++] = s->id;
+        }
+    }
+    size_t behind = clockskew_behind_us(
+        &p->skew, ids, n, (int64_t)p->cfg->max_clock_skew_ms, uv_now(p->loop));
+    return voters > 1 && behind >= voters / 2 + 1;
+}
+
+size_t peer_voters_heard(struct peer *p, const struct raft *r,
+                         uint64_t within_ms, size_t *voters)
+{
+    uint64_t now = uv_now(p->loop);
+    size_t heard = 0;
+    *voters = 0;
+    for (unsigned i = 0; i < r->configuration.n; i++) {
+        const struct raft_server *s = &r->configuration.servers[i];
+        if (s->role != RAFT_VOTER) {
+            continue;
+        }
+        (*voters)++;
+        const struct clockskew_peer *cp = clockskew_get(&p->skew, s->id);
+        if (s->id == p->id || (cp != NULL && cp->heard_ms != 0 &&
+                               now - cp->heard_ms <= within_ms)) {
+            heard++;
+        }
+    }
+    return heard;
+}
+
+/* Measures node @from's clock from a message it sent at @sent_ms, warns
+ * (once a minute per node) when it is more than max_clock_skew_ms off, and
+ * refuses our vote to a candidate whose clock is that far ahead of ours.
+ * Returns 0 if the message must be dropped. */
+static int measure_clock(struct peer *p, uint64_t from, uint64_t sent_ms,
+                         int type, const struct raft_message *m)
+{
+    uint64_t mono = uv_now(p->loop);
+    int64_t max = (int64_t)p->cfg->max_clock_skew_ms;
+    int64_t skew =
+        clockskew_update(&p->skew, from, sent_ms, wallclock_ms(), mono);
+    struct clockskew_peer *cp = clockskew_get(&p->skew, from);
+    int far = skew > max || -skew > max;
+    int warn = far && (cp->warned_ms == 0 || mono - cp->warned_ms >= 60000);
+    if (warn) {
+        cp->warned_ms = mono;
+        LOG_WARN("node %llu's clock is %lld ms %s this node's (more than "
+                 "max_clock_skew_ms %lld): check both clocks (NTP)",
+                 (unsigned long long)from, (long long)(skew < 0 ? -skew : skew),
+                 skew < 0 ? "behind" : "ahead of", (long long)max);
+    }
+    if (type == RAFT_IO_REQUEST_VOTE && skew > max) {
+        p->votes_refused++;
+        if (warn || p->votes_refused <= 3) {
+            LOG_WARN("not voting for node %llu in term %llu: its clock is "
+                     "%lld ms ahead of this node's",
+                     (unsigned long long)from,
+                     (unsigned long long)m->request_vote.term, (long long)skew);
+        }
+        return 0;
+    }
+    return 1;
 }
 
 /* What the guards need to know of raft now. */
@@ -409,6 +502,7 @@ static void tell_not_member(struct peer *p, const struct raft *r, uint64_t id,
 {
     nng_msg *msg = NULL;
     struct peer_conn *c = conn_get(p, id, address);
+    p->self.now_ms = wallclock_ms();
     if (c == NULL ||
         peer_encode_not_member(&p->self, r->configuration_index, &msg) != 0 ||
         nng_sendmsg(c->sock, msg, NNG_FLAG_NONBLOCK) != 0) {
@@ -448,6 +542,11 @@ void peer_deliver(struct peer *p, nng_msg *msg)
         goto out;
     }
     learn(p, pm->from_id, pm->from_client_url, pm->from_address);
+    if (pm->sent_at_ms != 0 &&
+        !measure_clock(p, pm->from_id, pm->sent_at_ms, m.type, &m)) {
+        peer_message_release(&m);
+        goto out;
+    }
     if (pm->not_member) {
         if (p->not_member_cb) {
             p->not_member_cb(p->event_arg, pm->from_id, pm->config_index);

@@ -17,6 +17,7 @@
 #include <uv.h>
 
 #include "bridge.h"
+#include "clockskew.h"
 #include "config.h"
 #include "errmsg.h"
 #include "mq.h"
@@ -79,6 +80,12 @@ struct peer {
     struct peer_known known[2 * CONFIG_MAX_MEMBERS];
     size_t n_known;
 
+    /* Other nodes' clocks against ours (clockskew.h), and the term in
+     * which we last said that we do not stand for election. */
+    struct clockskew skew;
+    uint64_t declined_term;
+    uint64_t votes_refused;
+
     uint64_t msgs_in, msgs_out, bytes_in, bytes_out, dropped_out, bad_in;
 };
 
@@ -92,6 +99,16 @@ void peer_deliver(struct peer *p, nng_msg *msg);
 
 /* Client URL of node @id as last heard from it (or ourselves), or NULL. */
 const char *peer_client_url(const struct peer *p, uint64_t id);
+
+/* Whether this node's wall clock is more than max_clock_skew_ms ahead of
+ * the clocks of a majority of the voters of @r's configuration (by fresh
+ * measurements): then it must not lead. */
+int peer_clock_ahead(struct peer *p, const struct raft *r);
+
+/* How many voters of @r's configuration, this node included, it heard from
+ * in the last @within_ms; *voters is set to their number. */
+size_t peer_voters_heard(struct peer *p, const struct raft *r,
+                         uint64_t within_ms, size_t *voters);
 
 /* Frees what remains after raft closed the io. */
 void peer_free(struct peer *p);

@@ -58,6 +58,7 @@ static int encode(const struct peer_self *self, const struct raft_message *m,
     pm->from_id = self->id;
     pm->from_address = (char *)self->peer_url;
     pm->from_client_url = (char *)self->client_url;
+    pm->sent_at_ms = self->now_ms;
     switch (m->type) {
     case RAFT_IO_REQUEST_VOTE:
         mq__v1__request_vote__init(&b->rv);
@@ -334,6 +335,7 @@ int peer_encode_not_member(const struct peer_self *self, uint64_t config_index,
     pm.from_id = self->id;
     pm.from_address = (char *)self->peer_url;
     pm.from_client_url = (char *)self->client_url;
+    pm.sent_at_ms = self->now_ms;
     pm.not_member = 1;
     pm.config_index = config_index;
     size_t len = mq__v1__peer_message__get_packed_size(&pm);

@@ -17,6 +17,7 @@ struct peer_self {
     uint64_t id;
     const char *peer_url;
     const char *client_url;
+    uint64_t now_ms; /* wall clock to stamp the next message with */
 };
 
 /* Encodes @m into a new nng message (*out; the caller sends or frees it).

@@ -19,6 +19,7 @@
 #include "alloc.h"
 #include "cmd.h"
 #include "log.h"
+#include "wallclock.h"
 
 struct proposal {
     struct raft_apply req;
@@ -26,13 +27,6 @@ struct proposal {
     size_t n;
     struct batch_item items[];
 };
-
-static uint64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void idle_noop(uv_idle_t *h)
 {
@@ -109,7 +103,7 @@ static void propose(struct batch *b, size_t n)
     for (size_t i = 0; i < n; i++) {
         ops[i] = b->items[i].op;
     }
-    cmd.now_ms = wall_ms();
+    cmd.now_ms = wallclock_ms();
     cmd.ops = ops;
     cmd.n_ops = n;
     rv = cmd_pack(&cmd, &buf, &len);

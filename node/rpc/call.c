@@ -12,12 +12,11 @@
 #include "errors.h"
 #include "log.h"
 #include "names.h"
+#include "wallclock.h"
 
 uint64_t call_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return wallclock_ms();
 }
 
 /* Replies ------------------------------------------------------------------ */

@@ -236,6 +236,8 @@ void rpc_status(struct call *call)
     st.snapshot_bytes = du.snapshot_bytes;
     st.disk_free_bytes = du.free_bytes;
     st.memory_bytes = fsm_mem_bytes(r->f);
+    st.clock_skew_ms = clockskew_largest(&r->peer->skew, uv_now(r->peer->loop),
+                                         &st.clock_skew_node);
     reply.body_case = MQ__V1__REPLY__BODY_STATUS_REPLY;
     reply.status_reply = &st;
     call_reply(call, &reply);

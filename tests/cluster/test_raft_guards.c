@@ -9,7 +9,10 @@
  * acknowledgement, before any entry of the leader's term is on a majority's
  * disk. The node checks on every move of its commit index that it lands on
  * an entry of its own term, and stops (status 70) if not; with the guard it
- * must keep running, and the old entries commit with the barrier. */
+ * must keep running, and the old entries commit with the barrier.
+ *
+ * Loss of quorum is said: a node left alone logs its elections and, while
+ * no leader is known, how many nodes it reaches ("no quorum: 1 of 3"). */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -102,12 +105,49 @@ static void test_leader_never_commits_an_old_term_entry_alone(void **state)
     CLUSTER_TEST_PASSED(c);
 }
 
+/* Waits up to @ms for node @i's log to have @needle. */
+static int wait_log(struct cluster *c, int i, const char *needle, int ms)
+{
+    uint64_t end = test_now_ms() + (uint64_t)ms;
+    while (test_now_ms() < end) {
+        if (cluster_log_has(c, i, needle)) {
+            return 1;
+        }
+        test_sleep_ms(100);
+    }
+    return 0;
+}
+
+static void test_node_alone_says_it_has_no_quorum(void **state)
+{
+    struct cluster *c = *state;
+    CLUSTER_TEST_BEGIN(c);
+    int l = cluster_wait_leader(c, 20000);
+    assert_true(l >= 0);
+    int f = (l + 1) % 3, g = (l + 2) % 3;
+    assert_true(wait_log(c, l, "became leader of term", 1000));
+    cluster_signal(c, f, SIGSTOP);
+    cluster_signal(c, g, SIGSTOP);
+    /* The leader steps down (it hears no majority), then runs elections
+     * it cannot win, and says why. */
+    assert_true(wait_log(c, l, "lost leadership of term", 15000));
+    assert_true(wait_log(c, l, "no quorum: 1 of 3 nodes reachable", 20000));
+    cluster_signal(c, f, SIGCONT);
+    cluster_signal(c, g, SIGCONT);
+    assert_true(cluster_wait_leader(c, 20000) >= 0);
+    assert_true(wait_log(c, l, "a leader is known again", 10000));
+    CLUSTER_TEST_PASSED(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
             test_leader_never_commits_an_old_term_entry_alone,
             cluster_group_setup, cluster_group_teardown),
+        cmocka_unit_test_setup_teardown(test_node_alone_says_it_has_no_quorum,
+                                        cluster_group_setup,
+                                        cluster_group_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
