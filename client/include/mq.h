@@ -51,10 +51,11 @@ MQ_API const char *mq_version(void);
     X(CANCELED, 6, 0, "canceled: the handle was closed")                       \
     X(NO_MEMORY, 7, 0, "out of memory")                                        \
     X(TIMEOUT, 8, 1, "timed out")                                              \
-    X(UNAVAILABLE, 9, 1, "no leader reachable; the outcome may be unknown")    \
+    X(UNAVAILABLE, 9, 1, "outcome unknown: it may have been carried out")      \
     X(EXISTS, 10, 0, "already exists with other settings")                     \
     X(TOO_LARGE, 11, 0, "message or request too large")                        \
-    X(INTERNAL, 12, 0, "internal error")
+    X(INTERNAL, 12, 0, "internal error")                                       \
+    X(NOT_DONE, 13, 1, "not done: no node carried out the request")
 
 typedef enum mq_err {
     MQ_OK = 0,
@@ -62,6 +63,26 @@ typedef enum mq_err {
     MQ_ERRORS(X)
 #undef X
 } mq_err;
+
+/* Whether a failed call was carried out. Every write says which of three
+ * it was:
+ * - certainly not done: MQ_ERR_NOT_DONE (no node carried it out: no leader
+ *   was reachable, mq_errmsg then saying "no quorum: N of M nodes
+ *   reachable" when at most half of the nodes could be reached, or every
+ *   node refused it before doing anything), and the codes of a request the
+ *   node refused (MQ_ERR_INVALID, MQ_ERR_NOT_FOUND, MQ_ERR_FULL,
+ *   MQ_ERR_TOO_LARGE, MQ_ERR_EXISTS, MQ_ERR_NOT_LEADER, MQ_ERR_NO_MEMORY,
+ *   MQ_ERR_PROTOCOL when the node says it). Give up, or try again.
+ * - outcome unknown: MQ_ERR_UNAVAILABLE and MQ_ERR_TIMEOUT (a node got the
+ *   request and may have carried it out: leadership changed before it
+ *   committed, the connection dropped, or no reply came in time), and
+ *   MQ_ERR_CANCELED once the request was sent. Try again: a publish with
+ *   the same ids is stored once, and acks, nacks, cancels and the admin
+ *   calls are safe to repeat.
+ * - MQ_ERR_INTERNAL: a bug; unknown.
+ * Reads (info, lists, status, catch-up reads, message status) change
+ * nothing, whatever they return. Each call below says what its codes mean
+ * for it. */
 
 /* Static text for @code (never NULL, also for unknown codes). */
 MQ_API const char *mq_strerror(mq_err code);
@@ -171,11 +192,14 @@ typedef struct mq_pub_result {
 } mq_pub_result;
 
 /* Publishes one message to @queue and waits until a majority of nodes has it
- * on disk. @res (may be NULL) receives seq and id. Returns MQ_OK, or the
- * error of the message (MQ_ERR_INVALID, MQ_ERR_NOT_FOUND, MQ_ERR_TOO_LARGE,
- * MQ_ERR_FULL), or MQ_ERR_TIMEOUT / MQ_ERR_UNAVAILABLE when no leader stored
- * it before the deadline (it may still have been stored: publish again with
- * the same id). */
+ * on disk. @res (may be NULL) receives seq and id. Returns MQ_OK (also for
+ * a repeat of an id stored within the queue's duplicate window: res->seq is
+ * the original's, res->duplicate 1, whatever the queue's room or the
+ * node's memory budget), or, certainly not stored: the error of the
+ * message (MQ_ERR_INVALID, MQ_ERR_NOT_FOUND, MQ_ERR_TOO_LARGE,
+ * MQ_ERR_FULL), MQ_ERR_NOT_DONE (no leader took it before the deadline);
+ * or, may have been stored: MQ_ERR_TIMEOUT / MQ_ERR_UNAVAILABLE (publish
+ * again with the same id, res->id when libmq made it). */
 MQ_API mq_err mq_publish(mq_client *c, const char *queue, const mq_pub *m,
                          mq_pub_result *res, uint32_t timeout_ms);
 
@@ -184,7 +208,7 @@ MQ_API mq_err mq_publish(mq_client *c, const char *queue, const mq_pub *m,
  * the request was answered (each message may still have failed validation:
  * see results[i].err; one that libmq's own checks refuse is not sent, and
  * mq_errmsg names it), or the error of the whole request (also when every
- * message was refused). */
+ * message was refused), whose codes mean what they mean for mq_publish. */
 MQ_API mq_err mq_publish_batch(mq_client *c, const char *queue,
                                const mq_pub *msgs, size_t n,
                                mq_pub_result *results, uint32_t timeout_ms);
@@ -203,12 +227,16 @@ MQ_API mq_err mq_publish_batch_flags(mq_client *c, const char *queue,
 /* Cancels the delayed message @id (of @queue, or NULL: of whichever queue
  * holds it) before it is due: it is removed and will never be delivered.
  * *seq_out (may be NULL) receives its seq. MQ_ERR_NOT_FOUND if no stored
- * message has this id; MQ_ERR_INVALID if it is already due. */
+ * message has this id; MQ_ERR_INVALID if it is already due. Not cancelled:
+ * those and MQ_ERR_NOT_DONE; maybe cancelled: MQ_ERR_TIMEOUT /
+ * MQ_ERR_UNAVAILABLE (cancel again: MQ_ERR_NOT_FOUND then means it was). */
 MQ_API mq_err mq_cancel(mq_client *c, const char *id, const char *queue,
                         uint64_t *seq_out, uint32_t timeout_ms);
 
 /* Called once per asynchronous publish, on a libmq thread, with the result
- * (borrowed for the call). Must not call mq_flush or mq_client_close. */
+ * (borrowed for the call); res->err means what mq_publish's codes mean
+ * (MQ_ERR_CANCELED, the client closing, leaves it unknown for a batch in
+ * flight). Must not call mq_flush or mq_client_close. */
 typedef void (*mq_publish_cb)(void *arg, const mq_pub_result *res);
 
 /* Queues @m (copied) for publishing in a batch with others; the messages of
@@ -288,6 +316,12 @@ typedef struct mq_queue_info {
     uint64_t scheduled;      /* stored messages not yet due */
     uint64_t remembered_ids; /* ids remembered for duplicates and status */
 } mq_queue_info;
+
+/* Queue and subscription changes (create, delete, purge, redrive) fail
+ * with MQ_ERR_NOT_DONE when certainly not made, MQ_ERR_UNAVAILABLE or
+ * MQ_ERR_TIMEOUT when they may have been: a create repeated succeeds, a
+ * delete repeated says MQ_ERR_NOT_FOUND once made, a purge repeated purges
+ * what came since, a redrive repeated moves the next batch. */
 
 /* Creates a queue. Creating it again with the same settings succeeds (the
  * call is idempotent); with other settings it fails with MQ_ERR_EXISTS.
@@ -402,14 +436,21 @@ MQ_API void mq_msg_free(mq_msg *m);
  * array of *n messages (*n may be 0 when none arrived in time), freed with
  * mq_msgs_free (which frees the messages still in it; set an entry to NULL
  * to keep that message). Each message must be acked (or nacked) before the
- * subscription's ack timeout, or it is delivered again. */
+ * subscription's ack timeout, or it is delivered again. A failure with
+ * MQ_ERR_UNAVAILABLE or MQ_ERR_TIMEOUT may have delivered messages that
+ * this call did not receive: they come again after the ack timeout; with
+ * MQ_ERR_NOT_DONE nothing was delivered. */
 MQ_API mq_err mq_fetch(mq_client *c, const char *queue, const char *sub,
                        size_t max_messages, uint32_t max_wait_ms,
                        mq_msg ***msgs, size_t *n);
 MQ_API void mq_msgs_free(mq_msg **msgs, size_t n);
 
 /* Acknowledges @m: it will not be delivered to its subscription again.
- * Acking twice succeeds. */
+ * Acking twice succeeds. MQ_ERR_NOT_DONE: not acked (it is delivered
+ * again after the ack timeout); MQ_ERR_UNAVAILABLE / MQ_ERR_TIMEOUT: the
+ * outcome is unknown, the ack may have been applied: ack again. The other
+ * settling calls below (mq_ack_seqs, mq_touch, mq_term, mq_nack) answer
+ * alike. */
 MQ_API mq_err mq_ack(mq_client *c, const mq_msg *m, uint32_t timeout_ms);
 /* Acknowledges @n sequence numbers of one subscription in one request. */
 MQ_API mq_err mq_ack_seqs(mq_client *c, const char *queue, const char *sub,
@@ -584,9 +625,11 @@ MQ_API void mq_status_free(mq_node_status *list);
 
 /* ------------------------------------------------------------------------
  * Membership and leadership. Every call goes to the leader, following
- * redirects; retryable failures (MQ_ERR_UNAVAILABLE while another change
- * runs or a transfer has not completed among them) are retried until the
- * deadline, then the call fails with MQ_ERR_TIMEOUT or MQ_ERR_UNAVAILABLE.
+ * redirects; retryable failures (MQ_ERR_NOT_DONE while another change
+ * runs, MQ_ERR_UNAVAILABLE while a transfer has not completed, among them)
+ * are retried until the deadline, then the call fails with MQ_ERR_NOT_DONE
+ * (no attempt changed anything), or MQ_ERR_TIMEOUT / MQ_ERR_UNAVAILABLE
+ * (one may have: call again, each call resumes where the last stood).
  * MQ_ERR_INVALID, MQ_ERR_NOT_FOUND and MQ_ERR_EXISTS are final. */
 typedef struct mq_member {
     uint64_t id;

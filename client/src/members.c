@@ -1,5 +1,5 @@
 /* members.c: membership and leadership, all answered by the leader
- * (CONN_LEADER: NOT_LEADER redirects and retryable errors, UNAVAILABLE
+ * (CONN_LEADER: NOT_LEADER redirects and retryable errors, NOT_DONE
  * "another change is in progress" among them, are retried until the
  * deadline; INVALID, NOT_FOUND and EXISTS end a call at once).
  *
@@ -261,7 +261,7 @@ MQ_API mq_err mq_leader_transfer(mq_client *c, uint64_t id, uint64_t *leader,
     struct retry backoff;
     struct retry_step step;
     int first_round = 1;
-    mq_err rv, last = MQ_ERR_UNAVAILABLE;
+    mq_err rv, unknown = MQ_OK;
 
     if (leader != NULL) {
         *leader = 0;
@@ -303,13 +303,15 @@ MQ_API mq_err mq_leader_transfer(mq_client *c, uint64_t id, uint64_t *leader,
         if (rv == MQ_OK || !mq_err_retryable(rv)) {
             break;
         }
-        last = rv;
+        if (rv == MQ_ERR_TIMEOUT || rv == MQ_ERR_UNAVAILABLE) {
+            unknown = rv; /* the transfer may still complete */
+        }
         snprintf(why, sizeof why, "%s", mq_errmsg());
         if (retry_next(&backoff, retry_now_ms(), 1, 0, -1, &step) != 0) {
-            /* Out of time. TIMEOUT says the transfer may still complete. */
-            return lasterr_fail(
-                last == MQ_ERR_TIMEOUT ? MQ_ERR_TIMEOUT : MQ_ERR_UNAVAILABLE,
-                "%s; gave up after %llu ms", why, (unsigned long long)total);
+            /* Out of time: NOT_DONE if no attempt may have moved it. */
+            return lasterr_fail(unknown != MQ_OK ? unknown : MQ_ERR_NOT_DONE,
+                                "%s; gave up after %llu ms", why,
+                                (unsigned long long)total);
         }
         if (conn_sleep(c->conn, step.delay_ms) == MQ_ERR_CANCELED) {
             return lasterr_fail(MQ_ERR_CANCELED,

@@ -279,7 +279,8 @@ static void ack_done(void *arg, mq_err err, const struct fsm_op_result *r,
     if (err != MQ_OK) {
         call_reply_error(call, err,
                          "%s to %s %s: leadership changed before it "
-                         "committed: send it again",
+                         "committed; it may or may not have been applied: "
+                         "send it again",
                          verbs[call->body.ack.mode], call->body.ack.queue,
                          call->body.ack.sub);
         return;

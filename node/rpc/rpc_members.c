@@ -133,7 +133,7 @@ static mq_err err_from_raft(int rv)
     case RAFT_DUPLICATEADDRESS:
         return MQ_ERR_EXISTS;
     case RAFT_CANTCHANGE:
-        return MQ_ERR_UNAVAILABLE;
+        return MQ_ERR_NOT_DONE; /* raft refused the step: retry */
     default:
         return MQ_ERR_INTERNAL;
     }
@@ -145,7 +145,9 @@ static void change_cb(struct raft_change *req, int status)
 {
     struct member_change *mc = req->data;
     if (status != 0) {
-        finish(mc, err_from_raft(status),
+        mq_err err = err_from_raft(status);
+        /* Proposed, then not committed here: it may still commit. */
+        finish(mc, err == MQ_ERR_NOT_LEADER ? MQ_ERR_UNAVAILABLE : err,
                "node %llu: the configuration change did not commit: %s",
                (unsigned long long)mc->id, raft_strerror(status));
         return;
@@ -177,7 +179,9 @@ static void catchup_tick(uv_timer_t *t)
         return;
     }
     if (!consensus_is_leader(r->c)) {
-        finish(mc, MQ_ERR_NOT_LEADER, "node %llu: leadership lost",
+        finish(mc, MQ_ERR_UNAVAILABLE,
+               "node %llu: leadership lost while it caught up as a standby: "
+               "add it again to go on",
                (unsigned long long)mc->id);
         return;
     }
@@ -229,7 +233,7 @@ static struct member_change *begin(struct call *call, int kind, uint64_t id)
 {
     struct rpc *r = call->rpc;
     if (r->mc != NULL) {
-        call_reply_error(call, MQ_ERR_UNAVAILABLE,
+        call_reply_error(call, MQ_ERR_NOT_DONE,
                          "another membership or leadership change is in "
                          "progress: retry");
         return NULL;
@@ -379,7 +383,9 @@ void rpc_members_leader_lost(struct rpc *r)
     /* raft fails pending configuration changes itself (change_cb); only the
      * wait for a standby to catch up needs ending here. */
     if (r->mc != NULL && r->mc->step == STEP_CATCHUP) {
-        finish(r->mc, MQ_ERR_NOT_LEADER, "node %llu: leadership lost",
+        finish(r->mc, MQ_ERR_UNAVAILABLE,
+               "node %llu: leadership lost while it caught up as a standby: "
+               "add it again to go on",
                (unsigned long long)r->mc->id);
     }
 }

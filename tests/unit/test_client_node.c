@@ -87,7 +87,7 @@ struct mini {
     uint64_t member_ids[8];
     size_t n_members;
     int adds, removes, transfers, member_asks;
-    int change_busy;   /* answer this many changes UNAVAILABLE */
+    int change_busy;   /* answer this many changes NOT_DONE */
     int change_drop;   /* apply, but answer none of this many */
     int change_status; /* answer changes with this status */
     const char *change_detail;
@@ -395,7 +395,7 @@ static int answer_change(struct fake *f, const Mq__V1__Request *req,
 
     if (m->change_busy > 0) {
         m->change_busy--;
-        rep->status = MQ__V1__STATUS__STATUS_UNAVAILABLE;
+        rep->status = MQ__V1__STATUS__STATUS_NOT_DONE;
         rep->detail = "another membership or leadership change is in "
                       "progress: retry";
         return 1;
@@ -942,7 +942,7 @@ static void test_batch_sends_the_messages_that_pass_checks(void **state)
     mini_stop(m);
 }
 
-static void test_publish_with_no_node_up_is_unavailable(void **state)
+static void test_publish_with_no_node_up_is_not_done(void **state)
 {
     mq_client_opts o = MQ_CLIENT_OPTS_INIT;
     mq_pub_result res;
@@ -955,11 +955,12 @@ static void test_publish_with_no_node_up_is_unavailable(void **state)
     assert_int_equal(mq_client_open(&c, &o), MQ_OK);
     t0 = now_ms();
     assert_int_equal(mq_publish(c, "orders", &msg_x, &res, 600),
-                     MQ_ERR_UNAVAILABLE);
+                     MQ_ERR_NOT_DONE);
     assert_true(now_ms() - t0 >= 400 && now_ms() - t0 < 2000);
-    assert_msg_has("publish to orders: not connected to tcp://127.0.0.1:");
+    assert_msg_has("publish to orders: no quorum: 0 of 2 nodes reachable; "
+                   "not done (not connected to tcp://127.0.0.1:");
     assert_msg_has("gave up after 600 ms");
-    assert_int_equal(res.err, MQ_ERR_UNAVAILABLE);
+    assert_int_equal(res.err, MQ_ERR_NOT_DONE);
     assert_true(strlen(res.id) > 0); /* to publish again with it */
     mq_client_close(c);
 }
@@ -1713,7 +1714,7 @@ static void test_cluster_status_asks_every_node_at_once(void **state)
     assert_int_equal(st[1].disk_free_bytes, UINT64_C(5) << 40);
     assert_int_equal(st[1].memory_bytes, 3000);
     assert_string_equal(st[2].url, "tcp://127.0.0.1:1");
-    assert_int_equal(st[2].err, MQ_ERR_UNAVAILABLE);
+    assert_int_equal(st[2].err, MQ_ERR_NOT_DONE);
     assert_non_null(strstr(st[2].error, "tcp://127.0.0.1:1"));
     mq_status_free(st);
     mq_client_close(c);
@@ -1731,7 +1732,7 @@ static void test_cluster_status_with_no_node_up_fails(void **state)
     o.urls = "tcp://127.0.0.1:1";
     o.attempt_timeout_ms = 200;
     assert_int_equal(mq_client_open(&c, &o), MQ_OK);
-    assert_int_equal(mq_cluster_status(c, &st, &n, 0), MQ_ERR_UNAVAILABLE);
+    assert_int_equal(mq_cluster_status(c, &st, &n, 0), MQ_ERR_NOT_DONE);
     assert_null(st);
     assert_int_equal(n, 0);
     assert_msg_has("status: no node answered; not connected to "
@@ -1822,7 +1823,7 @@ static void test_node_add_retries_while_busy_then_errors_are_final(void **state)
     mini_stop(m);
 }
 
-static void test_node_add_busy_until_the_deadline_is_unavailable(void **state)
+static void test_node_add_busy_until_the_deadline_is_not_done(void **state)
 {
     struct mini *m = mini_start(1, 0);
     mq_client *c = open_client(m, "0", NULL, NULL);
@@ -1830,7 +1831,7 @@ static void test_node_add_busy_until_the_deadline_is_unavailable(void **state)
     (void)state;
     m->change_busy = 1000000;
     assert_int_equal(mq_node_add(c, 4, "tcp://10.0.0.4:7100", 300),
-                     MQ_ERR_UNAVAILABLE);
+                     MQ_ERR_NOT_DONE);
     assert_msg_has("add node 4 at tcp://10.0.0.4:7100: ");
     assert_msg_has("in progress: retry; gave up after 300 ms");
     assert_int_equal(m->adds, 0);
@@ -1936,7 +1937,7 @@ static void test_leader_transfer_that_never_completes_gives_up(void **state)
     (void)state;
     m->change_busy = 1000000;
     assert_int_equal(mq_leader_transfer(c, 2, &leader, 400),
-                     MQ_ERR_UNAVAILABLE);
+                     MQ_ERR_NOT_DONE);
     assert_int_equal(leader, 0);
     assert_msg_has("transfer leadership to node 2: ");
     assert_msg_has("gave up after");
@@ -1957,7 +1958,7 @@ int main(void)
         cmocka_unit_test(test_publish_refused_returns_node_detail_at_once),
         cmocka_unit_test(test_publish_message_refused_gets_its_error),
         cmocka_unit_test(test_batch_sends_the_messages_that_pass_checks),
-        cmocka_unit_test(test_publish_with_no_node_up_is_unavailable),
+        cmocka_unit_test(test_publish_with_no_node_up_is_not_done),
         cmocka_unit_test(test_publish_without_reply_is_timeout),
         cmocka_unit_test(test_async_publish_batches_and_calls_back_once),
         cmocka_unit_test(test_async_close_cancels_pending_once),
@@ -1984,7 +1985,7 @@ int main(void)
         cmocka_unit_test(test_node_add_waits_past_the_attempt_timeout),
         cmocka_unit_test(
             test_node_add_retries_while_busy_then_errors_are_final),
-        cmocka_unit_test(test_node_add_busy_until_the_deadline_is_unavailable),
+        cmocka_unit_test(test_node_add_busy_until_the_deadline_is_not_done),
         cmocka_unit_test(test_node_remove_with_lost_reply_succeeds_on_retry),
         cmocka_unit_test(test_node_remove_of_a_non_member_is_not_found),
         cmocka_unit_test(test_leader_transfer_reports_the_new_leader),
