@@ -432,7 +432,9 @@ MQ_API const char *mq_msg_header(const mq_msg *m, const char *key);
 MQ_API void mq_msg_free(mq_msg *m);
 
 /* Fetches up to @max_messages (1..MQ_MAX_BATCH) from subscription @sub of
- * @queue, waiting up to @max_wait_ms for the first one. Sets *msgs to an
+ * @queue, waiting up to @max_wait_ms for the first one; the call ends
+ * within the client's timeout_ms plus @max_wait_ms (mq_fetch_with takes a
+ * deadline of its own, and says what is left). Sets *msgs to an
  * array of *n messages (*n may be 0 when none arrived in time), freed with
  * mq_msgs_free (which frees the messages still in it; set an entry to NULL
  * to keep that message). Each message must be acked (or nacked) before the
@@ -444,6 +446,39 @@ MQ_API mq_err mq_fetch(mq_client *c, const char *queue, const char *sub,
                        size_t max_messages, uint32_t max_wait_ms,
                        mq_msg ***msgs, size_t *n);
 MQ_API void mq_msgs_free(mq_msg **msgs, size_t n);
+
+/* Zero means the default in every field. */
+typedef struct mq_fetch_opts {
+    uint32_t max_messages; /* 1..MQ_MAX_BATCH; default 100 */
+    /* Longest wait for the first message (a long poll); default 0: answer
+     * at once. The node holds the fetch no longer than the call's deadline
+     * leaves for its reply (the attempt timeout, or half the deadline if
+     * that is less). */
+    uint32_t max_wait_ms;
+} mq_fetch_opts;
+
+#define MQ_FETCH_OPTS_INIT                                                     \
+    {                                                                          \
+        0                                                                      \
+    }
+
+/* What the leader said of the subscription when it answered a fetch. */
+typedef struct mq_fetch_info {
+    uint64_t pending;   /* stored messages not yet delivered */
+    uint64_t in_flight; /* delivered, not acked yet (these included) */
+    uint64_t scheduled; /* delayed or nacked, waiting for their time */
+} mq_fetch_info;
+
+/* mq_fetch with options (@o may be NULL: the defaults) and a deadline of
+ * its own: the whole call, long poll and retries included, ends within
+ * @timeout_ms (0: the client's timeout_ms plus max_wait_ms). @info (may be
+ * NULL) receives the subscription's counts once the messages were
+ * delivered, so that a fetch that brings nothing says whether anything is
+ * left to come. Codes as mq_fetch's; MQ_ERR_INVALID for max_messages out
+ * of range. */
+MQ_API mq_err mq_fetch_with(mq_client *c, const char *queue, const char *sub,
+                            const mq_fetch_opts *o, mq_msg ***msgs, size_t *n,
+                            mq_fetch_info *info, uint32_t timeout_ms);
 
 /* Acknowledges @m: it will not be delivered to its subscription again.
  * Acking twice succeeds. MQ_ERR_NOT_DONE: not acked (it is delivered
@@ -666,6 +701,14 @@ MQ_API mq_err mq_leader_transfer(mq_client *c, uint64_t id, uint64_t *leader,
 MQ_API mq_err mq_members(mq_client *c, mq_member **out, size_t *n,
                          uint32_t timeout_ms);
 MQ_API void mq_members_free(mq_member *list);
+
+/* Asks which node leads (the leader answers, following redirects): *id
+ * (may be NULL) receives its id, @url (may be NULL, MQ_URL_MAX bytes) the
+ * URL where it serves clients. MQ_ERR_NOT_DONE when no leader answered
+ * before the deadline (mq_errmsg says "no quorum: N of M nodes reachable"
+ * when that is why). */
+MQ_API mq_err mq_leader(mq_client *c, uint64_t *id, char *url,
+                        uint32_t timeout_ms);
 
 #ifdef __cplusplus
 }

@@ -20,6 +20,16 @@ uint64_t call_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+void call_sub_counts(const struct queue *q, const struct sub *s,
+                     struct call_sub_counts *out)
+{
+    uint64_t from =
+        s->next_seq < q->msgs.first_seq ? q->msgs.first_seq : s->next_seq;
+    out->pending = q->msgs.last_seq >= from ? q->msgs.last_seq - from + 1 : 0;
+    out->scheduled = sub_scheduled(s);
+    out->in_flight = sub_in_flight(s) - out->scheduled;
+}
+
 /* Replies ------------------------------------------------------------------ */
 
 void call_free(struct call *call)

@@ -70,6 +70,15 @@ void call_free(struct call *call);
 const char *call_qname(struct call *call, const char *in,
                        char buf[MQ_QNAME_MAX + 1]);
 
+/* What a subscription has to deliver, as sub info and fetch replies say:
+ * stored messages not yet delivered, delivered ones not acked yet, and
+ * those waiting for their delay or nack delay. */
+struct call_sub_counts {
+    uint64_t pending, in_flight, scheduled;
+};
+void call_sub_counts(const struct queue *q, const struct sub *s,
+                     struct call_sub_counts *out);
+
 /* The wall clock in ms, for the waits of fetches and reads. */
 uint64_t call_now_ms(void);
 

@@ -50,15 +50,15 @@ static void fill_sub_info(Mq__V1__SubInfo *si, Mq__V1__SubConfig *sc,
     si->config = sc;
     si->next_seq = s->next_seq;
     si->ack_floor = sub_ack_floor(s);
-    uint64_t from =
-        s->next_seq < q->msgs.first_seq ? q->msgs.first_seq : s->next_seq;
-    si->pending = q->msgs.last_seq >= from ? q->msgs.last_seq - from + 1 : 0;
-    si->in_flight = sub_in_flight(s) - sub_scheduled(s);
+    struct call_sub_counts counts;
+    call_sub_counts(q, s, &counts);
+    si->pending = counts.pending;
+    si->in_flight = counts.in_flight;
     si->delivered = s->delivered;
     si->acked = s->acked;
     si->created_at_ms = s->created_at_ms;
     si->dead_lettered = s->dead_lettered;
-    si->scheduled = sub_scheduled(s);
+    si->scheduled = counts.scheduled;
 }
 
 void rpc_reply_queue_info(struct call *call, const struct queue *q)

@@ -3,7 +3,8 @@
  * test chooses). A call that no node carried out fails with NOT_DONE (and
  * says "no quorum: N of M nodes reachable" when that is why); a call that
  * some node may have carried out fails with UNAVAILABLE or TIMEOUT, "outcome
- * unknown"; mq_ack says so too. */
+ * unknown"; mq_ack says so too. mq_fetch_with ends by its own deadline and
+ * says what the subscription has left; mq_leader names the leader. */
 #include <arpa/inet.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mq.h"
 #include "mq.pb-c.h"
@@ -40,17 +42,44 @@ struct fnode {
     pthread_t thread;
     _Atomic int answer; /* enum answer */
     _Atomic int requests;
-    _Atomic int body; /* of the last request */
+    _Atomic int body;               /* of the last request */
+    _Atomic uint32_t fetch_wait_ms; /* of the last fetch */
 };
 
 static struct fnode nodes[NODES_MAX];
 static size_t n_nodes;
 
-static void reply_ok(const Mq__V1__Request *req, Mq__V1__Reply *rep,
-                     Mq__V1__PublishReply *pr, Mq__V1__PublishResult *res,
-                     Mq__V1__PublishResult **resp, Mq__V1__AckReply *ar)
+/* Bodies of an OK reply. */
+struct okbuf {
+    Mq__V1__PublishReply pr;
+    Mq__V1__PublishResult res, *resp;
+    Mq__V1__AckReply ar;
+    Mq__V1__FetchReply fr;
+    Mq__V1__MembersReply mr;
+};
+
+static void reply_ok(struct fnode *f, const Mq__V1__Request *req,
+                     Mq__V1__Reply *rep, struct okbuf *b)
 {
+    Mq__V1__PublishReply *pr = &b->pr;
+    Mq__V1__PublishResult *res = &b->res, **resp = &b->resp;
+    Mq__V1__AckReply *ar = &b->ar;
+
     switch (req->body_case) {
+    case MQ__V1__REQUEST__BODY_FETCH:
+        f->fetch_wait_ms = req->fetch->max_wait_ms;
+        b->fr.pending = 3;
+        b->fr.in_flight = 2;
+        b->fr.scheduled = 1;
+        rep->body_case = MQ__V1__REPLY__BODY_FETCH;
+        rep->fetch = &b->fr;
+        break;
+    case MQ__V1__REQUEST__BODY_MEMBERS:
+        b->mr.leader_id = 1;
+        b->mr.leader_url = f->url;
+        rep->body_case = MQ__V1__REPLY__BODY_MEMBERS;
+        rep->members = &b->mr;
+        break;
     case MQ__V1__REQUEST__BODY_PUBLISH:
         res->seq = 7;
         res->id = req->publish->messages[0]->id;
@@ -78,9 +107,13 @@ static void *fnode_main(void *arg)
 
     for (;;) {
         Mq__V1__Reply rep = MQ__V1__REPLY__INIT;
-        Mq__V1__PublishReply pr = MQ__V1__PUBLISH_REPLY__INIT;
-        Mq__V1__PublishResult res = MQ__V1__PUBLISH_RESULT__INIT, *resp;
-        Mq__V1__AckReply ar = MQ__V1__ACK_REPLY__INIT;
+        struct okbuf b = {
+            .pr = MQ__V1__PUBLISH_REPLY__INIT,
+            .res = MQ__V1__PUBLISH_RESULT__INIT,
+            .ar = MQ__V1__ACK_REPLY__INIT,
+            .fr = MQ__V1__FETCH_REPLY__INIT,
+            .mr = MQ__V1__MEMBERS_REPLY__INIT,
+        };
         Mq__V1__Request *req;
         char *buf;
         size_t len;
@@ -102,7 +135,7 @@ static void *fnode_main(void *arg)
         }
         switch (how) {
         case ANS_OK:
-            reply_ok(req, &rep, &pr, &res, &resp, &ar);
+            reply_ok(f, req, &rep, &b);
             break;
         case ANS_NO_LEADER:
             rep.status = MQ__V1__STATUS__STATUS_NOT_LEADER;
@@ -183,6 +216,14 @@ static mq_client *client_open(size_t down, uint32_t timeout_ms)
     o.attempt_timeout_ms = 200;
     assert_int_equal(mq_client_open(&c, &o), MQ_OK);
     return c;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void assert_msg_has(const char *words)
@@ -318,6 +359,84 @@ static void test_ack_with_no_node_up_is_not_done(void **state)
     mq_client_close(c);
 }
 
+static void test_fetch_ends_by_its_own_deadline(void **state)
+{
+    mq_fetch_opts fo = MQ_FETCH_OPTS_INIT;
+    mq_msg **msgs;
+    size_t n;
+    uint64_t t0;
+    mq_client *c;
+
+    (void)state;
+    fakes_start(1, ANS_MUTE);
+    c = client_open(0, 10000); /* the client's own deadline is long */
+    fo.max_wait_ms = 20000;
+    t0 = now_ms();
+    assert_int_equal(
+        mq_fetch_with(c, "orders", "billing", &fo, &msgs, &n, NULL, 400),
+        MQ_ERR_TIMEOUT);
+    assert_true(now_ms() - t0 < 1500);
+    /* The node was asked to hold it no longer than the deadline allows. */
+    atomic_store(&nodes[0].answer, ANS_OK);
+    assert_int_equal(
+        mq_fetch_with(c, "orders", "billing", &fo, &msgs, &n, NULL, 400),
+        MQ_OK);
+    assert_true(nodes[0].fetch_wait_ms > 0 && nodes[0].fetch_wait_ms <= 300);
+    mq_msgs_free(msgs, n);
+    mq_client_close(c);
+    fakes_stop();
+}
+
+static void test_empty_fetch_says_what_is_left(void **state)
+{
+    mq_fetch_opts fo = MQ_FETCH_OPTS_INIT;
+    mq_fetch_info info;
+    mq_msg **msgs;
+    size_t n = 9;
+    mq_client *c;
+
+    (void)state;
+    fakes_start(1, ANS_OK);
+    c = client_open(0, 2000);
+    fo.max_wait_ms = 100;
+    assert_int_equal(
+        mq_fetch_with(c, "orders", "billing", &fo, &msgs, &n, &info, 0), MQ_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(nodes[0].fetch_wait_ms, 100);
+    assert_int_equal(info.pending, 3);
+    assert_int_equal(info.in_flight, 2);
+    assert_int_equal(info.scheduled, 1);
+    mq_msgs_free(msgs, n);
+    fo.max_messages = MQ_MAX_BATCH + 1;
+    assert_int_equal(
+        mq_fetch_with(c, "orders", "billing", &fo, &msgs, &n, &info, 0),
+        MQ_ERR_INVALID);
+    mq_client_close(c);
+    fakes_stop();
+}
+
+static void test_leader_names_id_and_url(void **state)
+{
+    char url[MQ_URL_MAX];
+    uint64_t id = 0;
+    mq_client *c;
+
+    (void)state;
+    fakes_start(1, ANS_OK);
+    c = client_open(0, 2000);
+    assert_int_equal(mq_leader(c, &id, url, 0), MQ_OK);
+    assert_int_equal(id, 1);
+    assert_string_equal(url, nodes[0].url);
+    assert_int_equal(nodes[0].body, MQ__V1__REQUEST__BODY_MEMBERS);
+    mq_client_close(c);
+    fakes_stop();
+    c = client_open(3, 500);
+    assert_int_equal(mq_leader(c, &id, url, 0), MQ_ERR_NOT_DONE);
+    assert_int_equal(id, 0);
+    assert_msg_has("find the leader: no quorum: 0 of 3 nodes reachable");
+    mq_client_close(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +448,9 @@ int main(void)
         cmocka_unit_test(test_no_answer_is_timeout_and_unknown),
         cmocka_unit_test(test_ack_says_unknown_when_it_may_be_applied),
         cmocka_unit_test(test_ack_with_no_node_up_is_not_done),
+        cmocka_unit_test(test_fetch_ends_by_its_own_deadline),
+        cmocka_unit_test(test_empty_fetch_says_what_is_left),
+        cmocka_unit_test(test_leader_names_id_and_url),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
