@@ -344,10 +344,23 @@ MQ_API mq_err mq_queue_purge(mq_client *c, const char *name,
                              uint32_t timeout_ms);
 /* Moves up to @max (1..MQ_MAX_BATCH) messages of dead-letter queue @dlq,
  * oldest first, into @to. *moved and *remaining (may be NULL) say how many
- * moved and how many are left in @dlq. */
+ * moved and how many are left in @dlq. A @dlq that is not a dead-letter
+ * queue (no queue names it its dead_letter_queue, and its oldest message
+ * is not a dead letter) is refused with MQ_ERR_INVALID: redriving a live
+ * queue would take its messages from its subscribers (see
+ * mq_queue_redrive_flags). */
 MQ_API mq_err mq_queue_redrive(mq_client *c, const char *dlq, const char *to,
                                uint32_t max, uint32_t *moved,
                                uint64_t *remaining, uint32_t timeout_ms);
+
+/* Flags of mq_queue_redrive_flags. */
+#define MQ_REDRIVE_FORCE 1u /* move from a queue that is not a DLQ too */
+
+/* mq_queue_redrive with @flags. */
+MQ_API mq_err mq_queue_redrive_flags(mq_client *c, const char *dlq,
+                                     const char *to, uint32_t max,
+                                     unsigned flags, uint32_t *moved,
+                                     uint64_t *remaining, uint32_t timeout_ms);
 
 /* ------------------------------------------------------------------------
  * Subscriptions: every subscription of a queue gets every message; clients

@@ -46,6 +46,7 @@ static const char usage_text[] =
     "  queue purge NAME\n"
     "  queue delete NAME\n"
     "  queue redrive DLQ --to QUEUE [--rate N/s (default 100/s)] [--batch N]\n"
+    "                [--force]\n"
     "  sub create QUEUE NAME [--start new|first|SEQ|time:T] [--filter F]...\n"
     "             [--ack-timeout DUR] [--max-deliveries N]\n"
     "  sub list [QUEUE]\n"

@@ -1,0 +1,147 @@
+/* test_dangerous.c: dangerous operations refuse what would do harm, and
+ * say how to do it anyway.
+ *
+ * `mqctl queue redrive` (and mq_queue_redrive) refuses a source that is
+ * not a dead-letter queue unless forced: an ordinary queue keeps its
+ * messages for its subscribers. A dead-letter queue (named by another
+ * queue, or holding dead letters) is redriven without force. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cluster.h"
+
+static void publish(mq_client *cl, const char *queue, const char *id)
+{
+    mq_pub m = {0};
+    m.id = id;
+    m.event = "payment.made";
+    m.payload = "42";
+    m.payload_len = 2;
+    assert_int_equal(mq_publish(cl, queue, &m, NULL, 10000), MQ_OK);
+}
+
+static uint64_t messages_in(mq_client *cl, const char *queue)
+{
+    mq_queue_info qi;
+    assert_int_equal(mq_queue_info_get(cl, queue, &qi, 10000), MQ_OK);
+    return qi.messages;
+}
+
+static void create_queue(mq_client *cl, const char *name)
+{
+    mq_queue_config qc = MQ_QUEUE_CONFIG_INIT;
+    qc.name = name;
+    assert_int_equal(mq_queue_create(cl, &qc, NULL, 10000), MQ_OK);
+}
+
+static void test_redrive_refuses_a_live_queue_unless_forced(void **state)
+{
+    struct cluster *c = *state;
+    mq_client *cl = cluster_client(c);
+    mq_sub_config sc = MQ_SUB_CONFIG_INIT;
+    uint32_t moved = 99;
+    uint64_t left = 0;
+    char out[4096];
+
+    CLUSTER_TEST_BEGIN(c);
+    create_queue(cl, "payments");
+    create_queue(cl, "orders");
+    sc.queue = "payments";
+    sc.name = "ledger";
+    sc.start = MQ_START_FIRST;
+    assert_int_equal(mq_sub_create(cl, &sc, NULL, 10000), MQ_OK);
+    publish(cl, "payments", "p-1");
+    publish(cl, "payments", "p-2");
+
+    /* mqctl refuses, says why and how, and moves nothing. */
+    assert_int_equal(
+        cluster_mqctl(c, out, sizeof out, "queue redrive payments --to orders"),
+        1);
+    assert_non_null(strstr(out, "not a dead-letter queue"));
+    assert_non_null(strstr(out, "--force"));
+    assert_int_equal(messages_in(cl, "payments"), 2);
+    assert_int_equal(messages_in(cl, "orders"), 0);
+
+    /* So does libmq, on the node. */
+    assert_int_equal(
+        mq_queue_redrive(cl, "payments", "orders", 10, &moved, &left, 10000),
+        MQ_ERR_INVALID);
+    assert_non_null(strstr(mq_errmsg(), "not a dead-letter queue"));
+    assert_int_equal(messages_in(cl, "payments"), 2);
+
+    /* Forced, it moves them. */
+    assert_int_equal(mq_queue_redrive_flags(cl, "payments", "orders", 1,
+                                            MQ_REDRIVE_FORCE, &moved, &left,
+                                            10000),
+                     MQ_OK);
+    assert_int_equal(moved, 1);
+    assert_int_equal(left, 1);
+    assert_int_equal(cluster_mqctl(c, out, sizeof out,
+                                   "queue redrive payments --to orders "
+                                   "--force"),
+                     0);
+    assert_int_equal(messages_in(cl, "payments"), 0);
+    assert_int_equal(messages_in(cl, "orders"), 2);
+    mq_client_close(cl);
+    CLUSTER_TEST_PASSED(c);
+}
+
+static void test_redrive_of_a_dead_letter_queue_needs_no_force(void **state)
+{
+    struct cluster *c = *state;
+    mq_client *cl = cluster_client(c);
+    mq_sub_config sc = MQ_SUB_CONFIG_INIT;
+    mq_msg **msgs;
+    size_t n;
+    char out[4096];
+
+    CLUSTER_TEST_BEGIN(c);
+    create_queue(cl, "jobs");
+    sc.queue = "jobs";
+    sc.name = "runner";
+    sc.start = MQ_START_FIRST;
+    assert_int_equal(mq_sub_create(cl, &sc, NULL, 10000), MQ_OK);
+    publish(cl, "jobs", "j-1");
+    assert_int_equal(mq_fetch(cl, "jobs", "runner", 1, 2000, &msgs, &n), MQ_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(mq_term(cl, msgs[0], "bad input", 10000), MQ_OK);
+    mq_msgs_free(msgs, n);
+    assert_int_equal(messages_in(cl, "jobs.dlq"), 1);
+    /* Named by jobs as its dead-letter queue. */
+    assert_int_equal(
+        cluster_mqctl(c, out, sizeof out, "queue redrive jobs.dlq --to jobs"),
+        0);
+    assert_int_equal(messages_in(cl, "jobs.dlq"), 0);
+
+    /* A queue that holds dead letters is one too, even when the queue
+     * that sent them is gone. */
+    assert_int_equal(mq_fetch(cl, "jobs", "runner", 1, 2000, &msgs, &n), MQ_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(mq_term(cl, msgs[0], "bad again", 10000), MQ_OK);
+    mq_msgs_free(msgs, n);
+    assert_int_equal(mq_queue_delete(cl, "jobs", 10000), MQ_OK);
+    create_queue(cl, "retry");
+    assert_int_equal(
+        cluster_mqctl(c, out, sizeof out, "queue redrive jobs.dlq --to retry"),
+        0);
+    assert_int_equal(messages_in(cl, "retry"), 1);
+    mq_client_close(cl);
+    CLUSTER_TEST_PASSED(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_redrive_refuses_a_live_queue_unless_forced),
+        cmocka_unit_test(test_redrive_of_a_dead_letter_queue_needs_no_force),
+    };
+    return cmocka_run_group_tests(tests, cluster_group_setup,
+                                  cluster_group_teardown);
+}
