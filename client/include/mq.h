@@ -694,10 +694,15 @@ typedef struct mq_member {
  * waits for it. Adding a node that is already a voter at that URL succeeds
  * (so a call that failed can be repeated); at another URL, or at the URL of
  * another node, it fails with MQ_ERR_EXISTS. MQ_ERR_INVALID for a bad id
- * or URL. */
+ * or URL, and when the add ended on the leader: the node caught up no
+ * further for the leader's member_catchup_timeout_ms (nothing runs at that
+ * URL?) and was removed again, or a mq_node_remove of it cancelled the
+ * add. While an add waits for its catch-up, other membership changes and
+ * leadership transfers are refused (retried until their deadline). */
 MQ_API mq_err mq_node_add(mq_client *c, uint64_t id, const char *peer_url,
                           uint32_t timeout_ms);
-/* Removes node @id from the cluster; it stops serving. MQ_ERR_NOT_FOUND if
+/* Removes node @id from the cluster; it stops serving. Removing a node
+ * whose add waits for its catch-up cancels the add. MQ_ERR_NOT_FOUND if
  * it is not a member when the call starts (a retry that finds it gone, as
  * when the leader removed itself and the reply was lost, succeeds). */
 MQ_API mq_err mq_node_remove(mq_client *c, uint64_t id, uint32_t timeout_ms);

@@ -76,6 +76,9 @@ static const struct opt opts[] = {
         "messages queued per peer before sends are dropped"),
     U64(rpc_contexts, "256", 4, 65536,
         "client requests served at once (long polls included)"),
+    U64(member_catchup_timeout_ms, "60000", 1000, 86400000,
+        "a node being added that catches up no further for this long is "
+        "removed again (the add is abandoned)"),
 };
 
 #define N_OPTS (sizeof opts / sizeof opts[0])

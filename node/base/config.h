@@ -43,6 +43,7 @@ struct config {
     uint64_t peer_max_message_bytes;
     uint64_t peer_send_buffer;
     uint64_t rpc_contexts;
+    uint64_t member_catchup_timeout_ms;
 };
 
 /* Parses @argv (flags, and the file named by --config; flags win) into

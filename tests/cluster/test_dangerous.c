@@ -4,7 +4,12 @@
  * `mqctl queue redrive` (and mq_queue_redrive) refuses a source that is
  * not a dead-letter queue unless forced: an ordinary queue keeps its
  * messages for its subscribers. A dead-letter queue (named by another
- * queue, or holding dead letters) is redriven without force. */
+ * queue, or holding dead letters) is redriven without force.
+ *
+ * A `node add` at an address where nothing runs blocks no later change:
+ * `node remove` of that node cancels the add, and left alone the add is
+ * abandoned (the standby removed) once it makes no progress for
+ * member_catchup_timeout_ms; leadership moves freely after either. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -136,12 +141,80 @@ static void test_redrive_of_a_dead_letter_queue_needs_no_force(void **state)
     CLUSTER_TEST_PASSED(c);
 }
 
+/* Whether node @id is a member, as the leader says. */
+static int is_member(mq_client *cl, uint64_t id)
+{
+    mq_member *m;
+    size_t n;
+    int found = 0;
+
+    assert_int_equal(mq_members(cl, &m, &n, 10000), MQ_OK);
+    for (size_t i = 0; i < n; i++) {
+        found |= m[i].id == id;
+    }
+    mq_members_free(m);
+    return found;
+}
+
+static void test_failed_node_add_blocks_nothing(void **state)
+{
+    struct cluster *c = *state;
+    mq_client *cl = cluster_client(c);
+    char out[4096];
+    uint64_t t0;
+
+    CLUSTER_TEST_BEGIN(c);
+    create_queue(cl, "log");
+    /* More entries than a standby may lack and still be promoted. */
+    for (int i = 0; i < 80; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "l-%d", i);
+        publish(cl, "log", id);
+    }
+    /* Nothing runs at port 1: the add waits for a catch-up that never
+     * comes, and the client gives up first. */
+    assert_int_equal(cluster_mqctl(c, out, sizeof out,
+                                   "--timeout 2s node add 4 "
+                                   "tcp://127.0.0.1:1"),
+                     1);
+    assert_true(is_member(cl, 4));
+    /* Removing it cancels the add; then leadership moves freely. */
+    assert_int_equal(cluster_mqctl(c, out, sizeof out, "node remove 4"), 0);
+    assert_false(is_member(cl, 4));
+    assert_int_equal(cluster_mqctl(c, out, sizeof out, "leader transfer"), 0);
+
+    /* Left alone, an add that makes no progress is abandoned by its
+     * deadline (--member_catchup_timeout_ms 3000), the standby removed. */
+    t0 = test_now_ms();
+    assert_int_equal(cluster_mqctl(c, out, sizeof out,
+                                   "--timeout 30s node add 5 "
+                                   "tcp://127.0.0.1:2"),
+                     1);
+    assert_true(test_now_ms() - t0 < 20000);
+    assert_non_null(strstr(out, "abandoned"));
+    for (int i = 0; i < 100 && is_member(cl, 5); i++) {
+        test_sleep_ms(100);
+    }
+    assert_false(is_member(cl, 5));
+    assert_int_equal(cluster_mqctl(c, out, sizeof out, "leader transfer"), 0);
+    int logged = 0;
+    for (int i = 0; i < c->n; i++) {
+        logged |= cluster_log_has(c, i, "add of node 5 abandoned");
+    }
+    assert_true(logged);
+    mq_client_close(cl);
+    CLUSTER_TEST_PASSED(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_redrive_refuses_a_live_queue_unless_forced),
         cmocka_unit_test(test_redrive_of_a_dead_letter_queue_needs_no_force),
+        cmocka_unit_test(test_failed_node_add_blocks_nothing),
     };
+    /* An add that makes no progress is abandoned after 3 s. */
+    cluster_group_extra = "--member_catchup_timeout_ms 3000";
     return cmocka_run_group_tests(tests, cluster_group_setup,
                                   cluster_group_teardown);
 }
