@@ -137,7 +137,9 @@ typedef struct mq_client_opts {
     const char *ns;
     /* Where catch-up reads and message status lookups go: 0 (default) to a
      * follower when one answers, so a large backlog does not load the
-     * leader; 1 to the leader. */
+     * leader, and it answers once it has applied this client's last write
+     * (read-your-writes); 1 to the leader only (another node refuses
+     * them). */
     int reads_from_leader;
 } mq_client_opts;
 
@@ -557,7 +559,8 @@ typedef struct mq_read_opts {
     uint64_t from_time_ms; /* 0 with from_seq 0: from the first stored */
     uint32_t max_messages; /* 1..MQ_MAX_BATCH; 0: 100 */
     /* Read-your-writes: the node waits (up to max_wait_ms, default 5000)
-     * until it has applied at least this raft index (mq_pub_result.index). */
+     * until it has applied at least this raft index (mq_pub_result.index).
+     * A follower read waits for this client's own last write anyway. */
     uint64_t min_index;
     uint32_t max_wait_ms;
 } mq_read_opts;
@@ -631,8 +634,8 @@ typedef struct mq_msg_status {
  * mq_msg_status_free. MQ_ERR_NOT_FOUND when no queue knows the id: never
  * stored, or gone longer ago than the queue's status_ttl_ms ("no longer
  * known"). The answering node says what it has applied: a follower may be
- * a moment behind the leader, except for this client's own publishes (a
- * follower that has not applied them yet is not asked; the leader is). */
+ * a moment behind the leader, never behind this client's own writes
+ * (publishes, cancels, acks...: it answers once it has applied them). */
 MQ_API mq_err mq_message_status(mq_client *c, const char *id, const char *queue,
                                 mq_msg_status **out, size_t *n,
                                 uint32_t timeout_ms);

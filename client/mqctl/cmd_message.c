@@ -4,8 +4,8 @@
  *   queue holding the id (queue, seq, event, published, deliver at, state,
  *   gone at), then one row per subscription (name, state, attempts, last
  *   delivery, acked at). An id no queue knows is one line, "mqctl: message
- *   ID: no longer known (or never stored)", and exit 1. Answered by a
- *   follower unless the client reads from the leader.
+ *   ID: no longer known (or never stored)", and exit 1. Answered by the
+ *   leader (by any node with --any-node).
  *   message cancel ID [--queue QUEUE]: removes a delayed message before it
  *   is due.
  *

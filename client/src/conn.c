@@ -48,6 +48,7 @@ struct conn {
     size_t cursor; /* where a call starts when no leader is known */
     size_t spread; /* random: where follower reads start looking */
     _Atomic int closed;
+    _Atomic uint64_t written; /* conn_written_index */
     uint32_t attempt_timeout_ms;
 };
 
@@ -73,6 +74,7 @@ mq_err conn_new(struct conn **out, char *const *urls, size_t n,
     pthread_cond_init(&cn->wake, &ca);
     pthread_condattr_destroy(&ca);
     atomic_init(&cn->closed, 0);
+    atomic_init(&cn->written, 0);
     cn->leader = -1;
     cn->reader = -1;
     /* Clients started together read from different followers. */
@@ -135,6 +137,20 @@ size_t conn_user_count(const struct conn *cn)
 const char *conn_url(const struct conn *cn, size_t i)
 {
     return cn->nodes[i]->url;
+}
+
+uint64_t conn_written_index(struct conn *cn)
+{
+    return atomic_load(&cn->written);
+}
+
+void conn_note_written(struct conn *cn, uint64_t index)
+{
+    uint64_t v = atomic_load_explicit(&cn->written, memory_order_relaxed);
+
+    while (index > v &&
+           !atomic_compare_exchange_weak(&cn->written, &v, index)) {
+    }
 }
 
 mq_err conn_sleep(struct conn *cn, uint32_t ms)
@@ -439,6 +455,7 @@ static mq_err attempt(struct conn *cn, const struct conn_call *call, size_t i,
     *answered |= UINT64_C(1) << i;
     st = err_from_status(r->status);
     if (st == MQ_OK) {
+        conn_note_written(cn, r->index); /* a write's entry, or 0 */
         if (call->route == CONN_LEADER) {
             note_leader(cn, i);
         } else if (call->route == CONN_FOLLOWER) {

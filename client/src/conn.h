@@ -104,6 +104,14 @@ const char *conn_url(const struct conn *cn, size_t i);
 void conn_ask_each(struct conn *cn, const Mq__V1__Request *req,
                    uint32_t timeout_ms, struct conn_answer *ans);
 
+/* The highest raft index a write of this client was stored at (replies'
+ * index), 0 before its first write: what its follower reads wait for, so
+ * that it reads its own writes from any node. */
+uint64_t conn_written_index(struct conn *cn);
+
+/* Notes that a write was stored at raft index @index. */
+void conn_note_written(struct conn *cn, uint64_t index);
+
 /* Waits @ms. Returns MQ_OK, or MQ_ERR_CANCELED as soon as @cn is shut
  * down. */
 mq_err conn_sleep(struct conn *cn, uint32_t ms);

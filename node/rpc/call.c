@@ -1,6 +1,7 @@
 /* call.c: one client request while the node works on it: its replies
- * (each call is answered exactly once, then freed), the full queue name it
- * names, and the wall clock its waits use. */
+ * (each call is answered exactly once, then freed; a write's carries the
+ * raft index of its entry), the full queue name it names, and the wall
+ * clock its waits use. */
 #include "call.h"
 
 #include <stdarg.h>
@@ -53,9 +54,15 @@ void call_free(struct call *call)
     mq_free(call);
 }
 
-void call_reply(struct call *call, const Mq__V1__Reply *reply)
+void call_reply(struct call *call, const Mq__V1__Reply *reply_in)
 {
+    Mq__V1__Reply copy = *reply_in;
+    const Mq__V1__Reply *reply = &copy;
     nng_msg *msg;
+
+    if (copy.status == MQ__V1__STATUS__STATUS_OK) {
+        copy.index = call->index;
+    }
     size_t len = mq__v1__reply__get_packed_size(reply);
     if (nng_msg_alloc(&msg, len) != 0) {
         LOG_WARN("out of memory answering a request");

@@ -48,7 +48,14 @@ struct call {
     void **owned; /* message copies with a generated id */
     size_t n_owned;
 
-    /* fetch */
+    /* a write: the raft index of its entry, sent in the reply (Reply.index)
+     * so that the client can read its writes from any node */
+    uint64_t index;
+
+    /* read and message status: the applied index waited for */
+    uint64_t min_index;
+
+    /* fetch, and reads waiting for min_index */
     uint64_t deadline_ms;
     uint32_t max;
     int proposing;

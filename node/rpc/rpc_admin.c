@@ -250,7 +250,7 @@ static void admin_done(void *arg, mq_err err, const struct fsm_op_result *r,
 {
     struct call *call = arg;
     Mq__V1__Reply reply = MQ__V1__REPLY__INIT;
-    (void)index;
+    call->index = err == MQ_OK ? index : 0;
     if (err == MQ_ERR_NOT_LEADER) {
         call_reply_not_leader(call);
         return;

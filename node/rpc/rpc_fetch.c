@@ -84,7 +84,8 @@ static void reply_deliveries(struct call *call, const struct fsm *f,
     inner += 1 + pb_varint_size(counts.pending) + 1 +
              pb_varint_size(counts.in_flight) + 1 +
              pb_varint_size(counts.scheduled);
-    if (nng_msg_alloc(&msg, 1 + pb_varint_size(inner) + inner) != 0) {
+    if (nng_msg_alloc(&msg, 1 + pb_varint_size(inner) + inner + 1 +
+                                pb_varint_size(call->index)) != 0) {
         call_reply_error(call, MQ_ERR_NO_MEMORY, "fetch: out of memory");
         return;
     }
@@ -100,6 +101,9 @@ static void reply_deliveries(struct call *call, const struct fsm *f,
     p = pb_put_uint(p, 2, counts.pending); /* FetchReply.pending ... */
     p = pb_put_uint(p, 3, counts.in_flight);
     p = pb_put_uint(p, 4, counts.scheduled);
+    if (call->index != 0) {
+        p = pb_put_uint(p, 4, call->index); /* Reply.index */
+    }
     nng_msg_chop(msg,
                  nng_msg_len(msg) - (size_t)(p - (uint8_t *)nng_msg_body(msg)));
     bridge_reply(call->req, msg);
@@ -115,9 +119,11 @@ static void deliver_done(void *arg, mq_err err, const struct fsm_op_result *r,
     const Mq__V1__FetchRequest *in = call->in->fetch;
     struct queue *q = fsm_queue(call->rpc->f, call->qname);
     struct sub *s = q ? queue_sub(q, in->sub) : NULL;
-    (void)index;
 
     call->proposing = 0;
+    if (err == MQ_OK && index > call->index) {
+        call->index = index; /* the deliveries' entry */
+    }
     if (s != NULL) {
         s->reserved -= s->reserved < call->body.del.max_messages
                            ? s->reserved
@@ -286,7 +292,7 @@ static void ack_done(void *arg, mq_err err, const struct fsm_op_result *r,
     Mq__V1__Reply reply = MQ__V1__REPLY__INIT;
     Mq__V1__AckReply ar = MQ__V1__ACK_REPLY__INIT;
     (void)f;
-    (void)index;
+    call->index = err == MQ_OK ? index : 0;
 
     if (err == MQ_ERR_NOT_LEADER) {
         call_reply_not_leader(call);

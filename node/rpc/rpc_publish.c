@@ -40,6 +40,8 @@ static void publish_done(void *arg, mq_err err, const struct fsm_op_result *r,
     Mq__V1__PublishReply pr = MQ__V1__PUBLISH_REPLY__INIT;
     Mq__V1__PublishResult *res = NULL, **resp = NULL;
 
+    call->index = err == MQ_OK ? index : 0;
+
     if (err == MQ_OK && r->err != MQ_OK) {
         call_reply_error(call, r->err, "%s", r->e.msg);
         return;

@@ -197,6 +197,8 @@ static void answer_message_status(struct fake *f,
     f->reads++;
     note_queue(m, in->queue);
     note_text(m, in->id);
+    m->last_min_index = in->min_index;
+    m->last_wait = in->max_wait_ms;
     if (m->status_code != 0) {
         rep->status = (Mq__V1__Status)m->status_code;
         rep->detail = "message status o-1 in nosuch: no such queue";
@@ -463,6 +465,19 @@ static int answer(struct fake *f, const Mq__V1__Request *req,
 {
     struct mini *m = f->mini;
 
+    if ((req->body_case == MQ__V1__REQUEST__BODY_READ &&
+         req->read->leader_only) ||
+        (req->body_case == MQ__V1__REQUEST__BODY_MESSAGE_STATUS &&
+         req->message_status->leader_only)) {
+        if (f->index != m->leader) {
+            rep->status = MQ__V1__STATUS__STATUS_NOT_LEADER;
+            rep->detail = "not the leader";
+            if (m->tell_leader && m->leader >= 0) {
+                rep->leader_url = m->fakes[m->leader].url;
+            }
+            return 1;
+        }
+    }
     if (is_write(req)) {
         f->writes++;
         if (f->index != m->leader) {
@@ -1468,32 +1483,42 @@ static void test_message_status_decodes_every_queue(void **state)
     mini_stop(m);
 }
 
-static void test_status_behind_own_publish_asks_the_leader(void **state)
+static void test_status_after_own_write_waits_for_it(void **state)
 {
     struct mini *m = mini_start(3, 1);
-    mq_client *c = open_client(m, "012", NULL, NULL);
+    mq_client_opts o = {.attempt_timeout_ms = 400};
+    mq_client *c = open_client(m, "012", NULL, &o);
     mq_msg_status *st;
+    mq_msg **msgs;
     size_t n;
 
     (void)state;
     m->statuses = 1;
-    /* Nothing published: a follower's answer is taken as it is. */
+    /* Nothing written: a follower answers from what it has. */
     assert_int_equal(mq_message_status(c, "o-1", NULL, &st, &n, 0), MQ_OK);
     mq_msg_status_free(st, n);
     assert_int_equal(m->fakes[0].reads + m->fakes[2].reads, 1);
     assert_int_equal(m->fakes[1].reads, 0);
-    /* Published at FAKE_INDEX, above the follower's applied 900: the
-     * leader answers. */
+    assert_int_equal(m->last_min_index, 0);
+    assert_int_equal(m->last_wait, 0);
+    /* Published at FAKE_INDEX: the follower is asked to answer once it
+     * has applied that (waiting half an attempt at most), reads alike. */
     assert_int_equal(mq_publish(c, "orders", &msg_x, NULL, 0), MQ_OK);
     assert_int_equal(mq_message_status(c, "o-1", NULL, &st, &n, 0), MQ_OK);
     mq_msg_status_free(st, n);
     assert_int_equal(m->fakes[0].reads + m->fakes[2].reads, 2);
-    assert_int_equal(m->fakes[1].reads, 1);
-    /* A follower's NOT_FOUND says no index: asked again of the leader. */
+    assert_int_equal(m->fakes[1].reads, 0);
+    assert_int_equal(m->last_min_index, FAKE_INDEX);
+    assert_int_equal(m->last_wait, 201);
+    assert_int_equal(mq_read(c, "orders", NULL, &msgs, &n, NULL, 0), MQ_OK);
+    mq_msgs_free(msgs, n);
+    assert_int_equal(m->last_min_index, FAKE_INDEX);
+    /* A follower's NOT_FOUND is its answer once it has applied the
+     * write: final. */
     m->status_code = MQ_ERR_NOT_FOUND;
     assert_int_equal(mq_message_status(c, "o-1", NULL, &st, &n, 0),
                      MQ_ERR_NOT_FOUND);
-    assert_int_equal(m->fakes[1].requests - m->fakes[1].writes, 2);
+    assert_int_equal(m->fakes[1].reads, 0);
     mq_client_close(c);
     mini_stop(m);
 }
@@ -1936,8 +1961,7 @@ static void test_leader_transfer_that_never_completes_gives_up(void **state)
 
     (void)state;
     m->change_busy = 1000000;
-    assert_int_equal(mq_leader_transfer(c, 2, &leader, 400),
-                     MQ_ERR_NOT_DONE);
+    assert_int_equal(mq_leader_transfer(c, 2, &leader, 400), MQ_ERR_NOT_DONE);
     assert_int_equal(leader, 0);
     assert_msg_has("transfer leadership to node 2: ");
     assert_msg_has("gave up after");
@@ -1972,7 +1996,7 @@ int main(void)
         cmocka_unit_test(test_read_from_leader_when_asked),
         cmocka_unit_test(test_read_on_one_follower_url_stays_on_it),
         cmocka_unit_test(test_message_status_decodes_every_queue),
-        cmocka_unit_test(test_status_behind_own_publish_asks_the_leader),
+        cmocka_unit_test(test_status_after_own_write_waits_for_it),
         cmocka_unit_test(
             test_settle_verbs_cancel_purge_redrive_reach_the_leader),
         cmocka_unit_test(test_publish_carries_delay_atomic_and_gets_index),
