@@ -6,6 +6,7 @@
 #include "bridge.h"
 
 #include <nng/protocol/reqrep0/rep.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -150,7 +151,10 @@ mq_err bridge_start(struct bridge *b, uv_loop_t *loop, const char *url,
         errmsg_set(e, "client socket: %s", nng_strerror(rv));
         return MQ_ERR_INTERNAL;
     }
-    nng_socket_set_size(b->rep, NNG_OPT_RECVMAXSZ, max_bytes);
+    nng_socket_set_size(b->rep, NNG_OPT_RECVMAXSZ,
+                        max_bytes > SIZE_MAX / BRIDGE_OVERSIZE_FACTOR
+                            ? SIZE_MAX
+                            : max_bytes * BRIDGE_OVERSIZE_FACTOR);
     b->reqs = mq_calloc(n_ctx, sizeof *b->reqs);
     if (b->reqs == NULL) {
         return MQ_ERR_NO_MEMORY;

@@ -1,5 +1,8 @@
 /* rpc.c: client requests: decode, validate, route, reply.
  *
+ * A request over max_request_bytes is refused (TOO_LARGE, naming both
+ * sizes, logged) before it is decoded.
+ *
  * Happy path for a write: decode the Request, check it against this node's
  * applied state (so that bad input is refused before it reaches the log),
  * hand one op to batch.c, and answer from the FSM's result once the entry
@@ -59,6 +62,18 @@ void rpc_handle(void *arg, struct rpc_req *req, const void *data, size_t len)
     if (r->closing) {
         call_reply_error(call, MQ_ERR_NOT_DONE, "node %llu is shutting down",
                          (unsigned long long)r->cfg->id);
+        return;
+    }
+    if (len > r->cfg->max_request_bytes) {
+        /* The bridge hands these over so that they get an answer: refused
+         * before they are even decoded. */
+        LOG_WARN("refused a request of %zu bytes: over max_request_bytes "
+                 "%llu",
+                 len, (unsigned long long)r->cfg->max_request_bytes);
+        call_reply_error(call, MQ_ERR_TOO_LARGE,
+                         "request of %zu bytes is over this node's "
+                         "max_request_bytes of %llu bytes",
+                         len, (unsigned long long)r->cfg->max_request_bytes);
         return;
     }
     call->in = mq__v1__request_raw__unpack(&cmd_pb_alloc, len, data);

@@ -9,7 +9,10 @@
  * A `node add` at an address where nothing runs blocks no later change:
  * `node remove` of that node cancels the add, and left alone the add is
  * abandoned (the standby removed) once it makes no progress for
- * member_catchup_timeout_ms; leadership moves freely after either. */
+ * member_catchup_timeout_ms; leadership moves freely after either.
+ *
+ * A request over the node's max_request_bytes gets TOO_LARGE naming both
+ * sizes, logged once, with nothing stored: not a lost connection. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -206,12 +209,66 @@ static void test_failed_node_add_blocks_nothing(void **state)
     CLUSTER_TEST_PASSED(c);
 }
 
+/* Lines of node @i's log that contain @needle. */
+static int log_count(struct cluster *c, int i, const char *needle)
+{
+    FILE *f = fopen(c->nodes[i].log, "r");
+    char line[4096];
+    int n = 0;
+
+    while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+        n += strstr(line, needle) != NULL;
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return n;
+}
+
+static void test_oversized_request_is_too_large(void **state)
+{
+    struct cluster *c = *state;
+    mq_client *cl = cluster_client(c);
+    const size_t len = 20u * 1000 * 1000; /* over max_request_bytes 16 MiB */
+    char *big = malloc(len);
+    mq_pub m = {0};
+    int logged = 0;
+
+    CLUSTER_TEST_BEGIN(c);
+    assert_non_null(big);
+    memset(big, 'z', len);
+    create_queue(cl, "uploads");
+    m.id = "big-1";
+    m.payload = big;
+    m.payload_len = len;
+    /* Refused as too large, naming both sizes: not a lost connection. */
+    assert_int_equal(mq_publish(cl, "uploads", &m, NULL, 20000),
+                     MQ_ERR_TOO_LARGE);
+    assert_non_null(strstr(mq_errmsg(), "20000"));
+    assert_non_null(strstr(mq_errmsg(), "16777216"));
+    assert_null(strstr(mq_errmsg(), "connection"));
+    assert_int_equal(messages_in(cl, "uploads"), 0);
+    for (int i = 0; i < c->n; i++) {
+        logged += log_count(c, i, "over max_request_bytes");
+    }
+    assert_int_equal(logged, 1);
+    /* The connection still serves. */
+    m.id = "small-1";
+    m.payload = "s";
+    m.payload_len = 1;
+    assert_int_equal(mq_publish(cl, "uploads", &m, NULL, 10000), MQ_OK);
+    free(big);
+    mq_client_close(cl);
+    CLUSTER_TEST_PASSED(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_redrive_refuses_a_live_queue_unless_forced),
         cmocka_unit_test(test_redrive_of_a_dead_letter_queue_needs_no_force),
         cmocka_unit_test(test_failed_node_add_blocks_nothing),
+        cmocka_unit_test(test_oversized_request_is_too_large),
     };
     /* An add that makes no progress is abandoned after 3 s. */
     cluster_group_extra = "--member_catchup_timeout_ms 3000";
