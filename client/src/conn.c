@@ -517,16 +517,21 @@ static mq_err give_up(struct conn *cn, const struct conn_call *call,
                       const char *why)
 {
     unsigned long long ms = (unsigned long long)call->timeout_ms;
-    size_t n, reach;
+    size_t n, reach = count_reachable(cn, answered, &n);
+    int quorum_lost = n >= 2 && 2 * reach <= n;
 
     if (unknown != MQ_OK) {
+        char quorum[64] = "";
+        if (quorum_lost) {
+            snprintf(quorum, sizeof quorum,
+                     " (no quorum: %zu of %zu nodes reachable)", reach, n);
+        }
         return lasterr_fail(unknown,
                             "%s: outcome unknown, it may have been carried "
-                            "out: %s; gave up after %llu ms",
-                            call->what, why, ms);
+                            "out: %s%s; gave up after %llu ms",
+                            call->what, why, quorum, ms);
     }
-    reach = count_reachable(cn, answered, &n);
-    if (n >= 2 && 2 * reach <= n) {
+    if (quorum_lost) {
         return lasterr_fail(MQ_ERR_NOT_DONE,
                             "%s: no quorum: %zu of %zu nodes reachable; not "
                             "done (%s%s%s); gave up after %llu ms",

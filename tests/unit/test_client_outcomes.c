@@ -295,6 +295,21 @@ static void test_leadership_lost_before_commit_is_unknown(void **state)
     fakes_stop();
 }
 
+static void test_unknown_without_quorum_says_both(void **state)
+{
+    mq_client *c;
+
+    (void)state;
+    fakes_start(1, ANS_UNKNOWN);
+    c = client_open(2, 700);
+    assert_int_equal(mq_publish(c, "orders", &msg_x, NULL, 0),
+                     MQ_ERR_UNAVAILABLE);
+    assert_msg_has("outcome unknown");
+    assert_msg_has("(no quorum: 1 of 3 nodes reachable)");
+    mq_client_close(c);
+    fakes_stop();
+}
+
 static void test_one_unknown_attempt_makes_the_call_unknown(void **state)
 {
     mq_client *c;
@@ -444,6 +459,7 @@ int main(void)
         cmocka_unit_test(test_one_node_of_three_without_leader_is_no_quorum),
         cmocka_unit_test(test_refused_by_the_node_is_not_done),
         cmocka_unit_test(test_leadership_lost_before_commit_is_unknown),
+        cmocka_unit_test(test_unknown_without_quorum_says_both),
         cmocka_unit_test(test_one_unknown_attempt_makes_the_call_unknown),
         cmocka_unit_test(test_no_answer_is_timeout_and_unknown),
         cmocka_unit_test(test_ack_says_unknown_when_it_may_be_applied),
