@@ -611,9 +611,10 @@ typedef enum mq_sub_state {
 typedef struct mq_sub_status {
     char name[MQ_NAME_MAX + 1];
     mq_sub_state state;
-    uint32_t attempts;
+    uint32_t attempts; /* deliveries made, also once acked or dead-lettered */
     uint64_t last_delivery_ms;
-    uint64_t acked_at_ms; /* 0 when not known */
+    uint64_t acked_at_ms;         /* when ACKED; 0 when not known */
+    uint64_t dead_lettered_at_ms; /* when DEAD_LETTERED */
 } mq_sub_status;
 
 typedef struct mq_msg_status {

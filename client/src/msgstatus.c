@@ -71,6 +71,7 @@ mq_err msgstatus_from_pb(mq_msg_status *out, const Mq__V1__MessageStatus *pb)
         out->subs[i].attempts = s->attempts;
         out->subs[i].last_delivery_ms = s->last_delivery_ms;
         out->subs[i].acked_at_ms = s->acked_at_ms;
+        out->subs[i].dead_lettered_at_ms = s->dead_lettered_at_ms;
     }
     return MQ_OK;
 }

@@ -237,14 +237,15 @@ static mq_err fill_stored(struct status_slot *sl, const struct queue *q,
     for (size_t i = 0; i < q->n_subs; i++) {
         Mq__V1__SubStatus *ss = &sl->subs[i];
         uint32_t attempts;
-        uint64_t last, acked;
+        uint64_t last, acked, dead;
         mq__v1__sub_status__init(ss);
         ss->name = (char *)q->subs[i]->cfg.name;
-        ss->state = (Mq__V1__SubState)sub_msg_state(q->subs[i], m, now_ms,
-                                                    &attempts, &last, &acked);
+        ss->state = (Mq__V1__SubState)sub_msg_state(
+            q->subs[i], m, now_ms, &attempts, &last, &acked, &dead);
         ss->attempts = attempts;
         ss->last_delivery_ms = last;
         ss->acked_at_ms = acked;
+        ss->dead_lettered_at_ms = dead;
         sl->subp[i] = ss;
     }
     st->subs = sl->subp;
