@@ -180,6 +180,24 @@ mq_err bridge_start(struct bridge *b, uv_loop_t *loop, const char *url,
     return MQ_OK;
 }
 
+mq_err bridge_check_listen(const char *url, const char *key, struct errmsg *e)
+{
+    nng_socket s;
+    int rv;
+
+    if ((rv = nng_rep0_open(&s)) != 0) {
+        errmsg_set(e, "%s %s: socket: %s", key, url, nng_strerror(rv));
+        return MQ_ERR_INTERNAL;
+    }
+    rv = nng_listen(s, url, NULL, 0);
+    nng_close(s);
+    if (rv != 0) {
+        errmsg_set(e, "listen on %s %s: %s", key, url, nng_strerror(rv));
+        return MQ_ERR_INVALID;
+    }
+    return MQ_OK;
+}
+
 void bridge_stop(struct bridge *b)
 {
     struct inbound *in;

@@ -73,6 +73,12 @@ mq_err bridge_start(struct bridge *b, uv_loop_t *loop, const char *url,
                     size_t n_ctx, size_t max_bytes, bridge_request_cb on_req,
                     bridge_peer_cb on_peer, void *arg, struct errmsg *e);
 
+/* Checks that @url (the value of config key @key) can be listened on now:
+ * listens and closes at once. Returns MQ_OK, or MQ_ERR_INVALID with @e
+ * naming the key, the URL and why (e.g. "address in use"). For the start,
+ * before anything is written to the data dir. */
+mq_err bridge_check_listen(const char *url, const char *key, struct errmsg *e);
+
 /* Called from nng threads: hands @msg (taken over) to the loop's peer
  * handler. */
 void bridge_push_peer(struct bridge *b, nng_msg *msg);
