@@ -1,5 +1,8 @@
 /* node.c: composition root. Start order: FSM, raft storage and peer
- * transport, raft, group commit, request handling, client socket, signals.
+ * transport, group commit, request handling, client socket, a check that
+ * the peer address is free (raft listens there only after it bootstraps a
+ * new data dir), raft (saying so when the config's members differ from
+ * the data dir's), signals.
  * Stop order (SIGINT/SIGTERM): raft closes first, outside any raft
  * callback, failing what it had in flight (those requests are answered
  * UNAVAILABLE through the still-open client socket); then requests waiting,
@@ -122,6 +125,52 @@ static void on_removed(void *arg)
     }
 }
 
+/* Writes "id=url,..." of @conf into @buf (roles other than voter named). */
+static void conf_text(const struct raft_configuration *conf, char *buf,
+                      size_t len)
+{
+    size_t at = 0;
+
+    buf[0] = '\0';
+    for (unsigned i = 0; i < conf->n && at < len; i++) {
+        const struct raft_server *s = &conf->servers[i];
+        at += (size_t)snprintf(buf + at, len - at, "%s%llu=%s%s",
+                               i > 0 ? "," : "", (unsigned long long)s->id,
+                               s->address,
+                               s->role == RAFT_STANDBY ? " (standby)"
+                               : s->role == RAFT_SPARE ? " (spare)"
+                                                       : "");
+    }
+}
+
+/* A data dir's cluster has its own members: `members` only bootstraps a
+ * new one. Says so when the config lists others, instead of ignoring
+ * them silently. */
+static void warn_changed_members(const struct consensus *c,
+                                 const struct config *cfg)
+{
+    const struct raft_configuration *conf = &c->raft.configuration;
+    int same = conf->n == cfg->n_members;
+    char has[2048];
+
+    if (cfg->join[0] != '\0' || conf->n == 0) {
+        return;
+    }
+    for (unsigned i = 0; same && i < conf->n; i++) {
+        const struct config_member *m = config_member(cfg, conf->servers[i].id);
+        same = m != NULL && conf->servers[i].role == RAFT_VOTER &&
+               strcmp(m->peer_url, conf->servers[i].address) == 0;
+    }
+    if (same) {
+        return;
+    }
+    conf_text(conf, has, sizeof has);
+    LOG_WARN("members: the config's %s differ from the cluster's in %s, %s: "
+             "the data dir's are used (members only bootstraps a new data "
+             "dir; change membership with mqctl node add and remove)",
+             cfg->members_text, cfg->data_dir, has);
+}
+
 static int make_dir(const char *path)
 {
     char buf[sizeof((struct config *)0)->data_dir];
@@ -209,11 +258,18 @@ int node_run(const struct config *cfg)
         goto out;
     }
     n->bridge_started = 1;
+    /* raft listens on peer_url only once it has started, after it wrote a
+     * new cluster's bootstrap: a taken address must stop us before. */
+    if (bridge_check_listen(cfg->peer_url, "peer_url", &e) != MQ_OK) {
+        LOG_ERROR("%s", e.msg);
+        goto out;
+    }
     if (consensus_start(&n->cons, &n->loop, &n->peer, n->fsm, cfg, &e) !=
         MQ_OK) {
         LOG_ERROR("%s", e.msg);
         goto out;
     }
+    warn_changed_members(&n->cons, cfg);
     n->cons.leader_cb = on_leader;
     n->cons.leader_arg = n;
     n->cons.removed_cb = on_removed;

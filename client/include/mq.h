@@ -51,10 +51,11 @@ MQ_API const char *mq_version(void);
     X(CANCELED, 6, 0, "canceled: the handle was closed")                       \
     X(NO_MEMORY, 7, 0, "out of memory")                                        \
     X(TIMEOUT, 8, 1, "timed out")                                              \
-    X(UNAVAILABLE, 9, 1, "no leader reachable; the outcome may be unknown")    \
+    X(UNAVAILABLE, 9, 1, "outcome unknown: it may have been carried out")      \
     X(EXISTS, 10, 0, "already exists with other settings")                     \
     X(TOO_LARGE, 11, 0, "message or request too large")                        \
-    X(INTERNAL, 12, 0, "internal error")
+    X(INTERNAL, 12, 0, "internal error")                                       \
+    X(NOT_DONE, 13, 1, "not done: no node carried out the request")
 
 typedef enum mq_err {
     MQ_OK = 0,
@@ -62,6 +63,26 @@ typedef enum mq_err {
     MQ_ERRORS(X)
 #undef X
 } mq_err;
+
+/* Whether a failed call was carried out. Every write says which of three
+ * it was:
+ * - certainly not done: MQ_ERR_NOT_DONE (no node carried it out: no leader
+ *   was reachable, mq_errmsg then saying "no quorum: N of M nodes
+ *   reachable" when at most half of the nodes could be reached, or every
+ *   node refused it before doing anything), and the codes of a request the
+ *   node refused (MQ_ERR_INVALID, MQ_ERR_NOT_FOUND, MQ_ERR_FULL,
+ *   MQ_ERR_TOO_LARGE, MQ_ERR_EXISTS, MQ_ERR_NOT_LEADER, MQ_ERR_NO_MEMORY,
+ *   MQ_ERR_PROTOCOL when the node says it). Give up, or try again.
+ * - outcome unknown: MQ_ERR_UNAVAILABLE and MQ_ERR_TIMEOUT (a node got the
+ *   request and may have carried it out: leadership changed before it
+ *   committed, the connection dropped, or no reply came in time), and
+ *   MQ_ERR_CANCELED once the request was sent. Try again: a publish with
+ *   the same ids is stored once, and acks, nacks, cancels and the admin
+ *   calls are safe to repeat.
+ * - MQ_ERR_INTERNAL: a bug; unknown.
+ * Reads (info, lists, status, catch-up reads, message status) change
+ * nothing, whatever they return. Each call below says what its codes mean
+ * for it. */
 
 /* Static text for @code (never NULL, also for unknown codes). */
 MQ_API const char *mq_strerror(mq_err code);
@@ -116,7 +137,9 @@ typedef struct mq_client_opts {
     const char *ns;
     /* Where catch-up reads and message status lookups go: 0 (default) to a
      * follower when one answers, so a large backlog does not load the
-     * leader; 1 to the leader. */
+     * leader, and it answers once it has applied this client's last write
+     * (read-your-writes); 1 to the leader only (another node refuses
+     * them). */
     int reads_from_leader;
 } mq_client_opts;
 
@@ -171,11 +194,14 @@ typedef struct mq_pub_result {
 } mq_pub_result;
 
 /* Publishes one message to @queue and waits until a majority of nodes has it
- * on disk. @res (may be NULL) receives seq and id. Returns MQ_OK, or the
- * error of the message (MQ_ERR_INVALID, MQ_ERR_NOT_FOUND, MQ_ERR_TOO_LARGE,
- * MQ_ERR_FULL), or MQ_ERR_TIMEOUT / MQ_ERR_UNAVAILABLE when no leader stored
- * it before the deadline (it may still have been stored: publish again with
- * the same id). */
+ * on disk. @res (may be NULL) receives seq and id. Returns MQ_OK (also for
+ * a repeat of an id stored within the queue's duplicate window: res->seq is
+ * the original's, res->duplicate 1, whatever the queue's room or the
+ * node's memory budget), or, certainly not stored: the error of the
+ * message (MQ_ERR_INVALID, MQ_ERR_NOT_FOUND, MQ_ERR_TOO_LARGE,
+ * MQ_ERR_FULL), MQ_ERR_NOT_DONE (no leader took it before the deadline);
+ * or, may have been stored: MQ_ERR_TIMEOUT / MQ_ERR_UNAVAILABLE (publish
+ * again with the same id, res->id when libmq made it). */
 MQ_API mq_err mq_publish(mq_client *c, const char *queue, const mq_pub *m,
                          mq_pub_result *res, uint32_t timeout_ms);
 
@@ -184,7 +210,7 @@ MQ_API mq_err mq_publish(mq_client *c, const char *queue, const mq_pub *m,
  * the request was answered (each message may still have failed validation:
  * see results[i].err; one that libmq's own checks refuse is not sent, and
  * mq_errmsg names it), or the error of the whole request (also when every
- * message was refused). */
+ * message was refused), whose codes mean what they mean for mq_publish. */
 MQ_API mq_err mq_publish_batch(mq_client *c, const char *queue,
                                const mq_pub *msgs, size_t n,
                                mq_pub_result *results, uint32_t timeout_ms);
@@ -203,12 +229,16 @@ MQ_API mq_err mq_publish_batch_flags(mq_client *c, const char *queue,
 /* Cancels the delayed message @id (of @queue, or NULL: of whichever queue
  * holds it) before it is due: it is removed and will never be delivered.
  * *seq_out (may be NULL) receives its seq. MQ_ERR_NOT_FOUND if no stored
- * message has this id; MQ_ERR_INVALID if it is already due. */
+ * message has this id; MQ_ERR_INVALID if it is already due. Not cancelled:
+ * those and MQ_ERR_NOT_DONE; maybe cancelled: MQ_ERR_TIMEOUT /
+ * MQ_ERR_UNAVAILABLE (cancel again: MQ_ERR_NOT_FOUND then means it was). */
 MQ_API mq_err mq_cancel(mq_client *c, const char *id, const char *queue,
                         uint64_t *seq_out, uint32_t timeout_ms);
 
 /* Called once per asynchronous publish, on a libmq thread, with the result
- * (borrowed for the call). Must not call mq_flush or mq_client_close. */
+ * (borrowed for the call); res->err means what mq_publish's codes mean
+ * (MQ_ERR_CANCELED, the client closing, leaves it unknown for a batch in
+ * flight). Must not call mq_flush or mq_client_close. */
 typedef void (*mq_publish_cb)(void *arg, const mq_pub_result *res);
 
 /* Queues @m (copied) for publishing in a batch with others; the messages of
@@ -289,6 +319,12 @@ typedef struct mq_queue_info {
     uint64_t remembered_ids; /* ids remembered for duplicates and status */
 } mq_queue_info;
 
+/* Queue and subscription changes (create, delete, purge, redrive) fail
+ * with MQ_ERR_NOT_DONE when certainly not made, MQ_ERR_UNAVAILABLE or
+ * MQ_ERR_TIMEOUT when they may have been: a create repeated succeeds, a
+ * delete repeated says MQ_ERR_NOT_FOUND once made, a purge repeated purges
+ * what came since, a redrive repeated moves the next batch. */
+
 /* Creates a queue. Creating it again with the same settings succeeds (the
  * call is idempotent); with other settings it fails with MQ_ERR_EXISTS.
  * @info (may be NULL) receives the queue. */
@@ -310,10 +346,23 @@ MQ_API mq_err mq_queue_purge(mq_client *c, const char *name,
                              uint32_t timeout_ms);
 /* Moves up to @max (1..MQ_MAX_BATCH) messages of dead-letter queue @dlq,
  * oldest first, into @to. *moved and *remaining (may be NULL) say how many
- * moved and how many are left in @dlq. */
+ * moved and how many are left in @dlq. A @dlq that is not a dead-letter
+ * queue (no queue names it its dead_letter_queue, and its oldest message
+ * is not a dead letter) is refused with MQ_ERR_INVALID: redriving a live
+ * queue would take its messages from its subscribers (see
+ * mq_queue_redrive_flags). */
 MQ_API mq_err mq_queue_redrive(mq_client *c, const char *dlq, const char *to,
                                uint32_t max, uint32_t *moved,
                                uint64_t *remaining, uint32_t timeout_ms);
+
+/* Flags of mq_queue_redrive_flags. */
+#define MQ_REDRIVE_FORCE 1u /* move from a queue that is not a DLQ too */
+
+/* mq_queue_redrive with @flags. */
+MQ_API mq_err mq_queue_redrive_flags(mq_client *c, const char *dlq,
+                                     const char *to, uint32_t max,
+                                     unsigned flags, uint32_t *moved,
+                                     uint64_t *remaining, uint32_t timeout_ms);
 
 /* ------------------------------------------------------------------------
  * Subscriptions: every subscription of a queue gets every message; clients
@@ -398,18 +447,60 @@ MQ_API const char *mq_msg_header(const mq_msg *m, const char *key);
 MQ_API void mq_msg_free(mq_msg *m);
 
 /* Fetches up to @max_messages (1..MQ_MAX_BATCH) from subscription @sub of
- * @queue, waiting up to @max_wait_ms for the first one. Sets *msgs to an
+ * @queue, waiting up to @max_wait_ms for the first one; the call ends
+ * within the client's timeout_ms plus @max_wait_ms (mq_fetch_with takes a
+ * deadline of its own, and says what is left). Sets *msgs to an
  * array of *n messages (*n may be 0 when none arrived in time), freed with
  * mq_msgs_free (which frees the messages still in it; set an entry to NULL
  * to keep that message). Each message must be acked (or nacked) before the
- * subscription's ack timeout, or it is delivered again. */
+ * subscription's ack timeout, or it is delivered again. A failure with
+ * MQ_ERR_UNAVAILABLE or MQ_ERR_TIMEOUT may have delivered messages that
+ * this call did not receive: they come again after the ack timeout; with
+ * MQ_ERR_NOT_DONE nothing was delivered. */
 MQ_API mq_err mq_fetch(mq_client *c, const char *queue, const char *sub,
                        size_t max_messages, uint32_t max_wait_ms,
                        mq_msg ***msgs, size_t *n);
 MQ_API void mq_msgs_free(mq_msg **msgs, size_t n);
 
+/* Zero means the default in every field. */
+typedef struct mq_fetch_opts {
+    uint32_t max_messages; /* 1..MQ_MAX_BATCH; default 100 */
+    /* Longest wait for the first message (a long poll); default 0: answer
+     * at once. The node holds the fetch no longer than the call's deadline
+     * leaves for its reply (the attempt timeout, or half the deadline if
+     * that is less). */
+    uint32_t max_wait_ms;
+} mq_fetch_opts;
+
+#define MQ_FETCH_OPTS_INIT                                                     \
+    {                                                                          \
+        0                                                                      \
+    }
+
+/* What the leader said of the subscription when it answered a fetch. */
+typedef struct mq_fetch_info {
+    uint64_t pending;   /* stored messages not yet delivered */
+    uint64_t in_flight; /* delivered, not acked yet (these included) */
+    uint64_t scheduled; /* delayed or nacked, waiting for their time */
+} mq_fetch_info;
+
+/* mq_fetch with options (@o may be NULL: the defaults) and a deadline of
+ * its own: the whole call, long poll and retries included, ends within
+ * @timeout_ms (0: the client's timeout_ms plus max_wait_ms). @info (may be
+ * NULL) receives the subscription's counts once the messages were
+ * delivered, so that a fetch that brings nothing says whether anything is
+ * left to come. Codes as mq_fetch's; MQ_ERR_INVALID for max_messages out
+ * of range. */
+MQ_API mq_err mq_fetch_with(mq_client *c, const char *queue, const char *sub,
+                            const mq_fetch_opts *o, mq_msg ***msgs, size_t *n,
+                            mq_fetch_info *info, uint32_t timeout_ms);
+
 /* Acknowledges @m: it will not be delivered to its subscription again.
- * Acking twice succeeds. */
+ * Acking twice succeeds. MQ_ERR_NOT_DONE: not acked (it is delivered
+ * again after the ack timeout); MQ_ERR_UNAVAILABLE / MQ_ERR_TIMEOUT: the
+ * outcome is unknown, the ack may have been applied: ack again. The other
+ * settling calls below (mq_ack_seqs, mq_touch, mq_term, mq_nack) answer
+ * alike. */
 MQ_API mq_err mq_ack(mq_client *c, const mq_msg *m, uint32_t timeout_ms);
 /* Acknowledges @n sequence numbers of one subscription in one request. */
 MQ_API mq_err mq_ack_seqs(mq_client *c, const char *queue, const char *sub,
@@ -468,7 +559,8 @@ typedef struct mq_read_opts {
     uint64_t from_time_ms; /* 0 with from_seq 0: from the first stored */
     uint32_t max_messages; /* 1..MQ_MAX_BATCH; 0: 100 */
     /* Read-your-writes: the node waits (up to max_wait_ms, default 5000)
-     * until it has applied at least this raft index (mq_pub_result.index). */
+     * until it has applied at least this raft index (mq_pub_result.index).
+     * A follower read waits for this client's own last write anyway. */
     uint64_t min_index;
     uint32_t max_wait_ms;
 } mq_read_opts;
@@ -519,9 +611,10 @@ typedef enum mq_sub_state {
 typedef struct mq_sub_status {
     char name[MQ_NAME_MAX + 1];
     mq_sub_state state;
-    uint32_t attempts;
+    uint32_t attempts; /* deliveries made, also once acked or dead-lettered */
     uint64_t last_delivery_ms;
-    uint64_t acked_at_ms; /* 0 when not known */
+    uint64_t acked_at_ms;         /* when ACKED; 0 when not known */
+    uint64_t dead_lettered_at_ms; /* when DEAD_LETTERED */
 } mq_sub_status;
 
 typedef struct mq_msg_status {
@@ -542,8 +635,8 @@ typedef struct mq_msg_status {
  * mq_msg_status_free. MQ_ERR_NOT_FOUND when no queue knows the id: never
  * stored, or gone longer ago than the queue's status_ttl_ms ("no longer
  * known"). The answering node says what it has applied: a follower may be
- * a moment behind the leader, except for this client's own publishes (a
- * follower that has not applied them yet is not asked; the leader is). */
+ * a moment behind the leader, never behind this client's own writes
+ * (publishes, cancels, acks...: it answers once it has applied them). */
 MQ_API mq_err mq_message_status(mq_client *c, const char *id, const char *queue,
                                 mq_msg_status **out, size_t *n,
                                 uint32_t timeout_ms);
@@ -591,9 +684,11 @@ MQ_API void mq_status_free(mq_node_status *list);
 
 /* ------------------------------------------------------------------------
  * Membership and leadership. Every call goes to the leader, following
- * redirects; retryable failures (MQ_ERR_UNAVAILABLE while another change
- * runs or a transfer has not completed among them) are retried until the
- * deadline, then the call fails with MQ_ERR_TIMEOUT or MQ_ERR_UNAVAILABLE.
+ * redirects; retryable failures (MQ_ERR_NOT_DONE while another change
+ * runs, MQ_ERR_UNAVAILABLE while a transfer has not completed, among them)
+ * are retried until the deadline, then the call fails with MQ_ERR_NOT_DONE
+ * (no attempt changed anything), or MQ_ERR_TIMEOUT / MQ_ERR_UNAVAILABLE
+ * (one may have: call again, each call resumes where the last stood).
  * MQ_ERR_INVALID, MQ_ERR_NOT_FOUND and MQ_ERR_EXISTS are final. */
 typedef struct mq_member {
     uint64_t id;
@@ -610,10 +705,15 @@ typedef struct mq_member {
  * waits for it. Adding a node that is already a voter at that URL succeeds
  * (so a call that failed can be repeated); at another URL, or at the URL of
  * another node, it fails with MQ_ERR_EXISTS. MQ_ERR_INVALID for a bad id
- * or URL. */
+ * or URL, and when the add ended on the leader: the node caught up no
+ * further for the leader's member_catchup_timeout_ms (nothing runs at that
+ * URL?) and was removed again, or a mq_node_remove of it cancelled the
+ * add. While an add waits for its catch-up, other membership changes and
+ * leadership transfers are refused (retried until their deadline). */
 MQ_API mq_err mq_node_add(mq_client *c, uint64_t id, const char *peer_url,
                           uint32_t timeout_ms);
-/* Removes node @id from the cluster; it stops serving. MQ_ERR_NOT_FOUND if
+/* Removes node @id from the cluster; it stops serving. Removing a node
+ * whose add waits for its catch-up cancels the add. MQ_ERR_NOT_FOUND if
  * it is not a member when the call starts (a retry that finds it gone, as
  * when the leader removed itself and the reply was lost, succeeds). */
 MQ_API mq_err mq_node_remove(mq_client *c, uint64_t id, uint32_t timeout_ms);
@@ -630,6 +730,14 @@ MQ_API mq_err mq_leader_transfer(mq_client *c, uint64_t id, uint64_t *leader,
 MQ_API mq_err mq_members(mq_client *c, mq_member **out, size_t *n,
                          uint32_t timeout_ms);
 MQ_API void mq_members_free(mq_member *list);
+
+/* Asks which node leads (the leader answers, following redirects): *id
+ * (may be NULL) receives its id, @url (may be NULL, MQ_URL_MAX bytes) the
+ * URL where it serves clients. MQ_ERR_NOT_DONE when no leader answered
+ * before the deadline (mq_errmsg says "no quorum: N of M nodes reachable"
+ * when that is why). */
+MQ_API mq_err mq_leader(mq_client *c, uint64_t *id, char *url,
+                        uint32_t timeout_ms);
 
 #ifdef __cplusplus
 }

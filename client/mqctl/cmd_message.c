@@ -3,16 +3,16 @@
  *   message status ID [--queue QUEUE]: what became of it, one table per
  *   queue holding the id (queue, seq, event, published, deliver at, state,
  *   gone at), then one row per subscription (name, state, attempts, last
- *   delivery, acked at). An id no queue knows is one line, "mqctl: message
- *   ID: no longer known (or never stored)", and exit 1. Answered by a
- *   follower unless the client reads from the leader.
- *   message cancel ID [--queue QUEUE]: removes a delayed message before it
- *   is due.
+ *   delivery, acked at, dead-lettered at). An id no queue knows is one line,
+ * "mqctl: message ID: no longer known (or never stored)", and exit 1. Answered
+ * by the leader (by any node with --any-node). message cancel ID [--queue
+ * QUEUE]: removes a delayed message before it is due.
  *
  * --json: status prints {"id", "statuses": [{"queue", "seq", "id",
  * "event", "published_at_ms", "deliver_at_ms", "state", "gone_at_ms",
  * "subs": [{"name", "state", "attempts", "last_delivery_ms",
- * "acked_at_ms"}]}]}; cancel prints {"cancelled": ID, "seq"}. */
+ * "acked_at_ms", "dead_lettered_at_ms"}]}]}; cancel prints {"cancelled": ID,
+ * "seq"}. */
 #include "cmd_message.h"
 
 #include <stdio.h>
@@ -95,8 +95,9 @@ static void print_status(const mq_msg_status *st)
 {
     static const char *const head[] = {
         "QUEUE", "SEQ", "EVENT", "PUBLISHED", "DELIVER AT", "STATE", "GONE AT"};
-    static const char *const sub_head[] = {"SUBSCRIPTION", "STATE", "ATTEMPTS",
-                                           "LAST DELIVERY", "ACKED AT"};
+    static const char *const sub_head[] = {"SUBSCRIPTION", "STATE",
+                                           "ATTEMPTS",     "LAST DELIVERY",
+                                           "ACKED AT",     "DEAD-LETTERED AT"};
     struct table t;
 
     table_init(&t, 7, head);
@@ -112,7 +113,7 @@ static void print_status(const mq_msg_status *st)
         return;
     }
     putchar('\n');
-    table_init(&t, 5, sub_head);
+    table_init(&t, 6, sub_head);
     for (size_t i = 0; i < st->n_subs; i++) {
         const mq_sub_status *s = &st->subs[i];
         table_cell(&t, "%s", s->name);
@@ -120,6 +121,7 @@ static void print_status(const mq_msg_status *st)
         table_cell(&t, "%u", s->attempts);
         cell_time(&t, s->last_delivery_ms);
         cell_time(&t, s->acked_at_ms);
+        cell_time(&t, s->dead_lettered_at_ms);
     }
     table_print(&t, stdout);
 }
@@ -144,6 +146,7 @@ static void json_status(struct json *j, const mq_msg_status *st)
         json_u64(j, "attempts", s->attempts);
         json_u64(j, "last_delivery_ms", s->last_delivery_ms);
         json_u64(j, "acked_at_ms", s->acked_at_ms);
+        json_u64(j, "dead_lettered_at_ms", s->dead_lettered_at_ms);
         json_obj_close(j);
     }
     json_arr_close(j);

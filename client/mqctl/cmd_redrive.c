@@ -1,6 +1,8 @@
 /* cmd_redrive.c: mqctl queue redrive DLQ --to QUEUE [--rate N/s] [--batch
- * N]. Moves the messages of dead-letter queue DLQ back into QUEUE, oldest
- * first, at most N per second (default 100): mq_queue_redrive calls of
+ * N] [--force]. Moves the messages of dead-letter queue DLQ back into QUEUE,
+ * oldest first (a DLQ that is not a dead-letter queue is refused by the
+ * node, naming --force, unless --force is given), at most N per second (default
+ * 100): mq_queue_redrive calls of
  * --batch messages (default the rate, at most 1000), each started at an
  * absolute time so that the moves of the past never exceed the rate, until
  * DLQ is empty or Ctrl-C (the call in progress completes first). Then it
@@ -31,7 +33,7 @@
 #define REDRIVE_TTY_EVERY_NS 100000000ull
 
 static const char usage_text[] =
-    "mqctl queue redrive DLQ --to QUEUE [--rate N/s] [--batch N]";
+    "mqctl queue redrive DLQ --to QUEUE [--rate N/s] [--batch N] [--force]";
 
 static volatile sig_atomic_t stop_requested;
 
@@ -92,6 +94,7 @@ static void progress_show(struct progress *p, uint64_t moved, uint64_t left,
 int cmd_queue_redrive(struct mqctl *m, int argc, char **argv)
 {
     static const char *const valued[] = {"--to", "--rate", "--batch", NULL};
+    static const char *const plain[] = {"--force", NULL};
     struct sigaction sa, old_int, old_term;
     struct progress prog = {0};
     uint64_t rate = REDRIVE_RATE, batch, total = 0, left = 0, next_ns;
@@ -101,7 +104,7 @@ int cmd_queue_redrive(struct mqctl *m, int argc, char **argv)
     mq_client *c;
     int rc = 0;
 
-    if (args_split(argc, argv, valued, NULL, &a, err, sizeof err) != 0) {
+    if (args_split(argc, argv, valued, plain, &a, err, sizeof err) != 0) {
         return out_usage(usage_text, "queue redrive: %s", err);
     }
     if (a.n_pos != 1 || (to = args_get(&a, "--to")) == NULL) {
@@ -139,8 +142,10 @@ int cmd_queue_redrive(struct mqctl *m, int argc, char **argv)
         if (stop_requested) {
             break;
         }
-        if (mq_queue_redrive(c, dlq, to, (uint32_t)batch, &moved, &left, 0) !=
-            MQ_OK) {
+        if (mq_queue_redrive_flags(c, dlq, to, (uint32_t)batch,
+                                   args_has(&a, "--force") ? MQ_REDRIVE_FORCE
+                                                           : 0,
+                                   &moved, &left, 0) != MQ_OK) {
             if (prog.shown) {
                 fputc('\n', stderr);
             }

@@ -1,8 +1,9 @@
 /* cmd_status.c: mqctl status: what each node says (id, role, term, commit
  * and applied index, the sizes of its raft log and snapshots, free disk
  * space, memory held by messages, and the other node whose clock is
- * farthest from its own), which node leads, and why a node did not
- * answer.
+ * farthest from its own), which node leads, and why a node did not answer.
+ * With no leader it says why ("no quorum: N of M nodes reachable" when at
+ * most half answered) and exits 1.
  *
  * --json prints one object: {"nodes": [{"url", "ok", and when ok "id",
  * "role", "term", "commit_index", "applied_index", "last_index",
@@ -20,8 +21,26 @@
 
 static const char usage_text[] = "mqctl status";
 
+/* Whether the leader @id that a node names (at client URL @url) is dead to
+ * us: listed and not answering, or answering and not leading. */
+static int named_leader_gone(const mq_node_status *s, size_t n, uint64_t id,
+                             const char *url)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i].err != MQ_OK && url[0] != '\0' && strcmp(s[i].url, url) == 0) {
+            return 1;
+        }
+        if (s[i].err == MQ_OK && s[i].id == id &&
+            strcmp(s[i].role, "leader") != 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* The leader: the node saying "leader" with the highest term, else the
- * leader id most answering nodes name. NULL when none is known. */
+ * leader id most answering nodes name, unless that node does not answer or
+ * does not lead. NULL when none is known. */
 static const mq_node_status *find_leader(const mq_node_status *s, size_t n,
                                          uint64_t *id)
 {
@@ -52,10 +71,34 @@ static const mq_node_status *find_leader(const mq_node_status *s, size_t n,
             best = &s[i];
         }
     }
+    if (best != NULL &&
+        named_leader_gone(s, n, best->leader_id, best->leader_url)) {
+        best = NULL;
+    }
     if (best != NULL) {
         *id = best->leader_id;
     }
     return best;
+}
+
+/* Why there is no leader, into @buf. */
+static void no_leader_why(const mq_node_status *s, size_t n, char *buf,
+                          size_t len)
+{
+    size_t answered = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        answered += s[i].err == MQ_OK;
+    }
+    if (n >= 2 && 2 * answered <= n) {
+        snprintf(buf, len, "no quorum: %zu of %zu nodes reachable", answered,
+                 n);
+    } else {
+        snprintf(buf, len,
+                 "none known: %zu of %zu nodes reachable, none leads (an "
+                 "election may be under way)",
+                 answered, n);
+    }
 }
 
 static const char *err_name(mq_err e)
@@ -170,7 +213,9 @@ static void print_table(const mq_node_status *s, size_t n,
         }
     }
     if (leader == NULL) {
-        printf("leader: none known (election in progress, or no quorum)\n");
+        char why[128];
+        no_leader_why(s, n, why, sizeof why);
+        printf("leader: none: %s\n", why);
     } else {
         printf("leader: node %llu (%s)\n", (unsigned long long)leader_id,
                strcmp(leader->role, "leader") == 0 ? leader->url
@@ -203,6 +248,11 @@ int cmd_status(struct mqctl *m, int argc, char **argv)
     } else {
         print_table(list, n, leader, leader_id);
     }
+    if (leader == NULL) {
+        char why[128];
+        no_leader_why(list, n, why, sizeof why);
+        fprintf(stderr, "mqctl: status: no leader: %s\n", why);
+    }
     mq_status_free(list);
-    return 0;
+    return leader != NULL ? 0 : 1;
 }

@@ -2,7 +2,11 @@
  * group per file (cmd_*.c). Uses only mq.h.
  *
  *   mqctl [-s URL[,URL...]] [--ns NAMESPACE] [--json] [--timeout DUR]
- *         COMMAND ...
+ *         [--any-node] COMMAND ...
+ *
+ * Reads (read, message status) are answered by the leader, so that a
+ * command sees what the commands before it did; --any-node lets any node
+ * answer them, followers included, which may be a moment behind.
  *
  * -h or --help anywhere (before a "--") prints the usage; --json may come
  * anywhere too. Exit codes: 0 success, 1 the command failed (one line on
@@ -27,7 +31,8 @@
 
 static const char usage_text[] =
     "mqctl [-s URL[,URL...]] [--ns NAMESPACE] [--json] [--timeout DUR] "
-    "COMMAND ...\n"
+    "[--any-node]\n"
+    "      COMMAND ...\n"
     "\n"
     "commands:\n"
     "  status\n"
@@ -46,6 +51,7 @@ static const char usage_text[] =
     "  queue purge NAME\n"
     "  queue delete NAME\n"
     "  queue redrive DLQ --to QUEUE [--rate N/s (default 100/s)] [--batch N]\n"
+    "                [--force]\n"
     "  sub create QUEUE NAME [--start new|first|SEQ|time:T] [--filter F]...\n"
     "             [--ack-timeout DUR] [--max-deliveries N]\n"
     "  sub list [QUEUE]\n"
@@ -61,6 +67,8 @@ static const char usage_text[] =
     "-s: node URLs (default " MQCTL_DEFAULT_URLS ")\n"
     "--ns: namespace of QUEUE names given without one (NS/QUEUE); default:\n"
     "      the node's, \"default\"\n"
+    "--any-node: read and message status may be answered by any node (a\n"
+    "      follower may be a moment behind); default: by the leader\n"
     "DUR: a duration such as 500ms, 5s, 2m, 1h, 7d\n"
     "T: a time: RFC 3339 (2026-11-23T20:00:00Z), ms since the epoch, or a\n"
     "   duration ago (-5m)\n"
@@ -82,6 +90,9 @@ mq_client *mqctl_client(struct mqctl *m)
     o.urls = m->urls;
     o.ns = m->ns;
     o.timeout_ms = m->timeout_ms;
+    /* Each mqctl is a new client that knows nothing of the writes of the
+     * one before: the leader has them all. */
+    o.reads_from_leader = !m->any_node;
     if (m->timeout_ms != 0 && m->timeout_ms < 2000) {
         o.attempt_timeout_ms = m->timeout_ms; /* default is 2 s */
     }
@@ -137,6 +148,10 @@ int main(int argc, char **argv)
         }
         if (strcmp(a, "--json") == 0) {
             m.json = 1;
+            continue;
+        }
+        if (strcmp(a, "--any-node") == 0) {
+            m.any_node = 1;
             continue;
         }
         if (strncmp(a, "--timeout=", 10) == 0) {

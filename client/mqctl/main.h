@@ -15,6 +15,7 @@ struct mqctl {
     const char *ns;      /* --ns; NULL: libmq's default */
     int json;            /* --json */
     uint32_t timeout_ms; /* --timeout; 0: libmq's default */
+    int any_node;        /* --any-node: reads from followers too */
     mq_client *c;        /* see mqctl_client */
 };
 

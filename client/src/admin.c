@@ -312,6 +312,15 @@ MQ_API mq_err mq_queue_redrive(mq_client *c, const char *dlq, const char *to,
                                uint32_t max, uint32_t *moved,
                                uint64_t *remaining, uint32_t timeout_ms)
 {
+    return mq_queue_redrive_flags(c, dlq, to, max, 0, moved, remaining,
+                                  timeout_ms);
+}
+
+MQ_API mq_err mq_queue_redrive_flags(mq_client *c, const char *dlq,
+                                     const char *to, uint32_t max,
+                                     unsigned flags, uint32_t *moved,
+                                     uint64_t *remaining, uint32_t timeout_ms)
+{
     Mq__V1__RedriveRequest rd = MQ__V1__REDRIVE_REQUEST__INIT;
     Mq__V1__Request req = MQ__V1__REQUEST__INIT;
     char what[2 * MQ_QNAME_MAX + 32];
@@ -339,9 +348,14 @@ MQ_API mq_err mq_queue_redrive(mq_client *c, const char *dlq, const char *to,
         return lasterr_fail(MQ_ERR_INVALID, "%s: max is %u, 1..%d are allowed",
                             what, max, MQ_MAX_BATCH);
     }
+    if ((flags & ~MQ_REDRIVE_FORCE) != 0) {
+        return lasterr_fail(MQ_ERR_INVALID, "%s: flags 0x%x are unknown", what,
+                            flags & ~MQ_REDRIVE_FORCE);
+    }
     rd.from = from_name;
     rd.to = to_name;
     rd.max_messages = max;
+    rd.force = (flags & MQ_REDRIVE_FORCE) != 0;
     req.body_case = MQ__V1__REQUEST__BODY_REDRIVE;
     req.redrive = &rd;
     rv = admin_call(c, what, CONN_LEADER, timeout_ms, &req,

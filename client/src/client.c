@@ -84,15 +84,6 @@ mq_err client_sub_check(const mq_client *c, const char *queue, const char *sub,
     return rv;
 }
 
-void client_note_written(mq_client *c, uint64_t index)
-{
-    uint64_t v = atomic_load_explicit(&c->written_index, memory_order_relaxed);
-
-    while (index > v &&
-           !atomic_compare_exchange_weak(&c->written_index, &v, index)) {
-    }
-}
-
 /* Copies the namespace of @opts into @c (none when NULL or ""). */
 static mq_err client_ns_set(mq_client *c, const char *ns)
 {
@@ -152,7 +143,6 @@ MQ_API mq_err mq_client_open(mq_client **out, const mq_client_opts *opts)
         return rv;
     }
     ids_init(&c->ids);
-    atomic_init(&c->written_index, 0);
     pthread_mutex_init(&c->lock, NULL);
     *out = c;
     return MQ_OK;

@@ -31,9 +31,6 @@ struct mq_client {
     pthread_mutex_t lock;       /* guards async (creation) and subs */
     struct async *async;        /* NULL until the first mq_publish_async */
     struct mq_subscriber *subs; /* running, in start order */
-    /* The highest raft index a publish of this client was stored at: a
-     * status lookup answered from an older state is asked of the leader. */
-    _Atomic uint64_t written_index;
 };
 
 /* Fills the defaults of @o's zero fields and checks its ranges. Returns
@@ -55,9 +52,6 @@ mq_err client_qname(const mq_client *c, const char *s, const char *what,
  * (writing its name to send to @qname), then the subscription's name. */
 mq_err client_sub_check(const mq_client *c, const char *queue, const char *sub,
                         char qname[MQ_QNAME_MAX + 1]);
-
-/* Notes that a write of @c was stored at raft index @index. Any thread. */
-void client_note_written(mq_client *c, uint64_t index);
 
 /* The deadline of a call given @timeout_ms (0: the client's). */
 static inline uint64_t client_timeout(const mq_client *c, uint32_t timeout_ms)

@@ -11,10 +11,16 @@
  * as retry.h decides: the node is not connected in time (the request was
  * not sent), the connection drops after the send, no reply comes within the
  * attempt timeout (nodesock.h), or the reply's status is retryable
- * (NOT_LEADER with or without the leader's URL, TIMEOUT, UNAVAILABLE). The
- * request is resent unchanged, so a retried publish carries the same ids
- * and the node's dedup makes the retry harmless. A non-retryable status
- * ends the call at once with the node's detail. */
+ * (NOT_LEADER with or without the leader's URL, NOT_DONE, TIMEOUT,
+ * UNAVAILABLE). The request is resent unchanged, so a retried publish
+ * carries the same ids and the node's dedup makes the retry harmless. A
+ * non-retryable status ends the call at once with the node's detail.
+ *
+ * Out of time, the call says whether it may have been carried out: an
+ * attempt whose node got the request and did not say "not done" (the
+ * connection dropped after the send, no reply, a reply UNAVAILABLE or
+ * TIMEOUT) makes the outcome unknown; otherwise (never sent, NOT_LEADER,
+ * NOT_DONE) nothing was done, and the call fails with NOT_DONE. */
 #include "conn.h"
 
 #include <pthread.h>
@@ -42,6 +48,7 @@ struct conn {
     size_t cursor; /* where a call starts when no leader is known */
     size_t spread; /* random: where follower reads start looking */
     _Atomic int closed;
+    _Atomic uint64_t written; /* conn_written_index */
     uint32_t attempt_timeout_ms;
 };
 
@@ -67,6 +74,7 @@ mq_err conn_new(struct conn **out, char *const *urls, size_t n,
     pthread_cond_init(&cn->wake, &ca);
     pthread_condattr_destroy(&ca);
     atomic_init(&cn->closed, 0);
+    atomic_init(&cn->written, 0);
     cn->leader = -1;
     cn->reader = -1;
     /* Clients started together read from different followers. */
@@ -129,6 +137,20 @@ size_t conn_user_count(const struct conn *cn)
 const char *conn_url(const struct conn *cn, size_t i)
 {
     return cn->nodes[i]->url;
+}
+
+uint64_t conn_written_index(struct conn *cn)
+{
+    return atomic_load(&cn->written);
+}
+
+void conn_note_written(struct conn *cn, uint64_t index)
+{
+    uint64_t v = atomic_load_explicit(&cn->written, memory_order_relaxed);
+
+    while (index > v &&
+           !atomic_compare_exchange_weak(&cn->written, &v, index)) {
+    }
 }
 
 mq_err conn_sleep(struct conn *cn, uint32_t ms)
@@ -352,7 +374,8 @@ static mq_err exchange(struct conn *cn, size_t i, const uint8_t *buf,
         rv = nodesock_finish(&x, out, why);
     }
     nodesock_end(&x);
-    if (rv == MQ_ERR_UNAVAILABLE || rv == MQ_ERR_TIMEOUT) {
+    if (rv == MQ_ERR_UNAVAILABLE || rv == MQ_ERR_TIMEOUT ||
+        rv == MQ_ERR_NOT_DONE) {
         note_down(cn, i);
     }
     return rv;
@@ -412,10 +435,12 @@ static void fail_from_reply(const char *what, const Mq__V1__Reply *r, mq_err st)
 }
 
 /* One attempt of @call on node @i. On MQ_OK *out is a reply with status OK;
- * a retryable status is returned as the error with *hint set. */
+ * a retryable status is returned as the error with *hint set. Sets node
+ * @i's bit in *answered when it replied at all. */
 static mq_err attempt(struct conn *cn, const struct conn_call *call, size_t i,
                       const uint8_t *buf, size_t len, uint64_t deadline_ms,
-                      Mq__V1__Reply **out, long *hint, char *why)
+                      Mq__V1__Reply **out, long *hint, uint64_t *answered,
+                      char *why)
 {
     const char *url = node_at(cn, i)->url;
     Mq__V1__Reply *r;
@@ -427,8 +452,10 @@ static mq_err attempt(struct conn *cn, const struct conn_call *call, size_t i,
     if (rv != MQ_OK) {
         return rv;
     }
+    *answered |= UINT64_C(1) << i;
     st = err_from_status(r->status);
     if (st == MQ_OK) {
+        conn_note_written(cn, r->index); /* a write's entry, or 0 */
         if (call->route == CONN_LEADER) {
             note_leader(cn, i);
         } else if (call->route == CONN_FOLLOWER) {
@@ -457,16 +484,75 @@ static mq_err attempt(struct conn *cn, const struct conn_call *call, size_t i,
     return st;
 }
 
+/* Whether a failed attempt's @rv leaves its outcome unknown: the node got
+ * the request and may have carried it out. The other retryable failures
+ * (not sent, NOT_LEADER, NOT_DONE) are certainly not done. */
+static int outcome_unknown(mq_err rv)
+{
+    return rv == MQ_ERR_UNAVAILABLE || rv == MQ_ERR_TIMEOUT;
+}
+
+/* The nodes that answered during a call (@answered, a bit per index) or
+ * are connected now, and (*n) how many nodes the client knows. */
+static size_t count_reachable(struct conn *cn, uint64_t answered, size_t *n)
+{
+    size_t reach = 0;
+
+    pthread_mutex_lock(&cn->lock);
+    *n = cn->n;
+    for (size_t i = 0; i < cn->n; i++) {
+        reach += (answered & (UINT64_C(1) << i)) != 0 ||
+                 nodesock_connected(cn->nodes[i]);
+    }
+    pthread_mutex_unlock(&cn->lock);
+    return reach;
+}
+
+/* Ends a call whose retries ran out of time: UNAVAILABLE or TIMEOUT
+ * (@unknown, the last attempt that may have been carried out) if any
+ * attempt may have been, else NOT_DONE, saying "no quorum" when at most
+ * half of the nodes known could be reached. */
+static mq_err give_up(struct conn *cn, const struct conn_call *call,
+                      mq_err unknown, uint64_t answered, const char *said,
+                      const char *why)
+{
+    unsigned long long ms = (unsigned long long)call->timeout_ms;
+    size_t n, reach = count_reachable(cn, answered, &n);
+    int quorum_lost = n >= 2 && 2 * reach <= n;
+
+    if (unknown != MQ_OK) {
+        char quorum[64] = "";
+        if (quorum_lost) {
+            snprintf(quorum, sizeof quorum,
+                     " (no quorum: %zu of %zu nodes reachable)", reach, n);
+        }
+        return lasterr_fail(unknown,
+                            "%s: outcome unknown, it may have been carried "
+                            "out: %s%s; gave up after %llu ms",
+                            call->what, why, quorum, ms);
+    }
+    if (quorum_lost) {
+        return lasterr_fail(MQ_ERR_NOT_DONE,
+                            "%s: no quorum: %zu of %zu nodes reachable; not "
+                            "done (%s%s%s); gave up after %llu ms",
+                            call->what, reach, n, said, said[0] ? "; " : "",
+                            why, ms);
+    }
+    return lasterr_fail(MQ_ERR_NOT_DONE,
+                        "%s: not done: %s; gave up after %llu ms", call->what,
+                        why, ms);
+}
+
 mq_err conn_call(struct conn *cn, const struct conn_call *call,
                  const Mq__V1__Request *req, Mq__V1__Reply **out)
 {
-    char why[CONN_WHY_MAX] = "";
+    char why[CONN_WHY_MAX] = "", said[CONN_WHY_MAX] = "";
     struct retry r;
     struct retry_step step;
     uint8_t *buf;
     size_t len, i;
-    uint64_t now, tried = 0; /* a bit per node index */
-    mq_err rv;
+    uint64_t now, tried = 0, answered = 0; /* a bit per node index */
+    mq_err rv, unknown = MQ_OK;
 
     *out = NULL;
     if (pack_request(req, &buf, &len) != MQ_OK) {
@@ -492,8 +578,10 @@ mq_err conn_call(struct conn *cn, const struct conn_call *call,
         if (attempt_end > r.deadline_ms) {
             attempt_end = r.deadline_ms;
         }
+        uint64_t answered_before = answered;
         tried |= UINT64_C(1) << i;
-        rv = attempt(cn, call, i, buf, len, attempt_end, out, &hint, why);
+        rv = attempt(cn, call, i, buf, len, attempt_end, out, &hint, &answered,
+                     why);
         if (rv == MQ_OK) {
             free(buf);
             return MQ_OK;
@@ -512,6 +600,13 @@ mq_err conn_call(struct conn *cn, const struct conn_call *call,
         if (call->once) {
             free(buf);
             return lasterr_fail(rv, "%s: %s", call->what, why);
+        }
+        if (outcome_unknown(rv)) {
+            unknown = rv;
+        }
+        if (answered != answered_before) {
+            /* What a reachable node said, for "no quorum". */
+            snprintf(said, sizeof said, "%s", why);
         }
         now = retry_now_ms();
         if (retry_next(&r, now, node_count(cn), i, hint, &step) != 0) {
@@ -532,10 +627,8 @@ mq_err conn_call(struct conn *cn, const struct conn_call *call,
     if (rv == MQ_ERR_CANCELED) {
         return lasterr_fail(rv, "%s: canceled: %s", call->what, why);
     }
-    /* Out of time. TIMEOUT says the last node may have done it. */
-    rv = rv == MQ_ERR_TIMEOUT ? MQ_ERR_TIMEOUT : MQ_ERR_UNAVAILABLE;
-    return lasterr_fail(rv, "%s: %s; gave up after %llu ms", call->what, why,
-                        (unsigned long long)call->timeout_ms);
+    return give_up(cn, call, unknown, answered,
+                   strcmp(said, why) != 0 ? said : "", why);
 }
 
 void conn_ask_each(struct conn *cn, const Mq__V1__Request *req,

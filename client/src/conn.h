@@ -71,9 +71,13 @@ void conn_free(struct conn *cn);
  * MQ_OK and sets *out to a reply with status OK (the caller frees it with
  * mq__v1__reply__free_unpacked); or the reply's non-retryable error, with
  * mq_errmsg "<what>: <detail>"; or, once retries ran out of time,
- * MQ_ERR_TIMEOUT (the last node tried got the request and did not answer:
- * the outcome is unknown) or MQ_ERR_UNAVAILABLE, with mq_errmsg naming the
- * last failure; or MQ_ERR_CANCELED (shut down, or call->stop set),
+ * MQ_ERR_NOT_DONE when no attempt can have been carried out (mq_errmsg
+ * "<what>: no quorum: N of M nodes reachable; not done (...)" when at most
+ * half of the nodes known could be reached, else "<what>: not done: ..."),
+ * or MQ_ERR_TIMEOUT / MQ_ERR_UNAVAILABLE when one may have been (the last
+ * such attempt got no reply / lost its connection or was answered
+ * UNAVAILABLE), mq_errmsg "<what>: outcome unknown, ..." naming the last
+ * failure; or MQ_ERR_CANCELED (shut down, or call->stop set),
  * MQ_ERR_PROTOCOL (a reply that does not decode), MQ_ERR_NO_MEMORY. With
  * call->once, a retryable failure of the one attempt is returned as it is
  * (MQ_ERR_NOT_LEADER included), with mq_errmsg "<what>: <why>". */
@@ -99,6 +103,14 @@ const char *conn_url(const struct conn *cn, size_t i);
  * too: err is its status and why its detail. */
 void conn_ask_each(struct conn *cn, const Mq__V1__Request *req,
                    uint32_t timeout_ms, struct conn_answer *ans);
+
+/* The highest raft index a write of this client was stored at (replies'
+ * index), 0 before its first write: what its follower reads wait for, so
+ * that it reads its own writes from any node. */
+uint64_t conn_written_index(struct conn *cn);
+
+/* Notes that a write was stored at raft index @index. */
+void conn_note_written(struct conn *cn, uint64_t index);
 
 /* Waits @ms. Returns MQ_OK, or MQ_ERR_CANCELED as soon as @cn is shut
  * down. */

@@ -19,9 +19,28 @@
 
 /* ---- fetch ----------------------------------------------------------- */
 
+#define FETCH_MAX_MESSAGES 100 /* mq_fetch_opts' default */
+
+/* The long poll a fetch may ask for within @timeout_ms: room is left for
+ * the reply (the attempt timeout, at most half the deadline). */
+static uint32_t fetch_wait(const mq_client *c, uint32_t max_wait_ms,
+                           uint64_t timeout_ms)
+{
+    uint64_t reserve = c->opts.attempt_timeout_ms;
+
+    if (reserve > timeout_ms / 2) {
+        reserve = timeout_ms / 2;
+    }
+    if ((uint64_t)max_wait_ms + reserve > timeout_ms) {
+        return (uint32_t)(timeout_ms - reserve);
+    }
+    return max_wait_ms;
+}
+
 mq_err fetch_run(mq_client *c, const char *queue, const char *sub,
-                 size_t max_messages, uint32_t max_wait_ms,
-                 const _Atomic int *stop, mq_msg ***msgs, size_t *n)
+                 size_t max_messages, uint32_t max_wait_ms, uint64_t timeout_ms,
+                 const _Atomic int *stop, mq_msg ***msgs, size_t *n,
+                 mq_fetch_info *info)
 {
     Mq__V1__FetchRequest fr = MQ__V1__FETCH_REQUEST__INIT;
     Mq__V1__Request req = MQ__V1__REQUEST__INIT;
@@ -29,8 +48,6 @@ mq_err fetch_run(mq_client *c, const char *queue, const char *sub,
     struct conn_call call = {
         .what = what,
         .route = CONN_LEADER,
-        .timeout_ms = (uint64_t)c->opts.timeout_ms + max_wait_ms,
-        .extra_ms = max_wait_ms,
         .stop = stop,
     };
     const Mq__V1__FetchReply *fetch;
@@ -39,6 +56,15 @@ mq_err fetch_run(mq_client *c, const char *queue, const char *sub,
 
     *msgs = NULL;
     *n = 0;
+    if (info != NULL) {
+        memset(info, 0, sizeof *info);
+    }
+    if (timeout_ms == 0) {
+        timeout_ms = (uint64_t)c->opts.timeout_ms + max_wait_ms;
+    }
+    max_wait_ms = fetch_wait(c, max_wait_ms, timeout_ms);
+    call.timeout_ms = timeout_ms;
+    call.extra_ms = max_wait_ms;
     snprintf(what, sizeof what, "fetch from %s/%s", queue, sub);
     fr.queue = (char *)queue;
     fr.sub = (char *)sub;
@@ -60,6 +86,11 @@ mq_err fetch_run(mq_client *c, const char *queue, const char *sub,
     rv = msg_array_new(fetch->messages, fetch->n_messages, full, sub, msgs);
     if (rv == MQ_OK) {
         *n = fetch->n_messages;
+        if (info != NULL) {
+            info->pending = fetch->pending;
+            info->in_flight = fetch->in_flight;
+            info->scheduled = fetch->scheduled;
+        }
     }
     mq__v1__reply__free_unpacked(r, NULL);
     if (rv != MQ_OK) {
@@ -69,9 +100,11 @@ mq_err fetch_run(mq_client *c, const char *queue, const char *sub,
     return MQ_OK;
 }
 
-MQ_API mq_err mq_fetch(mq_client *c, const char *queue, const char *sub,
-                       size_t max_messages, uint32_t max_wait_ms,
-                       mq_msg ***msgs, size_t *n)
+/* mq_fetch_with, the options given one by one. */
+static mq_err fetch_checked(mq_client *c, const char *queue, const char *sub,
+                            size_t max_messages, uint32_t max_wait_ms,
+                            mq_msg ***msgs, size_t *n, mq_fetch_info *info,
+                            uint64_t timeout_ms)
 {
     char qname[MQ_QNAME_MAX + 1];
     mq_err rv;
@@ -94,7 +127,34 @@ MQ_API mq_err mq_fetch(mq_client *c, const char *queue, const char *sub,
                             "are allowed",
                             qname, sub, max_messages, MQ_MAX_BATCH);
     }
-    return fetch_run(c, qname, sub, max_messages, max_wait_ms, NULL, msgs, n);
+    return fetch_run(c, qname, sub, max_messages, max_wait_ms, timeout_ms, NULL,
+                     msgs, n, info);
+}
+
+MQ_API mq_err mq_fetch(mq_client *c, const char *queue, const char *sub,
+                       size_t max_messages, uint32_t max_wait_ms,
+                       mq_msg ***msgs, size_t *n)
+{
+    return fetch_checked(c, queue, sub, max_messages, max_wait_ms, msgs, n,
+                         NULL, 0);
+}
+
+MQ_API mq_err mq_fetch_with(mq_client *c, const char *queue, const char *sub,
+                            const mq_fetch_opts *o, mq_msg ***msgs, size_t *n,
+                            mq_fetch_info *info, uint32_t timeout_ms)
+{
+    static const mq_fetch_opts defaults = MQ_FETCH_OPTS_INIT;
+
+    if (info != NULL) {
+        memset(info, 0, sizeof *info);
+    }
+    if (o == NULL) {
+        o = &defaults;
+    }
+    return fetch_checked(c, queue, sub,
+                         o->max_messages != 0 ? o->max_messages
+                                              : FETCH_MAX_MESSAGES,
+                         o->max_wait_ms, msgs, n, info, timeout_ms);
 }
 
 /* ---- settling -------------------------------------------------------- */

@@ -9,12 +9,15 @@
 
 #include "mq.h"
 
-/* mq_fetch, giving up between attempts once *@stop is set (may be NULL):
- * the subscriber's loop. @queue is the name to send (client_qname), @sub
- * checked. The messages carry the queue's full name. */
+/* mq_fetch_with, giving up between attempts once *@stop is set (may be
+ * NULL): the subscriber's loop. @queue is the name to send (client_qname),
+ * @sub checked. The node waits up to @max_wait_ms, less if @timeout_ms
+ * (the whole call's deadline, 0: the client's timeout plus the wait) needs
+ * it. The messages carry the queue's full name; @info may be NULL. */
 mq_err fetch_run(mq_client *c, const char *queue, const char *sub,
-                 size_t max_messages, uint32_t max_wait_ms,
-                 const _Atomic int *stop, mq_msg ***msgs, size_t *n);
+                 size_t max_messages, uint32_t max_wait_ms, uint64_t timeout_ms,
+                 const _Atomic int *stop, mq_msg ***msgs, size_t *n,
+                 mq_fetch_info *info);
 
 /* What settling does to the messages delivered. */
 enum fetch_verb {

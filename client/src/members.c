@@ -1,11 +1,11 @@
 /* members.c: membership and leadership, all answered by the leader
- * (CONN_LEADER: NOT_LEADER redirects and retryable errors, UNAVAILABLE
+ * (CONN_LEADER: NOT_LEADER redirects and retryable errors, NOT_DONE
  * "another change is in progress" among them, are retried until the
  * deadline; INVALID, NOT_FOUND and EXISTS end a call at once).
  *
- * Happy paths: mq_members asks once. mq_node_add sends one request that the
- * leader answers once the new node is a voter, so its attempts last up to
- * the deadline instead of the attempt timeout. mq_node_remove lists the
+ * Happy paths: mq_members and mq_leader ask once. mq_node_add sends one request
+ * that the leader answers once the new node is a voter, so its attempts last up
+ * to the deadline instead of the attempt timeout. mq_node_remove lists the
  * members, then removes. mq_leader_transfer asks who leads, then sends one
  * transfer that the old leader answers once leadership has moved.
  *
@@ -261,7 +261,7 @@ MQ_API mq_err mq_leader_transfer(mq_client *c, uint64_t id, uint64_t *leader,
     struct retry backoff;
     struct retry_step step;
     int first_round = 1;
-    mq_err rv, last = MQ_ERR_UNAVAILABLE;
+    mq_err rv, unknown = MQ_OK;
 
     if (leader != NULL) {
         *leader = 0;
@@ -303,13 +303,15 @@ MQ_API mq_err mq_leader_transfer(mq_client *c, uint64_t id, uint64_t *leader,
         if (rv == MQ_OK || !mq_err_retryable(rv)) {
             break;
         }
-        last = rv;
+        if (rv == MQ_ERR_TIMEOUT || rv == MQ_ERR_UNAVAILABLE) {
+            unknown = rv; /* the transfer may still complete */
+        }
         snprintf(why, sizeof why, "%s", mq_errmsg());
         if (retry_next(&backoff, retry_now_ms(), 1, 0, -1, &step) != 0) {
-            /* Out of time. TIMEOUT says the transfer may still complete. */
-            return lasterr_fail(
-                last == MQ_ERR_TIMEOUT ? MQ_ERR_TIMEOUT : MQ_ERR_UNAVAILABLE,
-                "%s; gave up after %llu ms", why, (unsigned long long)total);
+            /* Out of time: NOT_DONE if no attempt may have moved it. */
+            return lasterr_fail(unknown != MQ_OK ? unknown : MQ_ERR_NOT_DONE,
+                                "%s; gave up after %llu ms", why,
+                                (unsigned long long)total);
         }
         if (conn_sleep(c->conn, step.delay_ms) == MQ_ERR_CANCELED) {
             return lasterr_fail(MQ_ERR_CANCELED,
@@ -345,4 +347,40 @@ MQ_API mq_err mq_members(mq_client *c, mq_member **out, size_t *n,
 MQ_API void mq_members_free(mq_member *list)
 {
     free(list);
+}
+
+MQ_API mq_err mq_leader(mq_client *c, uint64_t *id, char *url,
+                        uint32_t timeout_ms)
+{
+    Mq__V1__Reply *r = NULL;
+    mq_err rv;
+
+    if (id != NULL) {
+        *id = 0;
+    }
+    if (url != NULL) {
+        url[0] = '\0';
+    }
+    if (c == NULL) {
+        return lasterr_fail(MQ_ERR_INVALID, "find the leader: client is NULL");
+    }
+    rv = ask_members(c, "find the leader", client_timeout(c, timeout_ms), &r);
+    if (rv != MQ_OK) {
+        return rv;
+    }
+    if (r->members->leader_id == 0) {
+        /* Answered by a leader that no longer is: ask again later. */
+        mq__v1__reply__free_unpacked(r, NULL);
+        return lasterr_fail(MQ_ERR_NOT_DONE,
+                            "find the leader: the node asked no longer leads");
+    }
+    if (id != NULL) {
+        *id = r->members->leader_id;
+    }
+    if (url != NULL) {
+        snprintf(url, MQ_URL_MAX, "%s",
+                 r->members->leader_url != NULL ? r->members->leader_url : "");
+    }
+    mq__v1__reply__free_unpacked(r, NULL);
+    return MQ_OK;
 }

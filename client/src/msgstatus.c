@@ -3,12 +3,10 @@
  * NOT_FOUND) means no queue knows it: never stored, or gone for longer
  * than the queue's status_ttl_ms.
  *
- * A follower answers from the state it has applied, which may be a
- * heartbeat behind the leader's. So that a client finds the messages it
- * published itself, a lookup answered by a follower that has applied less
- * than the client's highest publish index (client.h's written_index), or
- * answered NOT_FOUND (which says no index) after the client published, is
- * asked again of the leader. */
+ * A lookup goes where reads go (read.h): to a follower, which answers once
+ * it has applied the client's own last write (a publish, cancel, ack...),
+ * so that a client always finds what it did itself; or, with
+ * reads_from_leader, to the leader only. */
 #include "msgstatus.h"
 
 #include <stdio.h>
@@ -73,6 +71,7 @@ mq_err msgstatus_from_pb(mq_msg_status *out, const Mq__V1__MessageStatus *pb)
         out->subs[i].attempts = s->attempts;
         out->subs[i].last_delivery_ms = s->last_delivery_ms;
         out->subs[i].acked_at_ms = s->acked_at_ms;
+        out->subs[i].dead_lettered_at_ms = s->dead_lettered_at_ms;
     }
     return MQ_OK;
 }
@@ -88,15 +87,18 @@ MQ_API void mq_msg_status_free(mq_msg_status *list, size_t n)
     free(list);
 }
 
-/* One lookup on @route. Sets *out to a reply with a message status body
- * or none. */
-static mq_err status_call(mq_client *c, const char *what, enum conn_route route,
-                          uint32_t timeout_ms, const Mq__V1__Request *req,
-                          Mq__V1__Reply **out)
+/* One lookup of @req (whose route read_route sets). Sets *out to a reply
+ * with a message status body or none. */
+static mq_err status_call(mq_client *c, const char *what, uint32_t timeout_ms,
+                          Mq__V1__MessageStatusRequest *sr,
+                          const Mq__V1__Request *req, Mq__V1__Reply **out)
 {
-    struct conn_call call = {.what = what, .route = route};
+    struct conn_call call = {.what = what};
+    int leader_only;
     mq_err rv;
 
+    read_route(c, &call, &sr->min_index, &sr->max_wait_ms, &leader_only);
+    sr->leader_only = leader_only != 0;
     call.timeout_ms = client_timeout(c, timeout_ms);
     if ((rv = conn_call(c->conn, &call, req, out)) != MQ_OK) {
         return rv;
@@ -112,21 +114,6 @@ static mq_err status_call(mq_client *c, const char *what, enum conn_route route,
     return MQ_OK;
 }
 
-/* Whether a follower's answer (@rv, @r) may miss this client's writes. */
-static int behind_writes(mq_client *c, mq_err rv, const Mq__V1__Reply *r)
-{
-    uint64_t written = atomic_load(&c->written_index);
-
-    if (written == 0) {
-        return 0;
-    }
-    if (rv == MQ_ERR_NOT_FOUND) {
-        return 1;
-    }
-    return rv == MQ_OK && (r->body_case != MQ__V1__REPLY__BODY_MESSAGE_STATUS ||
-                           r->message_status->applied_index < written);
-}
-
 MQ_API mq_err mq_message_status(mq_client *c, const char *id, const char *queue,
                                 mq_msg_status **out, size_t *n,
                                 uint32_t timeout_ms)
@@ -136,7 +123,6 @@ MQ_API mq_err mq_message_status(mq_client *c, const char *id, const char *queue,
     char qname[MQ_QNAME_MAX + 1] = "";
     char what[MQ_ID_MAX + MQ_QNAME_MAX + 32];
     const Mq__V1__MessageStatusReply *rep;
-    enum conn_route route;
     mq_msg_status *list;
     Mq__V1__Reply *r = NULL;
     size_t count;
@@ -165,14 +151,7 @@ MQ_API mq_err mq_message_status(mq_client *c, const char *id, const char *queue,
     sr.queue = qname;
     req.body_case = MQ__V1__REQUEST__BODY_MESSAGE_STATUS;
     req.message_status = &sr;
-    route = read_route(c);
-    rv = status_call(c, what, route, timeout_ms, &req, &r);
-    if (route == CONN_FOLLOWER && behind_writes(c, rv, r)) {
-        if (r != NULL) {
-            mq__v1__reply__free_unpacked(r, NULL);
-        }
-        rv = status_call(c, what, CONN_ANY, timeout_ms, &req, &r);
-    }
+    rv = status_call(c, what, timeout_ms, &sr, &req, &r);
     if (rv != MQ_OK) {
         return rv;
     }

@@ -173,7 +173,8 @@ mq_err nodesock_finish(struct nodesock_xchg *x, Mq__V1__Reply **out, char *why)
             snprintf(why, NODESOCK_WHY_MAX, "send to %s: %s", url,
                      nng_strerror(rv));
         }
-        return rv == NNG_ECLOSED ? MQ_ERR_CANCELED : MQ_ERR_UNAVAILABLE;
+        /* No pipe took the message: the node never saw it. */
+        return rv == NNG_ECLOSED ? MQ_ERR_CANCELED : MQ_ERR_NOT_DONE;
     }
     wait_ms = ms_until(x->deadline_ms);
     nng_aio_set_timeout(x->aio, (nng_duration)wait_ms);

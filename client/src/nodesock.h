@@ -72,10 +72,11 @@ mq_err nodesock_start(struct nodesock_xchg *x, struct nodesock *ns,
 
 /* Waits for the send, then for the reply, and decodes it into *out (freed
  * with mq__v1__reply__free_unpacked). Returns MQ_OK; or, with @why set,
- * MQ_ERR_UNAVAILABLE (not connected in time: the request was not sent; or
- * the connection dropped after the send: outcome unknown), MQ_ERR_TIMEOUT
- * (sent, no reply by the deadline: outcome unknown), MQ_ERR_CANCELED
- * (closed), MQ_ERR_PROTOCOL (a reply that does not decode). */
+ * MQ_ERR_NOT_DONE (not connected in time: the request was not sent),
+ * MQ_ERR_UNAVAILABLE (the connection dropped after the send: outcome
+ * unknown), MQ_ERR_TIMEOUT (sent, no reply by the deadline: outcome
+ * unknown), MQ_ERR_CANCELED (closed), MQ_ERR_PROTOCOL (a reply that does
+ * not decode). */
 mq_err nodesock_finish(struct nodesock_xchg *x, Mq__V1__Reply **out, char *why);
 
 /* Releases the exchange's ctx and aio. */

@@ -77,7 +77,7 @@ mq_err publish_send(mq_client *c, const char *queue, Mq__V1__PubMessage **msgs,
                             "%s: the reply has %zu results for %zu messages",
                             what, got, n);
     }
-    client_note_written(c, r->publish->index);
+    conn_note_written(c->conn, r->publish->index);
     *out = r;
     return MQ_OK;
 }

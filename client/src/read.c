@@ -1,9 +1,10 @@
-/* read.c: mq_read. A read is answered by any node from the state it has
- * applied, never with NOT_LEADER, so it goes to a follower (conn.h's
- * CONN_FOLLOWER) unless the client reads from the leader. With min_index,
- * the node holds the read until it has applied that far (at most
- * max_wait_ms), so each attempt waits that much longer for the reply, as a
- * fetch does. */
+/* read.c: mq_read, and where reads go. A read is answered by any node
+ * from the state it has applied, so it goes to a follower (conn.h's
+ * CONN_FOLLOWER) unless the client reads from the leader, and then only
+ * the leader answers it. A follower read carries the client's last write
+ * index (or a higher min_index given): the node holds it until it has
+ * applied that far (at most max_wait_ms), so each attempt waits that much
+ * longer for the reply, as a fetch does. */
 #include "read.h"
 
 #include <stdio.h>
@@ -14,9 +15,38 @@
 #include "lasterr.h"
 #include "msg.h"
 
-enum conn_route read_route(const mq_client *c)
+void read_route(mq_client *c, struct conn_call *call, uint64_t *min_index,
+                uint32_t *max_wait_ms, int *leader_only)
 {
-    return c->opts.reads_from_leader ? CONN_ANY : CONN_FOLLOWER;
+    uint64_t written = conn_written_index(c->conn);
+    int own = 0;
+
+    if (c->opts.reads_from_leader) {
+        call->route = CONN_LEADER;
+        *leader_only = 1;
+    } else {
+        call->route = CONN_FOLLOWER;
+        *leader_only = 0;
+        if (written > *min_index) {
+            *min_index = written;
+            own = 1;
+        }
+    }
+    if (*min_index == 0) {
+        *max_wait_ms = 0;
+        return;
+    }
+    if (own && *max_wait_ms == 0) {
+        /* The client's own write is committed: a follower applies it
+         * within a heartbeat or so. One that has not in half an attempt
+         * answers TIMEOUT, and the call moves on to another node. */
+        *max_wait_ms = c->opts.attempt_timeout_ms / 2 + 1;
+        return;
+    }
+    if (*max_wait_ms == 0) {
+        *max_wait_ms = READ_MAX_WAIT_MS;
+    }
+    call->extra_ms = *max_wait_ms;
 }
 
 MQ_API mq_err mq_read(mq_client *c, const char *queue, const mq_read_opts *o,
@@ -63,15 +93,15 @@ MQ_API mq_err mq_read(mq_client *c, const char *queue, const mq_read_opts *o,
     rr.max_messages =
         o->max_messages != 0 ? o->max_messages : READ_MAX_MESSAGES;
     rr.min_index = o->min_index;
-    if (o->min_index != 0) {
-        rr.max_wait_ms =
-            o->max_wait_ms != 0 ? o->max_wait_ms : READ_MAX_WAIT_MS;
+    rr.max_wait_ms = o->max_wait_ms;
+    {
+        int leader_only;
+        read_route(c, &call, &rr.min_index, &rr.max_wait_ms, &leader_only);
+        rr.leader_only = leader_only != 0;
     }
     req.body_case = MQ__V1__REQUEST__BODY_READ;
     req.read = &rr;
-    call.route = read_route(c);
     call.timeout_ms = client_timeout(c, timeout_ms);
-    call.extra_ms = rr.max_wait_ms;
     if ((rv = conn_call(c->conn, &call, &req, &r)) != MQ_OK) {
         return rv;
     }

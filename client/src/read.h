@@ -11,8 +11,16 @@
 #define READ_MAX_MESSAGES 100
 #define READ_MAX_WAIT_MS 5000
 
-/* The route of the reads any node answers: catch-up reads and message
- * status lookups. */
-enum conn_route read_route(const mq_client *c);
+/* Where a read any node answers (a catch-up read, a message status
+ * lookup) goes, and what it asks of the node. With reads_from_leader, to
+ * the leader only (*leader_only 1: another node answers NOT_LEADER and the
+ * call follows it). Else to a follower, *min_index raised to the client's
+ * own last write, so that the follower answers once it has applied it
+ * (read-your-writes). With a min_index given, *max_wait_ms gets its
+ * default and @call->extra_ms that wait; the client's own write alone
+ * waits half an attempt timeout (a follower that has not applied it by
+ * then answers TIMEOUT, and the call tries another node). */
+void read_route(mq_client *c, struct conn_call *call, uint64_t *min_index,
+                uint32_t *max_wait_ms, int *leader_only);
 
 #endif

@@ -88,7 +88,7 @@ MQ_API mq_err mq_cluster_status(mq_client *c, mq_node_status **out, size_t *n,
         }
     }
     if (answered == 0) {
-        mq_err rv = MQ_ERR_UNAVAILABLE;
+        mq_err rv = MQ_ERR_NOT_DONE;
         char msg[LASTERR_SIZE];
         size_t len =
             (size_t)snprintf(msg, sizeof msg, "status: no node answered");
@@ -104,7 +104,7 @@ MQ_API mq_err mq_cluster_status(mq_client *c, mq_node_status **out, size_t *n,
         lasterr_set("%s", msg);
         free(ans);
         free(list);
-        return rv == MQ_ERR_TIMEOUT ? MQ_ERR_TIMEOUT : MQ_ERR_UNAVAILABLE;
+        return rv;
     }
     free(ans);
     *out = list;

@@ -95,8 +95,9 @@ static void *subscriber_main(void *arg)
     while (!atomic_load(&s->stop)) {
         mq_msg **msgs;
         size_t n;
-        mq_err rv = fetch_run(s->c, s->queue, s->sub, s->opts.batch,
-                              s->opts.max_wait_ms, &s->stop, &msgs, &n);
+        mq_err rv =
+            fetch_run(s->c, s->queue, s->sub, s->opts.batch,
+                      s->opts.max_wait_ms, 0, &s->stop, &msgs, &n, NULL);
         if (rv != MQ_OK) {
             /* Stopped, or closing (stop comes next), or failing: wait. */
             backoff = backoff == 0 ? RETRY_BACKOFF_MIN_MS : backoff * 2;

@@ -79,6 +79,9 @@ static const struct opt opts[] = {
     U64(max_clock_skew_ms, "1000", 10, 86400000,
         "warn when another node's clock is this far off; a node this far "
         "ahead of a majority does not lead, nor gets votes"),
+    U64(member_catchup_timeout_ms, "60000", 1000, 86400000,
+        "a node being added that catches up no further for this long is "
+        "removed again (the add is abandoned)"),
 };
 
 #define N_OPTS (sizeof opts / sizeof opts[0])
@@ -207,6 +210,42 @@ static mq_err load_file(struct config *cfg, const char *path, uint8_t *seen,
     return rv;
 }
 
+/* Checks URL @url given as @key: tcp:// or ipc://. A tls+tcp:// URL is
+ * refused with its own message: no certificate settings exist yet, so it
+ * could never connect. */
+static mq_err check_url(const char *key, const char *url, struct errmsg *e)
+{
+    if (strncmp(url, "tls+tcp://", 10) == 0) {
+        errmsg_set(e,
+                   "%s: \"%s\": TLS is not configured (mqd has no "
+                   "certificate settings yet), so a tls+tcp:// URL cannot "
+                   "work: use tcp:// or ipc://",
+                   key, url);
+        return MQ_ERR_INVALID;
+    }
+    if (strncmp(url, "tcp://", 6) != 0 && strncmp(url, "ipc://", 6) != 0) {
+        errmsg_set(e, "%s: \"%s\" is not a tcp:// or ipc:// URL", key, url);
+        return MQ_ERR_INVALID;
+    }
+    return MQ_OK;
+}
+
+/* Checks each URL of the comma-separated list @list (join). */
+static mq_err check_url_list(const char *key, const char *list,
+                             struct errmsg *e)
+{
+    char buf[sizeof((struct config *)0)->join];
+    char *save = NULL;
+    mq_err rv = MQ_OK;
+
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *tok = strtok_r(buf, ", ", &save); tok != NULL && rv == MQ_OK;
+         tok = strtok_r(NULL, ", ", &save)) {
+        rv = check_url(key, tok, e);
+    }
+    return rv;
+}
+
 static mq_err parse_members(struct config *cfg, struct errmsg *e)
 {
     char buf[sizeof cfg->members_text];
@@ -231,6 +270,9 @@ static mq_err parse_members(struct config *cfg, struct errmsg *e)
         if (strlen(eq + 1) == 0 || strlen(eq + 1) >= MQ_URL_MAX ||
             strstr(eq + 1, "://") == NULL) {
             errmsg_set(e, "members: node %llu has no valid peer URL", id);
+            return MQ_ERR_INVALID;
+        }
+        if (check_url("members", eq + 1, e) != MQ_OK) {
             return MQ_ERR_INVALID;
         }
         if (cfg->n_members == CONFIG_MAX_MEMBERS) {
@@ -258,17 +300,6 @@ static mq_err parse_members(struct config *cfg, struct errmsg *e)
     if (strcmp(self->peer_url, cfg->peer_url) != 0) {
         errmsg_set(e, "members: node %llu is listed at %s but peer_url is %s",
                    (unsigned long long)cfg->id, self->peer_url, cfg->peer_url);
-        return MQ_ERR_INVALID;
-    }
-    return MQ_OK;
-}
-
-static mq_err check_url(const char *key, const char *url, struct errmsg *e)
-{
-    if (strncmp(url, "tcp://", 6) != 0 && strncmp(url, "ipc://", 6) != 0 &&
-        strncmp(url, "tls+tcp://", 10) != 0) {
-        errmsg_set(e, "%s: \"%s\" is not a tcp://, ipc:// or tls+tcp:// URL",
-                   key, url);
         return MQ_ERR_INVALID;
     }
     return MQ_OK;
@@ -422,7 +453,7 @@ mq_err config_load(struct config *cfg, int argc, char **argv, struct errmsg *e)
             errmsg_set(e, "join: give either join or members, not both");
             return MQ_ERR_INVALID;
         }
-        return MQ_OK;
+        return check_url_list("join", cfg->join, e);
     }
     if (cfg->members_text[0] == '\0') {
         errmsg_set(e, "members: required, and not given (or give join)");

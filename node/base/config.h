@@ -48,6 +48,7 @@ struct config {
      * see config_load). 0: off. */
     uint64_t test_delay_leader_append_ms;
     int64_t test_clock_offset_ms;
+    uint64_t member_catchup_timeout_ms;
 };
 
 /* Parses @argv (flags, and the file named by --config; flags win) into

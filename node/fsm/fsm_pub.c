@@ -222,7 +222,7 @@ static mq_err dead_letter(struct fsm *f, struct queue *q, struct sub *s,
     mq_err rv;
 
     s->dead_lettered++;
-    if (subhist_dead(&s->hist, d->seq, f->now_ms) != MQ_OK) {
+    if (subhist_dead(&s->hist, d->seq, f->now_ms, d->attempts) != MQ_OK) {
         return MQ_ERR_NO_MEMORY;
     }
     if (m == NULL) {

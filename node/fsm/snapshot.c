@@ -118,7 +118,7 @@ static void *pack_queue(const struct queue *q, size_t *len)
     Mq__V1__PendingSnap *pend = scratch_alloc(&sc, n_pend * sizeof *pend);
     Mq__V1__PendingSnap **pendp = scratch_alloc(&sc, n_pend * sizeof *pendp);
     uint8_t *recs = scratch_alloc(&sc, dn * DEDUP_REC + tn * TOMB_REC +
-                                           (n_acks + n_dead) * 16);
+                                           (n_acks + n_dead) * (16 + 4));
     if (sc.failed) {
         goto out;
     }
@@ -187,13 +187,26 @@ static void *pack_queue(const struct queue *q, size_t *len)
         for (size_t j = 0; j < dead->cap; j++) {
             if (dead->slots[j].val != NULL) {
                 put_u64(p, dead->slots[j].key);
-                put_u64(p + 8, (uintptr_t)dead->slots[j].val - 1);
+                put_u64(p + 8,
+                        subhist_dead_at(&s->hist, dead->slots[j].key, NULL));
                 p += 16;
             }
         }
         ss->dead.len = (size_t)(p - ss->dead.data);
         /* By seq, so that every replica writes the same bytes. */
         qsort(ss->dead.data, ss->dead.len / 16, 16, cmp_u64_pair);
+        ss->ack_attempts.data = p;
+        for (size_t j = 0; j < subhist_len(&s->hist); j++, p += 4) {
+            put_u32(p, subhist_at(&s->hist, j)->attempts);
+        }
+        ss->ack_attempts.len = (size_t)(p - ss->ack_attempts.data);
+        ss->dead_attempts.data = p;
+        for (size_t j = 0; j < ss->dead.len; j += 16, p += 4) {
+            uint32_t attempts;
+            subhist_dead_at(&s->hist, get_u64(ss->dead.data + j), &attempts);
+            put_u32(p, attempts);
+        }
+        ss->dead_attempts.len = (size_t)(p - ss->dead_attempts.data);
         subp[i] = ss;
     }
     qs.subs = subp;
@@ -360,29 +373,44 @@ static mq_err place_msg(struct queue *q, struct msg *m, uint64_t last_seq,
     return rv;
 }
 
-/* A subscription's recent acks and dead letters. */
+/* The @i-th 4-byte record of @d, or 0 when @d is empty (a snapshot that
+ * predates the attempts). */
+static uint32_t attempts_at(const ProtobufCBinaryData *d, size_t i)
+{
+    return d->len != 0 ? get_u32(d->data + 4 * i) : 0;
+}
+
+/* A subscription's recent acks and dead letters, with the deliveries each
+ * took when the snapshot says (ack_attempts and dead_attempts, absent in
+ * older snapshots: 0, not known). */
 static mq_err restore_hist(struct sub *s, const Mq__V1__SubSnap *ss,
                            struct errmsg *e)
 {
     if (ss->acks.len % 16 != 0 || ss->dead.len % 16 != 0 ||
-        ss->acks.len / 16 > SUBHIST_ACKS) {
+        ss->acks.len / 16 > SUBHIST_ACKS ||
+        (ss->ack_attempts.len != 0 &&
+         ss->ack_attempts.len != ss->acks.len / 4) ||
+        (ss->dead_attempts.len != 0 &&
+         ss->dead_attempts.len != ss->dead.len / 4)) {
         errmsg_set(e, "subscription %s: bad ack or dead-letter records",
                    s->cfg.name);
         return MQ_ERR_PROTOCOL;
     }
     for (size_t i = 0; i < ss->acks.len; i += 16) {
         if (subhist_ack(&s->hist, get_u64(ss->acks.data + i),
-                        get_u64(ss->acks.data + i + 8)) != MQ_OK) {
+                        get_u64(ss->acks.data + i + 8),
+                        attempts_at(&ss->ack_attempts, i / 16)) != MQ_OK) {
             return MQ_ERR_NO_MEMORY;
         }
     }
     for (size_t i = 0; i < ss->dead.len; i += 16) {
         uint64_t at = get_u64(ss->dead.data + i + 8);
-        if (at == 0 || at == UINT64_MAX) {
+        if (at == 0 || at >= SUBHIST_DEAD_TIME_LIMIT - 1) {
             errmsg_set(e, "subscription %s: bad dead-letter time", s->cfg.name);
             return MQ_ERR_PROTOCOL;
         }
-        if (subhist_dead(&s->hist, get_u64(ss->dead.data + i), at) != MQ_OK) {
+        if (subhist_dead(&s->hist, get_u64(ss->dead.data + i), at,
+                         attempts_at(&ss->dead_attempts, i / 16)) != MQ_OK) {
             return MQ_ERR_NO_MEMORY;
         }
     }

@@ -372,7 +372,7 @@ mq_err sub_ack(struct sub *s, const uint64_t *seqs, size_t n, int mode,
             break;
         default:
             s->acked++;
-            rv = subhist_ack(&s->hist, p->seq, now_ms);
+            rv = subhist_ack(&s->hist, p->seq, now_ms, p->attempts);
             pending_unlink(s, p);
             break;
         }
@@ -397,7 +397,7 @@ void sub_forget(struct sub *s, uint64_t seq)
 
 int sub_dead_lettered(const struct sub *s, uint64_t seq)
 {
-    return subhist_dead_at(&s->hist, seq) != 0;
+    return subhist_dead_at(&s->hist, seq, NULL) != 0;
 }
 
 size_t sub_scheduled(const struct sub *s)
@@ -411,13 +411,14 @@ size_t sub_scheduled(const struct sub *s)
 
 int sub_msg_state(const struct sub *s, const struct msg *m, uint64_t now_ms,
                   uint32_t *attempts, uint64_t *last_delivery_ms,
-                  uint64_t *acked_at_ms)
+                  uint64_t *acked_at_ms, uint64_t *dead_lettered_at_ms)
 {
     uint64_t seq = m->rec.seq;
     const struct pending *p = hmap_get(&s->by_seq, seq);
     *attempts = 0;
     *last_delivery_ms = 0;
     *acked_at_ms = 0;
+    *dead_lettered_at_ms = 0;
     if (p != NULL) {
         *attempts = p->attempts;
         *last_delivery_ms = p->delivered_at_ms;
@@ -433,12 +434,12 @@ int sub_msg_state(const struct sub *s, const struct msg *m, uint64_t now_ms,
         return m->rec.deliver_at_ms > now_ms ? MQ_SUB_SCHEDULED
                                              : MQ_SUB_PENDING;
     }
-    uint64_t dead = subhist_dead_at(&s->hist, seq);
+    uint64_t dead = subhist_dead_at(&s->hist, seq, attempts);
     if (dead) {
-        *acked_at_ms = dead;
+        *dead_lettered_at_ms = dead;
         return MQ_SUB_DEAD_LETTERED;
     }
-    *acked_at_ms = subhist_acked_at(&s->hist, seq);
+    *acked_at_ms = subhist_acked_at(&s->hist, seq, attempts);
     return MQ_SUB_ACKED;
 }
 

@@ -132,11 +132,12 @@ mq_err sub_ack(struct sub *s, const uint64_t *seqs, size_t n, int mode,
 int sub_matches(const struct sub *s, const struct msg *m);
 
 /* What the subscription has done with message @m (stored in its queue):
- * one of mq.proto's SubState values, with attempts, last delivery and ack
- * time when known. */
+ * one of mq.proto's SubState values, with attempts (also once acked or
+ * dead-lettered), last delivery, and ack or dead-letter time when known
+ * (0 otherwise). */
 int sub_msg_state(const struct sub *s, const struct msg *m, uint64_t now_ms,
                   uint32_t *attempts, uint64_t *last_delivery_ms,
-                  uint64_t *acked_at_ms);
+                  uint64_t *acked_at_ms, uint64_t *dead_lettered_at_ms);
 
 /* Message @seq left the queue: forget its pending delivery (counted as
  * dropped) and that it was dead-lettered. */

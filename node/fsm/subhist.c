@@ -28,7 +28,8 @@ size_t subhist_len(const struct subhist *h)
     return h->len;
 }
 
-mq_err subhist_ack(struct subhist *h, uint64_t seq, uint64_t at_ms)
+mq_err subhist_ack(struct subhist *h, uint64_t seq, uint64_t at_ms,
+                   uint32_t attempts)
 {
     if (h->len == h->cap && h->cap < SUBHIST_ACKS) {
         size_t cap = h->cap ? h->cap * 2 : 64;
@@ -51,29 +52,56 @@ mq_err subhist_ack(struct subhist *h, uint64_t seq, uint64_t at_ms)
     struct subhist_ack *a = &h->acks[(h->head + h->len) & (h->cap - 1)];
     a->seq = seq;
     a->at_ms = at_ms;
+    a->attempts = attempts;
     h->len++;
     return MQ_OK;
 }
 
-uint64_t subhist_acked_at(const struct subhist *h, uint64_t seq)
+uint64_t subhist_acked_at(const struct subhist *h, uint64_t seq,
+                          uint32_t *attempts)
 {
     for (size_t i = h->len; i > 0; i--) {
         const struct subhist_ack *a = subhist_at(h, i - 1);
         if (a->seq == seq) {
+            if (attempts != NULL) {
+                *attempts = a->attempts;
+            }
             return a->at_ms;
         }
+    }
+    if (attempts != NULL) {
+        *attempts = 0;
     }
     return 0;
 }
 
-mq_err subhist_dead(struct subhist *h, uint64_t seq, uint64_t at_ms)
+/* A dead letter's map value: time + 1 (never 0) below the 48th bit, the
+ * attempts above it. */
+_Static_assert(sizeof(uintptr_t) >= 8, "subhist packs 64 bits in a pointer");
+
+mq_err subhist_dead(struct subhist *h, uint64_t seq, uint64_t at_ms,
+                    uint32_t attempts)
 {
-    return hmap_put(&h->dead, seq, (void *)(uintptr_t)(at_ms + 1));
+    uint64_t n = attempts < SUBHIST_DEAD_ATTEMPTS_MAX
+                     ? attempts
+                     : SUBHIST_DEAD_ATTEMPTS_MAX;
+    uint64_t v;
+
+    if (at_ms > SUBHIST_DEAD_TIME_LIMIT - 2) {
+        at_ms = SUBHIST_DEAD_TIME_LIMIT - 2; /* a clock past the year 10889 */
+    }
+    v = (at_ms + 1) | n << 48;
+    return hmap_put(&h->dead, seq, (void *)(uintptr_t)v);
 }
 
-uint64_t subhist_dead_at(const struct subhist *h, uint64_t seq)
+uint64_t subhist_dead_at(const struct subhist *h, uint64_t seq,
+                         uint32_t *attempts)
 {
-    uintptr_t v = (uintptr_t)hmap_get(&h->dead, seq);
+    uint64_t v = (uintptr_t)hmap_get(&h->dead, seq);
+    if (attempts != NULL) {
+        *attempts = (uint32_t)(v >> 48);
+    }
+    v &= SUBHIST_DEAD_TIME_LIMIT - 1;
     return v ? v - 1 : 0;
 }
 

@@ -1,8 +1,10 @@
 /* subhist.h: what a subscription did with messages it no longer has
- * pending: when it acked them (the last SUBHIST_ACKS acks, 16 bytes each:
- * older acks are still acks, their time is just no longer known), and
- * which it dead-lettered (while the message is stored). For message
- * status by id. Pure C, loop thread only. */
+ * pending: when it acked them and after how many deliveries (the last
+ * SUBHIST_ACKS acks, 24 bytes each: older acks are still acks, their time
+ * and attempts are just no longer known), and which it dead-lettered, when
+ * and after how many deliveries (while the message is stored). For message
+ * status by id. Replicated state: recorded at apply, in snapshots. Pure C,
+ * loop thread only. */
 #ifndef MQ_SUBHIST_H
 #define MQ_SUBHIST_H
 
@@ -17,7 +19,13 @@
 struct subhist_ack {
     uint64_t seq;
     uint64_t at_ms;
+    uint32_t attempts; /* deliveries it took; 0 when not known */
 };
+
+/* Dead-letter times are kept below this (48 bits: the year 10889), with
+ * the attempts (at most SUBHIST_DEAD_ATTEMPTS_MAX) above them. */
+#define SUBHIST_DEAD_TIME_LIMIT (UINT64_C(1) << 48)
+#define SUBHIST_DEAD_ATTEMPTS_MAX 0xffffu
 
 struct subhist {
     struct subhist_ack *acks; /* ring, oldest at head */
@@ -28,15 +36,24 @@ struct subhist {
 void subhist_init(struct subhist *h);
 void subhist_close(struct subhist *h);
 
-/* Records an ack of @seq at @at_ms (the oldest falls out past
- * SUBHIST_ACKS). MQ_ERR_NO_MEMORY leaves @h unchanged. */
-mq_err subhist_ack(struct subhist *h, uint64_t seq, uint64_t at_ms);
-/* When @seq was acked, or 0 if not known. */
-uint64_t subhist_acked_at(const struct subhist *h, uint64_t seq);
+/* Records an ack of @seq at @at_ms after @attempts deliveries (the oldest
+ * falls out past SUBHIST_ACKS). MQ_ERR_NO_MEMORY leaves @h unchanged. */
+mq_err subhist_ack(struct subhist *h, uint64_t seq, uint64_t at_ms,
+                   uint32_t attempts);
+/* When @seq was acked, or 0 if not known; *attempts (may be NULL) gets
+ * its deliveries (0 when not known). */
+uint64_t subhist_acked_at(const struct subhist *h, uint64_t seq,
+                          uint32_t *attempts);
 
-mq_err subhist_dead(struct subhist *h, uint64_t seq, uint64_t at_ms);
-/* When @seq was dead-lettered, or 0 if it was not. */
-uint64_t subhist_dead_at(const struct subhist *h, uint64_t seq);
+/* Records that @seq was dead-lettered at @at_ms (kept up to
+ * SUBHIST_DEAD_TIME_LIMIT - 2) after @attempts deliveries (kept up to
+ * SUBHIST_DEAD_ATTEMPTS_MAX). MQ_ERR_NO_MEMORY leaves @h unchanged. */
+mq_err subhist_dead(struct subhist *h, uint64_t seq, uint64_t at_ms,
+                    uint32_t attempts);
+/* When @seq was dead-lettered, or 0 if it was not; *attempts (may be
+ * NULL) gets its deliveries. */
+uint64_t subhist_dead_at(const struct subhist *h, uint64_t seq,
+                         uint32_t *attempts);
 /* The message @seq is gone from the queue: forget it was dead-lettered. */
 void subhist_forget(struct subhist *h, uint64_t seq);
 

@@ -6,6 +6,7 @@
 #include "bridge.h"
 
 #include <nng/protocol/reqrep0/rep.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -150,7 +151,10 @@ mq_err bridge_start(struct bridge *b, uv_loop_t *loop, const char *url,
         errmsg_set(e, "client socket: %s", nng_strerror(rv));
         return MQ_ERR_INTERNAL;
     }
-    nng_socket_set_size(b->rep, NNG_OPT_RECVMAXSZ, max_bytes);
+    nng_socket_set_size(b->rep, NNG_OPT_RECVMAXSZ,
+                        max_bytes > SIZE_MAX / BRIDGE_OVERSIZE_FACTOR
+                            ? SIZE_MAX
+                            : max_bytes * BRIDGE_OVERSIZE_FACTOR);
     b->reqs = mq_calloc(n_ctx, sizeof *b->reqs);
     if (b->reqs == NULL) {
         return MQ_ERR_NO_MEMORY;
@@ -172,6 +176,24 @@ mq_err bridge_start(struct bridge *b, uv_loop_t *loop, const char *url,
     for (size_t i = 0; i < b->n_reqs; i++) {
         b->reqs[i].state = REQ_RECV;
         nng_ctx_recv(b->reqs[i].ctx, b->reqs[i].aio);
+    }
+    return MQ_OK;
+}
+
+mq_err bridge_check_listen(const char *url, const char *key, struct errmsg *e)
+{
+    nng_socket s;
+    int rv;
+
+    if ((rv = nng_rep0_open(&s)) != 0) {
+        errmsg_set(e, "%s %s: socket: %s", key, url, nng_strerror(rv));
+        return MQ_ERR_INTERNAL;
+    }
+    rv = nng_listen(s, url, NULL, 0);
+    nng_close(s);
+    if (rv != 0) {
+        errmsg_set(e, "listen on %s %s: %s", key, url, nng_strerror(rv));
+        return MQ_ERR_INVALID;
     }
     return MQ_OK;
 }

@@ -58,12 +58,26 @@ struct bridge {
     void *arg;
 };
 
-/* Starts serving clients at @url with @n_ctx contexts, requests up to
- * @max_bytes. Loop thread. Returns MQ_OK or MQ_ERR_INVALID (with @e naming
- * the URL) when it cannot listen. */
+/* nng closes a connection whose message is over the socket's receive
+ * limit, without a word to either side. So that a request somewhat over
+ * the node's limit gets an answer (TOO_LARGE, from the request handler)
+ * instead, the client socket takes messages up to this many times the
+ * limit; only past that does the connection close. */
+#define BRIDGE_OVERSIZE_FACTOR 4
+
+/* Starts serving clients at @url with @n_ctx contexts. Requests up to
+ * BRIDGE_OVERSIZE_FACTOR times @max_bytes are handed to @on_req, which
+ * must refuse those over @max_bytes. Loop thread. Returns MQ_OK or
+ * MQ_ERR_INVALID (with @e naming the URL) when it cannot listen. */
 mq_err bridge_start(struct bridge *b, uv_loop_t *loop, const char *url,
                     size_t n_ctx, size_t max_bytes, bridge_request_cb on_req,
                     bridge_peer_cb on_peer, void *arg, struct errmsg *e);
+
+/* Checks that @url (the value of config key @key) can be listened on now:
+ * listens and closes at once. Returns MQ_OK, or MQ_ERR_INVALID with @e
+ * naming the key, the URL and why (e.g. "address in use"). For the start,
+ * before anything is written to the data dir. */
+mq_err bridge_check_listen(const char *url, const char *key, struct errmsg *e);
 
 /* Called from nng threads: hands @msg (taken over) to the loop's peer
  * handler. */

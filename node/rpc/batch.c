@@ -213,7 +213,7 @@ void batch_fail_waiting(struct batch *b, mq_err err)
 
 void batch_close(struct batch *b)
 {
-    batch_fail_waiting(b, MQ_ERR_UNAVAILABLE);
+    batch_fail_waiting(b, MQ_ERR_NOT_DONE); /* never proposed */
     uv_check_stop(&b->check);
     uv_idle_stop(&b->idle);
     uv_close((uv_handle_t *)&b->check, NULL);

@@ -1,6 +1,7 @@
 /* call.c: one client request while the node works on it: its replies
- * (each call is answered exactly once, then freed), the full queue name it
- * names, and the wall clock its waits use. */
+ * (each call is answered exactly once, then freed; a write's carries the
+ * raft index of its entry), the full queue name it names, and the wall
+ * clock its waits use. */
 #include "call.h"
 
 #include <stdarg.h>
@@ -17,6 +18,16 @@
 uint64_t call_now_ms(void)
 {
     return wallclock_ms();
+}
+
+void call_sub_counts(const struct queue *q, const struct sub *s,
+                     struct call_sub_counts *out)
+{
+    uint64_t from =
+        s->next_seq < q->msgs.first_seq ? q->msgs.first_seq : s->next_seq;
+    out->pending = q->msgs.last_seq >= from ? q->msgs.last_seq - from + 1 : 0;
+    out->scheduled = sub_scheduled(s);
+    out->in_flight = sub_in_flight(s) - out->scheduled;
 }
 
 /* Replies ------------------------------------------------------------------ */
@@ -42,9 +53,15 @@ void call_free(struct call *call)
     mq_free(call);
 }
 
-void call_reply(struct call *call, const Mq__V1__Reply *reply)
+void call_reply(struct call *call, const Mq__V1__Reply *reply_in)
 {
+    Mq__V1__Reply copy = *reply_in;
+    const Mq__V1__Reply *reply = &copy;
     nng_msg *msg;
+
+    if (copy.status == MQ__V1__STATUS__STATUS_OK) {
+        copy.index = call->index;
+    }
     size_t len = mq__v1__reply__get_packed_size(reply);
     if (nng_msg_alloc(&msg, len) != 0) {
         LOG_WARN("out of memory answering a request");

@@ -48,7 +48,14 @@ struct call {
     void **owned; /* message copies with a generated id */
     size_t n_owned;
 
-    /* fetch */
+    /* a write: the raft index of its entry, sent in the reply (Reply.index)
+     * so that the client can read its writes from any node */
+    uint64_t index;
+
+    /* read and message status: the applied index waited for */
+    uint64_t min_index;
+
+    /* fetch, and reads waiting for min_index */
     uint64_t deadline_ms;
     uint32_t max;
     int proposing;
@@ -69,6 +76,15 @@ void call_free(struct call *call);
  * if the name is bad. */
 const char *call_qname(struct call *call, const char *in,
                        char buf[MQ_QNAME_MAX + 1]);
+
+/* What a subscription has to deliver, as sub info and fetch replies say:
+ * stored messages not yet delivered, delivered ones not acked yet, and
+ * those waiting for their delay or nack delay. */
+struct call_sub_counts {
+    uint64_t pending, in_flight, scheduled;
+};
+void call_sub_counts(const struct queue *q, const struct sub *s,
+                     struct call_sub_counts *out);
 
 /* The wall clock in ms, for the waits of fetches and reads. */
 uint64_t call_now_ms(void);

@@ -1,12 +1,17 @@
 /* rpc.c: client requests: decode, validate, route, reply.
  *
+ * A request over max_request_bytes is refused (TOO_LARGE, naming both
+ * sizes, logged) before it is decoded.
+ *
  * Happy path for a write: decode the Request, check it against this node's
  * applied state (so that bad input is refused before it reaches the log),
  * hand one op to batch.c, and answer from the FSM's result once the entry
  * is applied. Reads are answered at once from the applied state. Failure
  * modes: malformed bytes (PROTOCOL), invalid values (INVALID and friends,
  * naming the field), not leader (NOT_LEADER with the leader's URL),
- * leadership lost after proposing (UNAVAILABLE: retry with the same ids).
+ * refused before anything was done (NOT_DONE: a leader still applying the
+ * log, a node shutting down or removed), leadership lost after proposing
+ * (UNAVAILABLE: the outcome is unknown; retry with the same ids).
  * Every path replies exactly once and frees the call. Queue and
  * subscription admin is in rpc_admin.c, fetch and acks in rpc_fetch.c,
  * catch-up reads and message status in rpc_read.c. */
@@ -49,14 +54,26 @@ void rpc_handle(void *arg, struct rpc_req *req, const void *data, size_t len)
     call->rpc = r;
     call->req = req;
     if (r->c->removed) {
-        call_reply_error(call, MQ_ERR_UNAVAILABLE,
+        call_reply_error(call, MQ_ERR_NOT_DONE,
                          "node %llu was removed from the cluster",
                          (unsigned long long)r->cfg->id);
         return;
     }
     if (r->closing) {
-        call_reply_error(call, MQ_ERR_UNAVAILABLE, "node %llu is shutting down",
+        call_reply_error(call, MQ_ERR_NOT_DONE, "node %llu is shutting down",
                          (unsigned long long)r->cfg->id);
+        return;
+    }
+    if (len > r->cfg->max_request_bytes) {
+        /* The bridge hands these over so that they get an answer: refused
+         * before they are even decoded. */
+        LOG_WARN("refused a request of %zu bytes: over max_request_bytes "
+                 "%llu",
+                 len, (unsigned long long)r->cfg->max_request_bytes);
+        call_reply_error(call, MQ_ERR_TOO_LARGE,
+                         "request of %zu bytes is over this node's "
+                         "max_request_bytes of %llu bytes",
+                         len, (unsigned long long)r->cfg->max_request_bytes);
         return;
     }
     call->in = mq__v1__request_raw__unpack(&cmd_pb_alloc, len, data);
@@ -87,7 +104,7 @@ void rpc_handle(void *arg, struct rpc_req *req, const void *data, size_t len)
      * leader for their freshness). */
     if (consensus_is_leader(r->c) && !consensus_leader_ready(r->c) &&
         call->in->body_case != MQ__V1__REQUEST_RAW__BODY_STATUS) {
-        call_reply_error(call, MQ_ERR_UNAVAILABLE,
+        call_reply_error(call, MQ_ERR_NOT_DONE,
                          "node %llu was just elected leader and is applying "
                          "the log: retry",
                          (unsigned long long)r->cfg->id);
@@ -217,7 +234,7 @@ void rpc_on_publish(void *arg, struct queue *q)
 void rpc_close(struct rpc *r)
 {
     r->closing = 1;
-    rpc_fail_waiting(r, MQ_ERR_UNAVAILABLE);
+    rpc_fail_waiting(r, MQ_ERR_NOT_DONE); /* none had a delivery proposed */
     rpc_reads_tick(r, UINT64_MAX);
     uv_timer_stop(&r->wait_timer);
     uv_close((uv_handle_t *)&r->wait_timer, NULL);

@@ -50,15 +50,15 @@ static void fill_sub_info(Mq__V1__SubInfo *si, Mq__V1__SubConfig *sc,
     si->config = sc;
     si->next_seq = s->next_seq;
     si->ack_floor = sub_ack_floor(s);
-    uint64_t from =
-        s->next_seq < q->msgs.first_seq ? q->msgs.first_seq : s->next_seq;
-    si->pending = q->msgs.last_seq >= from ? q->msgs.last_seq - from + 1 : 0;
-    si->in_flight = sub_in_flight(s) - sub_scheduled(s);
+    struct call_sub_counts counts;
+    call_sub_counts(q, s, &counts);
+    si->pending = counts.pending;
+    si->in_flight = counts.in_flight;
     si->delivered = s->delivered;
     si->acked = s->acked;
     si->created_at_ms = s->created_at_ms;
     si->dead_lettered = s->dead_lettered;
-    si->scheduled = sub_scheduled(s);
+    si->scheduled = counts.scheduled;
 }
 
 void rpc_reply_queue_info(struct call *call, const struct queue *q)
@@ -252,7 +252,7 @@ static void admin_done(void *arg, mq_err err, const struct fsm_op_result *r,
 {
     struct call *call = arg;
     Mq__V1__Reply reply = MQ__V1__REPLY__INIT;
-    (void)index;
+    call->index = err == MQ_OK ? index : 0;
     if (err == MQ_ERR_NOT_LEADER) {
         call_reply_not_leader(call);
         return;
@@ -430,11 +430,60 @@ void rpc_sub_delete(struct call *call)
     propose_admin(call, what);
 }
 
+/* Whether @id (@len bytes) is one the state machine gives dead letters:
+ * "dl-" and 32 hex digits. */
+static int dead_letter_id(const uint8_t *id, size_t len)
+{
+    if (len != 35 || memcmp(id, "dl-", 3) != 0) {
+        return 0;
+    }
+    for (size_t i = 3; i < len; i++) {
+        if (!((id[i] >= '0' && id[i] <= '9') ||
+              (id[i] >= 'a' && id[i] <= 'f'))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Whether @q is a dead-letter queue: some queue names it its
+ * dead_letter_queue, or its oldest message is a dead letter (also once the
+ * queue that sent it is gone). An empty queue passes: nothing would move. */
+static int is_dead_letter_queue(const struct fsm *f, const struct queue *q)
+{
+    const struct msg *m;
+
+    for (size_t i = 0; i < f->n_queues; i++) {
+        if (f->queues[i] != q &&
+            strcmp(f->queues[i]->cfg.dead_letter_queue, q->cfg.name) == 0) {
+            return 1;
+        }
+    }
+    if (q->msgs.n_msgs == 0) {
+        return 1;
+    }
+    m = queue_get(q, q->msgs.first_seq);
+    return m != NULL && dead_letter_id(m->blob + m->id_off, m->id_len);
+}
+
 void rpc_redrive(struct call *call)
 {
     const Mq__V1__RedriveRequest *in = call->in->redrive;
+    const struct queue *from;
     char what[300];
-    if (existing_queue(call, in->from) == NULL) {
+    if ((from = existing_queue(call, in->from)) == NULL) {
+        return;
+    }
+    /* Checked here, on the leader's state, so that every client is
+     * protected; the state machine moves what it is told. */
+    if (!in->force && !is_dead_letter_queue(call->rpc->f, from)) {
+        call_reply_error(call, MQ_ERR_INVALID,
+                         "queue %s is not a dead-letter queue (no queue sends "
+                         "its dead letters there, and its messages are not "
+                         "dead letters): a redrive would take its messages "
+                         "from its subscribers; give --force "
+                         "(MQ_REDRIVE_FORCE) to move them anyway",
+                         from->cfg.name);
         return;
     }
     if (call_qname(call, in->to, call->qname2) == NULL) {

@@ -61,19 +61,31 @@ static void wait_remove(struct call *call)
 }
 
 /* Answers with the deliveries of @res, encoding the Reply by hand: each
- * delivery is the stored message bytes plus seq, time and attempt. */
+ * delivery is the stored message bytes plus seq, time and attempt; then
+ * the subscription's counts in this node's state (zero if it is gone). */
 static void reply_deliveries(struct call *call, const struct fsm *f,
                              const struct fsm_op_result *res)
 {
+    const struct queue *q = fsm_queue(call->rpc->f, call->qname);
+    const char *sname = call->in->fetch->sub ? call->in->fetch->sub : "";
+    const struct sub *s = q ? queue_sub(q, sname) : NULL;
+    struct call_sub_counts counts = {0, 0, 0};
     size_t inner = 0;
     nng_msg *msg;
 
+    if (s != NULL) {
+        call_sub_counts(q, s, &counts);
+    }
     for (size_t i = 0; res && i < res->n; i++) {
         const struct delivery *d = &f->dels[res->first + i];
         size_t len = msg_delivery_size(d->m, d->attempt);
         inner += 1 + pb_varint_size(len) + len;
     }
-    if (nng_msg_alloc(&msg, 1 + pb_varint_size(inner) + inner) != 0) {
+    inner += 1 + pb_varint_size(counts.pending) + 1 +
+             pb_varint_size(counts.in_flight) + 1 +
+             pb_varint_size(counts.scheduled);
+    if (nng_msg_alloc(&msg, 1 + pb_varint_size(inner) + inner + 1 +
+                                pb_varint_size(call->index)) != 0) {
         call_reply_error(call, MQ_ERR_NO_MEMORY, "fetch: out of memory");
         return;
     }
@@ -86,6 +98,14 @@ static void reply_deliveries(struct call *call, const struct fsm *f,
         p = pb_put_varint(p, msg_delivery_size(d->m, d->attempt));
         p = msg_encode_delivery(d->m, d->attempt, p);
     }
+    p = pb_put_uint(p, 2, counts.pending); /* FetchReply.pending ... */
+    p = pb_put_uint(p, 3, counts.in_flight);
+    p = pb_put_uint(p, 4, counts.scheduled);
+    if (call->index != 0) {
+        p = pb_put_uint(p, 4, call->index); /* Reply.index */
+    }
+    nng_msg_chop(msg,
+                 nng_msg_len(msg) - (size_t)(p - (uint8_t *)nng_msg_body(msg)));
     bridge_reply(call->req, msg);
     call_free(call);
 }
@@ -99,9 +119,11 @@ static void deliver_done(void *arg, mq_err err, const struct fsm_op_result *r,
     const Mq__V1__FetchRequest *in = call->in->fetch;
     struct queue *q = fsm_queue(call->rpc->f, call->qname);
     struct sub *s = q ? queue_sub(q, in->sub) : NULL;
-    (void)index;
 
     call->proposing = 0;
+    if (err == MQ_OK && index > call->index) {
+        call->index = index; /* the deliveries' entry */
+    }
     if (s != NULL) {
         s->reserved -= s->reserved < call->body.del.max_messages
                            ? s->reserved
@@ -270,7 +292,7 @@ static void ack_done(void *arg, mq_err err, const struct fsm_op_result *r,
     Mq__V1__Reply reply = MQ__V1__REPLY__INIT;
     Mq__V1__AckReply ar = MQ__V1__ACK_REPLY__INIT;
     (void)f;
-    (void)index;
+    call->index = err == MQ_OK ? index : 0;
 
     if (err == MQ_ERR_NOT_LEADER) {
         call_reply_not_leader(call);
@@ -279,7 +301,8 @@ static void ack_done(void *arg, mq_err err, const struct fsm_op_result *r,
     if (err != MQ_OK) {
         call_reply_error(call, err,
                          "%s to %s %s: leadership changed before it "
-                         "committed: send it again",
+                         "committed; it may or may not have been applied: "
+                         "send it again",
                          verbs[call->body.ack.mode], call->body.ack.queue,
                          call->body.ack.sub);
         return;

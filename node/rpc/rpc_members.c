@@ -7,7 +7,15 @@
  * configuration change to commit. Removing: raft_remove. Leadership
  * transfer: raft_transfer. One change at a time; a change fails when this
  * node loses leadership, and the caller can run it again: each step sees
- * what is already done (adding a voter already in place succeeds). */
+ * what is already done (adding a voter already in place succeeds).
+ *
+ * The catch-up wait has a deadline, so that an add never blocks later
+ * changes: a standby whose match index has not grown, and that has not
+ * answered, for member_catchup_timeout_ms is removed again (the add is
+ * abandoned, its caller told INVALID, and the removal runs as a change of
+ * its own). A remove of the node being added cancels the add while it
+ * waits for the catch-up; a change of anything else while an add waits is
+ * refused NOT_DONE, naming the add. */
 #include "rpc_members.h"
 
 #include <stdarg.h>
@@ -23,7 +31,7 @@
  * in its last catch-up round). */
 #define CATCHUP_SLACK 64
 
-enum { MC_ADD, MC_REMOVE, MC_TRANSFER };
+enum { MC_ADD, MC_REMOVE, MC_TRANSFER, MC_ABANDON };
 enum { STEP_ADD, STEP_STANDBY, STEP_CATCHUP, STEP_VOTER };
 
 struct member_change {
@@ -34,6 +42,8 @@ struct member_change {
     char peer_url[MQ_URL_MAX];
     struct raft_change change;
     struct raft_transfer transfer;
+    raft_index last_match;     /* the standby's, at its last progress */
+    uint64_t last_progress_ms; /* loop time of it */
 };
 
 static const char *role_name(int role)
@@ -96,7 +106,8 @@ static void reply_members(struct rpc *r, struct call *call)
 static void finish(struct member_change *mc, mq_err err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Ends the change: answers its call (members on success) and frees it. */
+/* Ends the change: answers its call, if it still has one (members on
+ * success), and frees it. */
 static void finish(struct member_change *mc, mq_err err, const char *fmt, ...)
 {
     struct rpc *r = mc->rpc;
@@ -108,14 +119,18 @@ static void finish(struct member_change *mc, mq_err err, const char *fmt, ...)
     uv_timer_stop(&r->mc_timer);
     mq_free(mc);
     if (err == MQ_OK) {
-        reply_members(r, call);
+        if (call != NULL) {
+            reply_members(r, call);
+        }
         return;
     }
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
     LOG_WARN("membership change failed: %s", detail);
-    call_reply_error(call, err, "%s", detail);
+    if (call != NULL) {
+        call_reply_error(call, err, "%s", detail);
+    }
 }
 
 static mq_err err_from_raft(int rv)
@@ -133,7 +148,7 @@ static mq_err err_from_raft(int rv)
     case RAFT_DUPLICATEADDRESS:
         return MQ_ERR_EXISTS;
     case RAFT_CANTCHANGE:
-        return MQ_ERR_UNAVAILABLE;
+        return MQ_ERR_NOT_DONE; /* raft refused the step: retry */
     default:
         return MQ_ERR_INTERNAL;
     }
@@ -145,7 +160,9 @@ static void change_cb(struct raft_change *req, int status)
 {
     struct member_change *mc = req->data;
     if (status != 0) {
-        finish(mc, err_from_raft(status),
+        mq_err err = err_from_raft(status);
+        /* Proposed, then not committed here: it may still commit. */
+        finish(mc, err == MQ_ERR_NOT_LEADER ? MQ_ERR_UNAVAILABLE : err,
                "node %llu: the configuration change did not commit: %s",
                (unsigned long long)mc->id, raft_strerror(status));
         return;
@@ -154,37 +171,83 @@ static void change_cb(struct raft_change *req, int status)
     step(mc);
 }
 
-/* Whether the standby's log is close enough to the leader's. */
-static int caught_up(const struct member_change *mc)
+/* Whether the standby's log is close enough to the leader's: it has
+ * answered with a match (a node that never answered is not caught up, even
+ * in a short log) within CATCHUP_SLACK of the leader's last entry. Notes
+ * its progress in @mc: a match that grew, or an answer within the election
+ * timeout. */
+static int caught_up(struct member_change *mc, uint64_t now_ms)
 {
     struct raft *r = &mc->rpc->c->raft;
     raft_index last = raft_last_index(r);
     for (unsigned i = 0; i < r->configuration.n; i++) {
         if (r->configuration.servers[i].id == mc->id) {
-            raft_index match = r->leader_state.progress[i].match_index;
-            return match + CATCHUP_SLACK >= last;
+            const struct raft_progress *p = &r->leader_state.progress[i];
+            if (p->match_index > mc->last_match || p->recent_recv) {
+                mc->last_match = p->match_index;
+                mc->last_progress_ms = now_ms;
+            }
+            return p->match_index > 0 && p->match_index + CATCHUP_SLACK >= last;
         }
     }
     return 0;
+}
+
+/* The add made no progress for member_catchup_timeout_ms: its caller is
+ * told, and the standby is removed as a change of its own. */
+static void abandon(struct member_change *mc)
+{
+    struct rpc *r = mc->rpc;
+    char detail[400];
+    int rv;
+
+    uv_timer_stop(&r->mc_timer);
+    snprintf(detail, sizeof detail,
+             "add of node %llu abandoned: at %s it caught up no further for "
+             "%llu ms (does a node run there, and can this node reach it?); "
+             "node %llu is removed again: start it, then add it again",
+             (unsigned long long)mc->id, mc->peer_url,
+             (unsigned long long)r->cfg->member_catchup_timeout_ms,
+             (unsigned long long)mc->id);
+    LOG_WARN("%s", detail);
+    if (mc->call != NULL) {
+        call_reply_error(mc->call, MQ_ERR_INVALID, "%s", detail);
+        mc->call = NULL;
+    }
+    mc->kind = MC_ABANDON;
+    mc->step = STEP_VOTER; /* change_cb moves it past the last step */
+    mc->change.data = mc;
+    rv = raft_remove(&r->c->raft, &mc->change, mc->id, change_cb);
+    if (rv != 0) {
+        finish(mc, err_from_raft(rv), "remove node %llu after its add: %s",
+               (unsigned long long)mc->id, raft_errmsg(&r->c->raft));
+    }
 }
 
 static void catchup_tick(uv_timer_t *t)
 {
     struct rpc *r = t->data;
     struct member_change *mc = r->mc;
+    uint64_t now = uv_now(t->loop);
+
     if (mc == NULL || mc->step != STEP_CATCHUP) {
         uv_timer_stop(t);
         return;
     }
     if (!consensus_is_leader(r->c)) {
-        finish(mc, MQ_ERR_NOT_LEADER, "node %llu: leadership lost",
+        finish(mc, MQ_ERR_UNAVAILABLE,
+               "node %llu: leadership lost while it caught up as a standby: "
+               "add it again to go on",
                (unsigned long long)mc->id);
         return;
     }
-    if (caught_up(mc)) {
+    if (caught_up(mc, now)) {
         uv_timer_stop(t);
         mc->step = STEP_VOTER;
         step(mc);
+    } else if (now - mc->last_progress_ms >=
+               r->cfg->member_catchup_timeout_ms) {
+        abandon(mc);
     }
 }
 
@@ -206,8 +269,12 @@ static void step(struct member_change *mc)
         break;
     case STEP_CATCHUP:
         LOG_INFO("node %llu replicates as a standby; promoting it once it "
-                 "has caught up",
-                 (unsigned long long)mc->id);
+                 "has caught up (the add is abandoned after %llu ms without "
+                 "progress)",
+                 (unsigned long long)mc->id,
+                 (unsigned long long)mc->rpc->cfg->member_catchup_timeout_ms);
+        mc->last_match = 0;
+        mc->last_progress_ms = uv_now(mc->rpc->mc_timer.loop);
         uv_timer_start(&mc->rpc->mc_timer, catchup_tick, CATCHUP_TICK_MS,
                        CATCHUP_TICK_MS);
         return;
@@ -215,7 +282,11 @@ static void step(struct member_change *mc)
         rv = raft_assign(r, &mc->change, mc->id, RAFT_VOTER, change_cb);
         break;
     default:
-        LOG_INFO("node %llu is a voter", (unsigned long long)mc->id);
+        if (mc->kind == MC_ADD) {
+            LOG_INFO("node %llu is a voter", (unsigned long long)mc->id);
+        } else {
+            LOG_INFO("node %llu removed", (unsigned long long)mc->id);
+        }
         finish(mc, MQ_OK, "%s", "");
         return;
     }
@@ -228,8 +299,18 @@ static void step(struct member_change *mc)
 static struct member_change *begin(struct call *call, int kind, uint64_t id)
 {
     struct rpc *r = call->rpc;
+    if (r->mc != NULL && r->mc->kind == MC_ADD && r->mc->step == STEP_CATCHUP) {
+        call_reply_error(call, MQ_ERR_NOT_DONE,
+                         "node %llu is being added and catches up as a "
+                         "standby (abandoned after %llu ms without progress; "
+                         "`mqctl node remove %llu` cancels it): retry",
+                         (unsigned long long)r->mc->id,
+                         (unsigned long long)r->cfg->member_catchup_timeout_ms,
+                         (unsigned long long)r->mc->id);
+        return NULL;
+    }
     if (r->mc != NULL) {
-        call_reply_error(call, MQ_ERR_UNAVAILABLE,
+        call_reply_error(call, MQ_ERR_NOT_DONE,
                          "another membership or leadership change is in "
                          "progress: retry");
         return NULL;
@@ -301,6 +382,15 @@ void rpc_node_remove(struct call *call)
         call_reply_error(call, MQ_ERR_NOT_FOUND, "node %llu is not a member",
                          (unsigned long long)id);
         return;
+    }
+    if (r->mc != NULL && r->mc->kind == MC_ADD && r->mc->id == id &&
+        r->mc->step == STEP_CATCHUP) {
+        /* No raft change is in flight while the add waits: end it. */
+        LOG_INFO("add of node %llu cancelled by its removal",
+                 (unsigned long long)id);
+        finish(r->mc, MQ_ERR_INVALID,
+               "add of node %llu cancelled: the node is being removed",
+               (unsigned long long)id);
     }
     struct member_change *mc = begin(call, MC_REMOVE, id);
     if (mc == NULL) {
@@ -379,7 +469,9 @@ void rpc_members_leader_lost(struct rpc *r)
     /* raft fails pending configuration changes itself (change_cb); only the
      * wait for a standby to catch up needs ending here. */
     if (r->mc != NULL && r->mc->step == STEP_CATCHUP) {
-        finish(r->mc, MQ_ERR_NOT_LEADER, "node %llu: leadership lost",
+        finish(r->mc, MQ_ERR_UNAVAILABLE,
+               "node %llu: leadership lost while it caught up as a standby: "
+               "add it again to go on",
                (unsigned long long)r->mc->id);
     }
 }

@@ -1,9 +1,9 @@
 /* rpc_publish.c: publish requests. The messages of a request are checked
- * against the leader's applied state (size, names, duplicates already
- * stored, room), given an id when they have none, and proposed as one
- * publish op; the reply gives each message its seq (or its original seq,
- * flagged duplicate) once the op is applied. An atomic request is stored
- * whole or not at all. */
+ * against the leader's applied state (size, names, delay, the node's
+ * memory budget, which a repeat of a stored id passes), given an id when they
+ * have none, and proposed as one publish op; the reply gives each message its
+ * seq (or its original seq, flagged duplicate) once the op is applied. An
+ * atomic request is stored whole or not at all. */
 #include "rpc_publish.h"
 
 #include <stdio.h>
@@ -11,6 +11,7 @@
 
 #include "alloc.h"
 #include "errors.h"
+#include "hash.h"
 #include "log.h"
 #include "names.h"
 #include "pbconv.h"
@@ -38,6 +39,8 @@ static void publish_done(void *arg, mq_err err, const struct fsm_op_result *r,
     Mq__V1__Reply reply = MQ__V1__REPLY__INIT;
     Mq__V1__PublishReply pr = MQ__V1__PUBLISH_REPLY__INIT;
     Mq__V1__PublishResult *res = NULL, **resp = NULL;
+
+    call->index = err == MQ_OK ? index : 0;
 
     if (err == MQ_OK && r->err != MQ_OK) {
         call_reply_error(call, r->err, "%s", r->e.msg);
@@ -122,6 +125,22 @@ static mq_err give_id(struct call *call, size_t i, ProtobufCBinaryData *m,
     return MQ_OK;
 }
 
+/* Whether message @m (described by @v) repeats an id @q remembers within
+ * its duplicate window, judged by this leader's clock (the next Command's
+ * time). Should the id leave the window before the op is applied, the FSM
+ * stores the message: past the budget by that one message. */
+static int stored_before(const struct queue *q, const ProtobufCBinaryData *m,
+                         const struct pub_view *v)
+{
+    const struct dedup_entry *d;
+
+    if (v->id_len == 0) {
+        return 0; /* the node gives it a new id */
+    }
+    d = dedup_find(&q->dedup, hash128(m->data + v->id_off, v->id_len));
+    return d != NULL && d->at_ms + q->cfg.duplicate_window_ms > call_now_ms();
+}
+
 /* An all-or-nothing batch with a bad message: none is proposed, and every
  * result names the first bad message. */
 static void refuse_atomic(struct call *call)
@@ -200,7 +219,10 @@ void rpc_publish(struct call *call)
                        (unsigned long long)v.delay_ms, qname,
                        (unsigned long long)q->cfg.max_delay_ms);
         }
-        if (err == MQ_OK && over_budget) {
+        /* A repeat of a stored id stores nothing: the FSM answers it with
+         * the original seq, so no limit applies to it (an outbox retries
+         * until it hears "stored"). */
+        if (err == MQ_OK && over_budget && !stored_before(q, &m, &v)) {
             err = MQ_ERR_FULL;
             errmsg_set(&me, "node memory budget of %llu bytes is used up",
                        (unsigned long long)budget);

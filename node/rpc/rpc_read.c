@@ -1,8 +1,12 @@
 /* rpc_read.c: reads any node serves from its applied state, followers
  * included: catch-up and replay reads of a queue, and message status by
- * id. Both say how far the node has applied. A read that asks for
- * read-your-writes (min_index) waits, bounded, until the node has applied
- * that far. */
+ * id. Both say how far the node has applied. A read waits, bounded, until
+ * the node has applied the index the client asks for (min_index: its own
+ * last write, read-your-writes) and, on a follower, the commit index it
+ * knew when the read came: a follower that is behind answers from a state
+ * that has what it knew committed, or TIMEOUT (the client asks another
+ * node), never "no longer known" for what it has not applied yet. A read
+ * marked leader_only is answered NOT_LEADER by any other node. */
 #include "rpc_read.h"
 
 #include <stdio.h>
@@ -80,9 +84,15 @@ static void reply_read(struct call *call, const struct queue *q)
     call_free(call);
 }
 
-/* Answers @call now: it waited long enough, or the node applied enough. */
+static void answer_status(struct call *call);
+
+/* Answers @call now: the node applied enough. */
 static void answer(struct call *call)
 {
+    if (call->in->body_case == MQ__V1__REQUEST_RAW__BODY_MESSAGE_STATUS) {
+        answer_status(call);
+        return;
+    }
     const struct queue *q = fsm_queue(call->rpc->f, call->qname);
     if (q == NULL) {
         call_reply_error(call, MQ_ERR_NOT_FOUND, "queue %s does not exist",
@@ -117,7 +127,7 @@ void rpc_reads_tick(struct rpc *r, uint64_t now_ms)
     struct call *call = r->reads;
     while (call != NULL) {
         struct call *next = call->next;
-        if (idx >= call->in->read->min_index) {
+        if (idx >= call->min_index) {
             unlink_read(call);
             answer(call);
         } else if (now_ms >= call->deadline_ms) {
@@ -127,7 +137,7 @@ void rpc_reads_tick(struct rpc *r, uint64_t now_ms)
                              "yet %llu: try another node or later",
                              (unsigned long long)r->cfg->id,
                              (unsigned long long)idx,
-                             (unsigned long long)call->in->read->min_index);
+                             (unsigned long long)call->min_index);
         }
         call = next;
     }
@@ -139,32 +149,35 @@ static void read_check_cb(uv_check_t *h)
     rpc_reads_tick(r, call_now_ms());
 }
 
-void rpc_read(struct call *call)
+/* Answers @call once this node has applied @min_index (the client's) and,
+ * on a follower, the commit index it knows now; waits up to @max_wait_ms
+ * (0: the default) for that. Replies NOT_LEADER instead to a read marked
+ * @leader_only that reached another node, and INVALID to a wait over the
+ * limit. */
+static void answer_when_applied(struct call *call, uint64_t min_index,
+                                uint32_t max_wait_ms, int leader_only)
 {
     struct rpc *r = call->rpc;
-    const Mq__V1__ReadRequest *in = call->in->read;
 
-    if (call_qname(call, in->queue, call->qname) == NULL) {
+    if (leader_only && !consensus_is_leader(r->c)) {
+        call_reply_not_leader(call);
         return;
     }
-    if (in->max_messages > MQ_MAX_BATCH) {
-        call_reply_error(call, MQ_ERR_INVALID, "max_messages %u is over %d",
-                         in->max_messages, MQ_MAX_BATCH);
-        return;
-    }
-    if (in->max_wait_ms > READ_MAX_WAIT_MS) {
+    if (max_wait_ms > READ_MAX_WAIT_MS) {
         call_reply_error(call, MQ_ERR_INVALID, "max_wait_ms %u is over %d",
-                         in->max_wait_ms, READ_MAX_WAIT_MS);
+                         max_wait_ms, READ_MAX_WAIT_MS);
         return;
     }
-    if (in->min_index <= applied(r)) {
+    if (!consensus_is_leader(r->c) && r->c->raft.commit_index > min_index) {
+        min_index = r->c->raft.commit_index;
+    }
+    call->min_index = min_index;
+    if (min_index <= applied(r)) {
         answer(call);
         return;
     }
-    /* Read-your-writes: wait until this node has applied min_index. */
     call->deadline_ms =
-        call_now_ms() +
-        (in->max_wait_ms ? in->max_wait_ms : READ_DEFAULT_WAIT_MS);
+        call_now_ms() + (max_wait_ms ? max_wait_ms : READ_DEFAULT_WAIT_MS);
     call->waiting = 1;
     call->next = NULL;
     call->prev = r->reads_tail;
@@ -177,6 +190,21 @@ void rpc_read(struct call *call)
     if (r->n_reads++ == 0) {
         uv_check_start(&r->read_check, read_check_cb);
     }
+}
+
+void rpc_read(struct call *call)
+{
+    const Mq__V1__ReadRequest *in = call->in->read;
+
+    if (call_qname(call, in->queue, call->qname) == NULL) {
+        return;
+    }
+    if (in->max_messages > MQ_MAX_BATCH) {
+        call_reply_error(call, MQ_ERR_INVALID, "max_messages %u is over %d",
+                         in->max_messages, MQ_MAX_BATCH);
+        return;
+    }
+    answer_when_applied(call, in->min_index, in->max_wait_ms, in->leader_only);
 }
 
 /* Message status ---------------------------------------------------------- */
@@ -209,14 +237,15 @@ static mq_err fill_stored(struct status_slot *sl, const struct queue *q,
     for (size_t i = 0; i < q->n_subs; i++) {
         Mq__V1__SubStatus *ss = &sl->subs[i];
         uint32_t attempts;
-        uint64_t last, acked;
+        uint64_t last, acked, dead;
         mq__v1__sub_status__init(ss);
         ss->name = (char *)q->subs[i]->cfg.name;
-        ss->state = (Mq__V1__SubState)sub_msg_state(q->subs[i], m, now_ms,
-                                                    &attempts, &last, &acked);
+        ss->state = (Mq__V1__SubState)sub_msg_state(
+            q->subs[i], m, now_ms, &attempts, &last, &acked, &dead);
         ss->attempts = attempts;
         ss->last_delivery_ms = last;
         ss->acked_at_ms = acked;
+        ss->dead_lettered_at_ms = dead;
         sl->subp[i] = ss;
     }
     st->subs = sl->subp;
@@ -252,21 +281,31 @@ static int lookup(struct status_slot *sl, const struct queue *q, const char *id,
 
 void rpc_message_status(struct call *call)
 {
-    struct rpc *r = call->rpc;
     const Mq__V1__MessageStatusRequest *in = call->in->message_status;
     const char *id = in->id ? in->id : "";
     struct errmsg e = ERRMSG_INIT;
-    const struct queue *only = NULL;
-    mq_err rv = MQ_OK;
 
     if (id_check(id, strlen(id), &e) != MQ_OK) {
         call_reply_error(call, MQ_ERR_INVALID, "%s", e.msg);
         return;
     }
+    if (in->queue && in->queue[0] &&
+        call_qname(call, in->queue, call->qname) == NULL) {
+        return;
+    }
+    answer_when_applied(call, in->min_index, in->max_wait_ms, in->leader_only);
+}
+
+/* Answers a message status from the applied state. */
+static void answer_status(struct call *call)
+{
+    struct rpc *r = call->rpc;
+    const Mq__V1__MessageStatusRequest *in = call->in->message_status;
+    const char *id = in->id ? in->id : "";
+    const struct queue *only = NULL;
+    mq_err rv = MQ_OK;
+
     if (in->queue && in->queue[0]) {
-        if (call_qname(call, in->queue, call->qname) == NULL) {
-            return;
-        }
         if ((only = fsm_queue(r->f, call->qname)) == NULL) {
             call_reply_error(call, MQ_ERR_NOT_FOUND, "queue %s does not exist",
                              call->qname);

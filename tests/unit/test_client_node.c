@@ -87,7 +87,7 @@ struct mini {
     uint64_t member_ids[8];
     size_t n_members;
     int adds, removes, transfers, member_asks;
-    int change_busy;   /* answer this many changes UNAVAILABLE */
+    int change_busy;   /* answer this many changes NOT_DONE */
     int change_drop;   /* apply, but answer none of this many */
     int change_status; /* answer changes with this status */
     const char *change_detail;
@@ -197,6 +197,8 @@ static void answer_message_status(struct fake *f,
     f->reads++;
     note_queue(m, in->queue);
     note_text(m, in->id);
+    m->last_min_index = in->min_index;
+    m->last_wait = in->max_wait_ms;
     if (m->status_code != 0) {
         rep->status = (Mq__V1__Status)m->status_code;
         rep->detail = "message status o-1 in nosuch: no such queue";
@@ -395,7 +397,7 @@ static int answer_change(struct fake *f, const Mq__V1__Request *req,
 
     if (m->change_busy > 0) {
         m->change_busy--;
-        rep->status = MQ__V1__STATUS__STATUS_UNAVAILABLE;
+        rep->status = MQ__V1__STATUS__STATUS_NOT_DONE;
         rep->detail = "another membership or leadership change is in "
                       "progress: retry";
         return 1;
@@ -463,6 +465,19 @@ static int answer(struct fake *f, const Mq__V1__Request *req,
 {
     struct mini *m = f->mini;
 
+    if ((req->body_case == MQ__V1__REQUEST__BODY_READ &&
+         req->read->leader_only) ||
+        (req->body_case == MQ__V1__REQUEST__BODY_MESSAGE_STATUS &&
+         req->message_status->leader_only)) {
+        if (f->index != m->leader) {
+            rep->status = MQ__V1__STATUS__STATUS_NOT_LEADER;
+            rep->detail = "not the leader";
+            if (m->tell_leader && m->leader >= 0) {
+                rep->leader_url = m->fakes[m->leader].url;
+            }
+            return 1;
+        }
+    }
     if (is_write(req)) {
         f->writes++;
         if (f->index != m->leader) {
@@ -942,7 +957,7 @@ static void test_batch_sends_the_messages_that_pass_checks(void **state)
     mini_stop(m);
 }
 
-static void test_publish_with_no_node_up_is_unavailable(void **state)
+static void test_publish_with_no_node_up_is_not_done(void **state)
 {
     mq_client_opts o = MQ_CLIENT_OPTS_INIT;
     mq_pub_result res;
@@ -955,11 +970,12 @@ static void test_publish_with_no_node_up_is_unavailable(void **state)
     assert_int_equal(mq_client_open(&c, &o), MQ_OK);
     t0 = now_ms();
     assert_int_equal(mq_publish(c, "orders", &msg_x, &res, 600),
-                     MQ_ERR_UNAVAILABLE);
+                     MQ_ERR_NOT_DONE);
     assert_true(now_ms() - t0 >= 400 && now_ms() - t0 < 2000);
-    assert_msg_has("publish to orders: not connected to tcp://127.0.0.1:");
+    assert_msg_has("publish to orders: no quorum: 0 of 2 nodes reachable; "
+                   "not done (not connected to tcp://127.0.0.1:");
     assert_msg_has("gave up after 600 ms");
-    assert_int_equal(res.err, MQ_ERR_UNAVAILABLE);
+    assert_int_equal(res.err, MQ_ERR_NOT_DONE);
     assert_true(strlen(res.id) > 0); /* to publish again with it */
     mq_client_close(c);
 }
@@ -1467,32 +1483,42 @@ static void test_message_status_decodes_every_queue(void **state)
     mini_stop(m);
 }
 
-static void test_status_behind_own_publish_asks_the_leader(void **state)
+static void test_status_after_own_write_waits_for_it(void **state)
 {
     struct mini *m = mini_start(3, 1);
-    mq_client *c = open_client(m, "012", NULL, NULL);
+    mq_client_opts o = {.attempt_timeout_ms = 400};
+    mq_client *c = open_client(m, "012", NULL, &o);
     mq_msg_status *st;
+    mq_msg **msgs;
     size_t n;
 
     (void)state;
     m->statuses = 1;
-    /* Nothing published: a follower's answer is taken as it is. */
+    /* Nothing written: a follower answers from what it has. */
     assert_int_equal(mq_message_status(c, "o-1", NULL, &st, &n, 0), MQ_OK);
     mq_msg_status_free(st, n);
     assert_int_equal(m->fakes[0].reads + m->fakes[2].reads, 1);
     assert_int_equal(m->fakes[1].reads, 0);
-    /* Published at FAKE_INDEX, above the follower's applied 900: the
-     * leader answers. */
+    assert_int_equal(m->last_min_index, 0);
+    assert_int_equal(m->last_wait, 0);
+    /* Published at FAKE_INDEX: the follower is asked to answer once it
+     * has applied that (waiting half an attempt at most), reads alike. */
     assert_int_equal(mq_publish(c, "orders", &msg_x, NULL, 0), MQ_OK);
     assert_int_equal(mq_message_status(c, "o-1", NULL, &st, &n, 0), MQ_OK);
     mq_msg_status_free(st, n);
     assert_int_equal(m->fakes[0].reads + m->fakes[2].reads, 2);
-    assert_int_equal(m->fakes[1].reads, 1);
-    /* A follower's NOT_FOUND says no index: asked again of the leader. */
+    assert_int_equal(m->fakes[1].reads, 0);
+    assert_int_equal(m->last_min_index, FAKE_INDEX);
+    assert_int_equal(m->last_wait, 201);
+    assert_int_equal(mq_read(c, "orders", NULL, &msgs, &n, NULL, 0), MQ_OK);
+    mq_msgs_free(msgs, n);
+    assert_int_equal(m->last_min_index, FAKE_INDEX);
+    /* A follower's NOT_FOUND is its answer once it has applied the
+     * write: final. */
     m->status_code = MQ_ERR_NOT_FOUND;
     assert_int_equal(mq_message_status(c, "o-1", NULL, &st, &n, 0),
                      MQ_ERR_NOT_FOUND);
-    assert_int_equal(m->fakes[1].requests - m->fakes[1].writes, 2);
+    assert_int_equal(m->fakes[1].reads, 0);
     mq_client_close(c);
     mini_stop(m);
 }
@@ -1713,7 +1739,7 @@ static void test_cluster_status_asks_every_node_at_once(void **state)
     assert_int_equal(st[1].disk_free_bytes, UINT64_C(5) << 40);
     assert_int_equal(st[1].memory_bytes, 3000);
     assert_string_equal(st[2].url, "tcp://127.0.0.1:1");
-    assert_int_equal(st[2].err, MQ_ERR_UNAVAILABLE);
+    assert_int_equal(st[2].err, MQ_ERR_NOT_DONE);
     assert_non_null(strstr(st[2].error, "tcp://127.0.0.1:1"));
     mq_status_free(st);
     mq_client_close(c);
@@ -1731,7 +1757,7 @@ static void test_cluster_status_with_no_node_up_fails(void **state)
     o.urls = "tcp://127.0.0.1:1";
     o.attempt_timeout_ms = 200;
     assert_int_equal(mq_client_open(&c, &o), MQ_OK);
-    assert_int_equal(mq_cluster_status(c, &st, &n, 0), MQ_ERR_UNAVAILABLE);
+    assert_int_equal(mq_cluster_status(c, &st, &n, 0), MQ_ERR_NOT_DONE);
     assert_null(st);
     assert_int_equal(n, 0);
     assert_msg_has("status: no node answered; not connected to "
@@ -1822,7 +1848,7 @@ static void test_node_add_retries_while_busy_then_errors_are_final(void **state)
     mini_stop(m);
 }
 
-static void test_node_add_busy_until_the_deadline_is_unavailable(void **state)
+static void test_node_add_busy_until_the_deadline_is_not_done(void **state)
 {
     struct mini *m = mini_start(1, 0);
     mq_client *c = open_client(m, "0", NULL, NULL);
@@ -1830,7 +1856,7 @@ static void test_node_add_busy_until_the_deadline_is_unavailable(void **state)
     (void)state;
     m->change_busy = 1000000;
     assert_int_equal(mq_node_add(c, 4, "tcp://10.0.0.4:7100", 300),
-                     MQ_ERR_UNAVAILABLE);
+                     MQ_ERR_NOT_DONE);
     assert_msg_has("add node 4 at tcp://10.0.0.4:7100: ");
     assert_msg_has("in progress: retry; gave up after 300 ms");
     assert_int_equal(m->adds, 0);
@@ -1935,8 +1961,7 @@ static void test_leader_transfer_that_never_completes_gives_up(void **state)
 
     (void)state;
     m->change_busy = 1000000;
-    assert_int_equal(mq_leader_transfer(c, 2, &leader, 400),
-                     MQ_ERR_UNAVAILABLE);
+    assert_int_equal(mq_leader_transfer(c, 2, &leader, 400), MQ_ERR_NOT_DONE);
     assert_int_equal(leader, 0);
     assert_msg_has("transfer leadership to node 2: ");
     assert_msg_has("gave up after");
@@ -1957,7 +1982,7 @@ int main(void)
         cmocka_unit_test(test_publish_refused_returns_node_detail_at_once),
         cmocka_unit_test(test_publish_message_refused_gets_its_error),
         cmocka_unit_test(test_batch_sends_the_messages_that_pass_checks),
-        cmocka_unit_test(test_publish_with_no_node_up_is_unavailable),
+        cmocka_unit_test(test_publish_with_no_node_up_is_not_done),
         cmocka_unit_test(test_publish_without_reply_is_timeout),
         cmocka_unit_test(test_async_publish_batches_and_calls_back_once),
         cmocka_unit_test(test_async_close_cancels_pending_once),
@@ -1971,7 +1996,7 @@ int main(void)
         cmocka_unit_test(test_read_from_leader_when_asked),
         cmocka_unit_test(test_read_on_one_follower_url_stays_on_it),
         cmocka_unit_test(test_message_status_decodes_every_queue),
-        cmocka_unit_test(test_status_behind_own_publish_asks_the_leader),
+        cmocka_unit_test(test_status_after_own_write_waits_for_it),
         cmocka_unit_test(
             test_settle_verbs_cancel_purge_redrive_reach_the_leader),
         cmocka_unit_test(test_publish_carries_delay_atomic_and_gets_index),
@@ -1984,7 +2009,7 @@ int main(void)
         cmocka_unit_test(test_node_add_waits_past_the_attempt_timeout),
         cmocka_unit_test(
             test_node_add_retries_while_busy_then_errors_are_final),
-        cmocka_unit_test(test_node_add_busy_until_the_deadline_is_unavailable),
+        cmocka_unit_test(test_node_add_busy_until_the_deadline_is_not_done),
         cmocka_unit_test(test_node_remove_with_lost_reply_succeeds_on_retry),
         cmocka_unit_test(test_node_remove_of_a_non_member_is_not_found),
         cmocka_unit_test(test_leader_transfer_reports_the_new_leader),

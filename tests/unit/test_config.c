@@ -122,6 +122,53 @@ static void test_file_is_read_and_flags_win(void **state)
     unlink(path);
 }
 
+/* Loads @argv (a NULL-terminated list after "mqd") and expects a refusal
+ * naming @key and TLS. */
+static void assert_tls_refused(const char *key, const char *const *args)
+{
+    static struct config cfg;
+    struct errmsg e = ERRMSG_INIT;
+    const char *argv[16] = {"mqd"};
+    int argc = 1;
+
+    for (; args[argc - 1] != NULL; argc++) {
+        argv[argc] = args[argc - 1];
+    }
+    assert_int_equal(load(&cfg, &e, argc, argv), MQ_ERR_INVALID);
+    if (strstr(e.msg, key) == NULL || strstr(e.msg, "tls+tcp://") == NULL ||
+        strstr(e.msg, "TLS is not configured") == NULL) {
+        fail_msg("message \"%s\" lacks %s, tls+tcp:// or TLS", e.msg, key);
+    }
+}
+
+/* No certificate settings exist yet: a tls+tcp:// URL could never work,
+ * so it is refused at start, wherever it is given. */
+static void test_tls_urls_are_refused_until_tls_is_configured(void **state)
+{
+    (void)state;
+    assert_tls_refused(
+        "client_url",
+        (const char *const[]){"--id", "1", "--data_dir", "/tmp/x", "--peer_url",
+                              "tcp://127.0.0.1:7101", "--client_url",
+                              "tls+tcp://127.0.0.1:7001", "--members", MEMBERS,
+                              NULL});
+    assert_tls_refused("peer_url",
+                       (const char *const[]){
+                           "--id", "1", "--data_dir", "/tmp/x", "--peer_url",
+                           "tls+tcp://127.0.0.1:7101", "--members",
+                           "1=tls+tcp://127.0.0.1:7101,2=tcp://h:7102", NULL});
+    assert_tls_refused("members",
+                       (const char *const[]){
+                           "--id", "1", "--data_dir", "/tmp/x", "--peer_url",
+                           "tcp://127.0.0.1:7101", "--members",
+                           "1=tcp://127.0.0.1:7101,2=tls+tcp://h:7102", NULL});
+    assert_tls_refused(
+        "join",
+        (const char *const[]){"--id", "4", "--data_dir", "/tmp/x", "--peer_url",
+                              "tcp://127.0.0.1:7104", "--join",
+                              "tcp://h:7001,tls+tcp://h:7002", NULL});
+}
+
 /* deploy/mqd.conf is what `mqd --sample-config` prints: every key. */
 static void test_sample_config_names_every_key(void **state)
 {
@@ -154,6 +201,7 @@ int main(void)
         cmocka_unit_test(test_member_list_must_name_this_node),
         cmocka_unit_test(test_file_is_read_and_flags_win),
         cmocka_unit_test(test_sample_config_names_every_key),
+        cmocka_unit_test(test_tls_urls_are_refused_until_tls_is_configured),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
