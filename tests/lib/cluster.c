@@ -603,6 +603,20 @@ int cluster_log_has(struct cluster *c, int i, const char *needle)
     return found;
 }
 
+int cluster_log_count(struct cluster *c, int i, const char *needle)
+{
+    FILE *f = fopen(c->nodes[i].log, "r");
+    char line[4096];
+    int n = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        n += strstr(line, needle) != NULL;
+    }
+    if (f) {
+        fclose(f);
+    }
+    return n;
+}
+
 int cluster_snapshot_installs(struct cluster *c, int i)
 {
     FILE *f = fopen(c->nodes[i].log, "r");

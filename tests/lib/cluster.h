@@ -130,6 +130,8 @@ int cluster_mqctlv(struct cluster *c, char *out, size_t outlen,
 
 /* Whether node @i's log has a line containing @needle. */
 int cluster_log_has(struct cluster *c, int i, const char *needle);
+/* How many lines of node @i's log contain @needle. */
+int cluster_log_count(struct cluster *c, int i, const char *needle);
 
 /* How many snapshots node @i installed from a leader, by its log: each
  * restore of a snapshot logs "restoring a snapshot"; one logged before raft
