@@ -2,8 +2,10 @@
  * max_deliveries times without an ack, or termed by its consumer, moves to
  * the queue's dead-letter queue with headers naming its origin queue,
  * subscription, seq, attempts and reason; touch keeps a message in flight;
- * `mqctl queue redrive` moves dead letters back at a bounded rate. The
- * leader is killed between the dead-lettering and the redrive. */
+ * `mqctl queue redrive` moves dead letters back at a bounded rate (12 dead
+ * letters at 4 a second, 2 a call, take at least 2.5 s) and says how many
+ * it moved. The leader is killed between the dead-lettering and the
+ * redrive. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,6 +20,9 @@
 #include "drain.h"
 
 #define TIMEOUT_MS 800
+#define N_EXTRA 10 /* dead letters termed after the leader kill */
+#define REDRIVE_RATE 4
+#define REDRIVE_BATCH 2
 
 static mq_msg **fetch(mq_client *cl, const char *queue, const char *sub,
                       size_t max, uint32_t wait, size_t *n)
@@ -130,20 +135,57 @@ static void test_dead_letters_and_redrive(void **state)
     assert_int_equal(st[0].subs[0].state, MQ_SUB_DEAD_LETTERED);
     mq_msg_status_free(st, ns);
 
-    /* Then the dead letters go back, at 10 a second. */
-    char out[4096];
-    assert_int_equal(cluster_mqctl(c, out, sizeof out,
-                                   "queue redrive jobs.dlq --to jobs --rate "
-                                   "10"),
-                     0);
-    assert_non_null(strstr(out, "2"));
+    /* More dead letters, termed on the new leader: enough for the rate to
+     * show. */
+    char id[32];
+    for (int i = 1; i <= N_EXTRA; i++) {
+        snprintf(id, sizeof id, "job-extra-%d", i);
+        publish(cl, id);
+    }
+    msgs = fetch(cl, "jobs", "runner", N_EXTRA, 3000, &n);
+    assert_int_equal(n, N_EXTRA);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(mq_term(cl, msgs[i], "cannot run", 10000), MQ_OK);
+    }
+    mq_msgs_free(msgs, n);
     mq_queue_info qi;
     assert_int_equal(mq_queue_info_get(cl, "jobs.dlq", &qi, 10000), MQ_OK);
+    assert_int_equal(qi.messages, 2 + N_EXTRA);
+
+    /* Then the dead letters go back, 4 a second in calls of 2: the first
+     * call at once, each next one when the rate allows what moved, so the
+     * last of 6 calls starts 2.5 s after the first. */
+    char out[4096], cmd[128];
+    const int total = 2 + N_EXTRA;
+    const uint64_t min_ms =
+        (uint64_t)(total - REDRIVE_BATCH) * 1000 / REDRIVE_RATE;
+    snprintf(cmd, sizeof cmd,
+             "queue redrive jobs.dlq --to jobs --rate %d/s "
+             "--batch %d",
+             REDRIVE_RATE, REDRIVE_BATCH);
+    uint64_t t0 = test_now_ms();
+    assert_int_equal(cluster_mqctl(c, out, sizeof out, "%s", cmd), 0);
+    uint64_t took = test_now_ms() - t0;
+    printf("redrive of %d at %d/s took %llu ms (at least %llu):\n%s", total,
+           REDRIVE_RATE, (unsigned long long)took, (unsigned long long)min_ms,
+           out);
+    assert_true(took >= min_ms);
+    assert_true(took < min_ms + 10000);
+    char want[128];
+    snprintf(want, sizeof want,
+             "moved %d messages from jobs.dlq to jobs; 0 left\n", total);
+    assert_non_null(strstr(out, want));
+    assert_int_equal(mq_queue_info_get(cl, "jobs.dlq", &qi, 10000), MQ_OK);
     assert_int_equal(qi.messages, 0);
-    msgs = fetch(cl, "jobs", "runner", 5, 3000, &n);
-    assert_int_equal(n, 2);
+    msgs = fetch(cl, "jobs", "runner", 2 * total, 3000, &n);
+    assert_int_equal(n, total);
+    /* Oldest first. */
     assert_string_equal(mq_msg_id(msgs[0]), "job-bad");
     assert_string_equal(mq_msg_id(msgs[1]), "job-flaky");
+    for (int i = 1; i <= N_EXTRA; i++) {
+        snprintf(id, sizeof id, "job-extra-%d", i);
+        assert_string_equal(mq_msg_id(msgs[1 + i]), id);
+    }
     /* Redriven without the dead-letter headers, as first published. */
     assert_null(mq_msg_header(msgs[0], "x-dead-letter-reason"));
     assert_int_equal(mq_msg_attempt(msgs[0]), 1);

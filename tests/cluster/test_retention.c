@@ -2,9 +2,10 @@
  * old drops the oldest; with discard reject a full queue refuses with FULL
  * naming the limit and stores nothing; max age drops old messages; "work"
  * retention drops a message once every subscription acked it; purge
- * empties a queue; the node memory budget refuses with FULL. Each holds
- * across a restart of every node. Also all-or-nothing batches and
- * namespaces. */
+ * empties a queue (status: purged) and seqs go on after it; the node memory
+ * budget refuses with FULL. Each holds across a restart of every node
+ * (kill -9), which restores the nodes' snapshots: they take one every 4
+ * entries. Also all-or-nothing batches and namespaces. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -47,15 +48,66 @@ static mq_queue_info info(struct cluster *c, mq_client *cl, const char *q)
     return qi;
 }
 
+/* Writes (a subscription of a queue of its own created and deleted, which
+ * the memory budget never refuses) until every node has a snapshot, on
+ * disk, of everything committed when called, so that a restart restores
+ * that state from a snapshot rather than replaying it from the log; up to
+ * 200 writes. */
+static void snapshot_all(struct cluster *c)
+{
+    mq_client *cl = cluster_client(c);
+    mq_sub_config sc = MQ_SUB_CONFIG_INIT;
+    uint64_t target = 0;
+    int done = 0;
+    mq_node_status *st = NULL;
+    size_t n = 0;
+
+    assert_non_null(cl);
+    assert_int_equal(mq_cluster_status(cl, &st, &n, 5000), MQ_OK);
+    for (size_t i = 0; i < n; i++) {
+        if (st[i].err == MQ_OK && st[i].commit_index > target) {
+            target = st[i].commit_index;
+        }
+    }
+    mq_status_free(st);
+    mkqueue(cl, "filler", MQ_DISCARD_OLD, 1, 0, MQ_RETENTION_LIMITS);
+    sc.queue = "filler";
+    sc.name = "fill";
+    for (int k = 0; k < 200 && !done; k++) {
+        if (k % 2 == 0) {
+            assert_int_equal(mq_sub_create(cl, &sc, NULL, 10000), MQ_OK);
+        } else {
+            assert_int_equal(mq_sub_delete(cl, "filler", "fill", 10000), MQ_OK);
+        }
+        assert_int_equal(mq_cluster_status(cl, &st, &n, 5000), MQ_OK);
+        done = n == (size_t)c->n;
+        for (size_t i = 0; i < n; i++) {
+            done &= st[i].err == MQ_OK && st[i].snapshot_index >= target;
+        }
+        mq_status_free(st);
+    }
+    assert_true(done);
+    mq_client_close(cl);
+}
+
+/* kill -9 every node and start them again; each restores a snapshot that
+ * holds everything committed before. */
 static void restart_all(struct cluster *c)
 {
+    int restores[CLUSTER_MAX];
+    snapshot_all(c);
     for (int i = 0; i < c->n; i++) {
+        restores[i] = cluster_log_count(c, i, "restoring a snapshot");
         cluster_signal(c, i, SIGKILL);
     }
     for (int i = 0; i < c->n; i++) {
         assert_int_equal(cluster_restart(c, i), 0);
     }
     assert_true(cluster_wait_leader(c, 20000) >= 0);
+    for (int i = 0; i < c->n; i++) {
+        assert_true(cluster_log_count(c, i, "restoring a snapshot") >
+                    restores[i]);
+    }
 }
 
 static void test_limits_work_purge_across_restart(void **state)
@@ -129,6 +181,33 @@ static void test_limits_work_purge_across_restart(void **state)
     qi = info(c, cl, "recent");
     assert_int_equal(qi.messages, 0);
     assert_int_equal(qi.last_seq, 9);
+    /* Seqs go on after a purge; a few entries more, so that the nodes'
+     * snapshots are taken past the purge and the restart restores it from
+     * there. */
+    for (int i = 10; i <= 15; i++) {
+        snprintf(id, sizeof id, "r-%d", i);
+        assert_int_equal(pub(cl, "recent", id), MQ_OK);
+    }
+
+    restart_all(c);
+
+    /* The purge holds: what was purged stays gone, said so by id; what
+     * came after is there, the oldest dropped by the limit of 5. */
+    qi = info(c, cl, "recent");
+    assert_int_equal(qi.messages, 5);
+    assert_int_equal(qi.first_seq, 11);
+    assert_int_equal(qi.last_seq, 15);
+    mq_msg_status *st = NULL;
+    size_t n = 0;
+    assert_int_equal(mq_message_status(cl, "r-9", "recent", &st, &n, 10000),
+                     MQ_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(st[0].state, MQ_MSG_PURGED);
+    assert_int_equal(st[0].seq, 9);
+    mq_msg_status_free(st, n);
+    assert_int_equal(pub(cl, "recent", "r-16"), MQ_OK);
+    qi = info(c, cl, "recent");
+    assert_int_equal(qi.last_seq, 16);
     mq_client_close(cl);
     CLUSTER_TEST_PASSED(c);
 }
@@ -245,9 +324,26 @@ static void test_memory_budget_refuses_with_full(void **state)
     assert_int_equal(rv, MQ_ERR_FULL);
     assert_non_null(strstr(mq_errmsg(), "memory budget"));
     assert_true(stored > 10 && stored < 200);
-    /* Every node still serves; freeing room makes publishing work again. */
+
+    /* Every node restarts from its snapshot: the budget is still used up
+     * (each node counts what it restored), whichever node leads. */
+    restart_all(c);
+    mq_queue_info qi = info(c, cl, "blobs");
+    assert_int_equal(qi.messages, (uint64_t)stored);
+    mq_pub m = {0};
+    m.id = "big-after-restart";
+    m.payload = big;
+    m.payload_len = sizeof big;
+    assert_int_equal(mq_publish(cl, "blobs", &m, NULL, 10000), MQ_ERR_FULL);
+    assert_non_null(strstr(mq_errmsg(), "memory budget"));
+
+    /* Freeing room makes publishing work again, also after a restart. */
     assert_int_equal(mq_queue_purge(cl, "blobs", 10000), MQ_OK);
     assert_int_equal(pub(cl, "blobs", "small-1"), MQ_OK);
+    restart_all(c);
+    assert_int_equal(mq_publish(cl, "blobs", &m, NULL, 10000), MQ_OK);
+    qi = info(c, cl, "blobs");
+    assert_int_equal(qi.messages, 2);
     mq_client_close(cl);
     CLUSTER_TEST_PASSED(c);
 }
@@ -260,7 +356,9 @@ int main(void)
         cmocka_unit_test(test_namespaces_keep_queues_apart),
         cmocka_unit_test(test_memory_budget_refuses_with_full),
     };
-    cluster_group_extra = "--memory_budget_bytes 2097152";
+    /* A snapshot every 4 entries: a restart restores one. */
+    cluster_group_extra = "--memory_budget_bytes 2097152 "
+                          "--snapshot_threshold 4 --snapshot_trailing 2";
     return cmocka_run_group_tests(tests, cluster_group_setup,
                                   cluster_group_teardown);
 }

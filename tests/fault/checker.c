@@ -108,23 +108,72 @@ static void say(size_t count, const char *what, int k, size_t n,
     }
 }
 
+/* The value under @seq as "p<k>-<n>" in @buf, or "nothing". Caller holds
+ * w->lock. */
+static const char *value_name(const struct workload *w, uint64_t seq, char *buf,
+                              size_t len)
+{
+    if (seq >= w->n_value_at || w->value_at[seq] == 0) {
+        return "nothing";
+    }
+    size_t v = w->value_at[seq] - 1;
+    snprintf(buf, len, "p%zu-%zu", v / w->max_values, v % w->max_values);
+    return buf;
+}
+
+/* Judges the seqs of ok publish p@k-@n (@r): a delivered value must have
+ * come under the seq its publish was acknowledged with, and that seq must
+ * carry no other value. Caller holds w->lock. */
+static void judge_seq(const struct workload *w, int k, size_t n,
+                      const struct pub_rec *r, struct verdict *v)
+{
+    uint32_t value = (uint32_t)((size_t)k * w->max_values + n + 1);
+    char other[48];
+
+    if (w->delivered[k][n] > 0 && w->seq_of[k][n] != r->seq) {
+        if (++v->seq_moved <= 10) {
+            fprintf(stderr,
+                    "SEQ MOVED: p%d-%zu delivered under seq %llu, "
+                    "its publish acknowledged with seq %llu\n",
+                    k, n, (unsigned long long)w->seq_of[k][n],
+                    (unsigned long long)r->seq);
+        }
+    }
+    if (r->seq < w->n_value_at && w->value_at[r->seq] != 0 &&
+        w->value_at[r->seq] != value) {
+        if (++v->seq_reused <= 10) {
+            fprintf(stderr,
+                    "SEQ REUSED: seq %llu, acknowledged for p%d-%zu, was "
+                    "delivered as %s\n",
+                    (unsigned long long)r->seq, k, n,
+                    value_name(w, r->seq, other, sizeof other));
+        }
+    }
+}
+
 void checker_verdict(struct workload *w, int drained, struct verdict *v)
 {
     memset(v, 0, sizeof *v);
     v->drained = drained;
     pthread_mutex_lock(&w->lock);
     v->deliveries = w->deliveries;
+    v->acked_deliveries = w->acked_deliveries;
     v->duplicates = w->duplicates;
     v->unexpected = w->unexpected;
     v->corrupt = w->corrupt;
     v->stored_twice = (size_t)w->stored_twice;
+    v->seq_reused = (size_t)w->seq_reused;
     if (w->unexpected > 0) {
         fprintf(stderr, "UNEXPECTED: first: %s\n", w->first_unexpected);
+    }
+    if (w->seq_reused > 0) {
+        fprintf(stderr, "SEQ REUSED: first: %s\n", w->first_reused);
     }
     for (int k = 0; k < w->n_producers; k++) {
         const struct producer *p = &w->prod[k];
         for (size_t i = 0; i < w->max_values; i++) {
             uint8_t got = w->delivered[k][i];
+            uint8_t acked = w->consumed[k][i];
             if (i >= p->n) {
                 if (got > 0 && ++v->unexpected <= 10) {
                     fprintf(stderr,
@@ -137,6 +186,13 @@ void checker_verdict(struct workload *w, int drained, struct verdict *v)
             const struct pub_rec *r = &p->recs[i];
             v->attempted++;
             v->delivered_values += got > 0;
+            v->consumed_values += acked > 0;
+            if (got > 0 && acked == 0) {
+                say(++v->not_consumed,
+                    "NOT CONSUMED (delivered, no ack of it returned OK, "
+                    "never delivered again)",
+                    k, i, r);
+            }
             switch (r->outcome) {
             case PUB_OK:
                 v->ok++;
@@ -145,6 +201,7 @@ void checker_verdict(struct workload *w, int drained, struct verdict *v)
                     say(++v->lost, "LOST (acknowledged, never delivered)", k, i,
                         r);
                 }
+                judge_seq(w, k, i, r, v);
                 break;
             case PUB_FAILED:
                 v->failed++;
@@ -160,8 +217,9 @@ void checker_verdict(struct workload *w, int drained, struct verdict *v)
         }
     }
     pthread_mutex_unlock(&w->lock);
-    v->pass = v->lost == 0 && v->unexpected == 0 && v->corrupt == 0 &&
-              v->stored_twice == 0 && v->failed_delivered == 0 && v->drained;
+    v->pass = v->lost == 0 && v->not_consumed == 0 && v->unexpected == 0 &&
+              v->corrupt == 0 && v->stored_twice == 0 && v->seq_reused == 0 &&
+              v->seq_moved == 0 && v->failed_delivered == 0 && v->drained;
 }
 
 static void node_name(char *buf, size_t len, int i)
@@ -214,14 +272,19 @@ void checker_report(FILE *out, const struct workload *w,
             "failed, %zu indeterminate (%zu of them delivered)\n",
             v->attempted, v->ok, v->stored_by_retry, v->failed, v->unknown,
             v->unknown_delivered);
-    fprintf(out, "delivered: %zu values in %llu deliveries, %llu duplicates\n",
-            v->delivered_values, (unsigned long long)v->deliveries,
-            (unsigned long long)v->duplicates);
     fprintf(out,
-            "violations: lost %zu, unexpected %zu, corrupt %zu, stored "
-            "twice %zu, failed but delivered %zu%s\n",
-            v->lost, v->unexpected, v->corrupt, v->stored_twice,
-            v->failed_delivered,
+            "delivered: %zu values in %llu deliveries, %llu duplicates; "
+            "consumed (ack returned OK): %zu values in %llu acked "
+            "deliveries\n",
+            v->delivered_values, (unsigned long long)v->deliveries,
+            (unsigned long long)v->duplicates, v->consumed_values,
+            (unsigned long long)v->acked_deliveries);
+    fprintf(out,
+            "violations: lost %zu, not consumed %zu, unexpected %zu, "
+            "corrupt %zu, stored twice %zu, seq reused %zu, seq moved %zu, "
+            "failed but delivered %zu%s\n",
+            v->lost, v->not_consumed, v->unexpected, v->corrupt,
+            v->stored_twice, v->seq_reused, v->seq_moved, v->failed_delivered,
             v->drained ? "" : "; the subscription did not drain");
     fprintf(out, "verdict: %s\n", v->pass ? "PASS" : "FAIL");
 }

@@ -2,11 +2,16 @@
  * workload recorded (workload.h).
  *
  * The test fails on: an acknowledged publish never delivered (lost); a
- * delivered value never published, or with a payload other than its id
- * (unexpected); a value stored twice (delivered under two seqs: a retry
- * across a failover must store a publish once); a publish that failed with
- * a definite error and was delivered anyway. Indeterminate publishes (TIMEOUT,
- * UNAVAILABLE) may go either way: counted, and how many were delivered.
+ * delivered value never consumed (no ack of it returned OK, and it never
+ * came again: lost from the subscription); a delivered value never
+ * published, or with a payload other than its id (unexpected); a value
+ * stored twice (delivered under two seqs: a retry across a failover must
+ * store a publish once); one seq delivered with two values (seq reused); a
+ * value delivered under a seq other than the one its publish was
+ * acknowledged with; a publish that failed with a definite error and was
+ * delivered anyway. Indeterminate publishes (TIMEOUT, UNAVAILABLE) may go
+ * either way: counted, and how many were delivered (a delivered one must be
+ * consumed like any other).
  * Reported: duplicates, and per fault the longest time without a successful
  * publish from the fault's start until the next fault (unavailability), the
  * time until a new leader answered, and the publishes that ended meanwhile. */
@@ -38,9 +43,13 @@ struct verdict {
     size_t unknown_delivered; /* indeterminate, found delivered */
     size_t stored_by_retry;   /* ok, flagged duplicate: an earlier attempt */
     size_t delivered_values;  /* distinct values delivered */
-    uint64_t deliveries, duplicates;
+    size_t consumed_values;   /* distinct values whose ack returned OK */
+    uint64_t deliveries, duplicates, acked_deliveries;
     size_t lost, unexpected, failed_delivered, corrupt, stored_twice;
-    int drained; /* the subscription was drained in time */
+    size_t not_consumed; /* delivered, no ack of it returned OK */
+    size_t seq_reused;   /* one seq, two values */
+    size_t seq_moved;    /* delivered under a seq not its publish's */
+    int drained;         /* the subscription was drained in time */
     int pass;
 };
 

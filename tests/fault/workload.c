@@ -5,7 +5,8 @@
  * failed publish is recorded and the producer goes on with its next value
  * (after a short pause, so that an error returned at once does not spin);
  * a failed fetch or ack is counted and the consumer goes on (an unacked
- * message comes again after the ack timeout: a duplicate, never a loss). */
+ * message comes again after the ack timeout: a duplicate, never a loss;
+ * its value is consumed only when a later ack of it returns OK). */
 #include "workload.h"
 
 #include <stdio.h>
@@ -108,25 +109,57 @@ static void *producer_main(void *arg)
 
 /* ---- consumers -------------------------------------------------------- */
 
-/* Counts one delivery. Caller holds w->lock. */
-static void count_delivery(struct workload *w, const mq_msg *m)
+/* Maps @seq to @value (value_at), growing the map. Returns the value
+ * already mapped there (0: none, now @value), or -1 if @seq is beyond
+ * WL_MAX_SEQ or memory ran out. Caller holds w->lock. */
+static int64_t map_seq(struct workload *w, uint64_t seq, uint32_t value)
+{
+    if (seq >= WL_MAX_SEQ) {
+        return -1;
+    }
+    if (seq >= w->n_value_at) {
+        size_t n = w->n_value_at ? w->n_value_at : 65536;
+        while (n <= seq) {
+            n *= 2;
+        }
+        uint32_t *m = realloc(w->value_at, n * sizeof *m);
+        if (m == NULL) {
+            return -1;
+        }
+        memset(m + w->n_value_at, 0, (n - w->n_value_at) * sizeof *m);
+        w->value_at = m;
+        w->n_value_at = n;
+    }
+    if (w->value_at[seq] == 0) {
+        w->value_at[seq] = value;
+        return 0;
+    }
+    return w->value_at[seq];
+}
+
+/* Counts one delivery; returns its value (k * max_values + n + 1), or 0
+ * for a message that is no value of this workload. Caller holds w->lock. */
+static uint32_t count_delivery(struct workload *w, const mq_msg *m)
 {
     const char *id = mq_msg_id(m);
+    uint64_t seq = mq_msg_seq(m);
     size_t len = 0;
     const char *payload = mq_msg_payload(m, &len);
     int k = -1, end = 0;
     size_t n = 0;
+    uint32_t value;
+    int64_t before;
 
     w->deliveries++;
     if (sscanf(id, "p%d-%zu%n", &k, &n, &end) != 2 || id[end] != '\0' ||
         k < 0 || k >= w->n_producers || n >= w->max_values) {
         if (w->unexpected++ == 0) {
             snprintf(w->first_unexpected, sizeof w->first_unexpected,
-                     "id \"%s\" seq %llu", id,
-                     (unsigned long long)mq_msg_seq(m));
+                     "id \"%s\" seq %llu", id, (unsigned long long)seq);
         }
-        return;
+        return 0;
     }
+    value = (uint32_t)((size_t)k * w->max_values + n + 1);
     if (len != strlen(id) || memcmp(payload, id, len) != 0) {
         w->corrupt++; /* the value is counted below all the same */
     }
@@ -134,12 +167,43 @@ static void count_delivery(struct workload *w, const mq_msg *m)
         w->duplicates++;
     }
     if (w->seq_of[k][n] == 0) {
-        w->seq_of[k][n] = mq_msg_seq(m);
-    } else if (w->seq_of[k][n] != mq_msg_seq(m)) {
+        w->seq_of[k][n] = seq;
+    } else if (w->seq_of[k][n] != seq) {
         w->stored_twice++;
+    }
+    before = map_seq(w, seq, value);
+    if (before < 0) {
+        if (w->unexpected++ == 0) {
+            snprintf(w->first_unexpected, sizeof w->first_unexpected,
+                     "id \"%s\" under seq %llu, beyond any run's seqs", id,
+                     (unsigned long long)seq);
+        }
+    } else if (before != 0 && (uint32_t)before != value) {
+        if (w->seq_reused++ == 0) {
+            snprintf(w->first_reused, sizeof w->first_reused,
+                     "seq %llu delivered as p%zu-%zu, then as %s",
+                     (unsigned long long)seq,
+                     (size_t)(before - 1) / w->max_values,
+                     (size_t)(before - 1) % w->max_values, id);
+        }
     }
     if (w->delivered[k][n] < UINT8_MAX) {
         w->delivered[k][n]++;
+    }
+    return value;
+}
+
+/* Marks the @n values of a batch whose ack returned OK as consumed. Caller
+ * holds w->lock. */
+static void count_consumed(struct workload *w, const uint32_t *values, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (values[i] != 0) {
+            size_t v = values[i] - 1;
+            uint8_t *c = &w->consumed[v / w->max_values][v % w->max_values];
+            *c += *c < UINT8_MAX;
+            w->acked_deliveries++;
+        }
     }
 }
 
@@ -149,6 +213,7 @@ static void *consumer_main(void *arg)
     struct workload *w = cs->w;
     mq_client *cl = open_client(w->urls, 5000, 1000);
     uint64_t seqs[256];
+    uint32_t values[256];
 
     while (cl != NULL && !atomic_load(&w->stop_consumers)) {
         mq_msg **msgs = NULL;
@@ -161,13 +226,21 @@ static void *consumer_main(void *arg)
         }
         pthread_mutex_lock(&w->lock);
         for (size_t i = 0; i < n; i++) {
-            count_delivery(w, msgs[i]);
+            values[i] = count_delivery(w, msgs[i]);
             seqs[i] = mq_msg_seq(msgs[i]);
         }
         pthread_mutex_unlock(&w->lock);
-        if (n > 0 &&
-            mq_ack_seqs(cl, w->queue, w->sub, seqs, n, 5000) != MQ_OK) {
-            cs->ack_errors++;
+        /* A long deadline: libmq retries the ack across failovers, so that
+         * only an outage longer than any fault leaves an ack failed (and
+         * the test fails on an outage that long anyway). */
+        if (n > 0) {
+            if (mq_ack_seqs(cl, w->queue, w->sub, seqs, n, 30000) == MQ_OK) {
+                pthread_mutex_lock(&w->lock);
+                count_consumed(w, values, n);
+                pthread_mutex_unlock(&w->lock);
+            } else {
+                cs->ack_errors++;
+            }
         }
         mq_msgs_free(msgs, n);
     }
@@ -319,11 +392,17 @@ int workload_start(struct workload *w, uint64_t ack_timeout_ms)
         fprintf(stderr, "workload: bad counts\n");
         return -1;
     }
+    if ((uint64_t)w->n_producers * w->max_values >= UINT32_MAX) {
+        fprintf(stderr, "workload: too many values for the seq map\n");
+        return -1;
+    }
     for (int k = 0; k < w->n_producers; k++) {
         w->delivered[k] = calloc(w->max_values, 1);
+        w->consumed[k] = calloc(w->max_values, 1);
         /* Pages are touched only for values published. */
         w->seq_of[k] = calloc(w->max_values, sizeof *w->seq_of[k]);
-        if (w->delivered[k] == NULL || w->seq_of[k] == NULL) {
+        if (w->delivered[k] == NULL || w->consumed[k] == NULL ||
+            w->seq_of[k] == NULL) {
             fprintf(stderr, "workload: out of memory\n");
             return -1;
         }
@@ -385,8 +464,10 @@ void workload_free(struct workload *w)
     for (int k = 0; k < w->n_producers; k++) {
         free(w->prod[k].recs);
         free(w->delivered[k]);
+        free(w->consumed[k]);
         free(w->seq_of[k]);
     }
+    free(w->value_at);
     free(w->events);
     if (w->lock_made) {
         pthread_mutex_destroy(&w->lock);

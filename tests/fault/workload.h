@@ -6,8 +6,11 @@
  * "p<k>-<n>". Each publish is recorded with its start and end time and its
  * outcome: ok, failed with a definite error, or indeterminate (TIMEOUT or
  * UNAVAILABLE: it may or may not have been stored). Consumers (a thread and
- * a client each) fetch from one subscription, count each delivered value,
- * then ack the batch with mq_ack_seqs. A monitor thread per node asks that
+ * a client each) fetch from one subscription, record each delivered value
+ * and the seq it came under, then ack the batch with mq_ack_seqs; a value
+ * is consumed only once an ack of it returned MQ_OK (a failed ack leaves
+ * it delivered but not consumed: it must come again after the ack
+ * timeout). A monitor thread per node asks that
  * node alone for its status every few milliseconds and records each change
  * of role or term, so that elections can be timed.
  *
@@ -58,6 +61,10 @@ struct consumer {
     uint64_t fetch_errors, ack_errors;
 };
 
+/* Seqs up to this are mapped to the value delivered under them; a seq
+ * above it is counted unexpected (no run publishes that many). */
+#define WL_MAX_SEQ ((uint64_t)1 << 26)
+
 /* A node's role and term as its monitor last saw them, or a change. */
 struct mon_event {
     uint64_t t_ms;
@@ -96,11 +103,19 @@ struct workload {
     pthread_mutex_t lock; /* the deliveries, the monitor events */
     int lock_made;
     uint8_t *delivered[WL_MAX_PRODUCERS]; /* count per value, up to 255 */
+    uint8_t *consumed[WL_MAX_PRODUCERS];  /* acks of it that returned OK */
     uint64_t *seq_of[WL_MAX_PRODUCERS];   /* seq of its first delivery */
+    /* value_at[seq]: the value first delivered under seq (k * max_values
+     * + n + 1), 0 for none yet; n_value_at entries. */
+    uint32_t *value_at;
+    size_t n_value_at;
     /* stored_twice: values delivered under two seqs (a publish stored
-     * twice, as a retry across a failover must never make). */
+     * twice, as a retry across a failover must never make); seq_reused:
+     * deliveries of a value under a seq that another value was delivered
+     * under before (one seq, two values). */
     uint64_t deliveries, duplicates, unexpected, corrupt, stored_twice;
-    char first_unexpected[160];
+    uint64_t seq_reused, acked_deliveries;
+    char first_unexpected[160], first_reused[160];
     struct mon_event *events;
     size_t n_events, cap_events;
     struct mon_event last[WL_MAX_NODES]; /* latest answer of each node */

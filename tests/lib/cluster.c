@@ -603,6 +603,56 @@ int cluster_log_has(struct cluster *c, int i, const char *needle)
     return found;
 }
 
+int cluster_log_count(struct cluster *c, int i, const char *needle)
+{
+    FILE *f = fopen(c->nodes[i].log, "r");
+    char line[4096];
+    int n = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        n += strstr(line, needle) != NULL;
+    }
+    if (f) {
+        fclose(f);
+    }
+    return n;
+}
+
+int cluster_snapshot_installs(struct cluster *c, int i)
+{
+    FILE *f = fopen(c->nodes[i].log, "r");
+    char line[4096];
+    int n = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        /* "<time> I node=<id> <role> term=<t> <file>:<line> <text>" */
+        const char *role = strstr(line, " node=");
+        if (strstr(line, "restoring a snapshot") == NULL || role == NULL) {
+            continue;
+        }
+        role = strchr(role + 1, ' ');
+        if (role != NULL && strncmp(role, " - ", 3) != 0) {
+            n++;
+        }
+    }
+    if (f) {
+        fclose(f);
+    }
+    return n;
+}
+
+mq_client *cluster_node_client(struct cluster *c, int i)
+{
+    mq_client_opts o = MQ_CLIENT_OPTS_INIT;
+    mq_client *cl = NULL;
+    o.urls = c->nodes[i].client_url;
+    o.timeout_ms = 10000;
+    if (mq_client_open(&cl, &o) != MQ_OK) {
+        fprintf(stderr, "cluster: client of node %d: %s\n", c->nodes[i].id,
+                mq_errmsg());
+        return NULL;
+    }
+    return cl;
+}
+
 const char *cluster_group_extra;
 
 int cluster_group_setup(void **state)

@@ -130,6 +130,19 @@ int cluster_mqctlv(struct cluster *c, char *out, size_t outlen,
 
 /* Whether node @i's log has a line containing @needle. */
 int cluster_log_has(struct cluster *c, int i, const char *needle);
+/* How many lines of node @i's log contain @needle. */
+int cluster_log_count(struct cluster *c, int i, const char *needle);
+
+/* How many snapshots node @i installed from a leader, by its log: each
+ * restore of a snapshot logs "restoring a snapshot"; one logged before raft
+ * started (role "-") is the node's own snapshot loaded at start, one logged
+ * while raft ran (role follower, candidate, ...) an install. Counts every
+ * run of the node since its log began. */
+int cluster_snapshot_installs(struct cluster *c, int i);
+
+/* Opens a libmq client on node @i's URL alone (timeout 10 s), or NULL
+ * after printing why. */
+mq_client *cluster_node_client(struct cluster *c, int i);
 
 /* cmocka group (or per-test) setup and teardown: a three-node cluster in
  * a static struct cluster, with the extra mqd flags of cluster_group_extra

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "log.h"
 
 #define MEMBERS "1=tcp://127.0.0.1:7101,2=tcp://127.0.0.1:7102"
 
@@ -19,6 +20,40 @@ static mq_err load(struct config *cfg, struct errmsg *e, int argc,
 {
     return config_load(cfg, argc, (char **)argv, e);
 }
+
+#define MiB (1024ull * 1024ull)
+
+/* Every key of the option table and its default, as docs/operations.md
+ * lists them; NULL: required (id, data_dir, peer_url), "": empty. */
+static const struct {
+    const char *key, *def;
+} defaults[] = {
+    {"id", NULL},
+    {"data_dir", NULL},
+    {"client_url", "tcp://127.0.0.1:7001"},
+    {"peer_url", NULL},
+    {"members", ""},
+    {"join", ""},
+    {"cluster_name", "mq"},
+    {"log_level", "info"},
+    {"election_timeout_ms", "1000"},
+    {"heartbeat_timeout_ms", "100"},
+    {"install_snapshot_timeout_ms", "5000"},
+    {"snapshot_threshold", "0"},
+    {"snapshot_log_bytes", "67108864"},
+    {"snapshot_trailing", "64"},
+    {"max_inflight_entries", "2"},
+    {"max_entry_bytes", "4194304"},
+    {"memory_budget_bytes", "1073741824"},
+    {"max_request_bytes", "16777216"},
+    {"peer_max_message_bytes", "1073741824"},
+    {"peer_send_buffer", "256"},
+    {"rpc_contexts", "256"},
+    {"max_clock_skew_ms", "1000"},
+    {"member_catchup_timeout_ms", "60000"},
+};
+
+#define N_DEFAULTS (sizeof defaults / sizeof defaults[0])
 
 static void test_flags_give_a_complete_config_with_defaults(void **state)
 {
@@ -35,13 +70,79 @@ static void test_flags_give_a_complete_config_with_defaults(void **state)
                           MEMBERS};
     (void)state;
     assert_int_equal(load(&cfg, &e, 9, argv), MQ_OK);
+    /* What was given. */
     assert_int_equal(cfg.id, 1);
-    assert_string_equal(cfg.client_url, "tcp://127.0.0.1:7001");
+    assert_string_equal(cfg.data_dir, "/tmp/x");
+    assert_string_equal(cfg.peer_url, "tcp://127.0.0.1:7101");
+    assert_string_equal(cfg.members_text, MEMBERS);
     assert_int_equal(cfg.n_members, 2);
+    assert_int_equal(cfg.members[0].id, 1);
+    assert_string_equal(cfg.members[0].peer_url, "tcp://127.0.0.1:7101");
     assert_int_equal(cfg.members[1].id, 2);
+    assert_string_equal(cfg.members[1].peer_url, "tcp://127.0.0.1:7102");
+    /* Every other key at its default. */
+    assert_string_equal(cfg.client_url, "tcp://127.0.0.1:7001");
+    assert_string_equal(cfg.join, "");
+    assert_string_equal(cfg.cluster_name, "mq");
+    assert_int_equal(cfg.log_level, LOG_LEVEL_INFO);
+    assert_int_equal(cfg.election_timeout_ms, 1000);
+    assert_int_equal(cfg.heartbeat_timeout_ms, 100);
     /* libraft 0.15 guard (4): seconds, not 0.15's 30 s default. */
-    assert_true(cfg.install_snapshot_timeout_ms <= 10000);
-    assert_true(cfg.peer_send_buffer > 0);
+    assert_int_equal(cfg.install_snapshot_timeout_ms, 5000);
+    assert_int_equal(cfg.snapshot_threshold, 0);
+    assert_int_equal(cfg.snapshot_log_bytes, 64 * MiB);
+    assert_int_equal(cfg.snapshot_trailing, 64);
+    assert_int_equal(cfg.max_inflight_entries, 2);
+    assert_int_equal(cfg.max_entry_bytes, 4 * MiB);
+    assert_int_equal(cfg.memory_budget_bytes, 1024 * MiB);
+    assert_int_equal(cfg.max_request_bytes, 16 * MiB);
+    assert_int_equal(cfg.peer_max_message_bytes, 1024 * MiB);
+    assert_int_equal(cfg.peer_send_buffer, 256);
+    assert_int_equal(cfg.rpc_contexts, 256);
+    assert_int_equal(cfg.max_clock_skew_ms, 1000);
+    assert_int_equal(cfg.member_catchup_timeout_ms, 60000);
+}
+
+/* The option table (through the sample it writes) has exactly the keys
+ * above, with those defaults: a key added without its default asserted
+ * here, or a default changed, fails. */
+static void test_option_table_keys_and_defaults(void **state)
+{
+    char *buf = NULL, *save = NULL;
+    size_t len = 0, seen = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    (void)state;
+    config_write_sample(mem);
+    fclose(mem);
+
+    for (char *line = strtok_r(buf, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save)) {
+        char key[64] = "", value[256] = "";
+        int required = 0;
+        if (sscanf(line, "# %63s (required)", key) == 1 &&
+            strstr(line, " (required)") != NULL) {
+            required = 1;
+        } else if (line[0] == '#' ||
+                   sscanf(line, "%63s %255s", key, value) < 1) {
+            continue;
+        }
+        size_t k = 0;
+        while (k < N_DEFAULTS && strcmp(defaults[k].key, key) != 0) {
+            k++;
+        }
+        if (k == N_DEFAULTS) {
+            fail_msg("key %s is in the option table but not in this test", key);
+        }
+        if (required) {
+            assert_null(defaults[k].def);
+        } else {
+            assert_non_null(defaults[k].def);
+            assert_string_equal(value, defaults[k].def);
+        }
+        seen++;
+    }
+    assert_int_equal(seen, N_DEFAULTS);
+    free(buf);
 }
 
 static void test_bad_value_names_the_key(void **state)
@@ -196,6 +297,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flags_give_a_complete_config_with_defaults),
+        cmocka_unit_test(test_option_table_keys_and_defaults),
         cmocka_unit_test(test_bad_value_names_the_key),
         cmocka_unit_test(test_missing_required_key_is_named),
         cmocka_unit_test(test_member_list_must_name_this_node),
