@@ -202,6 +202,39 @@ int bench_sub_create(mq_client *c, const char *queue, struct report *r)
     return 0;
 }
 
+int bench_wait_applied(mq_client *c, const char *what, uint64_t deadline_ns)
+{
+    uint64_t target = 0;
+
+    while (mono_ns() < deadline_ns) {
+        mq_node_status *st = NULL;
+        size_t n = 0;
+        int behind = 0;
+        if (mq_cluster_status(c, &st, &n, ms_until(deadline_ns)) != MQ_OK) {
+            sleep_ms(100);
+            continue;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (st[i].err == MQ_OK && target == 0 &&
+                st[i].commit_index > target) {
+                target = st[i].commit_index;
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (st[i].err == MQ_OK && st[i].applied_index < target) {
+                behind = 1;
+            }
+        }
+        mq_status_free(st);
+        if (target != 0 && !behind) {
+            return 0;
+        }
+        sleep_ms(50);
+    }
+    fprintf(stderr, "mqbench: %s: nodes still applying at --timeout\n", what);
+    return -1;
+}
+
 void payload_fill(unsigned char *buf, size_t len, uint64_t seed)
 {
     uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;

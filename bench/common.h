@@ -73,6 +73,12 @@ void bench_queue_delete(const struct bench_opts *o, mq_client *c,
  * Returns 0, or -1 after report_fail. */
 int bench_sub_create(mq_client *c, const char *queue, struct report *r);
 
+/* Waits until every node of o->urls that answers mq_cluster_status has
+ * applied the largest commit index seen on the first answer, or
+ * @deadline_ns; then tells on stderr ("mqbench: <what>: nodes still
+ * applying at --timeout") and returns -1. Returns 0 when they all have. */
+int bench_wait_applied(mq_client *c, const char *what, uint64_t deadline_ns);
+
 /* Fills @buf with @len pseudo-random bytes (the same for the same
  * @seed), so that payloads do not compress. */
 void payload_fill(unsigned char *buf, size_t len, uint64_t seed);

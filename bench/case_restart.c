@@ -1,0 +1,6 @@
+#include "cases.h"
+int case_restart(const struct bench_opts *o)
+{
+    (void)o;
+    return -1;
+}
