@@ -197,7 +197,7 @@ int case_waiting_consumers(const struct bench_opts *o)
     size_t n_subs = o->subs;
     size_t n_qs = o->queues_set ? (size_t)o->queues : 1;
     uint32_t batch = o->fetch_batch_set ? o->fetch_batch : 100;
-    uint32_t wait_ms = o->fetch_wait_set ? o->fetch_wait_ms : 5000;
+    uint32_t wait_ms = o->fetch_wait_set ? o->fetch_wait_ms : 30000;
     size_t size = o->size < 8 ? 8 : (size_t)o->size;
     uint64_t idle_ms =
         o->duration_ms < IDLE_MAX_MS ? o->duration_ms : IDLE_MAX_MS;
@@ -283,8 +283,7 @@ stop:
     progress(o, "waiting-consumers: stopping the waiters");
     waiters_signal_stop(&w);
     for (size_t i = 0; i < n_qs; i++) {
-        if (qs[i].created) {
-            bench_queue_delete(o, admin, qs[i].name);
+        if (qs[i].created && bench_queue_delete(o, admin, qs[i].name) == 0) {
             qs[i].created = 0;
         }
     }

@@ -176,16 +176,22 @@ int bench_queue_create(const struct bench_opts *o, mq_client *c,
     return 0;
 }
 
-void bench_queue_delete(const struct bench_opts *o, mq_client *c,
-                        const char *name)
+int bench_queue_delete(const struct bench_opts *o, mq_client *c,
+                       const char *name)
 {
+    mq_err rv;
+
     if (o->keep) {
         fprintf(stderr, "mqbench: kept queue %s\n", name);
-        return;
+        return 0;
     }
-    if (mq_queue_delete(c, name, 0) != MQ_OK) {
+    rv = mq_queue_delete(c, name, 0);
+    /* NOT_FOUND: an attempt that timed out had deleted it. */
+    if (rv != MQ_OK && rv != MQ_ERR_NOT_FOUND) {
         fprintf(stderr, "mqbench: %s\n", mq_errmsg());
+        return -1;
     }
+    return 0;
 }
 
 int bench_sub_create(mq_client *c, const char *queue, struct report *r)

@@ -65,9 +65,12 @@ int bench_queue_create(const struct bench_opts *o, mq_client *c,
                        const char *tag, const mq_queue_config *cfg,
                        char name[MQ_NAME_MAX + 1], struct report *r);
 
-/* Deletes queue @name unless --keep; a failure is only told on stderr. */
-void bench_queue_delete(const struct bench_opts *o, mq_client *c,
-                        const char *name);
+/* Deletes queue @name unless --keep; a failure is only told on stderr.
+ * Returns 0 when it is deleted (NOT_FOUND counts: a retried delete whose
+ * first attempt timed out finds it gone) or kept, -1 when the delete
+ * failed. */
+int bench_queue_delete(const struct bench_opts *o, mq_client *c,
+                       const char *name);
 
 /* Creates subscription BENCH_SUB of @queue from its first message.
  * Returns 0, or -1 after report_fail. */

@@ -106,7 +106,7 @@ static const struct opt table[] = {
      "100)"},
     {O_FETCH_WAIT, 0, "--fetch-wait-ms", "MS",
      "consume-ack, drain: long-poll wait of a fetch (default 500); "
-     "waiting-consumers, connection-churn: of a waiter (default 5000)"},
+     "waiting-consumers, connection-churn: of a waiter (default 30000)"},
     {O_READ_BATCH, 0, "--read-batch", "N",
      "catchup-read: messages per mq_read (default 1000)"},
     {O_RATE, 'r', "--rate", "N",
@@ -121,8 +121,8 @@ static const struct opt table[] = {
      "waiting-consumers: subscriptions the waiters are spread over "
      "(default 1000)"},
     {O_WAITER_CLIENTS, 0, "--waiter-clients", "N",
-     "waiting-consumers, connection-churn: clients the waiters share "
-     "(default: one per 100 waiters)"},
+     "clients the waiters share (default: waiting-consumers one per 100 "
+     "waiters, connection-churn one per waiter)"},
     {O_QUEUES, 0, "--queues", "N",
      "many-queues: queues created, one subscription each (default 100000); "
      "drain: queues drained at once (default 20); waiting-consumers: "
