@@ -9,9 +9,10 @@
  *    --cluster-dir): the baseline, with only the case's admin client
  *    connected.
  * 2. Starts --waiters long polls on the load queue (waiters.h; default
- *    300, more than the node's default 256 request slots), each on a
+ *    1000, well over the node's default 256 request slots), each on a
  *    client of its own unless --waiter-clients says otherwise (as
- *    independent consumers would), and waits 1 s.
+ *    independent consumers would: connections that close while their
+ *    requests wait in the node), and waits 1 s.
  * 3. --concurrency threads (default 8) open and close --connections
  *    clients in all (mq_client_open dials every node of -s), each doing
  *    one mq_publish of 8 bytes into the churn queue with a 2 s deadline,
@@ -204,7 +205,7 @@ int case_connection_churn(const struct bench_opts *o)
 {
     mq_queue_config qc = MQ_QUEUE_CONFIG_INIT, lc = MQ_QUEUE_CONFIG_INIT;
     uint32_t conc = o->concurrency_set ? o->concurrency : 8;
-    size_t n_waiters = o->waiters_set ? o->waiters : 300;
+    size_t n_waiters = o->waiters_set ? o->waiters : 1000;
     uint32_t wait_ms = o->fetch_wait_set ? o->fetch_wait_ms : 30000;
     uint32_t batch = o->fetch_batch_set ? o->fetch_batch : 100;
     struct churn_node nodes[OPTS_PIDS_MAX];

@@ -69,7 +69,8 @@ static const struct bench_case table[] = {
     {"connection-churn", 0,
      "opens and closes --connections (default 20000) clients, --concurrency "
      "(default 8) at a time, each doing one publish, while --waiters "
-     "(default 300) long polls load the node: the nodes' open descriptors "
+     "(default 1000, a client each) long polls load the node: the nodes' open "
+     "descriptors "
      "and VmRSS before, at the peak and after up to --settle (default 10 s)",
      case_connection_churn},
 };

@@ -61,11 +61,15 @@ static const struct opt table[] = {
      "consume-ack, e2e-latency)"},
     {O_DURATION, 'd', "--duration", "SECONDS",
      "timed part of publish-sync, publish-pipelined (per size), "
-     "e2e-latency (default 10) and snapshot-stall (default 60); decimals "
+     "e2e-latency, waiting-consumers, each of the four measurements of "
+     "many-queues (default 10) and snapshot-stall (default 60); decimals "
      "allowed"},
     {O_TIMEOUT, 0, "--timeout", "SECONDS",
-     "bound of every other wait (preload, flush, drain, consume); a case "
-     "that reaches it gives up and fails (default 120)"},
+     "bound of every other wait (preload, flush, drain, consume; "
+     "many-queues: creating, and deleting, the queues; drain: the whole "
+     "drain; connection-churn: the churn; restart: the stop, and the start "
+     "until a publish succeeds); a case that reaches it gives up and fails "
+     "(default 120)"},
     {O_JSON, 0, "--json", NULL, "one JSON object per result line"},
     {O_KEEP, 0, "--keep", NULL, "keep the bench-* queues (default: delete)"},
     {O_VERBOSE, 'v', "--verbose", NULL, "progress on stderr"},
@@ -116,7 +120,7 @@ static const struct opt table[] = {
     {O_WAITERS, 0, "--waiters", "N",
      "waiting-consumers: long-poll fetches waiting at once, a thread each "
      "(default 10000); connection-churn: waiters loading the node meanwhile "
-     "(default 300; 0: none)"},
+     "(default 1000, a client each; 0: none)"},
     {O_SUBS, 0, "--subs", "N",
      "waiting-consumers: subscriptions the waiters are spread over "
      "(default 1000)"},
@@ -136,8 +140,9 @@ static const struct opt table[] = {
      "drain: most messages of a queue published and not yet acked "
      "(default 20000)"},
     {O_SETTLE, 0, "--settle", "SECONDS",
-     "drain, connection-churn: longest wait at the end for the nodes' "
-     "descriptors and memory to come back down (default 10)"},
+     "drain: wait before the last VmRSS reading; connection-churn: longest "
+     "wait at the end for the nodes' descriptors to come back to their "
+     "baseline (default 10)"},
     {O_PIDS, 0, "--pids", "PID[,PID...]",
      "memory, drain, connection-churn: node processes whose VmRSS (and "
      "open descriptors) are read"},
