@@ -5,6 +5,18 @@
 #include <string.h>
 #include <time.h>
 
+/* The phase that began after @t0 (while a call that started outside any
+ * phase was under way: it waited in it), or -1. */
+static int overlapped(struct probe *p, uint64_t t0)
+{
+    for (int k = 0; k < PROBE_PHASES; k++) {
+        if (atomic_load(&p->began[k]) > t0) {
+            return k;
+        }
+    }
+    return -1;
+}
+
 static void *probe_thread(void *arg)
 {
     struct probe *p = arg;
@@ -17,10 +29,8 @@ static void *probe_thread(void *arg)
         int phase = atomic_load(&p->phase);
         uint64_t t0 = mono_ns();
         mq_err rv = mq_publish(p->c, p->queue, &m, NULL, PROBE_CALL_TIMEOUT_MS);
-        /* A call that started before a phase and ended in it waited in
-         * it: it counts there. */
         if (phase < 0) {
-            phase = atomic_load(&p->phase);
+            phase = overlapped(p, t0);
         }
         if (phase >= 0) {
             hist_record(p->h[phase], mono_ns() - t0);
@@ -54,6 +64,9 @@ int probe_start(struct probe *p, const struct bench_opts *o, const char *tag,
     p->o = o;
     errnote_init(&p->note);
     atomic_init(&p->phase, -1);
+    for (int k = 0; k < PROBE_PHASES; k++) {
+        atomic_init(&p->began[k], 0);
+    }
     atomic_init(&p->stop, 0);
     p->interval_ns = (uint64_t)interval_ms * 1000000u;
     p->payload = malloc(o->size);
@@ -82,6 +95,9 @@ int probe_start(struct probe *p, const struct bench_opts *o, const char *tag,
 
 void probe_phase(struct probe *p, int phase)
 {
+    if (phase >= 0) {
+        atomic_store(&p->began[phase], mono_ns());
+    }
     atomic_store(&p->phase, phase);
 }
 
