@@ -127,24 +127,42 @@ static int node_probe(const struct bench_opts *o, int i, struct rnode *nd,
         return -1;
     }
     nd->args[len] = '\0';
-    for (ssize_t k = 0; k < len && argc < 63;
-         k += (ssize_t)strlen(nd->args + k) + 1) {
+    for (ssize_t k = 0; k < len; k += (ssize_t)strlen(nd->args + k) + 1) {
+        if (argc == sizeof nd->argv / sizeof nd->argv[0] - 1) {
+            report_fail(r, "node %d (pid %d) has more than %zu arguments", i,
+                        (int)nd->pid, argc);
+            return -1;
+        }
         nd->argv[argc++] = nd->args + k;
     }
     nd->argv[argc] = NULL;
     return 0;
 }
 
+/* Whether @nd's process has ended: reaped here if it is our child (a
+ * restart earlier in this run), or a zombie that its parent has not reaped
+ * yet (an init that does not reap), or no more. */
 static int gone(struct rnode *nd)
 {
-    if (nd->child) {
-        int st;
-        if (waitpid(nd->pid, &st, WNOHANG) == nd->pid) {
-            nd->child = 0;
-            return 1;
-        }
+    char path[64], buf[512], *p;
+    ssize_t len;
+    int st;
+
+    if (waitpid(nd->pid, &st, WNOHANG) == nd->pid) {
+        nd->child = 0;
+        return 1;
     }
-    return kill(nd->pid, 0) != 0 && errno == ESRCH;
+    if (kill(nd->pid, 0) != 0 && errno == ESRCH) {
+        return 1;
+    }
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)nd->pid);
+    len = read_whole(path, buf, sizeof buf - 1);
+    if (len <= 0) {
+        return 1;
+    }
+    buf[len] = '\0';
+    p = strrchr(buf, ')'); /* "pid (comm) S ..." */
+    return p != NULL && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
 }
 
 /* SIGTERM, then SIGKILL after STOP_GRACE_MS. Returns 0, or -1 after
