@@ -39,6 +39,40 @@ static const struct bench_case table[] = {
      "measure how long the nodes stop serving: write p50/p99/max, read max "
      "per node, calls over 100 ms, snapshots seen",
      case_snapshot_stall},
+    {"waiting-consumers", 0,
+     "--waiters (default 10000) long-poll fetches, a thread each, on --subs "
+     "(default 1000) subscriptions of one queue (or --queues), while a "
+     "client publishes --rate (default 1000) msgs/s stamped with their send "
+     "time for --duration, and a probe publishes synchronously: waiters "
+     "served, publish-to-receive p50/p99, probe p99 idle and loaded, "
+     "fetches refused at once (a cap) apart from timeouts",
+     case_waiting_consumers},
+    {"many-queues", 0,
+     "sync publish p50/p99 and the rate of --producers (default 200) "
+     "synchronous producers, first on one fresh queue, then after creating "
+     "--queues (default 100000) queues with a subscription each, spread "
+     "over them; the ratios, and the time to create and delete the queues "
+     "(--keep keeps them, for restart)",
+     case_many_queues},
+    {"restart", 0,
+     "stops the three nodes of --cluster-dir (SIGTERM), starts them again "
+     "as deploy/cluster.sh does, and measures the time until a publish "
+     "succeeds and the elections the node logs show meanwhile",
+     case_restart},
+    {"drain", 0,
+     "--queues (default 20) queues each pass and drain --messages (default "
+     "1000000) messages (async publish, fetch and ack at once): publishes "
+     "refused (FULL), the nodes' VmRSS before, at the peak and after "
+     "(--cluster-dir or --pids), memory_bytes of mq_cluster_status, ids "
+     "remembered",
+     case_drain},
+    {"connection-churn", 0,
+     "opens and closes --connections (default 20000) clients, --concurrency "
+     "(default 8) at a time, each doing one publish, while --waiters "
+     "(default 1000, a client each) long polls load the node: the nodes' open "
+     "descriptors "
+     "and VmRSS before, at the peak and after up to --settle (default 10 s)",
+     case_connection_churn},
 };
 
 #define N_TABLE (sizeof table / sizeof table[0])

@@ -8,7 +8,10 @@
  *
  * case_publish.c: publish-sync, publish-pipelined. case_consume.c:
  * consume-ack. case_latency.c: e2e-latency. case_memory.c: memory.
- * case_read.c: catchup-read. case_snapshot.c: snapshot-stall. */
+ * case_read.c: catchup-read. case_snapshot.c: snapshot-stall. The scale
+ * cases: case_waiters.c: waiting-consumers. case_scale.c: many-queues.
+ * case_restart.c: restart. case_drain.c: drain. case_churn.c:
+ * connection-churn. */
 #ifndef MQBENCH_CASES_H
 #define MQBENCH_CASES_H
 
@@ -30,6 +33,11 @@ int case_e2e_latency(const struct bench_opts *o);
 int case_memory(const struct bench_opts *o);
 int case_catchup_read(const struct bench_opts *o);
 int case_snapshot_stall(const struct bench_opts *o);
+int case_waiting_consumers(const struct bench_opts *o);
+int case_many_queues(const struct bench_opts *o);
+int case_restart(const struct bench_opts *o);
+int case_drain(const struct bench_opts *o);
+int case_connection_churn(const struct bench_opts *o);
 
 /* The case called @name, or NULL. */
 const struct bench_case *cases_find(const char *name);

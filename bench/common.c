@@ -176,16 +176,22 @@ int bench_queue_create(const struct bench_opts *o, mq_client *c,
     return 0;
 }
 
-void bench_queue_delete(const struct bench_opts *o, mq_client *c,
-                        const char *name)
+int bench_queue_delete(const struct bench_opts *o, mq_client *c,
+                       const char *name)
 {
+    mq_err rv;
+
     if (o->keep) {
         fprintf(stderr, "mqbench: kept queue %s\n", name);
-        return;
+        return 0;
     }
-    if (mq_queue_delete(c, name, 0) != MQ_OK) {
+    rv = mq_queue_delete(c, name, 0);
+    /* NOT_FOUND: an attempt that timed out had deleted it. */
+    if (rv != MQ_OK && rv != MQ_ERR_NOT_FOUND) {
         fprintf(stderr, "mqbench: %s\n", mq_errmsg());
+        return -1;
     }
+    return 0;
 }
 
 int bench_sub_create(mq_client *c, const char *queue, struct report *r)
@@ -200,6 +206,39 @@ int bench_sub_create(mq_client *c, const char *queue, struct report *r)
         return -1;
     }
     return 0;
+}
+
+int bench_wait_applied(mq_client *c, const char *what, uint64_t deadline_ns)
+{
+    uint64_t target = 0;
+
+    while (mono_ns() < deadline_ns) {
+        mq_node_status *st = NULL;
+        size_t n = 0;
+        int behind = 0;
+        if (mq_cluster_status(c, &st, &n, ms_until(deadline_ns)) != MQ_OK) {
+            sleep_ms(100);
+            continue;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (st[i].err == MQ_OK && target == 0 &&
+                st[i].commit_index > target) {
+                target = st[i].commit_index;
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (st[i].err == MQ_OK && st[i].applied_index < target) {
+                behind = 1;
+            }
+        }
+        mq_status_free(st);
+        if (target != 0 && !behind) {
+            return 0;
+        }
+        sleep_ms(50);
+    }
+    fprintf(stderr, "mqbench: %s: nodes still applying at --timeout\n", what);
+    return -1;
 }
 
 void payload_fill(unsigned char *buf, size_t len, uint64_t seed)

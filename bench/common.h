@@ -65,13 +65,22 @@ int bench_queue_create(const struct bench_opts *o, mq_client *c,
                        const char *tag, const mq_queue_config *cfg,
                        char name[MQ_NAME_MAX + 1], struct report *r);
 
-/* Deletes queue @name unless --keep; a failure is only told on stderr. */
-void bench_queue_delete(const struct bench_opts *o, mq_client *c,
-                        const char *name);
+/* Deletes queue @name unless --keep; a failure is only told on stderr.
+ * Returns 0 when it is deleted (NOT_FOUND counts: a retried delete whose
+ * first attempt timed out finds it gone) or kept, -1 when the delete
+ * failed. */
+int bench_queue_delete(const struct bench_opts *o, mq_client *c,
+                       const char *name);
 
 /* Creates subscription BENCH_SUB of @queue from its first message.
  * Returns 0, or -1 after report_fail. */
 int bench_sub_create(mq_client *c, const char *queue, struct report *r);
+
+/* Waits until every node of o->urls that answers mq_cluster_status has
+ * applied the largest commit index seen on the first answer, or
+ * @deadline_ns; then tells on stderr ("mqbench: <what>: nodes still
+ * applying at --timeout") and returns -1. Returns 0 when they all have. */
+int bench_wait_applied(mq_client *c, const char *what, uint64_t deadline_ns);
 
 /* Fills @buf with @len pseudo-random bytes (the same for the same
  * @seed), so that payloads do not compress. */

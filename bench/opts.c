@@ -31,6 +31,14 @@ enum opt_id {
     O_FETCH_WAIT,
     O_READ_BATCH,
     O_RATE,
+    O_WAITERS,
+    O_SUBS,
+    O_WAITER_CLIENTS,
+    O_QUEUES,
+    O_ADMIN_THREADS,
+    O_CONNECTIONS,
+    O_WINDOW,
+    O_SETTLE,
     O_PIDS,
     O_CLUSTER_DIR,
     O_HELP,
@@ -53,11 +61,15 @@ static const struct opt table[] = {
      "consume-ack, e2e-latency)"},
     {O_DURATION, 'd', "--duration", "SECONDS",
      "timed part of publish-sync, publish-pipelined (per size), "
-     "e2e-latency (default 10) and snapshot-stall (default 60); decimals "
+     "e2e-latency, waiting-consumers, each of the four measurements of "
+     "many-queues (default 10) and snapshot-stall (default 60); decimals "
      "allowed"},
     {O_TIMEOUT, 0, "--timeout", "SECONDS",
-     "bound of every other wait (preload, flush, drain, consume); a case "
-     "that reaches it gives up and fails (default 120)"},
+     "bound of every other wait (preload, flush, drain, consume; "
+     "many-queues: creating, and deleting, the queues; drain: the whole "
+     "drain; connection-churn: the churn; restart: the stop, and the start "
+     "until a publish succeeds); a case that reaches it gives up and fails "
+     "(default 120)"},
     {O_JSON, 0, "--json", NULL, "one JSON object per result line"},
     {O_KEEP, 0, "--keep", NULL, "keep the bench-* queues (default: delete)"},
     {O_VERBOSE, 'v', "--verbose", NULL, "progress on stderr"},
@@ -65,9 +77,13 @@ static const struct opt table[] = {
      "payload size (default 100; publish-pipelined runs 100, 1024 and "
      "16384 unless given; e2e-latency takes at least 8)"},
     {O_CONCURRENCY, 0, "--concurrency", "N",
-     "publish-sync: threads publishing through one client (default 1)"},
+     "publish-sync: threads publishing through one client (default 1); "
+     "connection-churn: clients open at once, each with its thread "
+     "(default 8)"},
     {O_PRODUCERS, 0, "--producers", "N",
-     "publish-pipelined: clients, each with its thread (default 2)"},
+     "publish-pipelined: clients, each with its thread (default 2); "
+     "many-queues: synchronous producers, a client and a thread each "
+     "(default 200)"},
     {O_BATCH, 0, "--batch", "N",
      "async publish: batch_max_messages (default: libmq's, 5000)"},
     {O_LINGER, 0, "--linger-ms", "MS",
@@ -84,24 +100,56 @@ static const struct opt table[] = {
     {O_MESSAGES, 'n', "--messages", "N",
      "consume-ack, catchup-read: messages preloaded (default 200000); "
      "memory: messages published (default 1000000); snapshot-stall: "
-     "messages preloaded and kept (default 1000000)"},
+     "messages preloaded and kept (default 1000000); drain: messages "
+     "passing through each queue (default 1000000)"},
     {O_CONSUMERS, 0, "--consumers", "N",
      "consume-ack: clients fetching, each with its thread (default 2)"},
     {O_FETCH_BATCH, 0, "--fetch-batch", "N",
-     "consume-ack: messages per fetch (default 500)"},
+     "consume-ack, drain: messages per fetch (default 500); "
+     "waiting-consumers, connection-churn: per fetch of a waiter (default "
+     "100)"},
     {O_FETCH_WAIT, 0, "--fetch-wait-ms", "MS",
-     "consume-ack: long-poll wait of a fetch (default 500)"},
+     "consume-ack, drain: long-poll wait of a fetch (default 500); "
+     "waiting-consumers, connection-churn: of a waiter (default 30000)"},
     {O_READ_BATCH, 0, "--read-batch", "N",
      "catchup-read: messages per mq_read (default 1000)"},
     {O_RATE, 'r', "--rate", "N",
-     "e2e-latency: messages per second published (default 1000); "
-     "snapshot-stall: messages per second of the churn load (default "
-     "20000)"},
+     "e2e-latency, waiting-consumers: messages per second published "
+     "(default 1000); snapshot-stall: messages per second of the churn "
+     "load (default 20000)"},
+    {O_WAITERS, 0, "--waiters", "N",
+     "waiting-consumers: long-poll fetches waiting at once, a thread each "
+     "(default 10000); connection-churn: waiters loading the node meanwhile "
+     "(default 1000, a client each; 0: none)"},
+    {O_SUBS, 0, "--subs", "N",
+     "waiting-consumers: subscriptions the waiters are spread over "
+     "(default 1000)"},
+    {O_WAITER_CLIENTS, 0, "--waiter-clients", "N",
+     "clients the waiters share (default: waiting-consumers one per 100 "
+     "waiters, connection-churn one per waiter)"},
+    {O_QUEUES, 0, "--queues", "N",
+     "many-queues: queues created, one subscription each (default 100000); "
+     "drain: queues drained at once (default 20); waiting-consumers: "
+     "queues the subscriptions are spread over (default 1)"},
+    {O_ADMIN_THREADS, 0, "--admin-threads", "N",
+     "many-queues: threads creating and deleting the queues (default 8)"},
+    {O_CONNECTIONS, 0, "--connections", "N",
+     "connection-churn: clients opened and closed, each doing one publish "
+     "(default 20000)"},
+    {O_WINDOW, 0, "--window", "N",
+     "drain: most messages of a queue published and not yet acked "
+     "(default 20000)"},
+    {O_SETTLE, 0, "--settle", "SECONDS",
+     "drain: wait before the last VmRSS reading; connection-churn: longest "
+     "wait at the end for the nodes' descriptors to come back to their "
+     "baseline (default 10)"},
     {O_PIDS, 0, "--pids", "PID[,PID...]",
-     "memory: node processes whose VmRSS is read"},
+     "memory, drain, connection-churn: node processes whose VmRSS (and "
+     "open descriptors) are read"},
     {O_CLUSTER_DIR, 0, "--cluster-dir", "DIR",
-     "memory: read the pids from DIR/n1.pid, n2.pid, n3.pid (a "
-     "deploy/cluster.sh directory) when --pids is absent"},
+     "memory, drain, connection-churn: read the pids from DIR/n1.pid, "
+     "n2.pid, n3.pid (a deploy/cluster.sh directory) when --pids is "
+     "absent; restart: the cluster to stop and start again (required)"},
     {O_HELP, 'h', "--help", NULL, "this text"},
     {O_VERSION, 0, "--version", NULL, "mqbench's and libmq's versions"},
 };
@@ -319,9 +367,11 @@ static enum opts_result apply(struct bench_opts *o, const struct opt *t,
         break;
     case O_CONCURRENCY:
         rc = parse_u32(t->name, v, 1, 1024, &o->concurrency);
+        o->concurrency_set = 1;
         break;
     case O_PRODUCERS:
-        rc = parse_u32(t->name, v, 1, 256, &o->producers);
+        rc = parse_u32(t->name, v, 1, 1024, &o->producers);
+        o->producers_set = 1;
         break;
     case O_BATCH:
         rc = parse_u32(t->name, v, 1, MQ_MAX_BATCH, &o->batch);
@@ -347,9 +397,11 @@ static enum opts_result apply(struct bench_opts *o, const struct opt *t,
         break;
     case O_FETCH_BATCH:
         rc = parse_u32(t->name, v, 1, MQ_MAX_BATCH, &o->fetch_batch);
+        o->fetch_batch_set = 1;
         break;
     case O_FETCH_WAIT:
         rc = parse_u32(t->name, v, 0, 60000, &o->fetch_wait_ms);
+        o->fetch_wait_set = 1;
         break;
     case O_READ_BATCH:
         rc = parse_u32(t->name, v, 1, MQ_MAX_BATCH, &o->read_batch);
@@ -357,6 +409,32 @@ static enum opts_result apply(struct bench_opts *o, const struct opt *t,
     case O_RATE:
         rc = parse_u64(t->name, v, 1, 10000000, &o->rate);
         o->rate_set = 1;
+        break;
+    case O_WAITERS:
+        rc = parse_u32(t->name, v, 0, 100000, &o->waiters);
+        o->waiters_set = 1;
+        break;
+    case O_SUBS:
+        rc = parse_u32(t->name, v, 1, 100000, &o->subs);
+        break;
+    case O_WAITER_CLIENTS:
+        rc = parse_u32(t->name, v, 1, 10000, &o->waiter_clients);
+        break;
+    case O_QUEUES:
+        rc = parse_u64(t->name, v, 1, 10000000, &o->queues);
+        o->queues_set = 1;
+        break;
+    case O_ADMIN_THREADS:
+        rc = parse_u32(t->name, v, 1, 256, &o->admin_threads);
+        break;
+    case O_CONNECTIONS:
+        rc = parse_u64(t->name, v, 1, 100000000, &o->connections);
+        break;
+    case O_WINDOW:
+        rc = parse_u64(t->name, v, 1, 100000000, &o->window);
+        break;
+    case O_SETTLE:
+        rc = parse_seconds(t->name, v, &o->settle_ms);
         break;
     case O_PIDS:
         rc = add_pids(o, v);
@@ -387,6 +465,11 @@ static void set_defaults(struct bench_opts *o)
     o->read_batch = 1000;
     o->rate = 1000;
     o->queue_max_bytes = 256ull * 1024 * 1024;
+    o->subs = 1000;
+    o->admin_threads = 8;
+    o->connections = 20000;
+    o->window = 20000;
+    o->settle_ms = 10000;
 }
 
 enum opts_result opts_parse(int argc, char **argv, struct bench_opts *o)

@@ -15,9 +15,8 @@
     "tcp://127.0.0.1:7001,tcp://127.0.0.1:7002,tcp://127.0.0.1:7003"
 
 /* Everything the command line says. A zero in batch, linger_ms, inflight
- * and pending means libmq's default; duration_set, size_set, messages_set
- * and rate_set say whether the case defaults were overridden. Read-only
- * once parsed. */
+ * and pending means libmq's default; the *_set fields say whether a flag
+ * whose default depends on the case was given. Read-only once parsed. */
 struct bench_opts {
     const char *urls;
     const char *cases[OPTS_CASES_MAX]; /* in order; none: the default set */
@@ -30,9 +29,11 @@ struct bench_opts {
     int verbose;
     uint64_t size; /* payload bytes, when size_set */
     int size_set;
-    uint32_t concurrency; /* publish-sync threads */
-    uint32_t producers;   /* publish-pipelined clients */
-    uint32_t batch;       /* mq_client_opts.batch_max_messages */
+    uint32_t concurrency; /* publish-sync threads; connection-churn */
+    int concurrency_set;
+    uint32_t producers; /* publish-pipelined clients; many-queues */
+    int producers_set;
+    uint32_t batch; /* mq_client_opts.batch_max_messages */
     uint32_t linger_ms;
     uint32_t inflight; /* max_inflight_batches */
     uint32_t pending;  /* max_pending_messages */
@@ -40,7 +41,9 @@ struct bench_opts {
     int messages_set;
     uint32_t consumers;
     uint32_t fetch_batch;
+    int fetch_batch_set;
     uint32_t fetch_wait_ms;
+    int fetch_wait_set;
     uint32_t read_batch; /* catchup-read: messages per mq_read */
     uint64_t rate;       /* e2e-latency, snapshot-stall: msgs per second */
     int rate_set;
@@ -48,6 +51,18 @@ struct bench_opts {
     size_t n_pids;
     const char *cluster_dir;
     uint64_t queue_max_bytes; /* publish-pipelined queues */
+    /* The scale cases (case_waiters.c, case_scale.c, case_restart.c,
+     * case_drain.c, case_churn.c). */
+    uint32_t waiters; /* waiting long polls, when waiters_set */
+    int waiters_set;
+    uint32_t subs;           /* waiting-consumers: subscriptions */
+    uint32_t waiter_clients; /* 0: one client per 100 waiters */
+    uint64_t queues;         /* when queues_set */
+    int queues_set;
+    uint32_t admin_threads; /* many-queues: creating and deleting */
+    uint64_t connections;   /* connection-churn */
+    uint64_t window;        /* drain: published and not yet acked */
+    uint64_t settle_ms;     /* drain, connection-churn */
 };
 
 enum opts_result {
