@@ -45,6 +45,7 @@
 #include "hash.h"
 #include "log.h"
 #include "peer_codec.h"
+#include "segcheck.h"
 
 struct peer_conn {
     uint64_t id;
@@ -521,8 +522,17 @@ static int io_load(struct raft_io *io, raft_term *term, raft_id *voted_for,
                    struct raft_entry *entries[], size_t *n_entries)
 {
     struct peer *p = peer_of(io);
-    int rv = p->uv.load(&p->uv, term, voted_for, snapshot, start_index, entries,
-                        n_entries);
+    struct errmsg e = ERRMSG_INIT;
+    int rv;
+
+    /* raft_uv drops the entries after a damaged batch of an open segment,
+     * and refuses bytes that never held an entry: segcheck.h. */
+    if (segcheck_open(p->cfg->data_dir, &e) != MQ_OK) {
+        snprintf(io->errmsg, RAFT_ERRMSG_BUF_SIZE, "%s", e.msg);
+        return RAFT_CORRUPT;
+    }
+    rv = p->uv.load(&p->uv, term, voted_for, snapshot, start_index, entries,
+                    n_entries);
     if (rv != 0) {
         memcpy(io->errmsg, p->uv.errmsg, sizeof io->errmsg);
         return rv;
