@@ -88,8 +88,32 @@ static mq_err check_one(const char *dir, const char *name, struct torn *torn,
                    name, (unsigned long long)s.n_entries, torn->name, torn->at);
         return MQ_ERR_INVALID;
     }
-    if (s.n_batches == 0 || s.format_bad) {
-        return MQ_OK; /* raft_uv removes it, or refuses to load it */
+    if (s.kind == SEGSCAN_EMPTY ||
+        (s.kind == SEGSCAN_TORN && s.n_batches == 0)) {
+        /* No entry: raft_uv would remove it, or refuse to start over it
+         * when a bit in it is not zero. */
+        if (s.kind == SEGSCAN_TORN) {
+            LOG_WARN("open segment %s holds no entry but non-zero bytes "
+                     "from byte %zu on: damage in space never written, or a "
+                     "first write cut short; removing it",
+                     name, s.nonzero_at);
+        } else if (s.format != 0 && s.format != SEGSCAN_FORMAT) {
+            LOG_WARN("open segment %s was never written but its format word "
+                     "reads %llu: removing it",
+                     name, (unsigned long long)s.format);
+        }
+        return datafile_remove(dir, name, e);
+    }
+    if (s.format_bad) {
+        uint8_t word[8] = {SEGSCAN_FORMAT};
+        LOG_WARN("open segment %s: its format word reads %llu but %llu valid "
+                 "batches follow it: rewriting it",
+                 name, (unsigned long long)s.format,
+                 (unsigned long long)s.n_batches);
+        rv = datafile_pwrite(dir, name, 0, word, sizeof word, e);
+        if (rv != MQ_OK) {
+            return rv;
+        }
     }
     if (s.kind == SEGSCAN_TORN) {
         LOG_WARN("open segment %s: the bytes from %zu on hold no valid batch "

@@ -5,13 +5,15 @@
  * check and drops the rest, even when valid batches follow: entries this
  * node acknowledged would vanish without a word. And it refuses to start
  * over bytes that never held an entry (a bit flipped in the zeros of a
- * preallocated segment: "unexpected format version 0"), or past the end of
- * the file (an entry count damaged in the zeros after the last batch).
- * segcheck reads each open segment with segscan.c first:
+ * preallocated segment: "unexpected format version 0"). segcheck reads each
+ * open segment with segscan.c first:
  *   - valid batches after a damaged one (in the same segment, or in a later
  *     open segment after a torn one): refused, naming file and offsets;
  *   - a torn tail (a write cut short, or damage in space never written,
- *     with nothing valid after it): cut at the last valid batch, logged.
+ *     with nothing valid after it): cut at the last valid batch, logged;
+ *   - no batch at all: removed (raft_uv removes a zeroed one itself), the
+ *     unusual cases logged;
+ *   - a damaged format word before valid batches: rewritten, logged.
  * Loop thread (at start, before raft loads). */
 #ifndef MQ_SEGCHECK_H
 #define MQ_SEGCHECK_H

@@ -1,7 +1,9 @@
-/* test_damage.c: damaged open log segments of a real node (issue 8, item
- * 4). A node whose open segment holds valid batches after a damaged one
- * refuses to start, naming the file and the byte, instead of dropping what
- * it acknowledged. */
+/* test_damage.c: damaged open log segments of a real node (issue 8, items
+ * 4 and 6). A node whose open segment holds valid batches after a damaged
+ * one refuses to start, naming the file and the byte, instead of dropping
+ * what it acknowledged; one whose damage lies in space that never held an
+ * entry (a preallocated segment never written, the zeros after the last
+ * batch) starts, logs it and serves everything. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -173,10 +175,61 @@ static void test_damage_before_valid_batches_refuses(void **state)
     CLUSTER_TEST_PASSED(c);
 }
 
+/* Item 6: two bits flipped in a preallocated open segment that was never
+ * written. raft_uv refused it for good ("unexpected format version 0"). */
+static void test_flips_in_unused_segment_recovered(void **state)
+{
+    struct cluster *c = *state;
+    char name[64], path[1024];
+    CLUSTER_TEST_BEGIN(c);
+    mq_client *cl = cluster_client(c);
+    publish_n(cl, "b", 100);
+    int f = kill_follower(c);
+
+    assert_int_equal(datadir_unused_open_segment(c, f, name, sizeof name), 0);
+    datadir_path(c, f, name, path, sizeof path);
+    datadir_flip(path, 40000, 0x04);
+    datadir_flip(path, 5000000, 0x80);
+    assert_starts(c, f, "holds no entry but non-zero bytes");
+    assert_true(datadir_log_has_since(c, f, 0, name));
+    publish_n(cl, "c", 50);
+    assert_int_equal(cluster_settle(c, 30000), 0);
+    assert_node_serves(c, f);
+    mq_client_close(cl);
+    CLUSTER_TEST_PASSED(c);
+}
+
+/* Item 6: bits flipped in the zeros after the last batch of the segment
+ * being written (one in the entry count where the next batch would go):
+ * the entries before stay, the damage is logged. */
+static void test_flips_in_zero_tail_recovered(void **state)
+{
+    struct cluster *c = *state;
+    static struct datadir_batches b;
+    char name[64], path[1024];
+    CLUSTER_TEST_BEGIN(c);
+    mq_client *cl = cluster_client(c);
+    publish_n(cl, "d", 100);
+    int f = kill_follower(c);
+
+    assert_int_equal(datadir_open_segment(c, f, 4, name, sizeof name), 0);
+    datadir_path(c, f, name, path, sizeof path);
+    assert_int_equal(datadir_batches(path, &b), 0);
+    assert_true(b.end + 8192 < b.file_len);
+    datadir_flip(path, b.end + 8 + 2, 0x01); /* entry count 65536 */
+    datadir_flip(path, b.end + 4096, 0x20);
+    assert_starts(c, f, "keeping the");
+    assert_node_serves(c, f);
+    mq_client_close(cl);
+    CLUSTER_TEST_PASSED(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_damage_before_valid_batches_refuses),
+        cmocka_unit_test(test_flips_in_unused_segment_recovered),
+        cmocka_unit_test(test_flips_in_zero_tail_recovered),
     };
     return cmocka_run_group_tests(tests, setup, cluster_group_teardown);
 }
