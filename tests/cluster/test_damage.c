@@ -1,9 +1,13 @@
-/* test_damage.c: damaged open log segments of a real node (issue 8, items
- * 4 and 6). A node whose open segment holds valid batches after a damaged
- * one refuses to start, naming the file and the byte, instead of dropping
- * what it acknowledged; one whose damage lies in space that never held an
- * entry (a preallocated segment never written, the zeros after the last
- * batch) starts, logs it and serves everything. */
+/* test_damage.c: damaged open log segments and term/vote files of a real
+ * node (issue 8, items 4, 5 and 6). A node whose open segment holds valid
+ * batches after a damaged one refuses to start, naming the file and the
+ * byte, instead of dropping what it acknowledged; one whose damage lies in
+ * space that never held an entry (a preallocated segment never written,
+ * the zeros after the last batch) starts, logs it and serves everything.
+ * A node whose raft metadata disagrees with mqd's checksummed copy of term
+ * and vote, or whose copy fails its checksum, refuses naming the file; a
+ * copy one write ahead (a crash between the two writes) is completed; a
+ * data dir without the copy (an older mqd's) gets one. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -224,12 +228,108 @@ static void test_flips_in_zero_tail_recovered(void **state)
     CLUSTER_TEST_PASSED(c);
 }
 
+/* Item 5: raft's term and vote (metadata1/2) carry no checksum; mqd's copy
+ * does. */
+static void test_term_and_vote_damage_refuses(void **state)
+{
+    struct cluster *c = *state;
+    struct datadir_meta m, orig;
+    char name[16], path[1024], backup[1100];
+    CLUSTER_TEST_BEGIN(c);
+    mq_client *cl = cluster_client(c);
+    publish_n(cl, "e", 20);
+    int f = kill_follower(c);
+    int cur = datadir_meta_current(c, f);
+    assert_true(cur == 1 || cur == 2);
+    assert_int_equal(datadir_meta_read(c, f, cur, &orig), 0);
+    snprintf(name, sizeof name, "metadata%d", cur);
+
+    /* Two bits flipped in the term: term 2 read as 268435458. */
+    m = orig;
+    m.term ^= (uint64_t)1 << 28;
+    datadir_meta_write(c, f, cur, &m);
+    assert_refuses(c, f, name, "mq-termvote");
+
+    /* The vote changed: the node could vote twice in that term. */
+    m = orig;
+    m.vote = orig.vote == 3 ? 1 : 3;
+    datadir_meta_write(c, f, cur, &m);
+    assert_refuses(c, f, name, "disagrees");
+
+    /* mqd's copy damaged. */
+    datadir_meta_write(c, f, cur, &orig);
+    datadir_path(c, f, "mq-termvote", path, sizeof path);
+    snprintf(backup, sizeof backup, "%s.bak", path);
+    datadir_copy(path, backup);
+    datadir_flip(path, 17, 0x02);
+    assert_refuses(c, f, "mq-termvote", "checksum");
+
+    /* Put back, it starts with the term it had. */
+    datadir_copy(backup, path);
+    unlink(backup);
+    assert_starts(c, f, NULL);
+    uint64_t term = 0;
+    assert_int_equal(datadir_node_status(c, f, &term, NULL, 0, NULL), 0);
+    assert_true(term >= orig.term && term < orig.term + 100);
+    mq_client_close(cl);
+    CLUSTER_TEST_PASSED(c);
+}
+
+/* A crash between mqd's copy and raft_uv's write leaves the copy one
+ * write ahead: the node starts and completes raft_uv's write. */
+static void test_copy_one_write_ahead_is_completed(void **state)
+{
+    struct cluster *c = *state;
+    struct datadir_meta orig, m;
+    CLUSTER_TEST_BEGIN(c);
+    int f = kill_follower(c);
+    int cur = datadir_meta_current(c, f);
+    assert_int_equal(datadir_meta_read(c, f, cur, &orig), 0);
+
+    /* raft_uv's next write (version + 1, in the other file) holds the
+     * state before the last set_vote, or before the last set_term. */
+    m = orig;
+    m.version = orig.version + 1;
+    if (orig.vote != 0) {
+        m.vote = 0;
+    } else {
+        m.term = orig.term - 1;
+        m.vote = 2;
+    }
+    datadir_meta_write(c, f, cur == 1 ? 2 : 1, &m);
+    assert_starts(c, f, "interrupted");
+    uint64_t term = 0;
+    assert_int_equal(datadir_node_status(c, f, &term, NULL, 0, NULL), 0);
+    assert_true(term >= orig.term);
+    CLUSTER_TEST_PASSED(c);
+}
+
+/* A data dir of an mqd without the copy gets one, from raft_uv's values. */
+static void test_copy_created_for_an_older_data_dir(void **state)
+{
+    struct cluster *c = *state;
+    char path[1024];
+    struct stat sb;
+    CLUSTER_TEST_BEGIN(c);
+    int f = kill_follower(c);
+    datadir_path(c, f, "mq-termvote", path, sizeof path);
+    assert_int_equal(unlink(path), 0);
+    assert_starts(c, f, "created mq-termvote");
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_size, 32);
+    assert_node_serves(c, f);
+    CLUSTER_TEST_PASSED(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_damage_before_valid_batches_refuses),
         cmocka_unit_test(test_flips_in_unused_segment_recovered),
         cmocka_unit_test(test_flips_in_zero_tail_recovered),
+        cmocka_unit_test(test_term_and_vote_damage_refuses),
+        cmocka_unit_test(test_copy_one_write_ahead_is_completed),
+        cmocka_unit_test(test_copy_created_for_an_older_data_dir),
     };
     return cmocka_run_group_tests(tests, setup, cluster_group_teardown);
 }
