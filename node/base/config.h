@@ -43,12 +43,15 @@ struct config {
     uint64_t peer_max_message_bytes;
     uint64_t peer_send_buffer;
     uint64_t rpc_contexts;
+    /* 1: repair a damaged data dir at start instead of refusing (see
+     * node/raft/repair.h); `mqd --repair` sets it for one start. */
+    uint64_t auto_repair;
 };
 
 /* Parses @argv (flags, and the file named by --config; flags win) into
  * @cfg. Returns MQ_OK; MQ_ERR_INVALID with @e naming the key (and file:line)
  * for a bad value; MQ_ERR_CANCELED when --help or --version printed what
- * was asked for. */
+ * was asked for. `--repair` (no value) sets auto_repair for this start. */
 mq_err config_load(struct config *cfg, int argc, char **argv, struct errmsg *e);
 
 /* Prints every key with its default and help (mqd --help). */

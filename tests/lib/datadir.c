@@ -311,3 +311,41 @@ int datadir_node_status(struct cluster *c, int i, uint64_t *term, char *role,
     mq_client_close(cl);
     return rv;
 }
+
+/* Whether the leader lists @n members, all voters. */
+static int all_voters(mq_client *cl, size_t n)
+{
+    mq_member *m = NULL;
+    size_t got = 0;
+    int ok = 0;
+    if (mq_members(cl, &m, &got, 2000) == MQ_OK && got == n) {
+        ok = 1;
+        for (size_t k = 0; k < got; k++) {
+            ok = ok && strcmp(m[k].role, "voter") == 0;
+        }
+    }
+    mq_members_free(m);
+    return ok;
+}
+
+int datadir_full_strength(struct cluster *c, size_t n, int timeout_ms)
+{
+    uint64_t end = test_now_ms() + (uint64_t)timeout_ms;
+    mq_client *cl = cluster_client(c);
+    int ok = 0;
+    if (cl == NULL) {
+        return -1;
+    }
+    while (!ok && test_now_ms() < end) {
+        ok = all_voters(cl, n);
+        if (!ok) {
+            test_sleep_ms(100);
+        }
+    }
+    mq_client_close(cl);
+    if (!ok) {
+        return -1;
+    }
+    int left = (int)(end > test_now_ms() ? end - test_now_ms() : 1);
+    return cluster_settle(c, left);
+}

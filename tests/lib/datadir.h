@@ -73,4 +73,9 @@ int datadir_log_has_since(struct cluster *c, int i, long mark,
 int datadir_node_status(struct cluster *c, int i, uint64_t *term, char *role,
                         size_t role_len, uint64_t *applied);
 
+/* Waits up to @timeout_ms until the leader lists @n members, every one a
+ * voter, and every running node has applied what the leader committed.
+ * Returns 0, or -1. */
+int datadir_full_strength(struct cluster *c, size_t n, int timeout_ms);
+
 #endif

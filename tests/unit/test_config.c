@@ -145,6 +145,33 @@ static void test_sample_config_names_every_key(void **state)
     free(buf);
 }
 
+/* mqd --repair: auto_repair for this start, whatever the file says. */
+static void test_repair_flag_sets_auto_repair(void **state)
+{
+    static struct config cfg;
+    struct errmsg e = ERRMSG_INIT;
+    const char *argv[] = {"mqd",
+                          "--id",
+                          "1",
+                          "--data_dir",
+                          "/tmp/x",
+                          "--peer_url",
+                          "tcp://127.0.0.1:7101",
+                          "--members",
+                          MEMBERS,
+                          "--auto_repair",
+                          "0",
+                          "--repair"};
+    (void)state;
+    assert_int_equal(load(&cfg, &e, 11, argv), MQ_OK);
+    assert_int_equal(cfg.auto_repair, 0);
+    assert_int_equal(load(&cfg, &e, 12, argv), MQ_OK);
+    assert_int_equal(cfg.auto_repair, 1);
+    argv[10] = "2";
+    assert_int_equal(load(&cfg, &e, 11, argv), MQ_ERR_INVALID);
+    assert_non_null(strstr(e.msg, "auto_repair"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -154,6 +181,7 @@ int main(void)
         cmocka_unit_test(test_member_list_must_name_this_node),
         cmocka_unit_test(test_file_is_read_and_flags_win),
         cmocka_unit_test(test_sample_config_names_every_key),
+        cmocka_unit_test(test_repair_flag_sets_auto_repair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
