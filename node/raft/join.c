@@ -286,25 +286,32 @@ static Mq__V1__Reply *find_leader(struct joiner *j)
     return found;
 }
 
-/* Whether every voter but this node and the leader answers: removing this
- * node must not leave the cluster short of a majority. */
+/* Whether enough voters answer that the configuration without this node
+ * keeps a majority: the leader and the other voters that answer a status
+ * request are counted. Sets *missing to a voter that did not answer. */
 static int others_answer(struct joiner *j, const Mq__V1__StatusReply *st,
                          uint64_t *missing)
 {
+    size_t voters = 0, up = 0;
     for (size_t i = 0; i < st->n_members; i++) {
         const Mq__V1__Member *m = st->members[i];
-        if (m->id == j->cfg->id || m->id == st->node_id ||
-            strcmp(m->role, "voter") != 0) {
+        if (m->id == j->cfg->id || strcmp(m->role, "voter") != 0) {
+            continue;
+        }
+        voters++;
+        if (m->id == st->node_id) {
+            up++;
             continue;
         }
         Mq__V1__Reply *r = m->client_url[0] ? status(j, m->client_url) : NULL;
         if (r == NULL) {
             *missing = m->id;
-            return 0;
+            continue;
         }
+        up++;
         mq__v1__reply__free_unpacked(r, NULL);
     }
-    return 1;
+    return up >= voters / 2 + 1;
 }
 
 /* One step of the rejoin against the leader whose status is @st. Returns

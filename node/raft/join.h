@@ -8,9 +8,9 @@
  * promotes it).
  *
  * join_start_rejoin: a node rejoining after a repair (repair.h) finds the
- * leader among the client URLs it knows (join_set_urls), waits until every
- * other voter answers (so that its removal cannot leave the cluster without
- * a majority), then in phase 1 sends NodeRemove for itself; once removed,
+ * leader among the client URLs it knows (join_set_urls), waits until enough
+ * other voters answer that the cluster keeps a majority without it, then in
+ * phase 1 sends NodeRemove for itself; once removed,
  * it notes the leader's term as the floor and writes phase 2 to the marker;
  * in phase 2 it sends NodeAdd until it is a voter again (phase 3, done). The
  * loop reads the progress with join_progress. */
