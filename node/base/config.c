@@ -391,6 +391,7 @@ mq_err config_load(struct config *cfg, int argc, char **argv, struct errmsg *e)
     }
     if (repair) {
         cfg->auto_repair = 1;
+        cfg->repair = 1;
     }
     if ((rv = check_url("client_url", cfg->client_url, e)) != MQ_OK ||
         (rv = check_url("peer_url", cfg->peer_url, e)) != MQ_OK) {

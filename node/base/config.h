@@ -46,6 +46,9 @@ struct config {
     /* 1: repair a damaged data dir at start instead of refusing (see
      * node/raft/repair.h); `mqd --repair` sets it for one start. */
     uint64_t auto_repair;
+    /* `mqd --repair` was given: the operator says this node's data is
+     * damaged or lost (an empty data dir then means lost, not new). */
+    int repair;
 };
 
 /* Parses @argv (flags, and the file named by --config; flags win) into

@@ -250,6 +250,22 @@ static mq_err move_aside(const char *dir, int keep_termvote, char *sub,
     return MQ_OK;
 }
 
+/* Whether @dir holds anything of raft's or ours (but damaged-* dirs). */
+static int holds_state(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *ent;
+    int found = 0;
+    while (d != NULL && !found && (ent = readdir(d)) != NULL) {
+        found = ent->d_name[0] != '.' && strncmp(ent->d_name, DAMAGED_PREFIX,
+                                                 strlen(DAMAGED_PREFIX)) != 0;
+    }
+    if (d != NULL) {
+        closedir(d);
+    }
+    return found;
+}
+
 mq_err repair_run(const struct config *cfg, struct errmsg *e)
 {
     const char *dir = cfg->data_dir;
@@ -259,6 +275,21 @@ mq_err repair_run(const struct config *cfg, struct errmsg *e)
     mq_err rv;
 
     memset(&f, 0, sizeof f);
+    if (cfg->repair && !holds_state(dir)) {
+        /* mqd --repair on an empty data dir: its state was lost (a disk
+         * replaced, a dir moved away), not a new cluster's node. */
+        memset(&m, 0, sizeof m);
+        m.phase = 1;
+        rv = repair_marker_write(dir, &m, e);
+        if (rv == MQ_OK) {
+            LOG_WARN("data dir %s is empty and --repair was given: node %llu "
+                     "lost its state and rejoins the cluster as a new member "
+                     "(removed, added as a non-voter, caught up, then "
+                     "promoted); it votes only then",
+                     dir, (unsigned long long)cfg->id);
+        }
+        return rv;
+    }
     rv = check_termvote(dir, &f, e);
     if (rv == MQ_OK) {
         rv = check_log(dir, &f, e);

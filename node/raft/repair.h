@@ -14,7 +14,9 @@
  *     an earlier repair is deleted), keeps metadata1/2 and mq-termvote;
  *   - the term and vote damaged (the copy fails its checksum, or there is
  *     none and raft_uv's files are unreadable): moves every file there;
- *   - and in both last cases writes the marker "mq-rejoin": the node then
+ *   - an empty data dir with `mqd --repair` (the operator says its state
+ *     was lost): nothing to move;
+ *   - and in these last cases writes the marker "mq-rejoin": the node then
  *     rejoins as a new member. Until the cluster has removed it (phase 1)
  *     it takes no raft message at all; once removed, it takes only those of
  *     a term at least the leader's term at the removal (phase 2, the floor)

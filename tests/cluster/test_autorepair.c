@@ -4,7 +4,8 @@
  * snapshot: the node keeps its term and vote, moves the damaged files
  * aside and rejoins as a new member (the cluster removes it, adds it as a
  * non-voter, catches it up and promotes it). Its term and vote damaged:
- * it forgets them and rejoins the same way. Each time the cluster comes
+ * it forgets them and rejoins the same way; so does a node started with
+ * --repair on an empty data dir (its state lost). Each time the cluster comes
  * back at full strength (three voters) without an operator, and the node
  * serves every acknowledged message. */
 #include <dirent.h>
@@ -273,6 +274,25 @@ static void test_damaged_snapshot_refused_then_repair_flag(void **state)
     CLUSTER_TEST_PASSED(c);
 }
 
+/* The data dir lost (moved away, a disk replaced): started with --repair
+ * on an empty dir, the node rejoins as a new member instead of coming back
+ * as a voter that forgot its term, its vote and what it acknowledged. */
+static void test_lost_data_dir_rejoins_with_repair_flag(void **state)
+{
+    struct cluster *c = *state;
+    CLUSTER_TEST_BEGIN(c);
+    publish_n(c, "f", 100);
+    int f = kill_follower(c);
+    cluster_wipe(c, f);
+    long mark = datadir_log_mark(c, f);
+    restart_repairing(c, f, "--repair");
+    assert_rejoins(c, f, mark);
+    assert_true(datadir_log_has_since(c, f, mark, "lost its state"));
+    assert_false(datadir_log_has_since(c, f, mark, "bootstrapped"));
+    assert_node_serves(c, f);
+    CLUSTER_TEST_PASSED(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_damaged_log_rejoins_keeping_term),
         cmocka_unit_test(test_damaged_term_and_vote_rejoins_as_new),
         cmocka_unit_test(test_damaged_snapshot_refused_then_repair_flag),
+        cmocka_unit_test(test_lost_data_dir_rejoins_with_repair_flag),
     };
     cluster_group_extra = GROUP_EXTRA;
     return cmocka_run_group_tests(tests, setup, cluster_group_teardown);

@@ -165,8 +165,10 @@ static void test_repair_flag_sets_auto_repair(void **state)
     (void)state;
     assert_int_equal(load(&cfg, &e, 11, argv), MQ_OK);
     assert_int_equal(cfg.auto_repair, 0);
+    assert_int_equal(cfg.repair, 0);
     assert_int_equal(load(&cfg, &e, 12, argv), MQ_OK);
     assert_int_equal(cfg.auto_repair, 1);
+    assert_int_equal(cfg.repair, 1);
     argv[10] = "2";
     assert_int_equal(load(&cfg, &e, 11, argv), MQ_ERR_INVALID);
     assert_non_null(strstr(e.msg, "auto_repair"));

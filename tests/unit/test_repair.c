@@ -202,6 +202,30 @@ static void test_repair_damaged_copy_forgets_everything(void **state)
     assert_int_not_equal(access(old, F_OK), 0);
 }
 
+/* An empty data dir is a new node's, unless the operator says with
+ * mqd --repair that its state was lost. */
+static void test_repair_empty_dir_rejoins_only_with_the_flag(void **state)
+{
+    (void)state;
+    struct errmsg e = ERRMSG_INIT;
+    struct repair_marker m;
+    cfg.auto_repair = 1;
+    assert_int_equal(repair_run(&cfg, &e), MQ_OK);
+    assert_false(exists(REPAIR_MARKER));
+    cfg.repair = 1;
+    assert_int_equal(repair_run(&cfg, &e), MQ_OK);
+    assert_int_equal(repair_marker_read(cfg.data_dir, &m, &e), MQ_OK);
+    assert_int_equal(m.phase, 1);
+    assert_int_equal(damaged_dirs(), 0);
+    /* Once it holds state, the flag repairs only what is damaged. */
+    struct termvote tv = {4, 2};
+    assert_int_equal(repair_marker_clear(cfg.data_dir, &e), MQ_OK);
+    assert_int_equal(termvote_write(cfg.data_dir, &tv, &e), MQ_OK);
+    write_uv(1, 7, 4, 2);
+    assert_int_equal(repair_run(&cfg, &e), MQ_OK);
+    assert_false(exists(REPAIR_MARKER));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +239,8 @@ int main(void)
             test_repair_damaged_log_keeps_term_and_vote, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_repair_damaged_copy_forgets_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_repair_empty_dir_rejoins_only_with_the_flag, setup, teardown),
     };
     return cmocka_run_group_tests_name("repair", tests, NULL, NULL);
 }
