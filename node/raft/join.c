@@ -288,7 +288,8 @@ static Mq__V1__Reply *find_leader(struct joiner *j)
 
 /* Whether enough voters answer that the configuration without this node
  * keeps a majority: the leader and the other voters that answer a status
- * request are counted. Sets *missing to a voter that did not answer. */
+ * request naming that leader are counted (a node rejoining too knows no
+ * leader: it takes no raft message). Sets *missing to one not counted. */
 static int others_answer(struct joiner *j, const Mq__V1__StatusReply *st,
                          uint64_t *missing)
 {
@@ -304,12 +305,14 @@ static int others_answer(struct joiner *j, const Mq__V1__StatusReply *st,
             continue;
         }
         Mq__V1__Reply *r = m->client_url[0] ? status(j, m->client_url) : NULL;
-        if (r == NULL) {
+        if (r == NULL || r->status_reply->leader_id != st->node_id) {
             *missing = m->id;
-            continue;
+        } else {
+            up++;
         }
-        up++;
-        mq__v1__reply__free_unpacked(r, NULL);
+        if (r != NULL) {
+            mq__v1__reply__free_unpacked(r, NULL);
+        }
     }
     return up >= voters / 2 + 1;
 }

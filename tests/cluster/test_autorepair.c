@@ -293,6 +293,44 @@ static void test_lost_data_dir_rejoins_with_repair_flag(void **state)
     CLUSTER_TEST_PASSED(c);
 }
 
+/* Two of three damaged at once: no majority is left to remove and add
+ * nodes, and neither asks; nothing acknowledged is given up. (Last: it
+ * leaves the cluster without a leader.) */
+static void test_majority_damaged_waits(void **state)
+{
+    struct cluster *c = *state;
+    char path[1024];
+    long mark[3];
+    CLUSTER_TEST_BEGIN(c);
+    publish_n(c, "g", 50);
+    assert_int_equal(cluster_settle(c, 30000), 0);
+    int leader = cluster_wait_leader(c, 10000);
+    assert_true(leader >= 0);
+    for (int k = 1; k <= 2; k++) {
+        int f = (leader + k) % 3;
+        cluster_signal(c, f, SIGKILL);
+        datadir_path(c, f, "mq-termvote", path, sizeof path);
+        datadir_flip(path, 9, 0x01);
+    }
+    for (int k = 1; k <= 2; k++) {
+        int f = (leader + k) % 3;
+        mark[f] = datadir_log_mark(c, f);
+        restart_repairing(c, f, NULL);
+    }
+    mark[leader] = datadir_log_mark(c, leader);
+    test_sleep_ms(5000);
+    for (int k = 1; k <= 2; k++) {
+        int f = (leader + k) % 3;
+        assert_int_equal(cluster_wait_exit(c, f, 0), -1);
+        assert_true(datadir_log_has_since(c, f, mark[f], "rejoining after"));
+        assert_false(
+            datadir_log_has_since(c, f, mark[f], "the cluster removed"));
+    }
+    assert_false(
+        datadir_log_has_since(c, leader, mark[leader], "removing node"));
+    CLUSTER_TEST_PASSED(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -301,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_damaged_term_and_vote_rejoins_as_new),
         cmocka_unit_test(test_damaged_snapshot_refused_then_repair_flag),
         cmocka_unit_test(test_lost_data_dir_rejoins_with_repair_flag),
+        cmocka_unit_test(test_majority_damaged_waits),
     };
     cluster_group_extra = GROUP_EXTRA;
     return cmocka_run_group_tests(tests, setup, cluster_group_teardown);
