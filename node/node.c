@@ -25,6 +25,7 @@
 #include "log.h"
 #include "peer.h"
 #include "raft_heap.h"
+#include "repair.h"
 #include "rpc.h"
 #include "wallclock.h"
 
@@ -39,7 +40,8 @@ struct node {
     struct rpc rpc;
     uv_signal_t sigint, sigterm;
     uv_timer_t removed_timer;
-    struct joiner *joiner;
+    uv_timer_t rejoin_timer;
+    struct joiner *joiner; /* joining (`join`), or rejoining (repair.h) */
     int stopping;
     int bridge_started;
 };
@@ -75,6 +77,7 @@ static void raft_closed(struct consensus *c)
     uv_close((uv_handle_t *)&n->sigint, NULL);
     uv_close((uv_handle_t *)&n->sigterm, NULL);
     uv_close((uv_handle_t *)&n->removed_timer, NULL);
+    uv_close((uv_handle_t *)&n->rejoin_timer, NULL);
     LOG_INFO("stopped");
 }
 
@@ -96,6 +99,7 @@ static void stop(struct node *n)
     uv_signal_stop(&n->sigint);
     uv_signal_stop(&n->sigterm);
     uv_timer_stop(&n->removed_timer);
+    uv_timer_stop(&n->rejoin_timer);
     join_stop(n->joiner);
     n->joiner = NULL;
     consensus_close(&n->cons, raft_closed);
@@ -171,6 +175,42 @@ static void warn_changed_members(const struct consensus *c,
              cfg->members_text, cfg->data_dir, has);
 }
 
+/* Rejoining after a repair (repair.h): hands join.c's thread the client
+ * URLs heard from peers and moves raft's filter on as the thread gets the
+ * node removed, then added again. */
+static void rejoin_timer_cb(uv_timer_t *t)
+{
+    struct node *n = t->data;
+    char urls[1024] = "";
+    size_t len = 0;
+    uint64_t floor = 0;
+    uint32_t phase;
+
+    for (size_t i = 0; i < n->peer.n_known; i++) {
+        const char *u = n->peer.known[i].client_url;
+        size_t l = strlen(u);
+        if (l > 0 && len + l + 2 < sizeof urls) {
+            len += (size_t)snprintf(urls + len, sizeof urls - len, "%s%s",
+                                    len ? "," : "", u);
+        }
+    }
+    join_set_urls(n->joiner, urls);
+    phase = join_progress(n->joiner, &floor);
+    if (phase >= 2 && n->cons.rejoin_phase < 2) {
+        consensus_rejoin_removed(&n->cons, floor);
+    }
+    if (phase >= 3) {
+        struct errmsg e = ERRMSG_INIT;
+        uv_timer_stop(t);
+        join_stop(n->joiner);
+        n->joiner = NULL;
+        consensus_rejoined(&n->cons);
+        if (repair_marker_clear(n->cfg->data_dir, &e) != MQ_OK) {
+            LOG_ERROR("rejoined, but %s: the next start rejoins again", e.msg);
+        }
+    }
+}
+
 static int make_dir(const char *path)
 {
     char buf[sizeof((struct config *)0)->data_dir];
@@ -215,6 +255,12 @@ int node_run(const struct config *cfg)
         mq_free(n);
         return 1;
     }
+    /* Before raft reads a byte of the data dir. */
+    if (cfg->auto_repair && repair_run(cfg, &e) != MQ_OK) {
+        LOG_ERROR("%s", e.msg);
+        mq_free(n);
+        return 1;
+    }
     uv_loop_init(&n->loop);
     /* Signals first: one that arrives while the node starts is handled
      * (a clean stop) once the loop runs. */
@@ -234,6 +280,8 @@ int node_run(const struct config *cfg)
     }
     uv_timer_init(&n->loop, &n->removed_timer);
     n->removed_timer.data = n;
+    uv_timer_init(&n->loop, &n->rejoin_timer);
+    n->rejoin_timer.data = n;
     n->fsm = fsm_new();
     if (n->fsm == NULL) {
         LOG_ERROR("out of memory");
@@ -275,6 +323,16 @@ int node_run(const struct config *cfg)
     n->cons.removed_cb = on_removed;
     if (n->cons.removed) {
         on_removed(n);
+    } else if (n->cons.rejoining) {
+        struct repair_marker mk;
+        struct errmsg me = ERRMSG_INIT;
+        repair_marker_read(cfg->data_dir, &mk, &me); /* URLs, if any */
+        if (join_start_rejoin(&n->joiner, cfg, n->cons.rejoin_phase,
+                              n->cons.rejoin_floor, mk.urls) != MQ_OK) {
+            LOG_ERROR("rejoin: out of memory");
+            goto out;
+        }
+        uv_timer_start(&n->rejoin_timer, rejoin_timer_cb, 200, 200);
     } else if (cfg->join[0] != '\0' && !n->cons.was_member &&
                join_start(&n->joiner, cfg) != MQ_OK) {
         LOG_ERROR("join: out of memory");

@@ -82,6 +82,10 @@ static const struct opt opts[] = {
     U64(member_catchup_timeout_ms, "60000", 1000, 86400000,
         "a node being added that catches up no further for this long is "
         "removed again (the add is abandoned)"),
+    U64(auto_repair, "0", 0, 1,
+        "1: repair a damaged data dir at start (keep term and vote if "
+        "intact, move damaged files aside, rejoin as a non-voter until "
+        "caught up) instead of refusing; --repair does it once"),
 };
 
 #define N_OPTS (sizeof opts / sizeof opts[0])
@@ -317,9 +321,10 @@ const struct config_member *config_member(const struct config *cfg, uint64_t id)
 
 void config_usage(FILE *out)
 {
-    fprintf(out, "usage: mqd [--config FILE] [--KEY VALUE]...\n\n"
+    fprintf(out, "usage: mqd [--config FILE] [--KEY VALUE]... [--repair]\n\n"
                  "Every key may be given as a flag or in the config file "
-                 "(`key value` lines);\nflags win over the file.\n\n");
+                 "(`key value` lines);\nflags win over the file. --repair: "
+                 "auto_repair 1 for this start.\n\n");
     for (size_t i = 0; i < N_OPTS; i++) {
         fprintf(out, "  --%-28s %s", opts[i].name, opts[i].help);
         if (opts[i].required) {
@@ -366,6 +371,7 @@ mq_err config_load(struct config *cfg, int argc, char **argv, struct errmsg *e)
     uint8_t seen[N_OPTS] = {0};
     uint8_t from_flags[N_OPTS] = {0};
     const char *file = NULL;
+    int repair = 0;
     mq_err rv;
 
     memset(cfg, 0, sizeof *cfg);
@@ -383,6 +389,10 @@ mq_err config_load(struct config *cfg, int argc, char **argv, struct errmsg *e)
         if (strcmp(a, "--sample-config") == 0) {
             config_write_sample(stdout);
             return MQ_ERR_CANCELED;
+        }
+        if (strcmp(a, "--repair") == 0) {
+            repair = 1;
+            continue;
         }
         if (strncmp(a, "--", 2) != 0) {
             errmsg_set(e, "unexpected argument \"%s\" (flags are --key value)",
@@ -431,6 +441,10 @@ mq_err config_load(struct config *cfg, int argc, char **argv, struct errmsg *e)
         if (rv != MQ_OK) {
             return rv;
         }
+    }
+    if (repair) {
+        cfg->auto_repair = 1;
+        cfg->repair = 1;
     }
     if ((rv = check_url("client_url", cfg->client_url, e)) != MQ_OK ||
         (rv = check_url("peer_url", cfg->peer_url, e)) != MQ_OK) {

@@ -49,12 +49,18 @@ struct config {
     uint64_t test_delay_leader_append_ms;
     int64_t test_clock_offset_ms;
     uint64_t member_catchup_timeout_ms;
+    /* 1: repair a damaged data dir at start instead of refusing (see
+     * node/raft/repair.h); `mqd --repair` sets it for one start. */
+    uint64_t auto_repair;
+    /* `mqd --repair` was given: the operator says this node's data is
+     * damaged or lost (an empty data dir then means lost, not new). */
+    int repair;
 };
 
 /* Parses @argv (flags, and the file named by --config; flags win) into
  * @cfg. Returns MQ_OK; MQ_ERR_INVALID with @e naming the key (and file:line)
  * for a bad value; MQ_ERR_CANCELED when --help or --version printed what
- * was asked for. */
+ * was asked for. `--repair` (no value) sets auto_repair for this start. */
 mq_err config_load(struct config *cfg, int argc, char **argv, struct errmsg *e);
 
 /* Prints every key with its default and help (mqd --help). */

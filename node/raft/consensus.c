@@ -16,8 +16,13 @@
 
 #include "guard.h"
 #include "log.h"
+#include "peer_codec.h"
+#include "repair.h"
 
 #define THRESHOLD_NEVER (UINT_MAX / 2)
+/* A rejoining node's election timeout: it never stands for election. raft
+ * draws from [t, 2t], an int. */
+#define REJOIN_ELECTION_TIMEOUT_MS (1u << 29)
 
 static const char *role_name(int state)
 {
@@ -94,7 +99,7 @@ static void check_membership(struct consensus *c)
                      (unsigned long long)c->raft.configuration_index);
         }
         c->was_member = 1;
-    } else if ((c->was_member || c->cfg->join[0] == '\0') &&
+    } else if (!c->rejoining && (c->was_member || c->cfg->join[0] == '\0') &&
                c->raft.configuration.n > 0) {
         /* A joining node sees older configurations without it first. */
         set_removed(c, "the configuration no longer lists it");
@@ -371,6 +376,78 @@ static void on_not_member(void *arg, uint64_t from, uint64_t config_index)
     consensus_not_member(arg, from, config_index);
 }
 
+static raft_term message_term(const struct raft_message *m)
+{
+    switch (m->type) {
+    case RAFT_IO_APPEND_ENTRIES:
+        return m->append_entries.term;
+    case RAFT_IO_APPEND_ENTRIES_RESULT:
+        return m->append_entries_result.term;
+    case RAFT_IO_REQUEST_VOTE:
+        return m->request_vote.term;
+    case RAFT_IO_REQUEST_VOTE_RESULT:
+        return m->request_vote_result.term;
+    case RAFT_IO_INSTALL_SNAPSHOT:
+        return m->install_snapshot.term;
+    case RAFT_IO_TIMEOUT_NOW:
+        return m->timeout_now.term;
+    default:
+        return 0;
+    }
+}
+
+/* Between peer.c and raft while rejoining (repair.h): in phase 1 the node
+ * may have forgotten a term and entries it acknowledged, so no message of
+ * any leader counts; in phase 2 only a leader of the cluster that removed
+ * it (a term of at least the floor) does. No vote is granted and no
+ * election started (TimeoutNow) until the node is a voter again. */
+static void rejoin_recv(struct raft_io *io, struct raft_message *m)
+{
+    struct peer *p = io->impl;
+    struct consensus *c = p->event_arg;
+    if (c->rejoining &&
+        (c->rejoin_phase < 2 || m->type == RAFT_IO_REQUEST_VOTE ||
+         m->type == RAFT_IO_TIMEOUT_NOW || message_term(m) < c->rejoin_floor)) {
+        peer_message_release(m);
+        c->rejoin_dropped++;
+        return;
+    }
+    c->raft_recv(io, m);
+}
+
+void consensus_rejoin_removed(struct consensus *c, uint64_t floor)
+{
+    c->rejoin_phase = 2;
+    c->rejoin_floor = floor;
+    LOG_INFO("rejoining: the cluster removed this node; taking raft messages "
+             "of term %llu and later (%llu dropped so far), waiting to be "
+             "added again",
+             (unsigned long long)floor, (unsigned long long)c->rejoin_dropped);
+}
+
+void consensus_rejoined(struct consensus *c)
+{
+    if (!c->rejoining) {
+        return;
+    }
+    c->rejoining = 0;
+    c->peer->recv_cb = c->raft_recv;
+    raft_set_election_timeout(&c->raft, (unsigned)c->cfg->election_timeout_ms);
+    /* 0.15 draws a follower's timeout only when it becomes one, and until
+     * it times out it refuses votes while it knows a leader: a timeout
+     * drawn from the rejoin's would leave it refusing for days after that
+     * leader died. Draw again, as electionResetTimer does. */
+    if (raft_state(&c->raft) == RAFT_FOLLOWER) {
+        int t = (int)c->cfg->election_timeout_ms;
+        c->raft.follower_state.randomized_election_timeout =
+            (unsigned)c->raft.io->random(c->raft.io, t, 2 * t);
+    }
+    LOG_INFO("rejoined the cluster as a voter (configuration %llu): votes and "
+             "stands for election again",
+             (unsigned long long)c->raft.configuration_index);
+    check_membership(c);
+}
+
 mq_err consensus_start(struct consensus *c, uv_loop_t *loop, struct peer *p,
                        struct fsm *state, const struct config *cfg,
                        struct errmsg *e)
@@ -406,7 +483,23 @@ mq_err consensus_start(struct consensus *c, uv_loop_t *loop, struct peer *p,
         errmsg_set(e, "raft init: %s", raft_errmsg(r));
         return MQ_ERR_INTERNAL;
     }
-    raft_set_election_timeout(r, (unsigned)cfg->election_timeout_ms);
+    {
+        struct repair_marker mk;
+        struct errmsg me = ERRMSG_INIT;
+        mq_err mrv = repair_marker_read(cfg->data_dir, &mk, &me);
+        if (mrv == MQ_ERR_INTERNAL) {
+            errmsg_set(e, "%s", me.msg);
+            return MQ_ERR_INTERNAL;
+        }
+        if (mrv != MQ_ERR_NOT_FOUND) {
+            c->rejoining = 1;
+            c->rejoin_phase = mk.phase;
+            c->rejoin_floor = mk.phase == 2 ? mk.floor : 0;
+        }
+    }
+    raft_set_election_timeout(r, c->rejoining
+                                     ? REJOIN_ELECTION_TIMEOUT_MS
+                                     : (unsigned)cfg->election_timeout_ms);
     raft_set_heartbeat_timeout(r, (unsigned)cfg->heartbeat_timeout_ms);
     /* Guard (4): 0.15 waits 30 s before resending a lost snapshot. */
     raft_set_install_snapshot_timeout(
@@ -420,7 +513,8 @@ mq_err consensus_start(struct consensus *c, uv_loop_t *loop, struct peer *p,
     raft_configuration_init(&conf);
     /* A node joining a running cluster starts with no configuration: the
      * leader sends it one when it adds it. */
-    for (size_t i = 0; cfg->join[0] == '\0' && i < cfg->n_members; i++) {
+    for (size_t i = 0;
+         cfg->join[0] == '\0' && !c->rejoining && i < cfg->n_members; i++) {
         rv = raft_configuration_add(&conf, cfg->members[i].id,
                                     cfg->members[i].peer_url, RAFT_VOTER);
         if (rv != 0) {
@@ -429,7 +523,8 @@ mq_err consensus_start(struct consensus *c, uv_loop_t *loop, struct peer *p,
             return MQ_ERR_INVALID;
         }
     }
-    rv = cfg->join[0] ? RAFT_CANTBOOTSTRAP : raft_bootstrap(r, &conf);
+    rv = cfg->join[0] || c->rejoining ? RAFT_CANTBOOTSTRAP
+                                      : raft_bootstrap(r, &conf);
     raft_configuration_close(&conf);
     if (rv == 0) {
         LOG_INFO("bootstrapped a new cluster of %zu members in %s",
@@ -455,6 +550,14 @@ mq_err consensus_start(struct consensus *c, uv_loop_t *loop, struct peer *p,
              (unsigned long long)r->current_term,
              (unsigned long long)raft_last_index(r),
              (unsigned long long)r->log.snapshot.last_index);
+    if (c->rejoining) {
+        c->raft_recv = p->recv_cb;
+        p->recv_cb = rejoin_recv;
+        LOG_WARN("rejoining after a repair (phase %u): this node neither "
+                 "votes nor stands for election until the cluster has "
+                 "removed it and added it again as a voter",
+                 c->rejoin_phase);
+    }
     on_event(c);
     return MQ_OK;
 }

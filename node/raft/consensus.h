@@ -65,6 +65,16 @@ struct consensus {
     int was_member;
     int removed;
     void (*removed_cb)(void *arg);
+
+    /* Rejoining after a repair (repair.h: a marker in the data dir): the
+     * node neither votes nor stands for election; in phase 1 it takes no
+     * raft message at all, in phase 2 only those of a term of at least
+     * rejoin_floor. Its absence from a configuration is expected then. */
+    int rejoining;
+    uint32_t rejoin_phase;
+    uint64_t rejoin_floor;
+    uint64_t rejoin_dropped;   /* raft messages dropped meanwhile */
+    raft_io_recv_cb raft_recv; /* raft's own, behind the filter */
 };
 
 /* Sets up raft over @p and @state, bootstrapping the initial members of
@@ -98,6 +108,13 @@ int consensus_member_role(const struct consensus *c, uint64_t id);
  * not a member any more: it stops serving. */
 void consensus_not_member(struct consensus *c, uint64_t from,
                           uint64_t config_index);
+
+/* Rejoining: the cluster removed this node (phase 2): take raft messages
+ * of terms of at least @floor from now on (loop thread). */
+void consensus_rejoin_removed(struct consensus *c, uint64_t floor);
+/* Rejoining: the cluster added this node again as a voter: it votes and
+ * stands for election again (loop thread). */
+void consensus_rejoined(struct consensus *c);
 
 /* Closes raft on a later loop iteration (never inside a raft callback);
  * @cb runs when raft and its storage are closed. */

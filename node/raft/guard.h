@@ -52,7 +52,7 @@ int guard_follower_lost_log(const struct guard_view *v, uint64_t result_term,
                             uint64_t rejected, uint64_t last_log_index,
                             uint64_t match_index);
 
-/* Defect (9): 0.15 sends the result of a follower's log write or snapshot
+/* Defect (13): 0.15 sends the result of a follower's log write or snapshot
  * install when it completes, to the leader it knows then, even when the
  * write began in an earlier term (upstream suppresses those since 0.18).
  * Whether a result of a write begun in @start_term may be sent now. */

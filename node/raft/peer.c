@@ -40,7 +40,7 @@
  *     progress for it to probing (never past the end of the leader's log),
  *     and raft sends it entries or a snapshot from there. A rejection of an
  *     older term, which raft itself ignores, is left alone.
- * (9) 0.15 sends the result of a follower's log write or snapshot install
+ * (13) 0.15 sends the result of a follower's log write or snapshot install
  *     when it completes, to the leader it knows then: to none (id 0, no
  *     address, which crashed the send) after it saw a newer term, or to a
  *     leader of a later term that never asked for it. Neither goes out
@@ -58,6 +58,8 @@
 #include "hash.h"
 #include "log.h"
 #include "peer_codec.h"
+#include "segcheck.h"
+#include "termvote.h"
 #include "wallclock.h"
 
 struct peer_conn {
@@ -286,7 +288,7 @@ static int io_send(struct raft_io *io, struct raft_io_send *req,
     if (p->closing) {
         return RAFT_CANCELED;
     }
-    /* Guard (9): 0.15 sends the result of a write that outlived its term to
+    /* Guard (13): 0.15 sends the result of a write that outlived its term to
      * the leader it knows now, or, when it knows none (a follower that saw
      * a newer term clears its leader to id 0 and no address), to nobody:
      * neither may go out. */
@@ -655,15 +657,49 @@ static int io_load(struct raft_io *io, raft_term *term, raft_id *voted_for,
                    struct raft_entry *entries[], size_t *n_entries)
 {
     struct peer *p = peer_of(io);
-    int rv = p->uv.load(&p->uv, term, voted_for, snapshot, start_index, entries,
-                        n_entries);
+    struct errmsg e = ERRMSG_INIT;
+    int rv;
+
+    /* raft_uv drops the entries after a damaged batch of an open segment,
+     * and refuses bytes that never held an entry: segcheck.h. */
+    if (segcheck_open(p->cfg->data_dir, &e) != MQ_OK) {
+        snprintf(io->errmsg, RAFT_ERRMSG_BUF_SIZE, "%s", e.msg);
+        return RAFT_CORRUPT;
+    }
+    rv = p->uv.load(&p->uv, term, voted_for, snapshot, start_index, entries,
+                    n_entries);
     if (rv != 0) {
         memcpy(io->errmsg, p->uv.errmsg, sizeof io->errmsg);
         return rv;
     }
     /* Our checksum: libraft keeps none for snapshot data. raft frees what
      * load returned when start fails. */
-    return peer_snapshot_check_loaded(&p->snap, *snapshot, io->errmsg);
+    rv = peer_snapshot_check_loaded(&p->snap, *snapshot, io->errmsg);
+    if (rv != 0) {
+        return rv;
+    }
+    /* Nor for the term and vote: our copy must agree (termvote.h). */
+    struct termvote tv = {*term, *voted_for};
+    enum termvote_action act;
+    if (termvote_check(p->cfg->data_dir, &tv, &act, &e) != MQ_OK) {
+        snprintf(io->errmsg, RAFT_ERRMSG_BUF_SIZE, "%s", e.msg);
+        return RAFT_CORRUPT;
+    }
+    if (act == TERMVOTE_COMPLETE) {
+        if (tv.term != *term) {
+            rv = p->uv.set_term(&p->uv, tv.term);
+        }
+        if (rv == 0 && tv.vote != 0) {
+            rv = p->uv.set_vote(&p->uv, tv.vote);
+        }
+        if (rv != 0) {
+            memcpy(io->errmsg, p->uv.errmsg, sizeof io->errmsg);
+            return rv;
+        }
+        *term = tv.term;
+        *voted_for = tv.vote;
+    }
+    return 0;
 }
 
 static void tick_wrap(struct raft_io *uvio)
@@ -733,23 +769,52 @@ static int io_recover(struct raft_io *io, const struct raft_configuration *conf)
     return p->uv.recover(&p->uv, conf);
 }
 
+/* Our checksummed copy of the term and vote is written (durably) before
+ * raft_uv's: a crash between the two leaves it one write ahead, which the
+ * next start completes (termvote.h). Both block the loop for their fsyncs,
+ * once or twice per election; the debug log says how long. */
 static int io_set_term(struct raft_io *io, raft_term term)
 {
     struct peer *p = peer_of(io);
+    struct errmsg e = ERRMSG_INIT;
+    struct termvote tv = {term, 0};
+    uint64_t t0 = uv_hrtime();
+    if (termvote_write(p->cfg->data_dir, &tv, &e) != MQ_OK) {
+        LOG_ERROR("raft I/O failed: persist term %llu: %s; stopping so that "
+                  "a supervisor restarts the node",
+                  (unsigned long long)term, e.msg);
+        _exit(1);
+    }
+    uint64_t t1 = uv_hrtime();
     int rv = p->uv.set_term(&p->uv, term);
     if (rv != 0) {
         peer_io_fatal(p, "persist term", rv);
     }
+    LOG_DEBUG("term %llu persisted: %s %.2f ms, raft_uv %.2f ms",
+              (unsigned long long)term, TERMVOTE_FILE, (double)(t1 - t0) / 1e6,
+              (double)(uv_hrtime() - t1) / 1e6);
     return rv;
 }
 
 static int io_set_vote(struct raft_io *io, raft_id server_id)
 {
     struct peer *p = peer_of(io);
+    struct errmsg e = ERRMSG_INIT;
+    uint64_t t0 = uv_hrtime();
+    if (termvote_write_vote(p->cfg->data_dir, server_id, &e) != MQ_OK) {
+        LOG_ERROR("raft I/O failed: persist vote for node %llu: %s; stopping "
+                  "so that a supervisor restarts the node",
+                  (unsigned long long)server_id, e.msg);
+        _exit(1);
+    }
+    uint64_t t1 = uv_hrtime();
     int rv = p->uv.set_vote(&p->uv, server_id);
     if (rv != 0) {
         peer_io_fatal(p, "persist vote", rv);
     }
+    LOG_DEBUG("vote for node %llu persisted: %s %.2f ms, raft_uv %.2f ms",
+              (unsigned long long)server_id, TERMVOTE_FILE,
+              (double)(t1 - t0) / 1e6, (double)(uv_hrtime() - t1) / 1e6);
     return rv;
 }
 

@@ -3,7 +3,7 @@
  * callback runs before raft's:
  * - an I/O error ends the process (guard 5);
  * - raft's answer to a write that began in an earlier term is not sent
- *   (guard 9): 0.15 would send it to whichever leader it knows now, as if
+ *   (guard 13): 0.15 would send it to whichever leader it knows now, as if
  *   it answered that leader's request;
  * - a test can hold the completions of a new leader's writes for a while
  *   (config's test_delay_leader_append_ms), to make the window of guard 2

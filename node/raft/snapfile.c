@@ -7,6 +7,15 @@
 
 #define MAGIC "MQSNCRC1"
 
+void snapfile_trailer_of(uint32_t crc, uint8_t out[SNAPFILE_TRAILER])
+{
+    memcpy(out, MAGIC, 8);
+    for (int k = 0; k < 4; k++) {
+        out[8 + k] = (uint8_t)(crc >> (8 * k));
+        out[12 + k] = 0;
+    }
+}
+
 void snapfile_trailer(const struct raft_buffer *bufs, unsigned n,
                       uint8_t out[SNAPFILE_TRAILER])
 {
@@ -14,11 +23,7 @@ void snapfile_trailer(const struct raft_buffer *bufs, unsigned n,
     for (unsigned i = 0; i < n; i++) {
         crc = crc32c(crc, bufs[i].base, bufs[i].len);
     }
-    memcpy(out, MAGIC, 8);
-    for (int k = 0; k < 4; k++) {
-        out[8 + k] = (uint8_t)(crc >> (8 * k));
-        out[12 + k] = 0;
-    }
+    snapfile_trailer_of(crc, out);
 }
 
 int snapfile_check(struct raft_buffer *buf)

@@ -17,6 +17,10 @@
 void snapfile_trailer(const struct raft_buffer *bufs, unsigned n,
                       uint8_t out[SNAPFILE_TRAILER]);
 
+/* Fills @out with the trailer of data whose CRC-32C is @crc (for a reader
+ * that computes it piece by piece). */
+void snapfile_trailer_of(uint32_t crc, uint8_t out[SNAPFILE_TRAILER]);
+
 /* Checks the trailer at the end of @buf and, if it matches, shortens @buf
  * to the data before it. Returns 0, or -1 (buf unchanged) when it is
  * missing or does not match. */

@@ -21,6 +21,11 @@
  *                                producer; prints the time from each kill to
  *                                the first successful publish started after
  *                                it, then the median and the worst
+ *   test_faults --damage N       N times: kill -9 one node (any), damage
+ *                                its data files (damage.h), start it again;
+ *                                the nodes run with auto_repair, and the
+ *                                cluster must be back at full strength
+ *                                (three voters, caught up) without help
  *   --election-ms MS             the nodes' election timeout (default 600,
  *                                heartbeat a tenth of it)
  *
@@ -40,6 +45,8 @@
 
 #include "checker.h"
 #include "cluster.h"
+#include "damage.h"
+#include "datadir.h"
 #include "netns.h"
 #include "workload.h"
 
@@ -57,13 +64,14 @@ enum fault_kind {
     KILL_FOLLOWER,
     KILL_ALL,
     PAUSE_LEADER,
-    N_KINDS
+    N_KINDS,
+    DAMAGE_NODE = N_KINDS, /* --damage only */
 };
 
-static const char *const kind_names[N_KINDS] = {
+static const char *const kind_names[N_KINDS + 1] = {
     "isolate-leader", "split-1/2-leader-min", "split-2/1-leader-maj",
     "kill-9-leader",  "kill-9-follower",      "kill-9-all",
-    "sigstop-leader",
+    "sigstop-leader", "damage-node",
 };
 
 struct env {
@@ -73,7 +81,8 @@ struct env {
     struct fault_rec faults[MAX_FAULTS];
     size_t n_faults;
     int election_ms;
-    int anomaly; /* something failed besides the checker's verdict */
+    int auto_repair; /* the nodes run with auto_repair 1 */
+    int anomaly;     /* something failed besides the checker's verdict */
     unsigned long long seed;
 };
 
@@ -358,6 +367,59 @@ static int schedule_long(struct env *e, int rounds)
     return 0;
 }
 
+/* kill -9 one node, damage its files, start it again: it repairs them and
+ * the cluster comes back at full strength by itself. */
+static int schedule_damage(struct env *e, int rounds)
+{
+    for (int r = 0; r < rounds && !interrupted; r++) {
+        uint64_t term = 0;
+        char what[256];
+        int leader = wait_steady(e, 30000, &term);
+        if (leader < 0) {
+            say("ANOMALY: no steady leader before damage %d", r + 1);
+            e->anomaly = 1;
+            return -1;
+        }
+        if (e->n_faults == MAX_FAULTS) {
+            return -1;
+        }
+        pace(rnd_between(e, 500, 2000)); /* the load writes a while */
+        int victim = (int)(rnd(e) % N_NODES);
+        struct fault_rec *f = fault_begin(e, DAMAGE_NODE, leader);
+        cluster_signal(&e->c, victim, SIGKILL);
+        if (damage_node(&e->c, victim, rnd(e), what, sizeof what) != 0) {
+            snprintf(what, sizeof what, "nothing to damage");
+        }
+        say("damage %d: n%d%s killed; %s; restarting it", r + 1, victim + 1,
+            victim == leader ? " (the leader)" : "", what);
+        long mark = datadir_log_mark(&e->c, victim);
+        cluster_restart(&e->c, victim);
+        f->heal_ms = test_now_ms();
+        if (datadir_full_strength(&e->c, N_NODES, 90000) != 0) {
+            say("ANOMALY: not back at full strength within 90 s after "
+                "damage %d",
+                r + 1);
+            e->anomaly = 1;
+            return -1;
+        }
+        if (!damage_noticed(&e->c, victim, mark)) {
+            say("ANOMALY: n%d did not say it found the damage", victim + 1);
+            e->anomaly = 1;
+        }
+        if (wait_publish_ok(e, f->heal_ms, 30000) != 0) {
+            say("ANOMALY: no successful publish within 30 s after damage %d",
+                r + 1);
+            e->anomaly = 1;
+            return -1;
+        }
+        f->leader_after = workload_leader(&e->w, NULL);
+        say("damage %d: three voters again, caught up, %llu ms after the "
+            "restart",
+            r + 1, (unsigned long long)(test_now_ms() - f->heal_ms));
+    }
+    return 0;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -500,9 +562,9 @@ static int start_cluster(struct env *e)
      * there, and the schedule's waits ran out). */
     snprintf(extra, sizeof extra,
              "--election_timeout_ms %d --heartbeat_timeout_ms %d "
-             "--snapshot_threshold %d --snapshot_trailing %d",
+             "--snapshot_threshold %d --snapshot_trailing %d%s",
              e->election_ms, e->election_ms / 10, SNAPSHOT_EVERY,
-             SNAPSHOT_TRAILING);
+             SNAPSHOT_TRAILING, e->auto_repair ? " --auto_repair 1" : "");
     o.extra = extra;
     o.client_port = 7001;
     o.peer_port = 7101;
@@ -625,7 +687,7 @@ static int usage(const char *prog)
 {
     fprintf(stderr,
             "usage: %s [--short | --long [--rounds N] [--seed S] | "
-            "--failover N] [--election-ms MS]\n",
+            "--failover N | --damage N [--seed S]] [--election-ms MS]\n",
             prog);
     return 2;
 }
@@ -648,6 +710,10 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--failover") == 0 && i + 1 < argc) {
             mode = 2;
             kills = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--damage") == 0 && i + 1 < argc) {
+            mode = 3;
+            rounds = atoi(argv[++i]);
+            e.auto_repair = 1;
         } else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
             rounds = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
@@ -685,6 +751,7 @@ int main(int argc, char **argv)
                        mode == 2 ? 30000 : 1000) == 0) {
         int sched = mode == 0   ? schedule_short(&e)
                     : mode == 1 ? schedule_long(&e, rounds)
+                    : mode == 3 ? schedule_damage(&e, rounds)
                                 : schedule_failover(&e, kills);
         if (sched != 0 || interrupted) {
             e.anomaly = 1;

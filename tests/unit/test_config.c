@@ -51,6 +51,7 @@ static const struct {
     {"rpc_contexts", "256"},
     {"max_clock_skew_ms", "1000"},
     {"member_catchup_timeout_ms", "60000"},
+    {"auto_repair", "0"},
 };
 
 #define N_DEFAULTS (sizeof defaults / sizeof defaults[0])
@@ -101,6 +102,7 @@ static void test_flags_give_a_complete_config_with_defaults(void **state)
     assert_int_equal(cfg.rpc_contexts, 256);
     assert_int_equal(cfg.max_clock_skew_ms, 1000);
     assert_int_equal(cfg.member_catchup_timeout_ms, 60000);
+    assert_int_equal(cfg.auto_repair, 0);
 }
 
 /* The option table (through the sample it writes) has exactly the keys
@@ -293,6 +295,35 @@ static void test_sample_config_names_every_key(void **state)
     free(buf);
 }
 
+/* mqd --repair: auto_repair for this start, whatever the file says. */
+static void test_repair_flag_sets_auto_repair(void **state)
+{
+    static struct config cfg;
+    struct errmsg e = ERRMSG_INIT;
+    const char *argv[] = {"mqd",
+                          "--id",
+                          "1",
+                          "--data_dir",
+                          "/tmp/x",
+                          "--peer_url",
+                          "tcp://127.0.0.1:7101",
+                          "--members",
+                          MEMBERS,
+                          "--auto_repair",
+                          "0",
+                          "--repair"};
+    (void)state;
+    assert_int_equal(load(&cfg, &e, 11, argv), MQ_OK);
+    assert_int_equal(cfg.auto_repair, 0);
+    assert_int_equal(cfg.repair, 0);
+    assert_int_equal(load(&cfg, &e, 12, argv), MQ_OK);
+    assert_int_equal(cfg.auto_repair, 1);
+    assert_int_equal(cfg.repair, 1);
+    argv[10] = "2";
+    assert_int_equal(load(&cfg, &e, 11, argv), MQ_ERR_INVALID);
+    assert_non_null(strstr(e.msg, "auto_repair"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_file_is_read_and_flags_win),
         cmocka_unit_test(test_sample_config_names_every_key),
         cmocka_unit_test(test_tls_urls_are_refused_until_tls_is_configured),
+        cmocka_unit_test(test_repair_flag_sets_auto_repair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -95,6 +95,12 @@ static void test_fuzz_corpus_peer_decode_seeds_run_clean(void **state)
     replay("peer_decode", fuzz_peer_decode_one);
 }
 
+static void test_fuzz_corpus_segscan_seeds_run_clean(void **state)
+{
+    (void)state;
+    replay("segscan", fuzz_segscan_one);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -102,6 +108,7 @@ int main(void)
         cmocka_unit_test(test_fuzz_corpus_fsm_apply_seeds_run_clean),
         cmocka_unit_test(test_fuzz_corpus_fsm_restore_seeds_run_clean),
         cmocka_unit_test(test_fuzz_corpus_peer_decode_seeds_run_clean),
+        cmocka_unit_test(test_fuzz_corpus_segscan_seeds_run_clean),
     };
     return cmocka_run_group_tests_name("fuzz_corpus", tests, NULL, NULL);
 }

@@ -125,7 +125,7 @@ static void test_old_term_rejection_does_not_reset_progress(void **state)
     assert_true(guard_follower_lost_log(&v, 3, 505, 1, 505));
 }
 
-/* Defect 9: a write begun in term 3 answers only in term 3. */
+/* Defect 13: a write begun in term 3 answers only in term 3. */
 static void test_only_results_of_this_term_are_sent(void **state)
 {
     (void)state;
