@@ -8,7 +8,9 @@
 
 /* A fresh FSM holding a small fixed state: queue "q" (max 8 messages,
  * discard old, short windows), queue "w" (work retention, discard reject,
- * max age), subscriptions q/s, w/a, w/b, and a few messages. */
+ * max age), queue "r" (discard reject, max_bytes 200, one delivery, a
+ * default delay) whose dead letters go to "d" (discard reject, max_bytes
+ * 100), subscriptions q/s, w/a, w/b, r/x, and a few messages. */
 struct fsm *fuzz_base_fsm(void);
 
 /* Encodes every delivery of @f's last results as the leader would and

@@ -412,6 +412,9 @@ static int fsm_snapshot_finalize_cb(struct raft_fsm *rf,
     return 0;
 }
 
+/* Returns raft's error code on failure; the node stops then (consensus.c's
+ * restore_cb), since libraft 0.15 would leave a follower that failed to
+ * install a snapshot running without its log. */
 static int fsm_restore_cb(struct raft_fsm *rf, struct raft_buffer *buf)
 {
     struct errmsg e = ERRMSG_INIT;

@@ -148,6 +148,11 @@ mq_err queue_append(struct queue *q, struct msg *m, struct errmsg *e)
     return MQ_OK;
 }
 
+mq_err queue_restore_msg(struct queue *q, struct msg *m)
+{
+    return ring_put(&q->msgs, m);
+}
+
 mq_err queue_trim(struct queue *q, uint64_t now_ms)
 {
     mq_err rv = MQ_OK;

@@ -45,6 +45,14 @@ static inline struct msg *queue_get(const struct queue *q, uint64_t seq)
  * room. MQ_ERR_NO_MEMORY leaves @q unchanged. */
 mq_err queue_append(struct queue *q, struct msg *m, struct errmsg *e);
 
+/* Stores @m (taken over on MQ_OK) as restored from a snapshot: at its
+ * seq, which must be above last_seq, with no limit checked and nothing
+ * discarded. Limits are checked when a Command is applied, never at
+ * restore: apply can leave a queue past them (a dead letter or a redrive
+ * stores "with force"), and a snapshot of any state apply produced must
+ * restore. MQ_ERR_NO_MEMORY leaves @q unchanged. */
+mq_err queue_restore_msg(struct queue *q, struct msg *m);
+
 /* Whether queue_append of a message of @bytes would fail with FULL. */
 mq_err queue_check_room(const struct queue *q, size_t bytes, struct errmsg *e);
 

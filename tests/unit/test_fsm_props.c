@@ -1,0 +1,171 @@
+/* test_fsm_props.c: properties of the state machine over random Command
+ * sequences (random_cmd, deterministic seeds): every state apply produces
+ * snapshots, restores, and snapshots again to the same bytes, and the
+ * restored copy goes on exactly like the original. The sequences are
+ * checked to reach the states that matter (queues past their limits after
+ * moves "with force", dead letters, redrives, purges, delays), so that the
+ * property is not tested on easy states only. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "alloc.h"
+#include "fsm.h"
+#include "fsm_helpers.h"
+
+#define N_SEEDS 1000
+#define N_CMDS 60
+#define CHECK_EVERY 15
+
+/* What the sequences reached, over all seeds. */
+struct reach {
+    int over_limits; /* a "reject" queue past max_bytes or max_messages */
+    int redriven, dead_letters, purged, delayed, discarded;
+    int refused_full;
+};
+
+static void count_reach(const struct fsm *f, struct reach *rc)
+{
+    for (size_t i = 0; i < f->n_pubs; i++) {
+        rc->refused_full += f->pubs[i].err == MQ_ERR_FULL;
+    }
+    for (size_t i = 0; i < f->n_queues; i++) {
+        const struct queue *q = f->queues[i];
+        if (q->cfg.discard == MQ_DISCARD_REJECT &&
+            ((q->cfg.max_bytes && q->msgs.n_bytes > q->cfg.max_bytes) ||
+             (q->cfg.max_messages && q->msgs.n_msgs > q->cfg.max_messages))) {
+            rc->over_limits++;
+        }
+        rc->delayed += q->msgs.n_delayed > 0;
+        for (size_t k = 0; k < tombs_len(&q->tombs); k++) {
+            int st = tomb_state(tombs_at(&q->tombs, k));
+            rc->purged += st == TOMB_PURGED;
+            rc->discarded += st == TOMB_EXPIRED;
+            rc->redriven += st == TOMB_REDRIVEN;
+        }
+        for (size_t j = 0; j < q->n_subs; j++) {
+            rc->dead_letters += q->subs[j]->dead_lettered > 0;
+        }
+    }
+}
+
+/* Restores @f's snapshot into a new FSM, which must snapshot to the same
+ * bytes; returns it. */
+static struct fsm *round_trip(struct fsm *f, uint64_t seed, int at)
+{
+    struct blob s1 = snap_take(f);
+    struct fsm *g = fsm_new();
+    struct errmsg e = ERRMSG_INIT;
+    mq_err rv = fsm_restore(g, s1.data, s1.len, &e);
+    if (rv != MQ_OK) {
+        fail_msg("seed %llu command %d: restore: %d %s",
+                 (unsigned long long)seed, at, rv, e.msg);
+    }
+    struct blob s2 = snap_take(g);
+    if (!blob_equal(&s1, &s2)) {
+        fail_msg("seed %llu command %d: second snapshot differs",
+                 (unsigned long long)seed, at);
+    }
+    blob_free(&s1);
+    blob_free(&s2);
+    return g;
+}
+
+/* The results of the last Command of @a and @b are the same. */
+static void assert_same_results(const struct fsm *a, const struct fsm *b)
+{
+    assert_int_equal(a->n_ops, b->n_ops);
+    assert_int_equal(a->n_pubs, b->n_pubs);
+    assert_int_equal(a->n_dels, b->n_dels);
+    for (size_t i = 0; i < a->n_ops; i++) {
+        assert_int_equal(a->ops[i].err, b->ops[i].err);
+        assert_string_equal(a->ops[i].e.msg, b->ops[i].e.msg);
+        assert_int_equal(a->ops[i].done, b->ops[i].done);
+        assert_int_equal(a->ops[i].already, b->ops[i].already);
+        assert_int_equal(a->ops[i].n, b->ops[i].n);
+        assert_int_equal(a->ops[i].remaining, b->ops[i].remaining);
+    }
+    for (size_t i = 0; i < a->n_pubs; i++) {
+        assert_int_equal(a->pubs[i].err, b->pubs[i].err);
+        assert_int_equal(a->pubs[i].seq, b->pubs[i].seq);
+        assert_int_equal(a->pubs[i].duplicate, b->pubs[i].duplicate);
+    }
+    for (size_t i = 0; i < a->n_dels; i++) {
+        assert_int_equal(a->dels[i].m->rec.seq, b->dels[i].m->rec.seq);
+        assert_int_equal(a->dels[i].attempt, b->dels[i].attempt);
+    }
+}
+
+static void apply_ok(struct fsm *f, struct tcmd *t, uint64_t seed, int at)
+{
+    struct errmsg e = ERRMSG_INIT;
+    mq_err rv = fsm_apply_tcmd(f, t, &e);
+    if (rv != MQ_OK) {
+        fail_msg("seed %llu command %d: apply: %d %s", (unsigned long long)seed,
+                 at, rv, e.msg);
+    }
+}
+
+static void test_fsm_props_every_state_restores_to_same_bytes(void **state)
+{
+    (void)state;
+    struct reach rc = {0};
+    for (uint64_t seed = 1; seed <= N_SEEDS; seed++) {
+        struct fsm *f = fsm_new();
+        uint64_t rs = seed, now = 1000;
+        for (int i = 1; i <= N_CMDS; i++) {
+            struct tcmd *t = random_cmd(f, &rs, &now);
+            apply_ok(f, t, seed, i);
+            tcmd_free(t);
+            count_reach(f, &rc);
+            if (i % CHECK_EVERY != 0) {
+                continue;
+            }
+            /* The restored copy snapshots to the same bytes and goes on
+             * like the original: the next Commands give the same results
+             * and the same state. */
+            struct fsm *g = round_trip(f, seed, i);
+            uint64_t rs2 = rs, now2 = now;
+            for (int k = 0; k < 3; k++) {
+                struct tcmd *u = random_cmd(f, &rs2, &now2);
+                apply_ok(f, u, seed, i + k);
+                apply_ok(g, u, seed, i + k);
+                assert_same_results(f, g);
+                tcmd_free(u);
+            }
+            struct blob a = snap_take(f), b = snap_take(g);
+            assert_true(blob_equal(&a, &b));
+            blob_free(&a);
+            blob_free(&b);
+            fsm_free(g);
+        }
+        fsm_free(f);
+    }
+    printf("reached: %d states past a reject queue's limits, %d redriven, "
+           "%d subscriptions with dead letters, %d purged and %d "
+           "discarded or expired statuses, %d publishes refused full, %d "
+           "queues with delayed messages\n",
+           rc.over_limits, rc.redriven, rc.dead_letters, rc.purged,
+           rc.discarded, rc.refused_full, rc.delayed);
+    assert_true(rc.over_limits > 0);
+    assert_true(rc.redriven > 0);
+    assert_true(rc.dead_letters > 0);
+    assert_true(rc.purged > 0);
+    assert_true(rc.discarded > 0);
+    assert_true(rc.refused_full > 0);
+    assert_true(rc.delayed > 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fsm_props_every_state_restores_to_same_bytes),
+    };
+    return cmocka_run_group_tests_name("fsm_props", tests, NULL, NULL);
+}
