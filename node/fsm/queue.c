@@ -49,40 +49,51 @@ mq_err queue_skip_to(struct queue *q, uint64_t seq)
     return ring_skip_to(&q->msgs, seq);
 }
 
-mq_err queue_remove_why(struct queue *q, uint64_t seq, int why, uint64_t now_ms)
+/* Removes stored message @seq, whose status record has room (reserved). */
+static void remove_reserved(struct queue *q, uint64_t seq, int why,
+                            uint64_t now_ms)
 {
     struct msg *m = ring_take(&q->msgs, seq);
-    mq_err rv;
-    if (m == NULL) {
-        return MQ_OK;
-    }
-    rv = tombs_add(&q->tombs, hash128(m->blob + m->id_off, m->id_len), seq,
-                   m->rec.published_at_ms, now_ms, why);
+    mq_err rv = tombs_add(&q->tombs, hash128(m->blob + m->id_off, m->id_len),
+                          seq, m->rec.published_at_ms, now_ms, why);
+    (void)rv; /* reserved: cannot fail */
     trash_put(q->trash, m);
     for (size_t i = 0; i < q->n_subs; i++) {
         sub_forget(q->subs[i], seq);
     }
-    return rv;
 }
 
-void queue_remove(struct queue *q, uint64_t seq)
+mq_err queue_remove_why(struct queue *q, uint64_t seq, int why, uint64_t now_ms)
+{
+    if (queue_get(q, seq) == NULL) {
+        return MQ_OK;
+    }
+    /* Room for its status first: then nothing can fail half-way. */
+    if (tombs_reserve(&q->tombs, 1) != MQ_OK) {
+        return MQ_ERR_NO_MEMORY;
+    }
+    remove_reserved(q, seq, why, now_ms);
+    return MQ_OK;
+}
+
+mq_err queue_remove(struct queue *q, uint64_t seq)
 {
     struct msg *m = queue_get(q, seq);
-    if (m != NULL) {
-        queue_remove_why(q, seq, TOMB_EXPIRED, m->rec.published_at_ms);
+    if (m == NULL) {
+        return MQ_OK;
     }
+    return queue_remove_why(q, seq, TOMB_EXPIRED, m->rec.published_at_ms);
 }
 
 mq_err queue_purge(struct queue *q, uint64_t now_ms)
 {
-    mq_err rv = MQ_OK;
-    while (q->msgs.first_seq <= q->msgs.last_seq && q->msgs.n_msgs > 0) {
-        mq_err r = queue_remove_why(q, q->msgs.first_seq, TOMB_PURGED, now_ms);
-        if (r != MQ_OK) {
-            rv = r;
-        }
+    if (tombs_reserve(&q->tombs, q->msgs.n_msgs) != MQ_OK) {
+        return MQ_ERR_NO_MEMORY;
     }
-    return rv;
+    while (q->msgs.n_msgs > 0) {
+        remove_reserved(q, q->msgs.first_seq, TOMB_PURGED, now_ms);
+    }
+    return MQ_OK;
 }
 
 struct msg *queue_find_id(const struct queue *q, const char *id, size_t len)
@@ -105,13 +116,6 @@ struct msg *queue_find_id(const struct queue *q, const char *id, size_t len)
     return NULL;
 }
 
-static void remove_oldest(struct queue *q, uint64_t now_ms)
-{
-    if (q->msgs.first_seq <= q->msgs.last_seq) {
-        queue_remove_why(q, q->msgs.first_seq, TOMB_EXPIRED, now_ms);
-    }
-}
-
 mq_err queue_check_room(const struct queue *q, size_t bytes, struct errmsg *e)
 {
     if (q->cfg.discard != MQ_DISCARD_REJECT) {
@@ -130,20 +134,47 @@ mq_err queue_check_room(const struct queue *q, size_t bytes, struct errmsg *e)
     return MQ_OK;
 }
 
+/* How many of the oldest messages must go, under discard "old", for a
+ * message of @bytes more to fit: while more than one message is left,
+ * oldest first, until both limits hold. */
+static size_t count_to_discard(const struct queue *q, size_t bytes)
+{
+    uint64_t n = q->msgs.n_msgs + 1, total = q->msgs.n_bytes + bytes;
+    size_t k = 0;
+    for (uint64_t seq = q->msgs.first_seq;
+         n > 1 && ((q->cfg.max_messages && n > q->cfg.max_messages) ||
+                   (q->cfg.max_bytes && total > q->cfg.max_bytes));
+         seq++) {
+        const struct msg *old = ring_get(&q->msgs, seq);
+        if (old != NULL) {
+            n--;
+            total -= old->rec.blob_len;
+            k++;
+        }
+    }
+    return k;
+}
+
 mq_err queue_append(struct queue *q, struct msg *m, struct errmsg *e)
 {
     mq_err rv = queue_check_room(q, m->rec.blob_len, e);
     if (rv != MQ_OK) {
         return rv;
     }
+    /* Everything that can fail comes first (room for the status of each
+     * message discarded, then the slot), so that a failure changes
+     * nothing that is replicated and a success does all of it. */
+    size_t k = count_to_discard(q, m->rec.blob_len);
+    if (tombs_reserve(&q->tombs, k) != MQ_OK) {
+        return MQ_ERR_NO_MEMORY;
+    }
     rv = ring_put(&q->msgs, m);
     if (rv != MQ_OK) {
         return rv;
     }
-    while (q->msgs.n_msgs > 1 &&
-           ((q->cfg.max_messages && q->msgs.n_msgs > q->cfg.max_messages) ||
-            (q->cfg.max_bytes && q->msgs.n_bytes > q->cfg.max_bytes))) {
-        remove_oldest(q, m->rec.published_at_ms);
+    for (size_t i = 0; i < k; i++) {
+        remove_reserved(q, q->msgs.first_seq, TOMB_EXPIRED,
+                        m->rec.published_at_ms);
     }
     return MQ_OK;
 }

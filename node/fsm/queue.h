@@ -42,7 +42,9 @@ static inline struct msg *queue_get(const struct queue *q, uint64_t seq)
 /* Stores @m (taken over on MQ_OK) as seq last_seq + 1, which @m already
  * carries. Under discard "reject", MQ_ERR_FULL names the limit when the
  * queue is full and @q is unchanged; under "old" the oldest messages make
- * room. MQ_ERR_NO_MEMORY leaves @q unchanged. */
+ * room (status expired, at @m's publish time), down to @m alone if need
+ * be. MQ_ERR_NO_MEMORY leaves the messages and statuses of @q unchanged
+ * (all the allocations come first). */
 mq_err queue_append(struct queue *q, struct msg *m, struct errmsg *e);
 
 /* Stores @m (taken over on MQ_OK) as restored from a snapshot: at its
@@ -61,14 +63,15 @@ mq_err queue_check_room(const struct queue *q, size_t bytes, struct errmsg *e);
 mq_err queue_skip_to(struct queue *q, uint64_t seq);
 
 /* Removes message @seq if stored, remembering why (enum tomb_state) and
- * when for its status. MQ_ERR_NO_MEMORY if its status could not be
- * remembered (the message is removed all the same). */
+ * when for its status. MQ_ERR_NO_MEMORY if there was no room for its
+ * status: the message is then still stored and @q unchanged. */
 mq_err queue_remove_why(struct queue *q, uint64_t seq, int why,
                         uint64_t now_ms);
 /* queue_remove_why(..., TOMB_EXPIRED, its publish time). */
-void queue_remove(struct queue *q, uint64_t seq);
+mq_err queue_remove(struct queue *q, uint64_t seq);
 
-/* Drops every stored message (status: purged). */
+/* Drops every stored message (status: purged). MQ_ERR_NO_MEMORY leaves @q
+ * unchanged. */
 mq_err queue_purge(struct queue *q, uint64_t now_ms);
 
 /* Finds the stored message whose id is @id (@len bytes): in the ids
@@ -78,7 +81,9 @@ struct msg *queue_find_id(const struct queue *q, const char *id, size_t len);
 
 /* Drops what retention says must go at @now_ms: messages past max_age, and
  * under "work" retention those every subscription has acked (or
- * dead-lettered); and forgets statuses past status_ttl_ms / status_max. */
+ * dead-lettered); and forgets statuses past status_ttl_ms / status_max.
+ * MQ_ERR_NO_MEMORY (no room for a status) may come after some messages
+ * went: the state is then partial, and the FSM's caller stops the node. */
 mq_err queue_trim(struct queue *q, uint64_t now_ms);
 
 struct sub *queue_sub(const struct queue *q, const char *name);

@@ -821,6 +821,99 @@ static void test_fsm_apply_survives_every_oom(void **state)
     tcmd_free(t);
 }
 
+/* Applies @entry to a fresh copy of the state in @before with allocation
+ * @n failing; returns fsm_apply's code and, on MQ_OK, the state after. */
+static mq_err apply_with_failure(const struct blob *before,
+                                 const struct blob *entry, long n,
+                                 struct blob *after)
+{
+    struct fsm *g = fsm_new();
+    struct errmsg e = ERRMSG_INIT;
+    assert_int_equal(fsm_restore(g, before->data, before->len, &e), MQ_OK);
+    test_alloc_fail_at(n);
+    mq_err rv = fsm_apply(g, entry->data, entry->len, &e);
+    test_alloc_fail_at(-1);
+    if (rv == MQ_OK) {
+        *after = snap_take(g);
+    } else {
+        assert_int_equal(rv, MQ_ERR_NO_MEMORY);
+    }
+    fsm_free(g);
+    return rv;
+}
+
+/* Applies @t to @f, failing each of its allocations in turn on a copy:
+ * each failure must be reported (MQ_ERR_NO_MEMORY), or leave the state
+ * that apply makes without one. Then applies @t to @f. */
+static void expect_every_oom_reported(struct fsm *f, struct tcmd *t)
+{
+    struct blob before = snap_take(f);
+    struct blob entry = tcmd_entry(t);
+    struct errmsg e = ERRMSG_INIT;
+    assert_int_equal(fsm_apply(f, entry.data, entry.len, &e), MQ_OK);
+    struct blob want = snap_take(f);
+    int reported = 0;
+    for (long n = 0;; n++) {
+        struct blob got = {NULL, 0};
+        if (apply_with_failure(&before, &entry, n, &got) == MQ_ERR_NO_MEMORY) {
+            reported++;
+            continue;
+        }
+        int same = blob_equal(&want, &got);
+        blob_free(&got);
+        if (!same) {
+            fail_msg("allocation %ld failed and apply said OK, with another "
+                     "state than without the failure",
+                     n);
+        }
+        if (n > 200) {
+            break; /* far past the last allocation */
+        }
+    }
+    assert_true(reported > 0);
+    blob_free(&want);
+    blob_free(&before);
+    entry_free(&entry);
+    tcmd_free(t);
+}
+
+static void test_fsm_oom_creating_dead_letter_queue_is_reported(void **state)
+{
+    struct fsm *f = *state;
+    /* The dead letter's queue does not exist yet: creating it allocates.
+     * A failure there dropped the dead letter and said OK. */
+    struct tcmd *t = tcmd_new(1000);
+    Mq__V1__QueueConfig *qc = tcmd_queue_create(t, "orders");
+    qc->ack_timeout_ms = 100;
+    qc->max_deliveries = 1;
+    tcmd_sub_create(t, "orders", "s");
+    apply(f, t);
+    publish(f, 1000, "orders", "a", "x");
+    deliver(f, 1000, "orders", "s", 10, SEQS(1), NULL, 1);
+    t = tcmd_new(1200);
+    tcmd_deliver(t, "orders", "s", 10);
+    expect_every_oom_reported(f, t);
+    assert_int_equal(fsm_queue(f, "orders.dlq")->msgs.n_msgs, 1);
+}
+
+static void test_fsm_oom_recording_discarded_status_is_reported(void **state)
+{
+    struct fsm *f = *state;
+    /* Under discard old, the message that makes room leaves a status
+     * record; the first one allocates the records' ring. A failure there
+     * was ignored: the message went without its status. */
+    struct tcmd *t = tcmd_new(1000);
+    tcmd_queue_create(t, "orders")->max_messages = 1;
+    apply(f, t);
+    publish(f, 1000, "orders", "a", "x");
+    t = tcmd_new(1100);
+    tcmd_publish_msg(t, "orders", "b", "y");
+    expect_every_oom_reported(f, t);
+    const struct queue *q = fsm_queue(f, "orders");
+    assert_int_equal(q->msgs.n_msgs, 1);
+    assert_int_equal(tombs_len(&q->tombs), 1);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -852,6 +945,8 @@ int main(void)
         T(test_fsm_deliveries_readable_after_later_op_removes_message),
         T(test_fsm_non_command_entries_refused_state_unchanged),
         T(test_fsm_apply_survives_every_oom),
+        T(test_fsm_oom_creating_dead_letter_queue_is_reported),
+        T(test_fsm_oom_recording_discarded_status_is_reported),
     };
     return cmocka_run_group_tests_name("fsm", tests, NULL, NULL);
 }

@@ -162,10 +162,109 @@ static void test_fsm_props_every_state_restores_to_same_bytes(void **state)
     assert_true(rc.delayed > 0);
 }
 
+/* Applies @entry to a copy of the state in @before with allocation @n
+ * failing. Returns fsm_apply's code; on MQ_OK, *@after is the copy's
+ * snapshot. The copy is freed either way (the sanitizer build reports a
+ * leak or a double free on the failure path). */
+static mq_err apply_failing(const struct blob *before, const struct blob *entry,
+                            long n, struct blob *after, struct errmsg *e)
+{
+    struct fsm *g = fsm_new();
+    struct errmsg re = ERRMSG_INIT;
+    assert_int_equal(fsm_restore(g, before->data, before->len, &re), MQ_OK);
+    test_alloc_fail_at(n);
+    mq_err rv = fsm_apply(g, entry->data, entry->len, e);
+    test_alloc_fail_at(-1);
+    if (rv == MQ_OK) {
+        *after = snap_take(g);
+    }
+    fsm_free(g);
+    return rv;
+}
+
+#define PROBE_MAX 4096
+
+/* How many allocations applying @entry to the state in @before makes. */
+static long count_allocations(const struct blob *before,
+                              const struct blob *entry)
+{
+    struct fsm *g = fsm_new();
+    struct errmsg e = ERRMSG_INIT;
+    assert_int_equal(fsm_restore(g, before->data, before->len, &e), MQ_OK);
+    test_alloc_fail_at(PROBE_MAX);
+    assert_int_equal(fsm_apply(g, entry->data, entry->len, &e), MQ_OK);
+    /* The failure point counts down with every allocation: what is left
+     * of it says how many apply made. */
+    long left = 0;
+    for (void *p; (p = mq_malloc(1)) != NULL; left++) {
+        free(p);
+    }
+    test_alloc_fail_at(-1);
+    fsm_free(g);
+    assert_true(left > 0); /* PROBE_MAX was enough */
+    return PROBE_MAX - left;
+}
+
+static void
+test_fsm_props_oom_in_apply_never_changes_state_silently(void **state)
+{
+    (void)state;
+    /* Every allocation of every Command of random sequences fails in turn.
+     * Apply must then either report MQ_ERR_NO_MEMORY (the node stops and
+     * replays its log) or have done exactly what it does with memory: a
+     * failure it swallowed and that changed what it did would make this
+     * replica differ from the others. */
+    long failures = 0, points = 0;
+    for (uint64_t seed = 1001; seed <= 1040; seed++) {
+        struct fsm *f = fsm_new();
+        uint64_t rs = seed, now = 1000;
+        for (int i = 1; i <= 40; i++) {
+            struct tcmd *t = random_cmd(f, &rs, &now);
+            struct blob entry = tcmd_entry(t);
+            struct blob before = snap_take(f);
+            struct errmsg e = ERRMSG_INIT;
+            long n_allocs = count_allocations(&before, &entry);
+            assert_int_equal(fsm_apply(f, entry.data, entry.len, &e), MQ_OK);
+            struct blob want = snap_take(f);
+            for (long n = 0; n < n_allocs; n++) {
+                struct blob got = {NULL, 0};
+                mq_err rv = apply_failing(&before, &entry, n, &got, &e);
+                points++;
+                if (rv == MQ_OK) {
+                    if (!blob_equal(&want, &got)) {
+                        fail_msg("seed %llu command %d: allocation %ld of "
+                                 "%ld failed, apply said OK, and the state "
+                                 "differs",
+                                 (unsigned long long)seed, i, n, n_allocs);
+                    }
+                    blob_free(&got);
+                    continue;
+                }
+                if (rv != MQ_ERR_NO_MEMORY) {
+                    fail_msg("seed %llu command %d: allocation %ld failed: "
+                             "%d %s",
+                             (unsigned long long)seed, i, n, rv, e.msg);
+                }
+                failures++;
+            }
+            blob_free(&want);
+            blob_free(&before);
+            entry_free(&entry);
+            tcmd_free(t);
+        }
+        fsm_free(f);
+    }
+    printf("%ld allocation failure points, %ld reported out of memory\n",
+           points, failures);
+    assert_true(failures > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fsm_props_every_state_restores_to_same_bytes),
+        cmocka_unit_test(
+            test_fsm_props_oom_in_apply_never_changes_state_silently),
     };
     return cmocka_run_group_tests_name("fsm_props", tests, NULL, NULL);
 }
