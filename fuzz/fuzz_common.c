@@ -125,6 +125,10 @@ void fuzz_check_restore_round_trip(struct fsm *f)
     struct blob s2 = snap_take(g);
     FUZZ_CHECK(blob_equal(&s1, &s2));
     blob_free(&s2);
+    /* The next due time is never in the past (the leader would propose
+     * the time without end), and the copy works out no earlier one. */
+    FUZZ_CHECK(fsm_next_due(f) > f->now_ms);
+    FUZZ_CHECK(fsm_next_due(g) >= fsm_next_due(f));
     for (int round = 0; round < 3; round++) {
         struct tcmd *t = exercise(f, round);
         struct blob entry = tcmd_entry(t);

@@ -19,7 +19,8 @@ struct fsm *fuzz_base_fsm(void);
 void fuzz_check_deliveries(const struct fsm *f);
 
 /* Checks that @f's snapshot restores into a fresh FSM whose snapshot is the
- * same bytes, and that both then apply the same Commands alike. */
+ * same bytes and whose next due time is no earlier (and later than its
+ * clock), and that both then apply the same Commands alike. */
 void fuzz_check_restore_round_trip(struct fsm *f);
 
 #endif

@@ -1,9 +1,10 @@
 /* node.c: composition root. Start order: FSM, raft storage and peer
- * transport, raft, group commit, request handling, client socket, signals.
+ * transport, raft, group commit, request handling, the leader's ticker
+ * (time-only entries), client socket, signals.
  * Stop order (SIGINT/SIGTERM): raft closes first, outside any raft
  * callback, failing what it had in flight (those requests are answered
  * UNAVAILABLE through the still-open client socket); then requests waiting,
- * group commit, the client socket and the loop's handles. */
+ * the ticker, group commit, the client socket and the loop's handles. */
 #include "node.h"
 
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include "peer.h"
 #include "raft_heap.h"
 #include "rpc.h"
+#include "ticker.h"
 
 struct node {
     uv_loop_t loop;
@@ -33,6 +35,7 @@ struct node {
     struct consensus cons;
     struct batch batch;
     struct rpc rpc;
+    struct ticker ticker;
     uv_signal_t sigint, sigterm;
     uv_timer_t removed_timer;
     struct joiner *joiner;
@@ -63,6 +66,7 @@ static void raft_closed(struct consensus *c)
 {
     struct node *n = (struct node *)((char *)c - offsetof(struct node, cons));
     rpc_close(&n->rpc);
+    ticker_close(&n->ticker);
     batch_close(&n->batch);
     if (n->bridge_started) {
         bridge_stop(&n->bridge);
@@ -196,6 +200,7 @@ int node_run(const struct config *cfg)
     batch_init(&n->batch, &n->loop, &n->cons, n->fsm, cfg);
     rpc_init(&n->rpc, &n->loop, &n->bridge, &n->cons, &n->batch, n->fsm,
              &n->peer, cfg);
+    ticker_init(&n->ticker, &n->loop, &n->cons, n->fsm);
     if (bridge_start(&n->bridge, &n->loop, cfg->client_url,
                      (size_t)cfg->rpc_contexts, (size_t)cfg->max_request_bytes,
                      on_request, on_peer_msg, n, &e) != MQ_OK) {

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "dedup.h"
+#include "due.h"
 #include "errmsg.h"
 #include "mq.h"
 #include "msg.h"
@@ -26,6 +27,13 @@ struct queue {
     struct sub **subs;
     size_t n_subs;
     struct trash *trash; /* borrowed from the FSM */
+    /* Derived, neither replicated nor in snapshots (due.h): a lower bound
+     * of when something in the queue falls due, the FSM's heap of queues
+     * it is in (borrowed; NULL outside an FSM), and the delayed messages
+     * by deliver time (some perhaps gone or due already). */
+    struct due_item due;
+    struct due_heap *due_heap;
+    struct due_times delayed;
 };
 
 struct queue *queue_new(const struct queue_config *cfg, uint64_t now_ms,
@@ -85,6 +93,14 @@ struct msg *queue_find_id(const struct queue *q, const char *id, size_t len);
  * MQ_ERR_NO_MEMORY (no room for a status) may come after some messages
  * went: the state is then partial, and the FSM's caller stops the node. */
 mq_err queue_trim(struct queue *q, uint64_t now_ms);
+
+/* When the next time-driven change of @q falls due after @now_ms: its
+ * oldest message passing max_age, its oldest status passing
+ * status_ttl_ms, or a delayed message reaching its deliver time;
+ * UINT64_MAX if none. Forgets the delayed messages due by @now_ms and sets
+ * *@became_due if any of them is still stored (a waiting fetch may take
+ * it now). Loop thread; changes only derived state. */
+uint64_t queue_next_due(struct queue *q, uint64_t now_ms, int *became_due);
 
 struct sub *queue_sub(const struct queue *q, const char *name);
 /* Adds @s (taken over on MQ_OK). */

@@ -23,6 +23,7 @@
 #include "alloc.h"
 #include "cmd.h"
 #include "fsm.h"
+#include "fsm_internal.h"
 #include "pbconv.h"
 #include "raft.pb-c.h"
 
@@ -638,6 +639,7 @@ mq_err fsm_restore(struct fsm *f, const void *buf, size_t len, struct errmsg *e)
             queue_free(nf.queues[i]);
         }
         mq_free(nf.queues);
+        due_heap_close(&nf.due);
         trash_close(&nf.trash);
         return rv;
     }
@@ -646,11 +648,15 @@ mq_err fsm_restore(struct fsm *f, const void *buf, size_t len, struct errmsg *e)
         queue_free(f->queues[i]);
     }
     mq_free(f->queues);
+    due_heap_close(&f->due);
     f->queues = nf.queues;
     f->n_queues = nf.n_queues;
+    f->due = nf.due;
     for (size_t i = 0; i < f->n_queues; i++) {
         f->queues[i]->trash = &f->trash;
+        f->queues[i]->due_heap = &f->due;
     }
     f->now_ms = get_u64(h + 8);
+    fsm_due_update(f, 0);
     return MQ_OK;
 }
