@@ -190,6 +190,8 @@ int node_run(const struct config *cfg)
     }
     n->fsm->on_publish = rpc_on_publish;
     n->fsm->on_publish_arg = &n->rpc;
+    n->fsm->on_note = rpc_on_note;
+    n->fsm->on_note_arg = &n->rpc;
     /* The bridge's loop side (inbox and wake-up) must exist before the peer
      * socket can receive; the client socket opens last. */
     memset(&n->bridge, 0, sizeof n->bridge);

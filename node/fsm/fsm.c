@@ -11,6 +11,7 @@
 #include "fsm_internal.h"
 
 #include <raft.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -108,6 +109,19 @@ mq_err fsm_add_queue(struct fsm *f, struct queue *q)
     q->due_heap = &f->due;
     due_heap_add(&f->due, &q->due);
     return MQ_OK;
+}
+
+void fsm_note(struct fsm *f, int level, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    if (f->on_note == NULL) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    f->on_note(f->on_note_arg, level, line);
 }
 
 uint64_t fsm_next_due(const struct fsm *f)

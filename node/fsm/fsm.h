@@ -61,6 +61,15 @@ struct fsm {
     void (*on_publish)(void *arg, struct queue *q);
     void *on_publish_arg;
 
+    /* Called when apply makes a change an operator should hear of (a
+     * dead-letter queue created, a dead letter dropped) with its log level
+     * (LOG_LEVEL_*) and one line. Every replica calls it for every entry
+     * it applies, its log's replay at start included: the node logs it
+     * where the change is new (the leader, for entries after its barrier),
+     * not again on each replay. NULL: nobody is told. */
+    void (*on_note)(void *arg, int level, const char *line);
+    void *on_note_arg;
+
     /* Derived (due.h): the queues by when something in them falls due. */
     struct due_heap due;
 

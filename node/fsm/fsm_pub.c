@@ -214,7 +214,8 @@ static mq_err dlq_of(struct fsm *f, const struct queue *q, struct queue **out)
         queue_free(d);
         return MQ_ERR_NO_MEMORY;
     }
-    LOG_INFO("created dead-letter queue %s for %s", cfg.name, q->cfg.name);
+    fsm_note(f, LOG_LEVEL_INFO, "created dead-letter queue %s for %s", cfg.name,
+             q->cfg.name);
     *out = d;
     return MQ_OK;
 }
@@ -281,8 +282,8 @@ static mq_err dead_letter(struct fsm *f, struct queue *q, struct sub *s,
         pub_rewrite(m->blob, m->rec.blob_len, id, DL_PREFIX, add, n_add, blob);
     rv = pub_scan(blob, len, &v, &e);
     if (rv != MQ_OK) { /* headers over the limit: dropped, not moved */
-        LOG_WARN("dead letter %s seq %llu not moved: %s", q->cfg.name,
-                 (unsigned long long)d->seq, e.msg);
+        fsm_note(f, LOG_LEVEL_WARN, "dead letter %s seq %llu not moved: %s",
+                 q->cfg.name, (unsigned long long)d->seq, e.msg);
         mq_free(blob);
         s->dropped++;
         return MQ_OK;

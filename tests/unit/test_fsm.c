@@ -14,6 +14,7 @@
 #include "cmd.h"
 #include "fsm.h"
 #include "fsm_helpers.h"
+#include "log.h"
 #include "mq.pb-c.h"
 
 static int setup(void **state)
@@ -679,6 +680,40 @@ static void test_fsm_max_deliveries_dead_letters_message(void **state)
     assert_true(sub_dead_lettered(s, 1));
 }
 
+static int n_notes;
+static char last_note[512];
+
+static void note_cb(void *arg, int level, const char *line)
+{
+    (void)arg;
+    assert_int_equal(level, LOG_LEVEL_INFO);
+    n_notes++;
+    snprintf(last_note, sizeof last_note, "%s", line);
+}
+
+static void test_fsm_dead_letter_queue_created_note_once(void **state)
+{
+    struct fsm *f = *state;
+    f->on_note = note_cb;
+    n_notes = 0;
+    struct tcmd *t = tcmd_new(1000);
+    Mq__V1__QueueConfig *qc = tcmd_queue_create(t, "orders");
+    qc->ack_timeout_ms = 100;
+    qc->max_deliveries = 1;
+    tcmd_sub_create(t, "orders", "s");
+    apply(f, t);
+    publish(f, 1000, "orders", "a", "x");
+    publish(f, 1000, "orders", "b", "x");
+    deliver(f, 1000, "orders", "s", 1, SEQS(1), NULL, 1);
+    deliver(f, 1100, "orders", "s", 1, SEQS(2), NULL, 1); /* 1 dead */
+    assert_int_equal(n_notes, 1);
+    assert_string_equal(last_note, "created dead-letter queue "
+                                   "default/orders.dlq for default/orders");
+    deliver(f, 1200, "orders", "s", 1, NULL, NULL, 0); /* 2 dead: it exists */
+    assert_int_equal(fsm_queue(f, "orders.dlq")->msgs.n_msgs, 2);
+    assert_int_equal(n_notes, 1);
+}
+
 static void test_fsm_deliver_max_zero_means_one(void **state)
 {
     struct fsm *f = *state;
@@ -1078,6 +1113,7 @@ int main(void)
         T(test_fsm_unknown_sub_or_queue_not_found),
         T(test_fsm_ack_timeout_uses_command_time),
         T(test_fsm_max_deliveries_dead_letters_message),
+        T(test_fsm_dead_letter_queue_created_note_once),
         T(test_fsm_deliver_max_zero_means_one),
         T(test_fsm_clock_never_goes_back),
         T(test_fsm_max_age_trims_as_clock_advances),
