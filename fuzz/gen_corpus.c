@@ -262,6 +262,11 @@ static void peer_seeds(void)
     pm.install_snapshot = &is;
     put_peer("install_snapshot", &pm);
     blob_free(&snap);
+
+    mq__v1__peer_message__init(&pm);
+    pm.not_member = 1;
+    pm.config_index = 12;
+    put_peer("not_member", &pm);
 }
 
 int main(int argc, char **argv)
