@@ -38,6 +38,21 @@ struct fsm *fuzz_base_fsm(void)
         tcmd_sub_create(t, "w", "a")->start =
             MQ__V1__START_POSITION__START_FIRST;
         tcmd_sub_create(t, "w", "b");
+        /* Moves "with force" (dead letters, redrives) fill "r" and its
+         * dead-letter queue "d" past their limits. */
+        qc = tcmd_queue_create(t, "d");
+        qc->discard = MQ__V1__DISCARD__DISCARD_REJECT;
+        qc->max_bytes = 100;
+        qc = tcmd_queue_create(t, "r");
+        qc->discard = MQ__V1__DISCARD__DISCARD_REJECT;
+        qc->max_bytes = 200;
+        qc->max_deliveries = 1;
+        qc->ack_timeout_ms = 100;
+        qc->dead_letter_queue = "d";
+        qc->delay_ms = 50;
+        tcmd_sub_create(t, "r", "x")->start =
+            MQ__V1__START_POSITION__START_FIRST;
+        tcmd_publish_msg(t, "r", "1", "one");
         tcmd_publish_msg(t, "q", "1", "one");
         tcmd_publish_msg(t, "q", "2", "two");
         tcmd_publish_msg(t, "w", "1", "one");
@@ -69,7 +84,9 @@ void fuzz_check_deliveries(const struct fsm *f)
 }
 
 /* A Command that touches every subscription: deliver, ack the lowest
- * pending seq, nack the highest; one publish per queue; time moves on. */
+ * pending seq (term it in round 1), nack the highest; one publish per
+ * queue; in round 2, a redrive of each queue's dead-letter queue back into
+ * it; time moves on. */
 static struct tcmd *exercise(const struct fsm *f, int round)
 {
     struct tcmd *t = tcmd_new(f->now_ms + 50 + 1000 * (uint64_t)round);
@@ -79,7 +96,10 @@ static struct tcmd *exercise(const struct fsm *f, int round)
             const struct sub *s = q->subs[k];
             tcmd_deliver(t, q->cfg.name, s->cfg.name, 4);
             if (s->first != NULL) {
-                tcmd_ack(t, q->cfg.name, s->cfg.name, 0, 0, &s->first->seq, 1);
+                tcmd_ack_mode(t, q->cfg.name, s->cfg.name,
+                              round == 1 ? MQ__V1__ACK_MODE__TERM
+                                         : MQ__V1__ACK_MODE__ACK,
+                              0, NULL, &s->first->seq, 1);
             }
             if (s->last != NULL && s->last != s->first) {
                 tcmd_ack(t, q->cfg.name, s->cfg.name, 1, 10, &s->last->seq, 1);
@@ -88,6 +108,9 @@ static struct tcmd *exercise(const struct fsm *f, int round)
         char id[32];
         snprintf(id, sizeof id, "fuzz-%d", round);
         tcmd_publish_msg(t, q->cfg.name, id, "exercise");
+        if (round == 2) {
+            tcmd_redrive(t, q->cfg.dead_letter_queue, q->cfg.name, 5);
+        }
     }
     return t;
 }
@@ -102,6 +125,10 @@ void fuzz_check_restore_round_trip(struct fsm *f)
     struct blob s2 = snap_take(g);
     FUZZ_CHECK(blob_equal(&s1, &s2));
     blob_free(&s2);
+    /* The next due time is never in the past (the leader would propose
+     * the time without end), and the copy works out no earlier one. */
+    FUZZ_CHECK(fsm_next_due(f) > f->now_ms);
+    FUZZ_CHECK(fsm_next_due(g) >= fsm_next_due(f));
     for (int round = 0; round < 3; round++) {
         struct tcmd *t = exercise(f, round);
         struct blob entry = tcmd_entry(t);

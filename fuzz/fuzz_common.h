@@ -8,7 +8,9 @@
 
 /* A fresh FSM holding a small fixed state: queue "q" (max 8 messages,
  * discard old, short windows), queue "w" (work retention, discard reject,
- * max age), subscriptions q/s, w/a, w/b, and a few messages. */
+ * max age), queue "r" (discard reject, max_bytes 200, one delivery, a
+ * default delay) whose dead letters go to "d" (discard reject, max_bytes
+ * 100), subscriptions q/s, w/a, w/b, r/x, and a few messages. */
 struct fsm *fuzz_base_fsm(void);
 
 /* Encodes every delivery of @f's last results as the leader would and
@@ -17,7 +19,8 @@ struct fsm *fuzz_base_fsm(void);
 void fuzz_check_deliveries(const struct fsm *f);
 
 /* Checks that @f's snapshot restores into a fresh FSM whose snapshot is the
- * same bytes, and that both then apply the same Commands alike. */
+ * same bytes and whose next due time is no earlier (and later than its
+ * clock), and that both then apply the same Commands alike. */
 void fuzz_check_restore_round_trip(struct fsm *f);
 
 #endif

@@ -1,7 +1,8 @@
 /* gen_corpus.c: writes the seed corpus of the fuzz targets into the
  * directory given as argument (normally fuzz/corpus): real PubMessages,
- * log entries and Command lists from the unit tests' scenario, and real
- * snapshots. Run it again when the formats change:
+ * log entries and Command lists from the unit tests' scenario and random
+ * Commands (random_cmd), and real snapshots, some of queues that moves
+ * "with force" left past their limits. Run it again when the formats change:
  *   build-fuzz/bin/fuzz_gen_corpus fuzz/corpus */
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,86 @@ static void apply_seeds(void)
     struct blob b = {list, list_len};
     put_mode("scenario_commands", 1, &b);
     free(list);
+
+    /* Random Command lists (the unit tests' random_cmd), which reach
+     * limits, dead letters, redrives, purges, cancels and delays. */
+    for (uint64_t seed = 1; seed <= 8; seed++) {
+        struct fsm *f = fsm_new();
+        uint64_t rs = seed, now = 1000;
+        list = NULL;
+        list_len = 0;
+        for (int i = 0; i < 16; i++) {
+            struct tcmd *t = random_cmd(f, &rs, &now);
+            struct errmsg e = ERRMSG_INIT;
+            if (fsm_apply_tcmd(f, t, &e) != MQ_OK) {
+                fprintf(stderr, "random %llu: %s\n", (unsigned long long)seed,
+                        e.msg);
+                exit(1);
+            }
+            Mq__V1__Command *c = tcmd_command(t);
+            size_t n = mq__v1__command__get_packed_size(c);
+            list = realloc(list, list_len + 2 + n);
+            list[list_len] = (uint8_t)n;
+            list[list_len + 1] = (uint8_t)(n >> 8);
+            mq__v1__command__pack(c, list + list_len + 2);
+            list_len += 2 + n;
+            tcmd_free(t);
+        }
+        char name[32];
+        snprintf(name, sizeof name, "random_%llu", (unsigned long long)seed);
+        b.data = list;
+        b.len = list_len;
+        put_mode(name, 1, &b);
+        free(list);
+        fsm_free(f);
+    }
+}
+
+/* Whether a "reject" queue of @f is past its limits. */
+static int past_limits(const struct fsm *f)
+{
+    for (size_t i = 0; i < f->n_queues; i++) {
+        const struct queue *q = f->queues[i];
+        if (q->cfg.discard == MQ_DISCARD_REJECT &&
+            ((q->cfg.max_bytes && q->msgs.n_bytes > q->cfg.max_bytes) ||
+             (q->cfg.max_messages && q->msgs.n_msgs > q->cfg.max_messages))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Snapshots of random states (random_cmd), the first few of them with a
+ * "reject" queue past its limits (moves "with force" put it there). */
+static void random_restore_seeds(void)
+{
+    int past = 0, other = 0;
+    for (uint64_t seed = 1; seed <= 2000 && (past < 4 || other < 2); seed++) {
+        struct fsm *f = fsm_new();
+        uint64_t rs = seed, now = 1000;
+        for (int i = 0; i < 60; i++) {
+            struct tcmd *t = random_cmd(f, &rs, &now);
+            struct errmsg e = ERRMSG_INIT;
+            if (fsm_apply_tcmd(f, t, &e) != MQ_OK) {
+                fprintf(stderr, "random %llu: %s\n", (unsigned long long)seed,
+                        e.msg);
+                exit(1);
+            }
+            tcmd_free(t);
+        }
+        int p = past_limits(f);
+        if ((p && past < 4) || (!p && other < 2)) {
+            char name[48];
+            snprintf(name, sizeof name, "random_%s_%llu",
+                     p ? "past_limits" : "state", (unsigned long long)seed);
+            struct blob s = snap_take(f);
+            put("fsm_restore", name, s.data, s.len);
+            blob_free(&s);
+            past += p;
+            other += !p;
+        }
+        fsm_free(f);
+    }
 }
 
 static void restore_seeds(void)
@@ -181,6 +262,11 @@ static void peer_seeds(void)
     pm.install_snapshot = &is;
     put_peer("install_snapshot", &pm);
     blob_free(&snap);
+
+    mq__v1__peer_message__init(&pm);
+    pm.not_member = 1;
+    pm.config_index = 12;
+    put_peer("not_member", &pm);
 }
 
 int main(int argc, char **argv)
@@ -193,6 +279,7 @@ int main(int argc, char **argv)
     pub_seeds();
     apply_seeds();
     restore_seeds();
+    random_restore_seeds();
     peer_seeds();
     return 0;
 }

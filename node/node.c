@@ -1,12 +1,13 @@
 /* node.c: composition root. Start order: FSM, raft storage and peer
- * transport, group commit, request handling, client socket, a check that
- * the peer address is free (raft listens there only after it bootstraps a
- * new data dir), raft (saying so when the config's members differ from
- * the data dir's), signals.
+ * transport, group commit, request handling, the leader's ticker
+ * (time-only entries), client socket, a check that the peer address is free
+ * (raft listens there only after it bootstraps a new data dir), raft
+ * (saying so when the config's members differ from the data dir's),
+ * signals.
  * Stop order (SIGINT/SIGTERM): raft closes first, outside any raft
  * callback, failing what it had in flight (those requests are answered
  * UNAVAILABLE through the still-open client socket); then requests waiting,
- * group commit, the client socket and the loop's handles. */
+ * the ticker, group commit, the client socket and the loop's handles. */
 #include "node.h"
 
 #include <errno.h>
@@ -28,6 +29,7 @@
 #include "repair.h"
 #include "rpc.h"
 #include "wallclock.h"
+#include "ticker.h"
 
 struct node {
     uv_loop_t loop;
@@ -38,6 +40,7 @@ struct node {
     struct consensus cons;
     struct batch batch;
     struct rpc rpc;
+    struct ticker ticker;
     uv_signal_t sigint, sigterm;
     uv_timer_t removed_timer;
     uv_timer_t rejoin_timer;
@@ -69,6 +72,7 @@ static void raft_closed(struct consensus *c)
 {
     struct node *n = (struct node *)((char *)c - offsetof(struct node, cons));
     rpc_close(&n->rpc);
+    ticker_close(&n->ticker);
     batch_close(&n->batch);
     if (n->bridge_started) {
         bridge_stop(&n->bridge);
@@ -289,6 +293,8 @@ int node_run(const struct config *cfg)
     }
     n->fsm->on_publish = rpc_on_publish;
     n->fsm->on_publish_arg = &n->rpc;
+    n->fsm->on_note = rpc_on_note;
+    n->fsm->on_note_arg = &n->rpc;
     /* The bridge's loop side (inbox and wake-up) must exist before the peer
      * socket can receive; the client socket opens last. */
     memset(&n->bridge, 0, sizeof n->bridge);
@@ -299,6 +305,7 @@ int node_run(const struct config *cfg)
     batch_init(&n->batch, &n->loop, &n->cons, n->fsm, cfg);
     rpc_init(&n->rpc, &n->loop, &n->bridge, &n->cons, &n->batch, n->fsm,
              &n->peer, cfg);
+    ticker_init(&n->ticker, &n->loop, &n->cons, n->fsm);
     if (bridge_start(&n->bridge, &n->loop, cfg->client_url,
                      (size_t)cfg->rpc_contexts, (size_t)cfg->max_request_bytes,
                      on_request, on_peer_msg, n, &e) != MQ_OK) {

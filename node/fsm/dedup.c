@@ -21,6 +21,11 @@ const struct dedup_entry *dedup_find(const struct dedup *d, struct hash128 key)
     return idring_find(&d->ring, key);
 }
 
+mq_err dedup_reserve(struct dedup *d, size_t n)
+{
+    return idring_reserve(&d->ring, n);
+}
+
 mq_err dedup_add(struct dedup *d, struct hash128 key, uint64_t seq,
                  uint64_t at_ms)
 {

@@ -30,6 +30,9 @@ void dedup_close(struct dedup *d);
 
 /* The entry of @key, or NULL. Borrowed until the next change. */
 const struct dedup_entry *dedup_find(const struct dedup *d, struct hash128 key);
+/* Makes room for @n more ids, so that the next @n dedup_add cannot fail.
+ * MQ_ERR_NO_MEMORY leaves the remembered ids unchanged. */
+mq_err dedup_reserve(struct dedup *d, size_t n);
 /* Remembers @key. @at_ms must not be older than the newest entry's (the
  * FSM's clock never goes back). MQ_ERR_NO_MEMORY leaves @d unchanged. */
 mq_err dedup_add(struct dedup *d, struct hash128 key, uint64_t seq,

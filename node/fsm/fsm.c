@@ -11,6 +11,8 @@
 #include "fsm_internal.h"
 
 #include <raft.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,6 +29,9 @@
 struct fsm *fsm_new(void)
 {
     struct fsm *f = mq_calloc(1, sizeof *f);
+    if (f != NULL) {
+        due_heap_init(&f->due);
+    }
     return f;
 }
 
@@ -44,6 +49,7 @@ void fsm_free(struct fsm *f)
         return;
     }
     free_queues(f->queues, f->n_queues);
+    due_heap_close(&f->due);
     trash_close(&f->trash);
     mq_free(f->ops);
     mq_free(f->pubs);
@@ -86,6 +92,9 @@ struct queue *fsm_queue(const struct fsm *f, const char *name)
 mq_err fsm_add_queue(struct fsm *f, struct queue *q)
 {
     size_t i = queue_pos(f, q->cfg.name);
+    if (due_heap_reserve(&f->due, 1) != MQ_OK) {
+        return MQ_ERR_NO_MEMORY;
+    }
     struct queue **queues =
         mq_realloc(f->queues, (f->n_queues + 1) * sizeof *queues);
     if (queues == NULL) {
@@ -95,7 +104,47 @@ mq_err fsm_add_queue(struct fsm *f, struct queue *q)
     memmove(&queues[i + 1], &queues[i], (f->n_queues - i) * sizeof *queues);
     queues[i] = q;
     f->n_queues++;
+    int became_due;
+    q->due.at_ms = queue_next_due(q, f->now_ms, &became_due);
+    q->due_heap = &f->due;
+    due_heap_add(&f->due, &q->due);
     return MQ_OK;
+}
+
+void fsm_note(struct fsm *f, int level, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    if (f->on_note == NULL) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    f->on_note(f->on_note_arg, level, line);
+}
+
+uint64_t fsm_next_due(const struct fsm *f)
+{
+    const struct due_item *it = due_heap_top(&f->due);
+    return it ? it->at_ms : UINT64_MAX;
+}
+
+void fsm_due_update(struct fsm *f, int wake)
+{
+    struct due_item *it;
+    while ((it = due_heap_top(&f->due)) != NULL && it->at_ms <= f->now_ms) {
+        struct queue *q =
+            (struct queue *)((char *)it - offsetof(struct queue, due));
+        int became_due = 0;
+        uint64_t t = queue_next_due(q, f->now_ms, &became_due);
+        /* Apply's trim left nothing due at now_ms; should something be,
+         * it is due at the next tick, and this loop ends. */
+        due_heap_set(&f->due, it, t > f->now_ms ? t : f->now_ms + 1);
+        if (became_due && wake && f->on_publish) {
+            f->on_publish(f->on_publish_arg, q);
+        }
+    }
 }
 
 uint64_t fsm_mem_bytes(const struct fsm *f)
@@ -105,7 +154,8 @@ uint64_t fsm_mem_bytes(const struct fsm *f)
         const struct queue *q = f->queues[i];
         total += q->msgs.n_bytes + q->msgs.n_msgs * (sizeof(struct msg) + 16) +
                  q->msgs.cap * sizeof(void *) + idring_bytes(&q->dedup.ring) +
-                 q->tombs.cap * sizeof(struct tomb);
+                 q->tombs.cap * sizeof(struct tomb) +
+                 q->delayed.cap * sizeof(struct due_time);
         for (size_t j = 0; j < q->n_subs; j++) {
             const struct sub *s = q->subs[j];
             total += s->hist.cap * sizeof(struct subhist_ack) +
@@ -370,6 +420,9 @@ mq_err fsm_apply(struct fsm *f, const void *buf, size_t len, struct errmsg *e)
             break;
         }
     }
+    if (rv == MQ_OK) {
+        fsm_due_update(f, 1);
+    }
 out:
     mq__v1__command__free_unpacked(c, &cmd_pb_alloc);
     return rv;
@@ -412,6 +465,9 @@ static int fsm_snapshot_finalize_cb(struct raft_fsm *rf,
     return 0;
 }
 
+/* Returns raft's error code on failure; the node stops then (consensus.c's
+ * restore_cb), since libraft 0.15 would leave a follower that failed to
+ * install a snapshot running without its log. */
 static int fsm_restore_cb(struct raft_fsm *rf, struct raft_buffer *buf)
 {
     struct errmsg e = ERRMSG_INIT;

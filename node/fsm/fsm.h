@@ -56,9 +56,22 @@ struct fsm {
     size_t n_dels, dels_cap;
     int holding_results; /* a trash hold keeps dels' messages readable */
 
-    /* Called after a Command stored messages in @q (leader wakes fetches). */
+    /* Called after a Command stored messages in @q, or when delayed
+     * messages of @q became due (the leader wakes fetches). */
     void (*on_publish)(void *arg, struct queue *q);
     void *on_publish_arg;
+
+    /* Called when apply makes a change an operator should hear of (a
+     * dead-letter queue created, a dead letter dropped) with its log level
+     * (LOG_LEVEL_*) and one line. Every replica calls it for every entry
+     * it applies, its log's replay at start included: the node logs it
+     * where the change is new (the leader, for entries after its barrier),
+     * not again on each replay. NULL: nobody is told. */
+    void (*on_note)(void *arg, int level, const char *line);
+    void *on_note_arg;
+
+    /* Derived (due.h): the queues by when something in them falls due. */
+    struct due_heap due;
 
     /* The snapshot being written, if any (see snapshot.c). */
     void *snap;
@@ -73,6 +86,14 @@ void fsm_free(struct fsm *f);
  * this replica's state may be partial: the caller must stop the node (it
  * replays from its log when restarted). */
 mq_err fsm_apply(struct fsm *f, const void *buf, size_t len, struct errmsg *e);
+
+/* The earliest time at which a Command would change the state by its time
+ * alone (a message past its queue's max_age, a status past its
+ * status_ttl_ms, a delayed message reaching its deliver time), or
+ * UINT64_MAX if nothing is due. Always later than now_ms: the leader
+ * proposes a Command without ops when it comes (node/rpc/ticker.c), so that
+ * an idle cluster expires and delivers on time. Constant time. */
+uint64_t fsm_next_due(const struct fsm *f);
 
 /* Queue @name ("namespace/queue", or a bare name in namespace "default"),
  * or NULL. */
@@ -96,7 +117,8 @@ mq_err fsm_snapshot(struct fsm *f, struct raft_buffer **bufs, unsigned *n_bufs);
 void fsm_snapshot_done(struct fsm *f, struct raft_buffer **bufs,
                        unsigned *n_bufs);
 
-/* Inserts @q (taken over on MQ_OK) in name order. (For restore.) */
+/* Inserts @q (taken over on MQ_OK) in name order, and in the heap of what
+ * falls due. (For restore.) */
 mq_err fsm_add_queue(struct fsm *f, struct queue *q);
 
 #endif

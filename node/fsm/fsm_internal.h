@@ -10,6 +10,15 @@
 /* Grows *@arr (of @elem-byte elements, capacity *@cap) to hold @need. */
 mq_err fsm_reserve(void **arr, size_t *cap, size_t need, size_t elem);
 
+/* Works out again when the queues whose time has come (at f->now_ms) next
+ * fall due, dropping their delayed messages now due; with @wake, calls
+ * on_publish for the queues that have such messages. (fsm.c) */
+void fsm_due_update(struct fsm *f, int wake);
+
+/* Tells f->on_note, if set, of a change (see fsm.h). */
+void fsm_note(struct fsm *f, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* The queue or subscription, or NULL with NOT_FOUND recorded in @r. */
 struct queue *fsm_find_queue(struct fsm *f, const char *name,
                              struct fsm_op_result *r);

@@ -59,15 +59,17 @@ static mq_err store(struct fsm *f, struct queue *q, const uint8_t *blob,
             return MQ_OK;
         }
     }
+    /* What can fail comes first: the message, room for its id, then the
+     * append (which allocates before it changes anything). */
     m = msg_new(blob, len, v, q->msgs.last_seq + 1, f->now_ms,
                 mstime_add(f->now_ms, delay));
-    if (m == NULL ||
-        dedup_add(&q->dedup, key, m->rec.seq, f->now_ms) != MQ_OK) {
+    if (m == NULL || dedup_reserve(&q->dedup, 1) != MQ_OK) {
         msg_free(m);
         return MQ_ERR_NO_MEMORY;
     }
     if (force) {
-        /* Past the limits of a "reject" queue: stored anyway. */
+        /* A move: stored even at the limits of a "reject" queue, whose
+         * oldest messages then make room as under "old". */
         int discard = q->cfg.discard;
         q->cfg.discard = MQ_DISCARD_OLD;
         rv = queue_append(q, m, &out->e);
@@ -79,6 +81,8 @@ static mq_err store(struct fsm *f, struct queue *q, const uint8_t *blob,
         msg_free(m); /* room was checked: only NO_MEMORY gets here */
         return MQ_ERR_NO_MEMORY;
     }
+    rv = dedup_add(&q->dedup, key, m->rec.seq, f->now_ms);
+    (void)rv; /* reserved: cannot fail */
     out->seq = m->rec.seq;
     return MQ_OK;
 }
@@ -185,28 +189,35 @@ mq_err fsm_apply_publish(struct fsm *f, const Mq__V1__PublishOp *op,
     return MQ_OK;
 }
 
-/* The dead-letter queue of @q, created on first use. */
-static struct queue *dlq_of(struct fsm *f, const struct queue *q)
+/* The dead-letter queue of @q, created on first use, in *@out; NULL when
+ * it cannot exist (its name, with the default of a dead-letter queue's own
+ * settings, is refused: the same on every replica). Returns MQ_OK or
+ * MQ_ERR_NO_MEMORY, which must stop the node rather than drop the dead
+ * letter on this replica alone. */
+static mq_err dlq_of(struct fsm *f, const struct queue *q, struct queue **out)
 {
     struct queue *d = fsm_queue(f, q->cfg.dead_letter_queue);
     struct queue_config cfg;
+    *out = d;
     if (d != NULL) {
-        return d;
+        return MQ_OK;
     }
     memset(&cfg, 0, sizeof cfg);
     snprintf(cfg.name, sizeof cfg.name, "%s", q->cfg.dead_letter_queue);
     /* Its own dead letters would go to "<name>.dlq": a dead-letter queue
      * is its own end (dead letters of it are dropped, see below). */
     if (queue_config_normalize(&cfg, NULL) != MQ_OK) {
-        return NULL;
+        return MQ_OK;
     }
     d = queue_new(&cfg, f->now_ms, &f->trash);
     if (d == NULL || fsm_add_queue(f, d) != MQ_OK) {
         queue_free(d);
-        return NULL;
+        return MQ_ERR_NO_MEMORY;
     }
-    LOG_INFO("created dead-letter queue %s for %s", cfg.name, q->cfg.name);
-    return d;
+    fsm_note(f, LOG_LEVEL_INFO, "created dead-letter queue %s for %s", cfg.name,
+             q->cfg.name);
+    *out = d;
+    return MQ_OK;
 }
 
 /* Moves message @d->seq of @q, given up by @s, into the dead-letter queue,
@@ -221,14 +232,17 @@ static mq_err dead_letter(struct fsm *f, struct queue *q, struct sub *s,
     struct errmsg e = ERRMSG_INIT;
     mq_err rv;
 
-    s->dead_lettered++;
+    struct queue *dlq = NULL;
     if (subhist_dead(&s->hist, d->seq, f->now_ms, d->attempts) != MQ_OK) {
         return MQ_ERR_NO_MEMORY;
     }
+    s->dead_lettered++;
     if (m == NULL) {
         return MQ_OK; /* already gone from the queue */
     }
-    struct queue *dlq = dlq_of(f, q);
+    if (dlq_of(f, q, &dlq) != MQ_OK) {
+        return MQ_ERR_NO_MEMORY;
+    }
     if (dlq == NULL || dlq == q) {
         s->dropped++;
         return MQ_OK;
@@ -268,8 +282,8 @@ static mq_err dead_letter(struct fsm *f, struct queue *q, struct sub *s,
         pub_rewrite(m->blob, m->rec.blob_len, id, DL_PREFIX, add, n_add, blob);
     rv = pub_scan(blob, len, &v, &e);
     if (rv != MQ_OK) { /* headers over the limit: dropped, not moved */
-        LOG_WARN("dead letter %s seq %llu not moved: %s", q->cfg.name,
-                 (unsigned long long)d->seq, e.msg);
+        fsm_note(f, LOG_LEVEL_WARN, "dead letter %s seq %llu not moved: %s",
+                 q->cfg.name, (unsigned long long)d->seq, e.msg);
         mq_free(blob);
         s->dropped++;
         return MQ_OK;

@@ -54,6 +54,16 @@ static mq_err grow(struct idring *r)
     return MQ_OK;
 }
 
+mq_err idring_reserve(struct idring *r, size_t n)
+{
+    while (r->len + n > r->cap) {
+        if (grow(r) != MQ_OK) {
+            return MQ_ERR_NO_MEMORY;
+        }
+    }
+    return hmap_reserve(&r->map, n);
+}
+
 void *idring_push(struct idring *r, struct hash128 key)
 {
     if (r->len == r->cap && grow(r) != MQ_OK) {

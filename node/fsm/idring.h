@@ -28,6 +28,9 @@ void idring_close(struct idring *r);
 
 /* The record of @key, or NULL. Borrowed until the next change. */
 void *idring_find(const struct idring *r, struct hash128 key);
+/* Makes room for @n more records, so that the next @n idring_push cannot
+ * fail. MQ_ERR_NO_MEMORY leaves the records unchanged. */
+mq_err idring_reserve(struct idring *r, size_t n);
 /* Appends a record for @key and returns it (its key set, the rest for the
  * caller to fill), or NULL when out of memory (@r unchanged). */
 void *idring_push(struct idring *r, struct hash128 key);

@@ -20,6 +20,9 @@ struct queue *queue_new(const struct queue_config *cfg, uint64_t now_ms,
     q->trash = trash;
     dedup_init(&q->dedup);
     tombs_init(&q->tombs);
+    q->due.at_ms = UINT64_MAX;
+    q->due.idx = DUE_NOT_IN_HEAP;
+    due_times_init(&q->delayed);
     return q;
 }
 
@@ -41,6 +44,10 @@ void queue_free(struct queue *q)
     mq_free(q->subs);
     dedup_close(&q->dedup);
     tombs_close(&q->tombs);
+    if (q->due_heap != NULL) {
+        due_heap_remove(q->due_heap, &q->due);
+    }
+    due_times_close(&q->delayed);
     mq_free(q);
 }
 
@@ -49,40 +56,80 @@ mq_err queue_skip_to(struct queue *q, uint64_t seq)
     return ring_skip_to(&q->msgs, seq);
 }
 
-mq_err queue_remove_why(struct queue *q, uint64_t seq, int why, uint64_t now_ms)
+static int is_delayed(const struct msg *m)
+{
+    return m->rec.deliver_at_ms > m->rec.published_at_ms;
+}
+
+/* Rebuilds the delayed messages by deliver time from the stored ones, once
+ * most of them are gone (cancelled, purged, dropped before they were due):
+ * their pairs would stay until their time, up to max_delay_ms. Needs no
+ * memory: fewer pairs than before. */
+static void compact_delayed(struct queue *q)
+{
+    if (q->delayed.len <= 2 * q->msgs.n_delayed + 64) {
+        return;
+    }
+    due_times_clear(&q->delayed);
+    for (uint64_t seq = q->msgs.first_seq; seq <= q->msgs.last_seq; seq++) {
+        const struct msg *m = ring_get(&q->msgs, seq);
+        if (m != NULL && is_delayed(m)) {
+            due_times_push(&q->delayed, m->rec.deliver_at_ms, seq);
+        }
+    }
+}
+
+/* Removes stored message @seq, whose status record has room (reserved). */
+static void remove_reserved(struct queue *q, uint64_t seq, int why,
+                            uint64_t now_ms)
 {
     struct msg *m = ring_take(&q->msgs, seq);
-    mq_err rv;
-    if (m == NULL) {
-        return MQ_OK;
+    mq_err rv = tombs_add(&q->tombs, hash128(m->blob + m->id_off, m->id_len),
+                          seq, m->rec.published_at_ms, now_ms, why);
+    (void)rv; /* reserved: cannot fail */
+    due_heap_lower(q->due_heap, &q->due,
+                   mstime_add(now_ms, q->cfg.status_ttl_ms));
+    if (is_delayed(m)) {
+        compact_delayed(q);
     }
-    rv = tombs_add(&q->tombs, hash128(m->blob + m->id_off, m->id_len), seq,
-                   m->rec.published_at_ms, now_ms, why);
     trash_put(q->trash, m);
     for (size_t i = 0; i < q->n_subs; i++) {
         sub_forget(q->subs[i], seq);
     }
-    return rv;
 }
 
-void queue_remove(struct queue *q, uint64_t seq)
+mq_err queue_remove_why(struct queue *q, uint64_t seq, int why, uint64_t now_ms)
+{
+    if (queue_get(q, seq) == NULL) {
+        return MQ_OK;
+    }
+    /* Room for its status first: then nothing can fail half-way. */
+    if (tombs_reserve(&q->tombs, 1) != MQ_OK) {
+        return MQ_ERR_NO_MEMORY;
+    }
+    remove_reserved(q, seq, why, now_ms);
+    return MQ_OK;
+}
+
+mq_err queue_remove(struct queue *q, uint64_t seq)
 {
     struct msg *m = queue_get(q, seq);
-    if (m != NULL) {
-        queue_remove_why(q, seq, TOMB_EXPIRED, m->rec.published_at_ms);
+    if (m == NULL) {
+        return MQ_OK;
     }
+    return queue_remove_why(q, seq, TOMB_EXPIRED, m->rec.published_at_ms);
 }
 
 mq_err queue_purge(struct queue *q, uint64_t now_ms)
 {
-    mq_err rv = MQ_OK;
-    while (q->msgs.first_seq <= q->msgs.last_seq && q->msgs.n_msgs > 0) {
-        mq_err r = queue_remove_why(q, q->msgs.first_seq, TOMB_PURGED, now_ms);
-        if (r != MQ_OK) {
-            rv = r;
-        }
+    if (tombs_reserve(&q->tombs, q->msgs.n_msgs) != MQ_OK) {
+        return MQ_ERR_NO_MEMORY;
     }
-    return rv;
+    while (q->msgs.n_msgs > 0) {
+        remove_reserved(q, q->msgs.first_seq, TOMB_PURGED, now_ms);
+    }
+    due_times_clear(&q->delayed);
+    return MQ_OK;
 }
 
 struct msg *queue_find_id(const struct queue *q, const char *id, size_t len)
@@ -105,13 +152,6 @@ struct msg *queue_find_id(const struct queue *q, const char *id, size_t len)
     return NULL;
 }
 
-static void remove_oldest(struct queue *q, uint64_t now_ms)
-{
-    if (q->msgs.first_seq <= q->msgs.last_seq) {
-        queue_remove_why(q, q->msgs.first_seq, TOMB_EXPIRED, now_ms);
-    }
-}
-
 mq_err queue_check_room(const struct queue *q, size_t bytes, struct errmsg *e)
 {
     if (q->cfg.discard != MQ_DISCARD_REJECT) {
@@ -130,22 +170,104 @@ mq_err queue_check_room(const struct queue *q, size_t bytes, struct errmsg *e)
     return MQ_OK;
 }
 
+/* Message @m was just stored (with room reserved for its delayed pair):
+ * what it will make fall due. */
+static void note_due(struct queue *q, const struct msg *m)
+{
+    if (q->cfg.max_age_ms) {
+        due_heap_lower(q->due_heap, &q->due,
+                       mstime_add(m->rec.published_at_ms, q->cfg.max_age_ms));
+    }
+    if (is_delayed(m)) {
+        due_times_push(&q->delayed, m->rec.deliver_at_ms, m->rec.seq);
+        due_heap_lower(q->due_heap, &q->due, m->rec.deliver_at_ms);
+    }
+}
+
+/* How many of the oldest messages must go, under discard "old", for a
+ * message of @bytes more to fit: while more than one message is left,
+ * oldest first, until both limits hold. */
+static size_t count_to_discard(const struct queue *q, size_t bytes)
+{
+    uint64_t n = q->msgs.n_msgs + 1, total = q->msgs.n_bytes + bytes;
+    size_t k = 0;
+    for (uint64_t seq = q->msgs.first_seq;
+         n > 1 && ((q->cfg.max_messages && n > q->cfg.max_messages) ||
+                   (q->cfg.max_bytes && total > q->cfg.max_bytes));
+         seq++) {
+        const struct msg *old = ring_get(&q->msgs, seq);
+        if (old != NULL) {
+            n--;
+            total -= old->rec.blob_len;
+            k++;
+        }
+    }
+    return k;
+}
+
 mq_err queue_append(struct queue *q, struct msg *m, struct errmsg *e)
 {
     mq_err rv = queue_check_room(q, m->rec.blob_len, e);
     if (rv != MQ_OK) {
         return rv;
     }
+    /* Everything that can fail comes first (room for the status of each
+     * message discarded, then the slot), so that a failure changes
+     * nothing that is replicated and a success does all of it. */
+    size_t k = count_to_discard(q, m->rec.blob_len);
+    if (tombs_reserve(&q->tombs, k) != MQ_OK ||
+        (is_delayed(m) && due_times_reserve(&q->delayed, 1) != MQ_OK)) {
+        return MQ_ERR_NO_MEMORY;
+    }
     rv = ring_put(&q->msgs, m);
     if (rv != MQ_OK) {
         return rv;
     }
-    while (q->msgs.n_msgs > 1 &&
-           ((q->cfg.max_messages && q->msgs.n_msgs > q->cfg.max_messages) ||
-            (q->cfg.max_bytes && q->msgs.n_bytes > q->cfg.max_bytes))) {
-        remove_oldest(q, m->rec.published_at_ms);
+    note_due(q, m);
+    for (size_t i = 0; i < k; i++) {
+        remove_reserved(q, q->msgs.first_seq, TOMB_EXPIRED,
+                        m->rec.published_at_ms);
     }
     return MQ_OK;
+}
+
+mq_err queue_restore_msg(struct queue *q, struct msg *m)
+{
+    if ((is_delayed(m) && due_times_reserve(&q->delayed, 1) != MQ_OK) ||
+        ring_put(&q->msgs, m) != MQ_OK) {
+        return MQ_ERR_NO_MEMORY;
+    }
+    note_due(q, m);
+    return MQ_OK;
+}
+
+uint64_t queue_next_due(struct queue *q, uint64_t now_ms, int *became_due)
+{
+    uint64_t t = UINT64_MAX;
+    const struct due_time *d;
+
+    *became_due = 0;
+    if (q->cfg.max_age_ms && q->msgs.n_msgs > 0) {
+        const struct msg *m = ring_get(&q->msgs, q->msgs.first_seq);
+        t = mstime_add(m->rec.published_at_ms, q->cfg.max_age_ms);
+    }
+    if (tombs_len(&q->tombs) > 0) {
+        uint64_t x = mstime_add(tomb_gone_at(tombs_at(&q->tombs, 0)),
+                                q->cfg.status_ttl_ms);
+        t = x < t ? x : t;
+    }
+    while ((d = due_times_top(&q->delayed)) != NULL) {
+        const struct msg *m = ring_get(&q->msgs, d->seq);
+        if (m != NULL && m->rec.deliver_at_ms == d->at_ms) {
+            if (d->at_ms > now_ms) {
+                t = d->at_ms < t ? d->at_ms : t;
+                break;
+            }
+            *became_due = 1;
+        }
+        due_times_pop(&q->delayed); /* due, or gone */
+    }
+    return t;
 }
 
 mq_err queue_trim(struct queue *q, uint64_t now_ms)

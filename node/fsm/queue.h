@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "dedup.h"
+#include "due.h"
 #include "errmsg.h"
 #include "mq.h"
 #include "msg.h"
@@ -26,6 +27,13 @@ struct queue {
     struct sub **subs;
     size_t n_subs;
     struct trash *trash; /* borrowed from the FSM */
+    /* Derived, neither replicated nor in snapshots (due.h): a lower bound
+     * of when something in the queue falls due, the FSM's heap of queues
+     * it is in (borrowed; NULL outside an FSM), and the delayed messages
+     * by deliver time (some perhaps gone or due already). */
+    struct due_item due;
+    struct due_heap *due_heap;
+    struct due_times delayed;
 };
 
 struct queue *queue_new(const struct queue_config *cfg, uint64_t now_ms,
@@ -42,8 +50,18 @@ static inline struct msg *queue_get(const struct queue *q, uint64_t seq)
 /* Stores @m (taken over on MQ_OK) as seq last_seq + 1, which @m already
  * carries. Under discard "reject", MQ_ERR_FULL names the limit when the
  * queue is full and @q is unchanged; under "old" the oldest messages make
- * room. MQ_ERR_NO_MEMORY leaves @q unchanged. */
+ * room (status expired, at @m's publish time), down to @m alone if need
+ * be. MQ_ERR_NO_MEMORY leaves the messages and statuses of @q unchanged
+ * (all the allocations come first). */
 mq_err queue_append(struct queue *q, struct msg *m, struct errmsg *e);
+
+/* Stores @m (taken over on MQ_OK) as restored from a snapshot: at its
+ * seq, which must be above last_seq, with no limit checked and nothing
+ * discarded. Limits are checked when a Command is applied, never at
+ * restore: apply can leave a queue past them (a dead letter or a redrive
+ * stores "with force"), and a snapshot of any state apply produced must
+ * restore. MQ_ERR_NO_MEMORY leaves @q unchanged. */
+mq_err queue_restore_msg(struct queue *q, struct msg *m);
 
 /* Whether queue_append of a message of @bytes would fail with FULL. */
 mq_err queue_check_room(const struct queue *q, size_t bytes, struct errmsg *e);
@@ -53,14 +71,15 @@ mq_err queue_check_room(const struct queue *q, size_t bytes, struct errmsg *e);
 mq_err queue_skip_to(struct queue *q, uint64_t seq);
 
 /* Removes message @seq if stored, remembering why (enum tomb_state) and
- * when for its status. MQ_ERR_NO_MEMORY if its status could not be
- * remembered (the message is removed all the same). */
+ * when for its status. MQ_ERR_NO_MEMORY if there was no room for its
+ * status: the message is then still stored and @q unchanged. */
 mq_err queue_remove_why(struct queue *q, uint64_t seq, int why,
                         uint64_t now_ms);
 /* queue_remove_why(..., TOMB_EXPIRED, its publish time). */
-void queue_remove(struct queue *q, uint64_t seq);
+mq_err queue_remove(struct queue *q, uint64_t seq);
 
-/* Drops every stored message (status: purged). */
+/* Drops every stored message (status: purged). MQ_ERR_NO_MEMORY leaves @q
+ * unchanged. */
 mq_err queue_purge(struct queue *q, uint64_t now_ms);
 
 /* Finds the stored message whose id is @id (@len bytes): in the ids
@@ -70,8 +89,18 @@ struct msg *queue_find_id(const struct queue *q, const char *id, size_t len);
 
 /* Drops what retention says must go at @now_ms: messages past max_age, and
  * under "work" retention those every subscription has acked (or
- * dead-lettered); and forgets statuses past status_ttl_ms / status_max. */
+ * dead-lettered); and forgets statuses past status_ttl_ms / status_max.
+ * MQ_ERR_NO_MEMORY (no room for a status) may come after some messages
+ * went: the state is then partial, and the FSM's caller stops the node. */
 mq_err queue_trim(struct queue *q, uint64_t now_ms);
+
+/* When the next time-driven change of @q falls due after @now_ms: its
+ * oldest message passing max_age, its oldest status passing
+ * status_ttl_ms, or a delayed message reaching its deliver time;
+ * UINT64_MAX if none. Forgets the delayed messages due by @now_ms and sets
+ * *@became_due if any of them is still stored (a waiting fetch may take
+ * it now). Loop thread; changes only derived state. */
+uint64_t queue_next_due(struct queue *q, uint64_t now_ms, int *became_due);
 
 struct sub *queue_sub(const struct queue *q, const char *name);
 /* Adds @s (taken over on MQ_OK). */

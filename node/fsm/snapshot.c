@@ -9,7 +9,13 @@
  * remembered ids); message records are handed to raft by reference, and
  * messages removed while raft writes them are held by the trash until
  * fsm_snapshot_done. Restoring builds a whole new set of queues and swaps it
- * in only when every byte checked out, so a bad snapshot changes nothing. */
+ * in only when every byte checked out, so a bad snapshot changes nothing.
+ *
+ * Restore accepts every state that apply can produce: it checks the format
+ * and the invariants the code relies on (seqs in order, pending deliveries
+ * below the cursor, ...), never the queues' limits, which apply checks and
+ * may leave exceeded (a dead letter or a redrive stores past a "reject"
+ * queue's max_bytes). */
 #include <raft.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +23,7 @@
 #include "alloc.h"
 #include "cmd.h"
 #include "fsm.h"
+#include "fsm_internal.h"
 #include "pbconv.h"
 #include "raft.pb-c.h"
 
@@ -363,12 +370,8 @@ static mq_err place_msg(struct queue *q, struct msg *m, uint64_t last_seq,
         rv = queue_skip_to(q, seq);
     }
     if (rv == MQ_OK) {
-        rv = queue_append(q, m, e);
-        if (rv != MQ_OK && rv != MQ_ERR_NO_MEMORY) {
-            /* The queue's own limits refuse its stored messages. */
-            errmsg_wrap(e, "message %llu", (unsigned long long)seq);
-            rv = MQ_ERR_PROTOCOL;
-        }
+        /* No limits here: see queue_restore_msg. */
+        rv = queue_restore_msg(q, m);
     }
     return rv;
 }
@@ -664,6 +667,7 @@ mq_err fsm_restore(struct fsm *f, const void *buf, size_t len, struct errmsg *e)
             queue_free(nf.queues[i]);
         }
         mq_free(nf.queues);
+        due_heap_close(&nf.due);
         trash_close(&nf.trash);
         return rv;
     }
@@ -672,11 +676,15 @@ mq_err fsm_restore(struct fsm *f, const void *buf, size_t len, struct errmsg *e)
         queue_free(f->queues[i]);
     }
     mq_free(f->queues);
+    due_heap_close(&f->due);
     f->queues = nf.queues;
     f->n_queues = nf.n_queues;
+    f->due = nf.due;
     for (size_t i = 0; i < f->n_queues; i++) {
         f->queues[i]->trash = &f->trash;
+        f->queues[i]->due_heap = &f->due;
     }
     f->now_ms = get_u64(h + 8);
+    fsm_due_update(f, 0);
     return MQ_OK;
 }

@@ -1,6 +1,7 @@
 /* tomb.c: status records of gone messages, in a ring. */
 #include "tomb.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -22,11 +23,16 @@ const struct tomb *tombs_at(const struct tombs *t, size_t i)
     return &t->ring[(t->head + i) & (t->cap - 1)];
 }
 
-mq_err tombs_add(struct tombs *t, struct hash128 key, uint64_t seq,
-                 uint64_t published_at_ms, uint64_t gone_at_ms, int state)
+mq_err tombs_reserve(struct tombs *t, size_t n)
 {
-    if (t->len == t->cap) {
+    if (n > SIZE_MAX / 2 / sizeof(struct tomb) - t->len) {
+        return MQ_ERR_NO_MEMORY;
+    }
+    if (t->len + n > t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 64;
+        while (cap < t->len + n) {
+            cap *= 2;
+        }
         struct tomb *ring = mq_malloc(cap * sizeof *ring);
         if (ring == NULL) {
             return MQ_ERR_NO_MEMORY;
@@ -38,6 +44,15 @@ mq_err tombs_add(struct tombs *t, struct hash128 key, uint64_t seq,
         t->ring = ring;
         t->cap = cap;
         t->head = 0;
+    }
+    return MQ_OK;
+}
+
+mq_err tombs_add(struct tombs *t, struct hash128 key, uint64_t seq,
+                 uint64_t published_at_ms, uint64_t gone_at_ms, int state)
+{
+    if (tombs_reserve(t, 1) != MQ_OK) {
+        return MQ_ERR_NO_MEMORY;
     }
     struct tomb *rec = &t->ring[(t->head + t->len) & (t->cap - 1)];
     rec->key = key;

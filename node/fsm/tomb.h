@@ -48,6 +48,9 @@ struct tombs {
 
 void tombs_init(struct tombs *t);
 void tombs_close(struct tombs *t);
+/* Makes room for @n more records, so that the next @n tombs_add cannot
+ * fail. MQ_ERR_NO_MEMORY leaves the records unchanged. */
+mq_err tombs_reserve(struct tombs *t, size_t n);
 /* Records that message @seq (id hash @key) went at @gone_at_ms.
  * MQ_ERR_NO_MEMORY leaves @t unchanged. */
 mq_err tombs_add(struct tombs *t, struct hash128 key, uint64_t seq,

@@ -362,13 +362,26 @@ static int finalize_cb(struct raft_fsm *rf, struct raft_buffer *bufs[],
     return c->fsm_inner.snapshot_finalize(&c->fsm_inner, bufs, n_bufs);
 }
 
+/* A failed restore stops the node. libraft 0.15 treats a restore error as
+ * fatal only while loading at start; a follower installing a snapshot from
+ * the leader has already dropped its log by then and goes on running with
+ * neither, wedged. The FSM's restore accepts every state apply can produce,
+ * so a refusal means a snapshot this code cannot read, or no memory: log
+ * it (fsm.c logged why) and exit; a restart loads the same snapshot and
+ * says so again rather than serve without it. */
 static int restore_cb(struct raft_fsm *rf, struct raft_buffer *buf)
 {
     struct consensus *c = rf->data;
     LOG_INFO("restoring a snapshot of %zu bytes", buf->len);
     c->log_bytes_since_snapshot = 0;
     c->snapshot_stagger = 0;
-    return c->fsm_inner.restore(&c->fsm_inner, buf);
+    int rv = c->fsm_inner.restore(&c->fsm_inner, buf);
+    if (rv != 0) {
+        LOG_ERROR("cannot restore the snapshot of %zu bytes (%s): stopping",
+                  buf->len, raft_strerror(rv));
+        _exit(1);
+    }
+    return 0;
 }
 
 static void on_not_member(void *arg, uint64_t from, uint64_t config_index)

@@ -1,6 +1,9 @@
 /* peer_codec.c: raft messages <-> protobuf PeerMessages (raft.proto).
  * Decoding checks every field that raft would trust and refuses what it
- * cannot take: the bytes come from the network. */
+ * cannot take: the bytes come from the network. It also refuses what no
+ * node could have sent (what peer_encode or peer_encode_not_member would
+ * not write), so that whatever it accepts encodes back to the same
+ * message (fuzz_peer_decode checks that). */
 #include "peer_codec.h"
 
 #include <stdint.h>
@@ -297,7 +300,12 @@ static int decode(Mq__V1__PeerMessage *pm, struct raft_message *m)
     }
     case MQ__V1__PEER_MESSAGE__BODY_INSTALL_SNAPSHOT: {
         Mq__V1__InstallSnapshot *b = pm->install_snapshot;
-        if (b->data.len == 0 || b->last_index == 0) {
+        /* A leader sends its snapshot with the configuration it holds,
+         * committed at or before the snapshot's last index: never an
+         * empty one, which raft would install. */
+        if (b->data.len == 0 || b->last_index == 0 || b->last_term == 0 ||
+            b->n_conf == 0 || b->conf_index == 0 ||
+            b->conf_index > b->last_index) {
             return -1;
         }
         m->type = RAFT_IO_INSTALL_SNAPSHOT;
@@ -359,9 +367,16 @@ Mq__V1__PeerMessage *peer_decode(const void *buf, size_t len, uint64_t cluster,
     } else if (pm->from_id == 0 || pm->from_address == NULL ||
                pm->from_address[0] == '\0' ||
                strlen(pm->from_address) >= MQ_URL_MAX ||
-               (pm->from_client_url &&
-                strlen(pm->from_client_url) >= MQ_URL_MAX)) {
+               pm->from_client_url == NULL || pm->from_client_url[0] == '\0' ||
+               strlen(pm->from_client_url) >= MQ_URL_MAX) {
+        /* Every node stamps its id, peer URL and client URL (config
+         * requires both URLs). */
         *why = "bad sender";
+    } else if (pm->not_member &&
+               pm->body_case != MQ__V1__PEER_MESSAGE__BODY__NOT_SET) {
+        /* peer_encode_not_member never adds one: what the node cannot
+         * send, it does not take. */
+        *why = "a not-member notice carrying a raft message";
     } else if (pm->not_member) {
         memset(m, 0, sizeof *m); /* a notice, no raft message (type 0) */
         m->server_id = pm->from_id;

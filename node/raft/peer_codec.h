@@ -36,7 +36,10 @@ int peer_encode_not_member(const struct peer_self *self, uint64_t config_index,
  * PeerMessage they came in, which
  * @m's strings point into (free it with peer_decode_free after handing @m to
  * raft), or NULL with *why saying why the bytes are refused (not a
- * PeerMessage, another cluster, a bad sender, a malformed raft message).
+ * PeerMessage, another cluster, a bad sender, a malformed raft message, or
+ * anything else peer_encode and peer_encode_not_member never write, such
+ * as a notice that also carries a raft message). What it accepts, they
+ * encode back to the same message.
  * On success raft takes over @m's entries and snapshot data (raft's heap);
  * whoever does not hand @m to raft calls peer_message_release. */
 Mq__V1__PeerMessage *peer_decode(const void *buf, size_t len, uint64_t cluster,

@@ -231,6 +231,16 @@ void rpc_on_publish(void *arg, struct queue *q)
     }
 }
 
+void rpc_on_note(void *arg, int level, const char *line)
+{
+    struct rpc *r = arg;
+    if (consensus_leader_ready(r->c)) {
+        LOG_AT(level, "%s", line);
+    } else {
+        LOG_DEBUG("%s (applied as a follower, or again from the log)", line);
+    }
+}
+
 void rpc_close(struct rpc *r)
 {
     r->closing = 1;

@@ -57,6 +57,11 @@ void rpc_leader_changed(struct rpc *r, int leader);
 /* New messages in @q (FSM callback): wakes fetches waiting on it. */
 void rpc_on_publish(void *arg, struct queue *q);
 
+/* A change apply made (FSM callback, see fsm.h's on_note): logged at
+ * @level by the leader once its barrier is applied, where the change is
+ * new; at DEBUG elsewhere (a follower, or a log replayed at start). */
+void rpc_on_note(void *arg, int level, const char *line);
+
 /* Answers everything waiting with UNAVAILABLE and stops the timer. */
 void rpc_close(struct rpc *r);
 

@@ -227,20 +227,72 @@ void tcmd_deliver(struct tcmd *t, const char *queue, const char *sub,
     op->deliver = d;
 }
 
-void tcmd_ack(struct tcmd *t, const char *queue, const char *sub, int nack,
-              uint64_t delay_ms, const uint64_t *seqs, size_t n)
+void tcmd_ack_mode(struct tcmd *t, const char *queue, const char *sub, int mode,
+                   uint64_t delay_ms, const char *reason, const uint64_t *seqs,
+                   size_t n)
 {
     Mq__V1__Op *op = add_op(t, MQ__V1__OP__OP_ACK);
     Mq__V1__AckOp *a = talloc(t, sizeof *a);
     mq__v1__ack_op__init(a);
     a->queue = tstr(t, queue);
     a->sub = tstr(t, sub);
-    a->mode = nack ? MQ__V1__ACK_MODE__NACK : MQ__V1__ACK_MODE__ACK;
+    a->mode = (Mq__V1__AckMode)mode;
     a->delay_ms = delay_ms;
+    if (reason != NULL) {
+        a->reason = tstr(t, reason);
+    }
     a->seqs = talloc(t, n * sizeof *a->seqs);
     memcpy(a->seqs, seqs, n * sizeof *seqs);
     a->n_seqs = n;
     op->ack = a;
+}
+
+void tcmd_ack(struct tcmd *t, const char *queue, const char *sub, int nack,
+              uint64_t delay_ms, const uint64_t *seqs, size_t n)
+{
+    tcmd_ack_mode(t, queue, sub,
+                  nack ? MQ__V1__ACK_MODE__NACK : MQ__V1__ACK_MODE__ACK,
+                  delay_ms, NULL, seqs, n);
+}
+
+void tcmd_redrive(struct tcmd *t, const char *from, const char *to,
+                  uint32_t max)
+{
+    Mq__V1__Op *op = add_op(t, MQ__V1__OP__OP_REDRIVE);
+    Mq__V1__RedriveOp *r = talloc(t, sizeof *r);
+    mq__v1__redrive_op__init(r);
+    r->from = tstr(t, from);
+    r->to = tstr(t, to);
+    r->max_messages = max;
+    op->redrive = r;
+}
+
+void tcmd_purge(struct tcmd *t, const char *queue)
+{
+    Mq__V1__Op *op = add_op(t, MQ__V1__OP__OP_QUEUE_PURGE);
+    op->queue_purge = tstr(t, queue);
+}
+
+void tcmd_cancel(struct tcmd *t, const char *queue, const char *id)
+{
+    Mq__V1__Op *op = add_op(t, MQ__V1__OP__OP_CANCEL);
+    Mq__V1__CancelOp *c = talloc(t, sizeof *c);
+    mq__v1__cancel_op__init(c);
+    if (queue != NULL) {
+        c->queue = tstr(t, queue);
+    }
+    c->id = tstr(t, id);
+    op->cancel = c;
+}
+
+void tcmd_sub_filter(struct tcmd *t, Mq__V1__SubConfig *sc, const char *filter)
+{
+    char **filters = talloc(t, (sc->n_filters + 1) * sizeof *filters);
+    if (sc->n_filters > 0) {
+        memcpy(filters, sc->filters, sc->n_filters * sizeof *filters);
+    }
+    filters[sc->n_filters++] = tstr(t, filter);
+    sc->filters = filters;
 }
 
 void tcmd_empty_op(struct tcmd *t)
@@ -418,4 +470,172 @@ void scenario_apply(struct fsm *f)
         }
         tcmd_free(t);
     }
+}
+
+/* The random world ------------------------------------------------------- */
+
+/* Queues of the random world: their settings, and whose dead letters go
+ * where. "dl" is a dead-letter queue made by hand, with small limits and
+ * discard reject, which moves "with force" fill past them. */
+static const char *const rq_names[] = {"p", "r", "w", "d", "dl"};
+#define RQ_N (sizeof rq_names / sizeof rq_names[0])
+static const char *const rs_names[] = {"s1", "s2", "s3"};
+#define RS_N (sizeof rs_names / sizeof rs_names[0])
+#define RID_N 24 /* message ids "m0".."m23": duplicates are common */
+
+static void random_queue_create(struct tcmd *t, size_t k)
+{
+    Mq__V1__QueueConfig *qc = tcmd_queue_create(t, rq_names[k]);
+    switch (k) {
+    case 0: /* limits, discard old; dead letters to "dl" */
+        qc->max_messages = 6;
+        qc->max_bytes = 900;
+        qc->max_deliveries = 2;
+        qc->ack_timeout_ms = 300;
+        qc->dead_letter_queue = (char *)"dl";
+        qc->duplicate_window_ms = 2000;
+        qc->status_ttl_ms = 4000;
+        qc->status_max = 10;
+        break;
+    case 1: /* discard reject, small max_bytes; dead letters to "r.dlq" */
+        qc->discard = MQ__V1__DISCARD__DISCARD_REJECT;
+        qc->max_bytes = 300;
+        qc->max_messages = 5;
+        qc->max_deliveries = 1;
+        qc->ack_timeout_ms = 200;
+        break;
+    case 2: /* work retention, max age */
+        qc->retention = MQ__V1__RETENTION__RETENTION_WORK;
+        qc->max_age_ms = 3000;
+        qc->max_deliveries = 3;
+        qc->ack_timeout_ms = 250;
+        qc->dead_letter_queue = (char *)"dl";
+        break;
+    case 3: /* delays by default */
+        qc->delay_ms = 400;
+        qc->max_delay_ms = 5000;
+        qc->max_age_ms = 8000;
+        qc->status_ttl_ms = 1500;
+        break;
+    default: /* the hand-made dead-letter queue */
+        qc->discard = MQ__V1__DISCARD__DISCARD_REJECT;
+        qc->max_messages = 3;
+        qc->max_bytes = 250;
+        break;
+    }
+}
+
+/* A seq of @q to name in an ack: mostly one in flight for @s. */
+static uint64_t random_seq(const struct queue *q, const struct sub *s,
+                           uint64_t *seed)
+{
+    if (s != NULL && s->first != NULL && test_rand(seed) % 4 != 0) {
+        const struct pending *p = s->first;
+        for (uint64_t k = test_rand(seed) % 4; k > 0 && p->next; k--) {
+            p = p->next;
+        }
+        return p->seq;
+    }
+    return q ? 1 + test_rand(seed) % (q->msgs.last_seq + 2) : 1;
+}
+
+static void random_publish(struct tcmd *t, const char *queue, uint64_t *seed)
+{
+    Mq__V1__PublishOp *op = tcmd_publish(t, queue);
+    size_t n = 1 + test_rand(seed) % 4;
+    static char payload[600];
+    op->atomic = test_rand(seed) % 5 == 0;
+    for (size_t i = 0; i < n; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "m%d", (int)(test_rand(seed) % RID_N));
+        /* Mostly small; sometimes past "r"'s and "dl"'s max_bytes. */
+        size_t len = test_rand(seed) % 8 == 0 ? 260 + test_rand(seed) % 300
+                                              : 1 + test_rand(seed) % 60;
+        memset(payload, 'a' + (int)(test_rand(seed) % 26), len);
+        const char *kv[] = {"k", id};
+        Mq__V1__PubMessage pm = MQ__V1__PUB_MESSAGE__INIT;
+        Mq__V1__Header h = MQ__V1__HEADER__INIT, *hp = &h;
+        pm.id = id;
+        pm.event = (char *)(test_rand(seed) % 3 ? "ev" : "other");
+        if (test_rand(seed) % 2) {
+            h.key = (char *)kv[0];
+            h.value = (char *)kv[1];
+            pm.headers = &hp;
+            pm.n_headers = 1;
+        }
+        pm.payload.data = (uint8_t *)payload;
+        pm.payload.len = len;
+        if (test_rand(seed) % 4 == 0) {
+            pm.delay_ms = test_rand(seed) % 2500;
+        }
+        struct blob b;
+        b.len = mq__v1__pub_message__get_packed_size(&pm);
+        b.data = xmalloc(b.len);
+        mq__v1__pub_message__pack(&pm, b.data);
+        tcmd_publish_add(t, op, &b);
+        blob_free(&b);
+    }
+}
+
+struct tcmd *random_cmd(const struct fsm *f, uint64_t *seed, uint64_t *now_ms)
+{
+    *now_ms += test_rand(seed) % 701;
+    struct tcmd *t = tcmd_new(*now_ms);
+    size_t n_ops = 1 + test_rand(seed) % 4;
+
+    for (size_t i = 0; i < n_ops; i++) {
+        size_t k = test_rand(seed) % RQ_N;
+        const char *qn = rq_names[k];
+        const char *sn = rs_names[test_rand(seed) % RS_N];
+        const struct queue *q = fsm_queue(f, qn);
+        const struct sub *s = q ? queue_sub(q, sn) : NULL;
+        uint64_t r = test_rand(seed) % 100;
+
+        if (q == NULL && r < 60) {
+            random_queue_create(t, k);
+        } else if (r < 4) {
+            random_queue_create(t, k);
+        } else if (r < 6) {
+            tcmd_queue_delete(t, qn);
+        } else if (r < 14) {
+            Mq__V1__SubConfig *sc = tcmd_sub_create(t, qn, sn);
+            sc->start = (Mq__V1__StartPosition)(test_rand(seed) % 4);
+            sc->start_seq = 1 + test_rand(seed) % 8;
+            sc->start_time_ms = *now_ms - test_rand(seed) % 3000;
+            if (test_rand(seed) % 4 == 0) {
+                tcmd_sub_filter(t, sc, "ev");
+            }
+        } else if (r < 16) {
+            tcmd_sub_delete(t, qn, sn);
+        } else if (r < 42) {
+            random_publish(t, qn, seed);
+        } else if (r < 62) {
+            tcmd_deliver(t, qn, sn, (uint32_t)(1 + test_rand(seed) % 5));
+        } else if (r < 84) {
+            uint64_t seqs[3];
+            size_t n = 1 + test_rand(seed) % 3;
+            for (size_t j = 0; j < n; j++) {
+                seqs[j] = random_seq(q, s, seed);
+            }
+            int mode = (int)(test_rand(seed) % 4);
+            tcmd_ack_mode(t, qn, sn, mode, test_rand(seed) % 600,
+                          mode == MQ__V1__ACK_MODE__TERM ? "given up" : NULL,
+                          seqs, n);
+        } else if (r < 92) {
+            /* Mostly from a dead-letter queue back to where it came from. */
+            const char *from = test_rand(seed) % 3 ? "dl" : "r.dlq";
+            if (test_rand(seed) % 4 == 0) {
+                from = rq_names[test_rand(seed) % RQ_N];
+            }
+            tcmd_redrive(t, from, rq_names[test_rand(seed) % RQ_N],
+                         (uint32_t)(test_rand(seed) % 6));
+        } else if (r < 95) {
+            tcmd_purge(t, test_rand(seed) % 3 ? qn : "dl");
+        } else {
+            char id[16];
+            snprintf(id, sizeof id, "m%d", (int)(test_rand(seed) % RID_N));
+            tcmd_cancel(t, test_rand(seed) % 2 ? qn : NULL, id);
+        }
+    }
+    return t;
 }

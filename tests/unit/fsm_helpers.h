@@ -59,6 +59,16 @@ void tcmd_deliver(struct tcmd *t, const char *queue, const char *sub,
 /* Acks (@nack 0) or nacks the @n seqs at @seqs. */
 void tcmd_ack(struct tcmd *t, const char *queue, const char *sub, int nack,
               uint64_t delay_ms, const uint64_t *seqs, size_t n);
+/* Ack with any mode (MQ__V1__ACK_MODE__*): ack, nack, touch or term;
+ * @reason is a term's reason (NULL: none). */
+void tcmd_ack_mode(struct tcmd *t, const char *queue, const char *sub, int mode,
+                   uint64_t delay_ms, const char *reason, const uint64_t *seqs,
+                   size_t n);
+void tcmd_redrive(struct tcmd *t, const char *from, const char *to,
+                  uint32_t max);
+void tcmd_purge(struct tcmd *t, const char *queue);
+/* Cancels message @id (of @queue; NULL: of any queue). */
+void tcmd_cancel(struct tcmd *t, const char *queue, const char *id);
 /* An op with no case set. */
 void tcmd_empty_op(struct tcmd *t);
 
@@ -84,7 +94,21 @@ struct tcmd *scenario_cmd(size_t i);
 /* Applies the whole scenario to @f; aborts unless every apply is MQ_OK. */
 void scenario_apply(struct fsm *f);
 
+/* Adds event filter @filter to subscription config @sc of @t. */
+void tcmd_sub_filter(struct tcmd *t, Mq__V1__SubConfig *sc, const char *filter);
+
 /* Deterministic pseudo-random numbers for the model-based tests. */
 uint64_t test_rand(uint64_t *state);
+
+/* A random Command for the property tests and the fuzz corpus, chosen from
+ * @seed and the state of @f (so that acks name seqs in flight): one to four
+ * ops over a small world of queues with every kind of limit (discard old
+ * and reject, max_bytes, max_messages, max_age, delays, work retention,
+ * dead-letter queues of their own and by hand) and their subscriptions:
+ * creates and deletes, publishes (duplicates, delays, atomic batches,
+ * messages past the limits), deliveries, ack / nack / touch / term,
+ * redrives, purges, cancels. Time moves on by 0 to 700 ms from *@now_ms,
+ * which is updated. Apply the Command and free it with tcmd_free. */
+struct tcmd *random_cmd(const struct fsm *f, uint64_t *seed, uint64_t *now_ms);
 
 #endif

@@ -14,6 +14,8 @@
 #include "cmd.h"
 #include "fsm.h"
 #include "fsm_helpers.h"
+#include "log.h"
+#include "mq.pb-c.h"
 
 static int setup(void **state)
 {
@@ -398,6 +400,143 @@ static void test_fsm_on_publish_called_only_when_stored(void **state)
     assert_int_equal(n_published, 1);
 }
 
+/* Time-driven work --------------------------------------------------------- */
+
+/* Publishes message @id to @queue with a delay of @delay_ms. */
+static void publish_delayed(struct fsm *f, uint64_t now, const char *queue,
+                            const char *id, uint64_t delay_ms)
+{
+    Mq__V1__PubMessage pm = MQ__V1__PUB_MESSAGE__INIT;
+    struct tcmd *t = tcmd_new(now);
+    struct blob b;
+    pm.id = (char *)id;
+    pm.payload.data = (uint8_t *)"x";
+    pm.payload.len = 1;
+    pm.delay_ms = delay_ms;
+    b.len = mq__v1__pub_message__get_packed_size(&pm);
+    b.data = malloc(b.len);
+    mq__v1__pub_message__pack(&pm, b.data);
+    tcmd_publish_add(t, tcmd_publish(t, queue), &b);
+    blob_free(&b);
+    apply(f, t);
+    assert_int_equal(f->pubs[0].err, MQ_OK);
+}
+
+static int n_due_wakes;
+static char last_woken[MQ_QNAME_MAX + 1];
+
+static void count_wake_cb(void *arg, struct queue *q)
+{
+    (void)arg;
+    n_due_wakes++;
+    snprintf(last_woken, sizeof last_woken, "%s", q->cfg.name);
+}
+
+static void test_fsm_next_due_follows_age_status_and_delay(void **state)
+{
+    struct fsm *f = *state;
+    assert_int_equal(fsm_next_due(f), UINT64_MAX);
+    struct tcmd *t = tcmd_new(1000);
+    Mq__V1__QueueConfig *qc = tcmd_queue_create(t, "aged");
+    qc->max_age_ms = 1000;
+    qc->status_ttl_ms = 500;
+    tcmd_queue_create(t, "later");
+    apply(f, t);
+    assert_int_equal(fsm_next_due(f), UINT64_MAX); /* nothing stored */
+    publish(f, 1000, "aged", "a", "x");
+    assert_int_equal(fsm_next_due(f), 2000); /* its max age */
+    publish_delayed(f, 1100, "later", "l", 300);
+    assert_int_equal(fsm_next_due(f), 1400); /* its deliver time */
+
+    /* Time alone: the delayed message is due (fetches are woken), then the
+     * aged one goes, then its status. */
+    f->on_publish = count_wake_cb;
+    n_due_wakes = 0;
+    apply(f, tcmd_new(1399));
+    assert_int_equal(n_due_wakes, 0);
+    assert_int_equal(fsm_next_due(f), 1400);
+    apply(f, tcmd_new(1400));
+    assert_int_equal(n_due_wakes, 1);
+    assert_string_equal(last_woken, "default/later");
+    assert_int_equal(fsm_next_due(f), 2000);
+    apply(f, tcmd_new(2000));
+    assert_int_equal(fsm_queue(f, "aged")->msgs.n_msgs, 0);
+    assert_int_equal(fsm_next_due(f), 2500); /* the status's ttl */
+    apply(f, tcmd_new(2500));
+    assert_int_equal(tombs_len(&fsm_queue(f, "aged")->tombs), 0);
+    assert_int_equal(fsm_next_due(f), UINT64_MAX);
+    assert_int_equal(n_due_wakes, 1);
+}
+
+static void test_fsm_next_due_cancelled_message_wakes_nobody(void **state)
+{
+    struct fsm *f = *state;
+    create_queue(f, 1000, "later");
+    publish_delayed(f, 1000, "later", "l1", 500);
+    publish_delayed(f, 1000, "later", "l2", 800);
+    struct tcmd *t = tcmd_new(1100);
+    tcmd_cancel(t, "later", "l1");
+    apply(f, t);
+    assert_int_equal(f->ops[0].err, MQ_OK);
+    /* Its time may still come up (a bound, worked out again then), but
+     * it wakes nobody; l2 does. */
+    assert_true(fsm_next_due(f) <= 1800);
+    f->on_publish = count_wake_cb;
+    n_due_wakes = 0;
+    apply(f, tcmd_new(1500));
+    assert_int_equal(n_due_wakes, 0);
+    assert_int_equal(fsm_next_due(f), 1800);
+    apply(f, tcmd_new(1800));
+    assert_int_equal(n_due_wakes, 1);
+}
+
+static void test_fsm_next_due_rebuilt_by_restore(void **state)
+{
+    struct fsm *f = *state;
+    struct tcmd *t = tcmd_new(1000);
+    tcmd_queue_create(t, "aged")->max_age_ms = 5000;
+    tcmd_queue_create(t, "later");
+    apply(f, t);
+    publish(f, 1000, "aged", "a", "x");
+    publish_delayed(f, 1000, "later", "l", 3000);
+    publish_delayed(f, 1000, "later", "m", 200);
+    apply(f, tcmd_new(1300)); /* m is due */
+    assert_int_equal(fsm_next_due(f), 4000);
+    struct blob s = snap_take(f);
+    struct fsm *g = fsm_new();
+    struct errmsg e = ERRMSG_INIT;
+    assert_int_equal(fsm_restore(g, s.data, s.len, &e), MQ_OK);
+    assert_int_equal(fsm_next_due(g), 4000);
+    /* A queue deleted leaves the heap. */
+    t = tcmd_new(1400);
+    tcmd_queue_delete(t, "later");
+    apply(g, t);
+    assert_int_equal(fsm_next_due(g), 6000);
+    /* Restoring over a state replaces its due times too. */
+    assert_int_equal(fsm_restore(g, s.data, s.len, &e), MQ_OK);
+    assert_int_equal(fsm_next_due(g), 4000);
+    blob_free(&s);
+    fsm_free(g);
+}
+
+static void
+test_fsm_delayed_times_of_cancelled_messages_do_not_pile_up(void **state)
+{
+    struct fsm *f = *state;
+    create_queue(f, 1000, "later");
+    for (int i = 0; i < 1000; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "d-%d", i);
+        publish_delayed(f, 1000, "later", id, 3600000);
+        struct tcmd *t = tcmd_new(1000);
+        tcmd_cancel(t, "later", id);
+        apply(f, t);
+    }
+    const struct queue *q = fsm_queue(f, "later");
+    assert_int_equal(q->msgs.n_msgs, 0);
+    assert_true(q->delayed.len <= 64);
+}
+
 /* Subscriptions, delivery, acks ------------------------------------------- */
 
 static void test_fsm_sub_create_idempotent_exists_not_found(void **state)
@@ -539,6 +678,40 @@ static void test_fsm_max_deliveries_dead_letters_message(void **state)
     assert_non_null(
         memmem(m->blob, m->rec.blob_len, "x-dead-letter-original-id", 25));
     assert_true(sub_dead_lettered(s, 1));
+}
+
+static int n_notes;
+static char last_note[512];
+
+static void note_cb(void *arg, int level, const char *line)
+{
+    (void)arg;
+    assert_int_equal(level, LOG_LEVEL_INFO);
+    n_notes++;
+    snprintf(last_note, sizeof last_note, "%s", line);
+}
+
+static void test_fsm_dead_letter_queue_created_note_once(void **state)
+{
+    struct fsm *f = *state;
+    f->on_note = note_cb;
+    n_notes = 0;
+    struct tcmd *t = tcmd_new(1000);
+    Mq__V1__QueueConfig *qc = tcmd_queue_create(t, "orders");
+    qc->ack_timeout_ms = 100;
+    qc->max_deliveries = 1;
+    tcmd_sub_create(t, "orders", "s");
+    apply(f, t);
+    publish(f, 1000, "orders", "a", "x");
+    publish(f, 1000, "orders", "b", "x");
+    deliver(f, 1000, "orders", "s", 1, SEQS(1), NULL, 1);
+    deliver(f, 1100, "orders", "s", 1, SEQS(2), NULL, 1); /* 1 dead */
+    assert_int_equal(n_notes, 1);
+    assert_string_equal(last_note, "created dead-letter queue "
+                                   "default/orders.dlq for default/orders");
+    deliver(f, 1200, "orders", "s", 1, NULL, NULL, 0); /* 2 dead: it exists */
+    assert_int_equal(fsm_queue(f, "orders.dlq")->msgs.n_msgs, 2);
+    assert_int_equal(n_notes, 1);
 }
 
 static void test_fsm_deliver_max_zero_means_one(void **state)
@@ -821,6 +994,99 @@ static void test_fsm_apply_survives_every_oom(void **state)
     tcmd_free(t);
 }
 
+/* Applies @entry to a fresh copy of the state in @before with allocation
+ * @n failing; returns fsm_apply's code and, on MQ_OK, the state after. */
+static mq_err apply_with_failure(const struct blob *before,
+                                 const struct blob *entry, long n,
+                                 struct blob *after)
+{
+    struct fsm *g = fsm_new();
+    struct errmsg e = ERRMSG_INIT;
+    assert_int_equal(fsm_restore(g, before->data, before->len, &e), MQ_OK);
+    test_alloc_fail_at(n);
+    mq_err rv = fsm_apply(g, entry->data, entry->len, &e);
+    test_alloc_fail_at(-1);
+    if (rv == MQ_OK) {
+        *after = snap_take(g);
+    } else {
+        assert_int_equal(rv, MQ_ERR_NO_MEMORY);
+    }
+    fsm_free(g);
+    return rv;
+}
+
+/* Applies @t to @f, failing each of its allocations in turn on a copy:
+ * each failure must be reported (MQ_ERR_NO_MEMORY), or leave the state
+ * that apply makes without one. Then applies @t to @f. */
+static void expect_every_oom_reported(struct fsm *f, struct tcmd *t)
+{
+    struct blob before = snap_take(f);
+    struct blob entry = tcmd_entry(t);
+    struct errmsg e = ERRMSG_INIT;
+    assert_int_equal(fsm_apply(f, entry.data, entry.len, &e), MQ_OK);
+    struct blob want = snap_take(f);
+    int reported = 0;
+    for (long n = 0;; n++) {
+        struct blob got = {NULL, 0};
+        if (apply_with_failure(&before, &entry, n, &got) == MQ_ERR_NO_MEMORY) {
+            reported++;
+            continue;
+        }
+        int same = blob_equal(&want, &got);
+        blob_free(&got);
+        if (!same) {
+            fail_msg("allocation %ld failed and apply said OK, with another "
+                     "state than without the failure",
+                     n);
+        }
+        if (n > 200) {
+            break; /* far past the last allocation */
+        }
+    }
+    assert_true(reported > 0);
+    blob_free(&want);
+    blob_free(&before);
+    entry_free(&entry);
+    tcmd_free(t);
+}
+
+static void test_fsm_oom_creating_dead_letter_queue_is_reported(void **state)
+{
+    struct fsm *f = *state;
+    /* The dead letter's queue does not exist yet: creating it allocates.
+     * A failure there dropped the dead letter and said OK. */
+    struct tcmd *t = tcmd_new(1000);
+    Mq__V1__QueueConfig *qc = tcmd_queue_create(t, "orders");
+    qc->ack_timeout_ms = 100;
+    qc->max_deliveries = 1;
+    tcmd_sub_create(t, "orders", "s");
+    apply(f, t);
+    publish(f, 1000, "orders", "a", "x");
+    deliver(f, 1000, "orders", "s", 10, SEQS(1), NULL, 1);
+    t = tcmd_new(1200);
+    tcmd_deliver(t, "orders", "s", 10);
+    expect_every_oom_reported(f, t);
+    assert_int_equal(fsm_queue(f, "orders.dlq")->msgs.n_msgs, 1);
+}
+
+static void test_fsm_oom_recording_discarded_status_is_reported(void **state)
+{
+    struct fsm *f = *state;
+    /* Under discard old, the message that makes room leaves a status
+     * record; the first one allocates the records' ring. A failure there
+     * was ignored: the message went without its status. */
+    struct tcmd *t = tcmd_new(1000);
+    tcmd_queue_create(t, "orders")->max_messages = 1;
+    apply(f, t);
+    publish(f, 1000, "orders", "a", "x");
+    t = tcmd_new(1100);
+    tcmd_publish_msg(t, "orders", "b", "y");
+    expect_every_oom_reported(f, t);
+    const struct queue *q = fsm_queue(f, "orders");
+    assert_int_equal(q->msgs.n_msgs, 1);
+    assert_int_equal(tombs_len(&q->tombs), 1);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -838,11 +1104,16 @@ int main(void)
         T(test_fsm_publish_over_max_message_bytes_too_large),
         T(test_fsm_publish_full_rejected_and_not_remembered),
         T(test_fsm_on_publish_called_only_when_stored),
+        T(test_fsm_next_due_follows_age_status_and_delay),
+        T(test_fsm_next_due_cancelled_message_wakes_nobody),
+        T(test_fsm_next_due_rebuilt_by_restore),
+        T(test_fsm_delayed_times_of_cancelled_messages_do_not_pile_up),
         T(test_fsm_sub_create_idempotent_exists_not_found),
         T(test_fsm_deliver_and_ack_flow),
         T(test_fsm_unknown_sub_or_queue_not_found),
         T(test_fsm_ack_timeout_uses_command_time),
         T(test_fsm_max_deliveries_dead_letters_message),
+        T(test_fsm_dead_letter_queue_created_note_once),
         T(test_fsm_deliver_max_zero_means_one),
         T(test_fsm_clock_never_goes_back),
         T(test_fsm_max_age_trims_as_clock_advances),
@@ -852,6 +1123,8 @@ int main(void)
         T(test_fsm_deliveries_readable_after_later_op_removes_message),
         T(test_fsm_non_command_entries_refused_state_unchanged),
         T(test_fsm_apply_survives_every_oom),
+        T(test_fsm_oom_creating_dead_letter_queue_is_reported),
+        T(test_fsm_oom_recording_discarded_status_is_reported),
     };
     return cmocka_run_group_tests_name("fsm", tests, NULL, NULL);
 }

@@ -174,6 +174,88 @@ static void test_snapshot_restored_fsm_behaves_like_original(void **state)
     fsm_free(copy);
 }
 
+/* Applies @t (then frees it), expecting MQ_OK. */
+static void apply_ok(struct fsm *f, struct tcmd *t)
+{
+    struct errmsg e = ERRMSG_INIT;
+    mq_err rv = fsm_apply_tcmd(f, t, &e);
+    if (rv != MQ_OK) {
+        fail_msg("fsm_apply: %d %s", rv, e.msg);
+    }
+    tcmd_free(t);
+}
+
+/* @f's snapshot restores into a fresh FSM whose snapshot is the same
+ * bytes. */
+static void expect_round_trip(struct fsm *f)
+{
+    struct blob s1 = snap_take(f);
+    struct fsm *g = restored(&s1);
+    struct blob s2 = snap_take(g);
+    assert_true(blob_equal(&s1, &s2));
+    blob_free(&s1);
+    blob_free(&s2);
+    fsm_free(g);
+}
+
+static void
+test_snapshot_reject_queue_past_max_bytes_by_redrive_restores(void **state)
+{
+    (void)state;
+    /* A redrive stores "with force": a "reject" queue takes a message over
+     * its max_bytes. Restore refused that state ("queue default/dst: message
+     * 1: queue default/dst is full: max_bytes 100 reached"), wedging every
+     * node that took the snapshot. */
+    char big[151];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    struct fsm *f = fsm_new();
+    struct tcmd *t = tcmd_new(1000);
+    tcmd_queue_create(t, "src");
+    Mq__V1__QueueConfig *qc = tcmd_queue_create(t, "dst");
+    qc->max_bytes = 100;
+    qc->discard = MQ__V1__DISCARD__DISCARD_REJECT;
+    tcmd_publish_msg(t, "src", "s-1", big);
+    tcmd_redrive(t, "src", "dst", 10);
+    apply_ok(f, t);
+    assert_int_equal(f->ops[3].err, MQ_OK);
+    assert_int_equal(f->ops[3].done, 1);
+    const struct queue *dst = fsm_queue(f, "dst");
+    assert_int_equal(dst->msgs.n_msgs, 1);
+    assert_true(dst->msgs.n_bytes > 100);
+    expect_round_trip(f);
+    fsm_free(f);
+}
+
+static void test_snapshot_reject_dlq_past_max_bytes_restores(void **state)
+{
+    (void)state;
+    /* Dead letters move "with force" too: a dead-letter queue created by
+     * hand with max_bytes 60 and discard reject takes a dead letter of more
+     * (its headers alone say where it came from). */
+    struct fsm *f = fsm_new();
+    struct tcmd *t = tcmd_new(1000);
+    Mq__V1__QueueConfig *qc = tcmd_queue_create(t, "parked");
+    qc->max_bytes = 60;
+    qc->discard = MQ__V1__DISCARD__DISCARD_REJECT;
+    qc = tcmd_queue_create(t, "orders");
+    qc->dead_letter_queue = "parked";
+    qc->max_deliveries = 1;
+    qc->ack_timeout_ms = 100;
+    tcmd_sub_create(t, "orders", "s");
+    tcmd_publish_msg(t, "orders", "a", "x");
+    tcmd_deliver(t, "orders", "s", 10);
+    apply_ok(f, t);
+    t = tcmd_new(2000); /* ack deadline passed: max deliveries reached */
+    tcmd_deliver(t, "orders", "s", 10);
+    apply_ok(f, t);
+    const struct queue *parked = fsm_queue(f, "parked");
+    assert_int_equal(parked->msgs.n_msgs, 1);
+    assert_true(parked->msgs.n_bytes > 60);
+    expect_round_trip(f);
+    fsm_free(f);
+}
+
 static void test_snapshot_restore_replaces_existing_state(void **state)
 {
     const struct blob *snap = *state;
@@ -580,8 +662,29 @@ static void test_snapshot_impossible_states_refused(void **state)
     expect_resnap_refused(sub_twice, 0, "appears twice");
     expect_resnap_refused(cursor_zero, 0, "no cursor");
     expect_resnap_refused(n_msgs_one, 0, "bytes after the last queue");
-    expect_resnap_refused(limit_below_contents, 0, "max_messages 1");
-    expect_resnap_refused(limit_drops_contents, 0, "1 messages stored");
+}
+
+/* Restores the one-queue snapshot changed by @mut; expects its 2 messages. */
+static void expect_resnap_restored(void (*mut)(Mq__V1__QueueSnap *))
+{
+    struct blob good = one_queue_snap();
+    struct blob changed = resnap(&good, mut, 0);
+    struct fsm *f = restored(&changed);
+    assert_int_equal(f->n_queues, 1);
+    assert_int_equal(f->queues[0]->msgs.n_msgs, 2);
+    expect_round_trip(f);
+    fsm_free(f);
+    blob_free(&changed);
+    blob_free(&good);
+}
+
+static void test_snapshot_limits_not_checked_at_restore(void **state)
+{
+    (void)state;
+    /* Limits are apply's to check: restore takes what the snapshot holds,
+     * neither refusing it nor dropping any of it. */
+    expect_resnap_restored(limit_below_contents);
+    expect_resnap_restored(limit_drops_contents);
 }
 
 static void test_snapshot_huge_seq_gaps_refused_quickly(void **state)
@@ -632,6 +735,9 @@ int main(void)
         cmocka_unit_test(test_snapshot_empty_fsm_is_header_only),
         cmocka_unit_test(test_snapshot_restore_gives_same_bytes),
         cmocka_unit_test(test_snapshot_restored_fsm_behaves_like_original),
+        cmocka_unit_test(
+            test_snapshot_reject_queue_past_max_bytes_by_redrive_restores),
+        cmocka_unit_test(test_snapshot_reject_dlq_past_max_bytes_restores),
         cmocka_unit_test(test_snapshot_restore_replaces_existing_state),
         cmocka_unit_test(test_snapshot_removed_messages_readable_until_done),
         cmocka_unit_test(test_snapshot_truncated_refused_state_unchanged),
@@ -642,6 +748,7 @@ int main(void)
         cmocka_unit_test(test_snapshot_take_survives_every_oom),
         cmocka_unit_test(test_snapshot_rebuilt_unchanged_restores),
         cmocka_unit_test(test_snapshot_impossible_states_refused),
+        cmocka_unit_test(test_snapshot_limits_not_checked_at_restore),
         cmocka_unit_test(test_snapshot_huge_seq_gaps_refused_quickly),
         cmocka_unit_test(test_snapshot_message_gap_refused_quickly),
     };
