@@ -28,8 +28,8 @@
 #include "raft_heap.h"
 #include "repair.h"
 #include "rpc.h"
-#include "wallclock.h"
 #include "ticker.h"
+#include "wallclock.h"
 
 struct node {
     uv_loop_t loop;
