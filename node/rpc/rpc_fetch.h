@@ -10,7 +10,8 @@ void rpc_fetch(struct call *call);
 /* Ack, nack, touch or term (SUB_ACK ... SUB_TERM). */
 void rpc_ack(struct call *call, int mode);
 void rpc_wait_timer_cb(uv_timer_t *t);
-void rpc_wake(struct rpc *r, const char *queue);
+/* Hands messages of @q now available to the fetches waiting on it. */
+void rpc_wake(struct rpc *r, const struct queue *q);
 void rpc_fail_waiting(struct rpc *r, mq_err err);
 
 #endif

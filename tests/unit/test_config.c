@@ -42,6 +42,39 @@ static void test_flags_give_a_complete_config_with_defaults(void **state)
     /* libraft 0.15 guard (4): seconds, not 0.15's 30 s default. */
     assert_true(cfg.install_snapshot_timeout_ms <= 10000);
     assert_true(cfg.peer_send_buffer > 0);
+    /* Waiting fetches: their own caps (JetStream's max_waiting is 512 per
+     * consumer), not counted in rpc_contexts. */
+    assert_int_equal(cfg.max_waiting_per_sub, 512);
+    assert_int_equal(cfg.max_waiting_fetches, 65536);
+    assert_int_equal(cfg.rpc_contexts, 1024);
+}
+
+static void test_waiting_caps_are_settings_with_ranges(void **state)
+{
+    static struct config cfg;
+    struct errmsg e = ERRMSG_INIT;
+    const char *argv[] = {"mqd",
+                          "--id",
+                          "1",
+                          "--data_dir",
+                          "/tmp/x",
+                          "--peer_url",
+                          "tcp://127.0.0.1:7101",
+                          "--members",
+                          MEMBERS,
+                          "--max_waiting_per_sub",
+                          "64",
+                          "--max-waiting-fetches",
+                          "100000"};
+    (void)state;
+    assert_int_equal(load(&cfg, &e, 13, argv), MQ_OK);
+    assert_int_equal(cfg.max_waiting_per_sub, 64);
+    assert_int_equal(cfg.max_waiting_fetches, 100000);
+
+    argv[10] = "0";
+    assert_int_equal(load(&cfg, &e, 13, argv), MQ_ERR_INVALID);
+    assert_non_null(strstr(e.msg, "max_waiting_per_sub"));
+    assert_non_null(strstr(e.msg, "out of range"));
 }
 
 static void test_bad_value_names_the_key(void **state)
@@ -196,6 +229,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flags_give_a_complete_config_with_defaults),
+        cmocka_unit_test(test_waiting_caps_are_settings_with_ranges),
         cmocka_unit_test(test_bad_value_names_the_key),
         cmocka_unit_test(test_missing_required_key_is_named),
         cmocka_unit_test(test_member_list_must_name_this_node),
