@@ -214,7 +214,9 @@ static void test_waiting_fetches_leave_room_for_everything_else(void **state)
     }
     assert_int_equal(got, 400);
     t0 = test_now_ms();
-    assert_int_equal(cluster_mqctl(c, out, sizeof out, "status"), 0);
+    if (cluster_mqctl(c, out, sizeof out, "status") != 0) {
+        fail_msg("mqctl status failed: %s", out);
+    }
     printf("waiters: mqctl status took %llu ms\n",
            (unsigned long long)(test_now_ms() - t0));
     assert_true(test_now_ms() - t0 < 5000);
