@@ -13,7 +13,8 @@
  * log, a node shutting down or removed), leadership lost after proposing
  * (UNAVAILABLE: the outcome is unknown; retry with the same ids).
  * Every path replies exactly once and frees the call. Queue and
- * subscription admin is in rpc_admin.c, fetch and acks in rpc_fetch.c,
+ * subscription admin is in rpc_admin.c, fetch in rpc_fetch.c, acks in
+ * rpc_ack.c,
  * catch-up reads and message status in rpc_read.c. */
 #include "rpc.h"
 
@@ -30,6 +31,7 @@
 #include "names.h"
 #include "pbconv.h"
 #include "pbscan.h"
+#include "rpc_ack.h"
 #include "rpc_admin.h"
 #include "rpc_fetch.h"
 #include "rpc_members.h"

@@ -58,7 +58,8 @@ void rpc_pipe_closed(void *arg, uint32_t pipe);
 /* Leadership changed: waiting fetches are answered NOT_LEADER on loss. */
 void rpc_leader_changed(struct rpc *r, int leader);
 
-/* New messages in @q (FSM callback): wakes fetches waiting on it. */
+/* New messages in @q (FSM callback), or messages given back by a nack:
+ * wakes fetches waiting on it. */
 void rpc_on_publish(void *arg, struct queue *q);
 
 /* Answers everything waiting with NOT_DONE and stops the timers. */
