@@ -271,19 +271,18 @@ static void wait_or_refuse(struct call *call, int admitted)
                      n_sub, sub_of(call), call->qname,
                      (unsigned long long)cfg->max_waiting_per_sub);
             log_refused(r, what);
-            call_reply_error(call, MQ_ERR_TOO_MANY, "fetch from %s %s: %s",
-                             call->qname, sub_of(call), what);
+            call_reply_error(call, MQ_ERR_TOO_MANY, "%s", what);
             return;
         }
         if (n_all >= cfg->max_waiting_fetches) {
             snprintf(what, sizeof what,
                      "%zu fetches already wait on node %llu "
-                     "(max_waiting_fetches %llu)",
+                     "(max_waiting_fetches %llu); none more on %s %s",
                      n_all, (unsigned long long)cfg->id,
-                     (unsigned long long)cfg->max_waiting_fetches);
+                     (unsigned long long)cfg->max_waiting_fetches, call->qname,
+                     sub_of(call));
             log_refused(r, what);
-            call_reply_error(call, MQ_ERR_TOO_MANY, "fetch from %s %s: %s",
-                             call->qname, sub_of(call), what);
+            call_reply_error(call, MQ_ERR_TOO_MANY, "%s", what);
             return;
         }
     }

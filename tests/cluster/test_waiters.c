@@ -342,6 +342,17 @@ static void test_fetches_past_the_sub_cap_are_refused_at_once(void **state)
     assert_refused(over, 10, "max_waiting_per_sub 512");
     assert_non_null(strstr(rawreq_result(over, 0)->reply->detail, "capq"));
     rawreq_close(over);
+    /* Through libmq: the code at once, and the message naming the cap. */
+    mq_msg **msgs = NULL;
+    size_t n = 0;
+    uint64_t t0 = test_now_ms();
+    assert_int_equal(mq_fetch(cl, "capq", "w0", 1, 5000, &msgs, &n),
+                     MQ_ERR_TOO_MANY);
+    assert_true(test_now_ms() - t0 < 2000);
+    if (strstr(mq_errmsg(), "max_waiting_per_sub 512") == NULL) {
+        fail_msg("mq_errmsg \"%s\" does not name the cap", mq_errmsg());
+    }
+    printf("waiters: libmq: %s\n", mq_errmsg());
 
     /* The fetches of a connection that closes stop waiting: their places
      * are free again at once, not at the end of their wait. */
