@@ -62,6 +62,12 @@ static void on_request(void *arg, struct rpc_req *req, const void *data,
     rpc_handle(&n->rpc, req, data, len);
 }
 
+static void on_pipe_closed(void *arg, uint32_t pipe)
+{
+    struct node *n = arg;
+    rpc_pipe_closed(&n->rpc, pipe);
+}
+
 static void on_leader(void *arg, int leader)
 {
     struct node *n = arg;
@@ -306,9 +312,16 @@ int node_run(const struct config *cfg)
     rpc_init(&n->rpc, &n->loop, &n->bridge, &n->cons, &n->batch, n->fsm,
              &n->peer, cfg);
     ticker_init(&n->ticker, &n->loop, &n->cons, n->fsm);
-    if (bridge_start(&n->bridge, &n->loop, cfg->client_url,
-                     (size_t)cfg->rpc_contexts, (size_t)cfg->max_request_bytes,
-                     on_request, on_peer_msg, n, &e) != MQ_OK) {
+    struct bridge_opts bo = {
+        .url = cfg->client_url,
+        .max_active = (size_t)cfg->rpc_contexts,
+        .max_bytes = (size_t)cfg->max_request_bytes,
+        .on_request = on_request,
+        .on_peer = on_peer_msg,
+        .on_pipe_closed = on_pipe_closed,
+        .arg = n,
+    };
+    if (bridge_start(&n->bridge, &n->loop, &bo, &e) != MQ_OK) {
         LOG_ERROR("%s", e.msg);
         goto out;
     }

@@ -55,7 +55,8 @@ MQ_API const char *mq_version(void);
     X(EXISTS, 10, 0, "already exists with other settings")                     \
     X(TOO_LARGE, 11, 0, "message or request too large")                        \
     X(INTERNAL, 12, 0, "internal error")                                       \
-    X(NOT_DONE, 13, 1, "not done: no node carried out the request")
+    X(NOT_DONE, 13, 1, "not done: no node carried out the request")            \
+    X(TOO_MANY, 14, 0, "too many requests waiting: a cap was reached")
 
 typedef enum mq_err {
     MQ_OK = 0,
@@ -456,7 +457,10 @@ MQ_API void mq_msg_free(mq_msg *m);
  * subscription's ack timeout, or it is delivered again. A failure with
  * MQ_ERR_UNAVAILABLE or MQ_ERR_TIMEOUT may have delivered messages that
  * this call did not receive: they come again after the ack timeout; with
- * MQ_ERR_NOT_DONE nothing was delivered. */
+ * MQ_ERR_NOT_DONE nothing was delivered. MQ_ERR_TOO_MANY (at once,
+ * nothing delivered): a fetch that would wait finds the node's cap on
+ * waiting fetches reached, per subscription (max_waiting_per_sub) or per
+ * node (max_waiting_fetches); mq_errmsg names it. */
 MQ_API mq_err mq_fetch(mq_client *c, const char *queue, const char *sub,
                        size_t max_messages, uint32_t max_wait_ms,
                        mq_msg ***msgs, size_t *n);
@@ -673,6 +677,14 @@ typedef struct mq_node_status {
      * node more than max_clock_skew_ms ahead of a majority does not lead. */
     uint64_t clock_skew_node;
     int64_t clock_skew_ms;
+    /* Client requests on the node: connections open, fetches waiting (long
+     * polls, capped by max_waiting_per_sub and max_waiting_fetches),
+     * requests being handled (waiting fetches not counted; at most
+     * rpc_contexts), replies that could not be sent. */
+    uint64_t connections;
+    uint64_t waiting_fetches;
+    uint64_t requests_active;
+    uint64_t replies_not_sent;
 } mq_node_status;
 
 /* Asks every node of the client's list. Sets *out to an array of *n entries

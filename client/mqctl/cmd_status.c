@@ -9,7 +9,8 @@
  * "role", "term", "commit_index", "applied_index", "last_index",
  * "snapshot_index", "leader_id", "leader_url", "voters", "log_bytes",
  * "snapshot_bytes", "disk_free_bytes", "memory_bytes", "clock_skew_node",
- * "clock_skew_ms" (that node's clock minus this one's); else "error",
+ * "clock_skew_ms" (that node's clock minus this one's), "connections",
+ * "waiting_fetches", "requests_active", "replies_not_sent"; else "error",
  * "code"}], "leader": {"id", "url"} or null}. */
 #include "cmd_status.h"
 
@@ -144,6 +145,10 @@ static void print_json(const mq_node_status *s, size_t n,
             json_u64(&j, "memory_bytes", s[i].memory_bytes);
             json_u64(&j, "clock_skew_node", s[i].clock_skew_node);
             json_i64(&j, "clock_skew_ms", s[i].clock_skew_ms);
+            json_u64(&j, "connections", s[i].connections);
+            json_u64(&j, "waiting_fetches", s[i].waiting_fetches);
+            json_u64(&j, "requests_active", s[i].requests_active);
+            json_u64(&j, "replies_not_sent", s[i].replies_not_sent);
         } else {
             json_str(&j, "error", s[i].error);
             json_str(&j, "code", err_name(s[i].err));

@@ -28,6 +28,10 @@ void status_from_pb(mq_node_status *out, const Mq__V1__StatusReply *r)
     out->memory_bytes = r->memory_bytes;
     out->clock_skew_node = r->clock_skew_node;
     out->clock_skew_ms = r->clock_skew_ms;
+    out->connections = r->connections;
+    out->waiting_fetches = r->waiting_fetches;
+    out->requests_active = r->requests_active;
+    out->replies_not_sent = r->replies_not_sent;
     out->voters = 0;
     for (size_t i = 0; i < r->n_members; i++) {
         const char *role = r->members[i]->role;

@@ -74,8 +74,15 @@ static const struct opt opts[] = {
         "largest message accepted from another node (snapshots included)"),
     U64(peer_send_buffer, "256", 1, 65536,
         "messages queued per peer before sends are dropped"),
-    U64(rpc_contexts, "256", 4, 65536,
-        "client requests served at once (long polls included)"),
+    U64(rpc_contexts, "1024", 4, 65536,
+        "client requests received and being handled at once, waiting "
+        "fetches not counted; more wait in their connections"),
+    U64(max_waiting_per_sub, "512", 1, 1000000,
+        "fetches waiting (long polls) on one subscription; more are refused "
+        "at once (TOO_MANY)"),
+    U64(max_waiting_fetches, "65536", 1, 10000000,
+        "fetches waiting (long polls) on this node; more are refused at once "
+        "(TOO_MANY)"),
     U64(max_clock_skew_ms, "1000", 10, 86400000,
         "warn when another node's clock is this far off; a node this far "
         "ahead of a majority does not lead, nor gets votes"),

@@ -43,6 +43,8 @@ struct config {
     uint64_t peer_max_message_bytes;
     uint64_t peer_send_buffer;
     uint64_t rpc_contexts;
+    uint64_t max_waiting_per_sub;
+    uint64_t max_waiting_fetches;
     uint64_t max_clock_skew_ms;
     /* Test hooks, from the environment only (never from a file or a flag;
      * see config_load). 0: off. */

@@ -1,8 +1,29 @@
 /* bridge.c: nng threads hand complete messages to the loop.
  *
- * Each REP context cycles: receive (nng thread) -> with the loop (the loop
- * owns req until bridge_reply) -> send (nng thread) -> receive. nng
- * callbacks only touch the inbox under the lock and wake the loop. */
+ * A client request's context cycles: idle (in the pool) -> receiving (nng
+ * thread) -> with the loop (the loop owns req until bridge_reply) ->
+ * sending (nng thread) -> idle. The loop posts receives (refill) while
+ * fewer than max_active requests are received or with it, parked ones not
+ * counted; nng callbacks only touch the inbox and the pool under the lock
+ * and wake the loop.
+ *
+ * Why one context per request on the cooked REP socket, and not the raw
+ * one (xrep, requests and replies with their headers on the socket's
+ * queues): in nng 1.5.2 a raw REP socket puts replies into a queue of 64
+ * per connection and drops, without a word, what does not fit, so that
+ * thousands of long polls of one connection answered at once would lose
+ * most of their replies; the cooked socket makes a reply wait for its
+ * connection instead. Its receive side reads a connection again as soon
+ * as a context takes the connection's request, so with receives posted a
+ * closed connection is seen and freed at once; past max_active it is seen
+ * once the loop takes requests again. nng's SENDBUF and RECVBUF do not
+ * apply to a cooked REP socket (it has no socket queues); the bounds are
+ * max_active, the per-connection order of nng, and BRIDGE_SEND_TIMEOUT_MS.
+ *
+ * Failure modes: a context that cannot be made (out of memory) leaves
+ * fewer receives posted, retried at the next refill; a reply that fails or
+ * times out is counted (replies_not_sent); a connection the loop cannot
+ * track (out of memory) is closed at once. */
 #include "bridge.h"
 
 #include <nng/protocol/reqrep0/rep.h>
@@ -13,7 +34,10 @@
 #include "alloc.h"
 #include "log.h"
 
-enum { REQ_RECV, REQ_LOOP, REQ_SEND };
+enum { REQ_IDLE, REQ_RECV, REQ_LOOP, REQ_SEND };
+
+/* Seconds between two warnings that requests wait at the limit. */
+#define PAUSED_LOG_EVERY_MS 10000
 
 static uint64_t now_ns(void)
 {
@@ -22,12 +46,36 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static nng_msg *take_msg(nng_aio *aio)
+{
+    nng_msg *m = nng_aio_get_msg(aio);
+    nng_aio_set_msg(aio, NULL);
+    return m;
+}
+
+/* Frees what @in holds when it cannot go to the loop. */
+static void drop(struct inbound *in)
+{
+    if (in->kind == INBOUND_REQUEST) {
+        /* Embedded in its req, which bridge_stop frees. */
+        if (in->req->msg != NULL) {
+            nng_msg_free(in->req->msg);
+            in->req->msg = NULL;
+        }
+        return;
+    }
+    if (in->msg != NULL) {
+        nng_msg_free(in->msg);
+    }
+    mq_free(in);
+}
+
 static void push(struct bridge *b, struct inbound *in)
 {
-    int drop;
+    int closing;
     uv_mutex_lock(&b->lock);
-    drop = b->closing;
-    if (!drop) {
+    closing = b->closing;
+    if (!closing) {
         in->next = NULL;
         if (b->tail) {
             b->tail->next = in;
@@ -37,11 +85,8 @@ static void push(struct bridge *b, struct inbound *in)
         b->tail = in;
     }
     uv_mutex_unlock(&b->lock);
-    if (drop) {
-        if (in->msg) {
-            nng_msg_free(in->msg);
-        }
-        mq_free(in);
+    if (closing) {
+        drop(in);
         return;
     }
     uv_async_send(&b->wakeup); /* coalesced: one wake-up per burst */
@@ -54,25 +99,58 @@ void bridge_push_peer(struct bridge *b, nng_msg *msg)
         nng_msg_free(msg); /* raft tolerates a lost message */
         return;
     }
-    in->req = NULL;
+    memset(in, 0, sizeof *in);
+    in->kind = INBOUND_PEER;
     in->msg = msg;
+    push(b, in);
+}
+
+static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg) /* nng thread */
+{
+    struct bridge *b = arg;
+    struct inbound *in;
+
+    if (ev == NNG_PIPE_EV_ADD_PRE) {
+        atomic_fetch_add(&b->n_conns, 1);
+    } else {
+        atomic_fetch_sub(&b->n_conns, 1);
+    }
+    if ((in = mq_malloc(sizeof *in)) == NULL) {
+        if (ev == NNG_PIPE_EV_ADD_PRE) {
+            nng_pipe_close(p); /* untracked: refused (its REM_POST follows) */
+        }
+        /* A closing one's waiting fetches end at their deadline. */
+        return;
+    }
+    memset(in, 0, sizeof *in);
+    in->kind = ev == NNG_PIPE_EV_ADD_PRE ? INBOUND_PIPE_ADD : INBOUND_PIPE_REM;
+    in->pipe = nng_pipe_id(p);
     push(b, in);
 }
 
 static void req_cb(void *arg) /* nng thread */
 {
     struct rpc_req *req = arg;
+    struct bridge *b = req->b;
     int rv = nng_aio_result(req->aio);
 
     if (req->state == REQ_SEND) {
         if (rv != 0) {
-            nng_msg_free(nng_aio_get_msg(req->aio));
+            nng_msg *m = take_msg(req->aio);
+            if (m != NULL) {
+                nng_msg_free(m);
+            }
+            if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
+                return; /* stopping: bridge_stop frees req */
+            }
+            atomic_fetch_add(&b->n_not_sent, 1);
         }
-        if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
-            return;
-        }
-        req->state = REQ_RECV;
-        nng_ctx_recv(req->ctx, req->aio);
+        req->state = REQ_IDLE;
+        uv_mutex_lock(&b->lock);
+        req->idle_next = b->idle;
+        b->idle = req;
+        b->n_idle++;
+        uv_mutex_unlock(&b->lock); /* req is the loop's from here */
         return;
     }
     if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
@@ -82,18 +160,137 @@ static void req_cb(void *arg) /* nng thread */
         nng_ctx_recv(req->ctx, req->aio);
         return;
     }
-    struct inbound *in = mq_malloc(sizeof *in);
-    if (in == NULL) {
-        nng_msg_free(nng_aio_get_msg(req->aio));
-        nng_ctx_recv(req->ctx, req->aio);
-        return;
-    }
-    req->msg = nng_aio_get_msg(req->aio);
+    req->msg = take_msg(req->aio);
     req->state = REQ_LOOP;
     req->start_ns = now_ns();
-    in->req = req;
-    in->msg = NULL;
-    push(req->b, in);
+    req->in.kind = INBOUND_REQUEST;
+    req->in.req = req;
+    push(b, &req->in);
+}
+
+/* The pool ------------------------------------------------------------------
+ */
+
+static struct rpc_req *req_new(struct bridge *b)
+{
+    struct rpc_req *req = mq_calloc(1, sizeof *req);
+    int rv;
+
+    if (req == NULL) {
+        return NULL;
+    }
+    req->b = b;
+    if ((rv = nng_aio_alloc(&req->aio, req_cb, req)) != 0) {
+        mq_free(req);
+        return NULL;
+    }
+    if ((rv = nng_ctx_open(&req->ctx, b->rep)) != 0) {
+        nng_aio_free(req->aio);
+        mq_free(req);
+        return NULL;
+    }
+    req->next = b->all;
+    if (b->all != NULL) {
+        b->all->prev = req;
+    }
+    b->all = req;
+    b->n_reqs++;
+    return req;
+}
+
+/* Frees @req, which no operation uses. Loop thread. */
+static void req_free(struct bridge *b, struct rpc_req *req)
+{
+    if (req->prev != NULL) {
+        req->prev->next = req->next;
+    } else {
+        b->all = req->next;
+    }
+    if (req->next != NULL) {
+        req->next->prev = req->prev;
+    }
+    b->n_reqs--;
+    nng_aio_free(req->aio); /* waits for a callback still returning */
+    nng_ctx_close(req->ctx);
+    if (req->msg != NULL) {
+        nng_msg_free(req->msg);
+    }
+    mq_free(req);
+}
+
+static struct rpc_req *take_idle(struct bridge *b)
+{
+    struct rpc_req *req;
+    uv_mutex_lock(&b->lock);
+    if ((req = b->idle) != NULL) {
+        b->idle = req->idle_next;
+        b->n_idle--;
+    }
+    uv_mutex_unlock(&b->lock);
+    return req;
+}
+
+/* Frees idle contexts beyond BRIDGE_IDLE_KEEP. Loop thread. */
+static void trim_idle(struct bridge *b)
+{
+    for (;;) {
+        struct rpc_req *req = NULL;
+        uv_mutex_lock(&b->lock);
+        if (b->n_idle > BRIDGE_IDLE_KEEP) {
+            req = b->idle;
+            b->idle = req->idle_next;
+            b->n_idle--;
+        }
+        uv_mutex_unlock(&b->lock);
+        if (req == NULL) {
+            return;
+        }
+        req_free(b, req);
+    }
+}
+
+/* Posts receives while the loop may take more requests. Loop thread. */
+static void refill(struct bridge *b)
+{
+    while (b->rep_open && b->n_receiving + b->n_active < b->max_active) {
+        struct rpc_req *req = take_idle(b);
+        if (req == NULL && (req = req_new(b)) == NULL) {
+            break; /* out of memory: again at the next refill */
+        }
+        req->state = REQ_RECV;
+        nng_aio_set_timeout(req->aio, NNG_DURATION_INFINITE);
+        nng_ctx_recv(req->ctx, req->aio);
+        b->n_receiving++;
+    }
+    if (b->rep_open && b->n_receiving == 0) {
+        uint64_t now = uv_now(b->loop);
+        b->n_paused++;
+        if (b->paused_logged_ms == 0 ||
+            now - b->paused_logged_ms >= PAUSED_LOG_EVERY_MS) {
+            b->paused_logged_ms = now;
+            LOG_WARN("client requests: %zu being handled, the limit "
+                     "(rpc_contexts): new requests wait in their "
+                     "connections",
+                     b->n_active);
+        }
+    }
+}
+
+/* The loop ----------------------------------------------------------------- */
+
+static void pipe_event(struct bridge *b, struct inbound *in)
+{
+    if (in->kind == INBOUND_PIPE_ADD) {
+        if (hmap_put(&b->pipes, in->pipe, b) != MQ_OK) {
+            nng_pipe p = NNG_PIPE_INITIALIZER;
+            p.id = in->pipe;
+            nng_pipe_close(p); /* untracked: refused */
+        }
+        return;
+    }
+    if (hmap_del(&b->pipes, in->pipe) != NULL && b->on_pipe_closed) {
+        b->on_pipe_closed(b->arg, in->pipe);
+    }
 }
 
 static void wakeup_cb(uv_async_t *h) /* loop thread */
@@ -108,41 +305,120 @@ static void wakeup_cb(uv_async_t *h) /* loop thread */
 
     while (in != NULL) {
         struct inbound *next = in->next;
-        if (in->req != NULL) {
+        switch (in->kind) {
+        case INBOUND_REQUEST: {
             struct rpc_req *req = in->req;
+            b->n_receiving--;
+            b->n_active++;
+            req->parked = 0;
+            req->pipe = nng_pipe_id(nng_msg_get_pipe(req->msg));
             b->on_request(b->arg, req, nng_msg_body(req->msg),
                           nng_msg_len(req->msg));
-        } else {
-            b->on_peer(b->arg, in->msg);
+            break;
         }
-        mq_free(in);
+        case INBOUND_PEER:
+            b->on_peer(b->arg, in->msg);
+            mq_free(in);
+            break;
+        case INBOUND_PIPE_ADD:
+        case INBOUND_PIPE_REM:
+            pipe_event(b, in);
+            mq_free(in);
+            break;
+        }
         in = next;
     }
+    refill(b);
+    trim_idle(b);
+}
+
+void bridge_park(struct rpc_req *req)
+{
+    struct bridge *b = req->b;
+    if (!req->parked) {
+        req->parked = 1;
+        b->n_active--;
+        b->n_parked++;
+        refill(b);
+    }
+}
+
+void bridge_unpark(struct rpc_req *req)
+{
+    struct bridge *b = req->b;
+    if (req->parked) {
+        req->parked = 0;
+        b->n_parked--;
+        b->n_active++;
+    }
+}
+
+int bridge_req_connected(const struct rpc_req *req)
+{
+    return hmap_get(&req->b->pipes, req->pipe) != NULL;
 }
 
 void bridge_reply(struct rpc_req *req, nng_msg *reply)
 {
+    struct bridge *b = req->b;
+
     if (req->msg) {
         nng_msg_free(req->msg);
         req->msg = NULL;
     }
+    if (req->parked) {
+        b->n_parked--;
+    } else {
+        b->n_active--;
+    }
+    req->parked = 0;
     req->loop_data = NULL;
+    if (reply == NULL) {
+        /* No reply (out of memory): the context is free again; the
+         * client's call times out. */
+        atomic_fetch_add(&b->n_not_sent, 1);
+        req->state = REQ_IDLE;
+        uv_mutex_lock(&b->lock);
+        req->idle_next = b->idle;
+        b->idle = req;
+        b->n_idle++;
+        uv_mutex_unlock(&b->lock);
+        refill(b);
+        return;
+    }
     req->state = REQ_SEND;
     nng_aio_set_msg(req->aio, reply);
+    nng_aio_set_timeout(req->aio, BRIDGE_SEND_TIMEOUT_MS);
     nng_ctx_send(req->ctx, req->aio);
+    refill(b);
 }
 
-mq_err bridge_start(struct bridge *b, uv_loop_t *loop, const char *url,
-                    size_t n_ctx, size_t max_bytes, bridge_request_cb on_req,
-                    bridge_peer_cb on_peer, void *arg, struct errmsg *e)
+void bridge_stats(const struct bridge *b, struct bridge_stats *out)
+{
+    out->connections = atomic_load(&b->n_conns);
+    out->active = b->n_active;
+    out->parked = b->n_parked;
+    out->receiving = b->n_receiving;
+    out->contexts = b->n_reqs;
+    out->replies_not_sent = atomic_load(&b->n_not_sent);
+    out->paused = b->n_paused;
+}
+
+mq_err bridge_start(struct bridge *b, uv_loop_t *loop,
+                    const struct bridge_opts *o, struct errmsg *e)
 {
     int rv;
 
     memset(b, 0, sizeof *b);
     b->loop = loop;
-    b->on_request = on_req;
-    b->on_peer = on_peer;
-    b->arg = arg;
+    b->on_request = o->on_request;
+    b->on_peer = o->on_peer;
+    b->on_pipe_closed = o->on_pipe_closed;
+    b->arg = o->arg;
+    b->max_active = o->max_active;
+    hmap_init(&b->pipes);
+    atomic_init(&b->n_conns, 0);
+    atomic_init(&b->n_not_sent, 0);
     uv_mutex_init(&b->lock);
     uv_async_init(loop, &b->wakeup, wakeup_cb);
     b->wakeup.data = b;
@@ -151,31 +427,24 @@ mq_err bridge_start(struct bridge *b, uv_loop_t *loop, const char *url,
         errmsg_set(e, "client socket: %s", nng_strerror(rv));
         return MQ_ERR_INTERNAL;
     }
+    b->rep_open = 1;
     nng_socket_set_size(b->rep, NNG_OPT_RECVMAXSZ,
-                        max_bytes > SIZE_MAX / BRIDGE_OVERSIZE_FACTOR
+                        o->max_bytes > SIZE_MAX / BRIDGE_OVERSIZE_FACTOR
                             ? SIZE_MAX
-                            : max_bytes * BRIDGE_OVERSIZE_FACTOR);
-    b->reqs = mq_calloc(n_ctx, sizeof *b->reqs);
-    if (b->reqs == NULL) {
-        return MQ_ERR_NO_MEMORY;
+                            : o->max_bytes * BRIDGE_OVERSIZE_FACTOR);
+    if ((rv = nng_pipe_notify(b->rep, NNG_PIPE_EV_ADD_PRE, pipe_cb, b)) != 0 ||
+        (rv = nng_pipe_notify(b->rep, NNG_PIPE_EV_REM_POST, pipe_cb, b)) != 0) {
+        errmsg_set(e, "client socket: %s", nng_strerror(rv));
+        return MQ_ERR_INTERNAL;
     }
-    for (size_t i = 0; i < n_ctx; i++) {
-        struct rpc_req *req = &b->reqs[i];
-        req->b = b;
-        if ((rv = nng_aio_alloc(&req->aio, req_cb, req)) != 0 ||
-            (rv = nng_ctx_open(&req->ctx, b->rep)) != 0) {
-            errmsg_set(e, "client contexts: %s", nng_strerror(rv));
-            return MQ_ERR_NO_MEMORY;
-        }
-        b->n_reqs++;
-    }
-    if ((rv = nng_listen(b->rep, url, NULL, 0)) != 0) {
-        errmsg_set(e, "listen on client_url %s: %s", url, nng_strerror(rv));
+    if ((rv = nng_listen(b->rep, o->url, NULL, 0)) != 0) {
+        errmsg_set(e, "listen on client_url %s: %s", o->url, nng_strerror(rv));
         return MQ_ERR_INVALID;
     }
-    for (size_t i = 0; i < b->n_reqs; i++) {
-        b->reqs[i].state = REQ_RECV;
-        nng_ctx_recv(b->reqs[i].ctx, b->reqs[i].aio);
+    refill(b);
+    if (b->n_receiving == 0) {
+        errmsg_set(e, "client contexts: out of memory");
+        return MQ_ERR_NO_MEMORY;
     }
     return MQ_OK;
 }
@@ -206,33 +475,41 @@ void bridge_stop(struct bridge *b)
     b->closing = 1;
     in = b->head;
     b->head = b->tail = NULL;
+    b->idle = NULL; /* every req is on the all list too */
+    b->n_idle = 0;
     uv_mutex_unlock(&b->lock);
     while (in != NULL) {
         struct inbound *next = in->next;
-        if (in->msg) {
-            nng_msg_free(in->msg);
-        }
-        mq_free(in);
+        drop(in);
         in = next;
     }
-    for (size_t i = 0; i < b->n_reqs; i++) {
-        nng_aio_stop(b->reqs[i].aio);
+    /* Stop every operation first, so that no callback starts another on a
+     * socket being closed; then close (pipe callbacks end there). */
+    for (struct rpc_req *req = b->all; req != NULL; req = req->next) {
+        nng_aio_stop(req->aio);
     }
-    nng_close(b->rep);
-    for (size_t i = 0; i < b->n_reqs; i++) {
-        struct rpc_req *req = &b->reqs[i];
-        if (req->msg) {
-            nng_msg_free(req->msg);
-            req->msg = NULL;
+    if (b->rep_open) {
+        nng_close(b->rep);
+        b->rep_open = 0;
+    }
+    while (b->all != NULL) {
+        struct rpc_req *req = b->all;
+        nng_msg *m = take_msg(req->aio);
+        if (m != NULL) {
+            nng_msg_free(m);
         }
+        b->all = req->next;
         nng_aio_free(req->aio);
+        if (req->msg != NULL) {
+            nng_msg_free(req->msg);
+        }
+        mq_free(req);
     }
+    b->n_reqs = b->n_active = b->n_parked = b->n_receiving = 0;
+    hmap_close(&b->pipes);
 }
 
 void bridge_close(struct bridge *b, uv_close_cb cb)
 {
-    mq_free(b->reqs);
-    b->reqs = NULL;
-    b->n_reqs = 0;
     uv_close((uv_handle_t *)&b->wakeup, cb);
 }

@@ -3,58 +3,106 @@
  * the loop with a uv_async_t; on the loop, the inbox is swapped out under
  * the lock and each message dispatched to its handler.
  *
- * Also owns the client-facing REP socket and its contexts, since their
- * receive/send cycle runs on nng threads. */
+ * Also owns the client-facing REP socket, since its receive/send cycle
+ * runs on nng threads. Each request gets a context of its own (struct
+ * rpc_req: an nng context and aio, pooled), which it keeps until its reply
+ * is sent; a request with the loop holds nothing else. The loop keeps
+ * receives posted for as many requests as it may still take: at most
+ * @max_active requests are received and not yet answered, not counting
+ * the parked ones (long polls waiting: bridge_park). Past that limit no
+ * receive is posted, and new requests wait in their connections (TCP
+ * back-pressure) instead of piling up in memory. A context whose reply is
+ * sent goes back to the pool (idle list) from the nng thread; the loop
+ * takes receivers from the pool, or makes new ones, and frees what the
+ * pool holds beyond BRIDGE_IDLE_KEEP. Connections are tracked
+ * (opened, closed) so that the loop can drop what waits for a closed one. */
 #ifndef MQ_BRIDGE_H
 #define MQ_BRIDGE_H
 
 #include <nng/nng.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
 #include "errmsg.h"
+#include "hmap.h"
 #include "mq.h"
 
 struct bridge;
 
-/* One client request in flight: owned by the loop from dispatch until
- * bridge_reply. */
+enum inbound_kind {
+    INBOUND_REQUEST, /* a client request (embedded in its struct rpc_req) */
+    INBOUND_PEER,    /* a peer message */
+    INBOUND_PIPE_ADD,
+    INBOUND_PIPE_REM, /* a client connection opened or closed */
+};
+
+/* An inbound message or event. */
+struct inbound {
+    struct inbound *next;
+    enum inbound_kind kind;
+    struct rpc_req *req; /* INBOUND_REQUEST */
+    nng_msg *msg;        /* INBOUND_PEER */
+    uint32_t pipe;       /* INBOUND_PIPE_* */
+};
+
+/* One client request and its context. Owned by the loop from dispatch
+ * until bridge_reply; between requests, by the bridge. */
 struct rpc_req {
     struct bridge *b;
     nng_ctx ctx;
     nng_aio *aio;
-    int state;    /* receiving, with the loop, sending */
-    nng_msg *msg; /* the request, while with the loop */
+    int state;     /* idle, receiving, with the loop, sending */
+    int parked;    /* loop: waiting (bridge_park) */
+    nng_msg *msg;  /* the request, while with the loop */
+    uint32_t pipe; /* id of the connection it came on */
     uint64_t start_ns;
-    struct rpc_req *next; /* inbox link */
-    void *loop_data;      /* for the loop's own use (waiting lists) */
-};
-
-/* An inbound message: a client request (req != NULL) or a peer message. */
-struct inbound {
-    struct inbound *next;
-    struct rpc_req *req;
-    nng_msg *msg;
+    struct inbound in;           /* its place in the inbox */
+    struct rpc_req *idle_next;   /* idle list, under the lock */
+    struct rpc_req *prev, *next; /* every request: loop thread */
+    void *loop_data;             /* for the loop's own use */
 };
 
 typedef void (*bridge_request_cb)(void *arg, struct rpc_req *req,
                                   const void *data, size_t len);
 typedef void (*bridge_peer_cb)(void *arg, nng_msg *msg);
+/* Connection @pipe closed: nothing more can be sent to it. */
+typedef void (*bridge_pipe_cb)(void *arg, uint32_t pipe);
+
+/* What the client side counts, for status and metrics. */
+struct bridge_stats {
+    uint64_t connections;      /* open now */
+    uint64_t active;           /* requests with the loop, not parked */
+    uint64_t parked;           /* parked requests (waiting long polls) */
+    uint64_t receiving;        /* receives posted */
+    uint64_t contexts;         /* contexts allocated in all */
+    uint64_t replies_not_sent; /* replies that failed or timed out */
+    uint64_t paused;           /* times receiving stopped at the limit */
+};
 
 struct bridge {
     uv_loop_t *loop;
     uv_async_t wakeup;
     uv_mutex_t lock;
     struct inbound *head, *tail; /* guarded by lock */
+    struct rpc_req *idle;        /* guarded by lock */
+    size_t n_idle;               /* guarded by lock */
     int closing;                 /* guarded by lock */
 
     nng_socket rep;
-    struct rpc_req *reqs;
-    size_t n_reqs;
+    int rep_open;
+    size_t max_active;
+    struct rpc_req *all; /* every request and context: loop thread */
+    size_t n_reqs, n_active, n_parked, n_receiving;
+    struct hmap pipes; /* open connections, by pipe id: loop thread */
+    uint64_t n_paused;
+    uint64_t paused_logged_ms;
+    _Atomic uint64_t n_conns, n_not_sent;
 
     bridge_request_cb on_request;
     bridge_peer_cb on_peer;
+    bridge_pipe_cb on_pipe_closed;
     void *arg;
 };
 
@@ -65,13 +113,31 @@ struct bridge {
  * limit; only past that does the connection close. */
 #define BRIDGE_OVERSIZE_FACTOR 4
 
-/* Starts serving clients at @url with @n_ctx contexts. Requests up to
- * BRIDGE_OVERSIZE_FACTOR times @max_bytes are handed to @on_req, which
- * must refuse those over @max_bytes. Loop thread. Returns MQ_OK or
- * MQ_ERR_INVALID (with @e naming the URL) when it cannot listen. */
-mq_err bridge_start(struct bridge *b, uv_loop_t *loop, const char *url,
-                    size_t n_ctx, size_t max_bytes, bridge_request_cb on_req,
-                    bridge_peer_cb on_peer, void *arg, struct errmsg *e);
+/* A reply not taken by its connection in this time is dropped (and
+ * counted): a client that does not read its replies holds a context no
+ * longer. */
+#define BRIDGE_SEND_TIMEOUT_MS 30000
+
+/* Idle contexts kept for the next requests; more are freed. */
+#define BRIDGE_IDLE_KEEP 256
+
+struct bridge_opts {
+    const char *url;
+    size_t max_active; /* the limit on requests with the loop */
+    size_t max_bytes;  /* max_request_bytes */
+    bridge_request_cb on_request;
+    bridge_peer_cb on_peer;
+    bridge_pipe_cb on_pipe_closed;
+    void *arg;
+};
+
+/* Sets up the inbox and its wake-up on @loop, and starts serving clients
+ * as @o says. Requests up to BRIDGE_OVERSIZE_FACTOR
+ * times max_bytes are handed to on_request, which must refuse those over
+ * max_bytes. Loop thread. Returns MQ_OK; MQ_ERR_INVALID (with @e naming
+ * the URL) when it cannot listen; MQ_ERR_NO_MEMORY or MQ_ERR_INTERNAL. */
+mq_err bridge_start(struct bridge *b, uv_loop_t *loop,
+                    const struct bridge_opts *o, struct errmsg *e);
 
 /* Checks that @url (the value of config key @key) can be listened on now:
  * listens and closes at once. Returns MQ_OK, or MQ_ERR_INVALID with @e
@@ -83,12 +149,25 @@ mq_err bridge_check_listen(const char *url, const char *key, struct errmsg *e);
  * handler. */
 void bridge_push_peer(struct bridge *b, nng_msg *msg);
 
-/* Sends @reply (taken over) as the answer to @req, which then goes back to
- * receiving. Loop thread. */
+/* @req waits for something else (a long poll): it no longer counts against
+ * max_active, and another request may be received in its place. Undone by
+ * bridge_unpark (or ended by bridge_reply). Loop thread. */
+void bridge_park(struct rpc_req *req);
+void bridge_unpark(struct rpc_req *req);
+
+/* Whether the connection @req came on is still open. Loop thread. */
+int bridge_req_connected(const struct rpc_req *req);
+
+/* Sends @reply (taken over) as the answer to @req; @req is the bridge's
+ * again. A NULL @reply (none could be made) sends nothing and frees the
+ * context all the same. Loop thread. */
 void bridge_reply(struct rpc_req *req, nng_msg *reply);
 
+/* The counts of struct bridge_stats. Loop thread. */
+void bridge_stats(const struct bridge *b, struct bridge_stats *out);
+
 /* Stops serving: no handler is called after it returns. Blocks until nng's
- * callbacks are done. Loop thread. */
+ * callbacks are done; frees every request. Loop thread. */
 void bridge_stop(struct bridge *b);
 
 /* Frees what bridge_stop left; from the async handle's close callback. */

@@ -76,14 +76,17 @@ void call_reply(struct call *call, const Mq__V1__Reply *reply_in)
     } else {
         mq__v1__reply__pack(reply, nng_msg_body(msg));
     }
-    if (msg != NULL) {
-        bridge_reply(call->req, msg);
-    } else {
-        nng_msg *empty;
-        if (nng_msg_alloc(&empty, 0) == 0) {
-            bridge_reply(call->req, empty);
-        }
+    bridge_reply(call->req, msg); /* NULL: nothing could be made */
+    call_free(call);
+}
+
+void call_reply_gone(struct call *call)
+{
+    nng_msg *empty;
+    if (nng_msg_alloc(&empty, 0) != 0) {
+        empty = NULL;
     }
+    bridge_reply(call->req, empty);
     call_free(call);
 }
 

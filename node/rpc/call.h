@@ -59,14 +59,18 @@ struct call {
     uint64_t deadline_ms;
     uint32_t max;
     int proposing;
-    struct call *next, *prev; /* waiting list */
-    int waiting;
+    struct call *next, *prev; /* reads' waiting list */
+    int waiting;              /* in the reads' list, or in rpc->waiting */
+    struct waiter waiter;     /* a fetch in rpc->waiting */
 };
 
 /* Replies, then frees @call. */
 void call_reply_error(struct call *call, mq_err err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void call_reply(struct call *call, const Mq__V1__Reply *reply);
+/* Answers @call, whose connection closed, with an empty message (nng drops
+ * it: nothing can reach the client), then frees @call. */
+void call_reply_gone(struct call *call);
 /* NOT_LEADER with the leader's URL, then frees @call. */
 void call_reply_not_leader(struct call *call);
 void call_free(struct call *call);

@@ -13,7 +13,8 @@
  * log, a node shutting down or removed), leadership lost after proposing
  * (UNAVAILABLE: the outcome is unknown; retry with the same ids).
  * Every path replies exactly once and frees the call. Queue and
- * subscription admin is in rpc_admin.c, fetch and acks in rpc_fetch.c,
+ * subscription admin is in rpc_admin.c, fetch in rpc_fetch.c, acks in
+ * rpc_ack.c,
  * catch-up reads and message status in rpc_read.c. */
 #include "rpc.h"
 
@@ -30,6 +31,7 @@
 #include "names.h"
 #include "pbconv.h"
 #include "pbscan.h"
+#include "rpc_ack.h"
 #include "rpc_admin.h"
 #include "rpc_fetch.h"
 #include "rpc_members.h"
@@ -45,10 +47,7 @@ void rpc_handle(void *arg, struct rpc_req *req, const void *data, size_t len)
 
     r->requests++;
     if (call == NULL) {
-        nng_msg *empty;
-        if (nng_msg_alloc(&empty, 0) == 0) {
-            bridge_reply(req, empty);
-        }
+        bridge_reply(req, NULL); /* the client's call times out */
         return;
     }
     call->rpc = r;
@@ -200,6 +199,7 @@ void rpc_init(struct rpc *r, uv_loop_t *loop, struct bridge *b,
     r->f = f;
     r->peer = p;
     r->cfg = cfg;
+    waitset_init(&r->waiting);
     uv_timer_init(loop, &r->wait_timer);
     r->wait_timer.data = r;
     uv_check_init(loop, &r->read_check);
@@ -225,10 +225,7 @@ void rpc_leader_changed(struct rpc *r, int leader)
 
 void rpc_on_publish(void *arg, struct queue *q)
 {
-    struct rpc *r = arg;
-    if (r->n_waiting > 0) {
-        rpc_wake(r, q->cfg.name);
-    }
+    rpc_wake(arg, q);
 }
 
 void rpc_on_note(void *arg, int level, const char *line)
@@ -245,6 +242,7 @@ void rpc_close(struct rpc *r)
 {
     r->closing = 1;
     rpc_fail_waiting(r, MQ_ERR_NOT_DONE); /* none had a delivery proposed */
+    waitset_close(&r->waiting);
     rpc_reads_tick(r, UINT64_MAX);
     uv_timer_stop(&r->wait_timer);
     uv_close((uv_handle_t *)&r->wait_timer, NULL);

@@ -14,6 +14,7 @@
 #include "consensus.h"
 #include "fsm.h"
 #include "peer.h"
+#include "waitset.h"
 
 struct call;
 struct member_change;
@@ -26,10 +27,9 @@ struct rpc {
     struct peer *peer;
     const struct config *cfg;
 
-    struct call *waiting; /* fetches waiting for messages, oldest first */
-    struct call *waiting_tail;
-    size_t n_waiting;
+    struct waitset waiting; /* fetches waiting for messages (rpc_fetch.c) */
     uv_timer_t wait_timer;
+    uint64_t refused_logged_ms; /* last warning of a cap refusing fetches */
 
     struct member_change *mc; /* the membership change running, if any */
     uv_timer_t mc_timer;
@@ -51,10 +51,15 @@ void rpc_init(struct rpc *r, uv_loop_t *loop, struct bridge *b,
 /* Handles one request (bridge callback). */
 void rpc_handle(void *arg, struct rpc_req *req, const void *data, size_t len);
 
+/* Connection @pipe closed (bridge callback): the fetches it left waiting
+ * are dropped (their answers could go nowhere). */
+void rpc_pipe_closed(void *arg, uint32_t pipe);
+
 /* Leadership changed: waiting fetches are answered NOT_LEADER on loss. */
 void rpc_leader_changed(struct rpc *r, int leader);
 
-/* New messages in @q (FSM callback): wakes fetches waiting on it. */
+/* New messages in @q (FSM callback), or messages given back by a nack:
+ * wakes fetches waiting on it. */
 void rpc_on_publish(void *arg, struct queue *q);
 
 /* A change apply made (FSM callback, see fsm.h's on_note): logged at
@@ -62,7 +67,7 @@ void rpc_on_publish(void *arg, struct queue *q);
  * new; at DEBUG elsewhere (a follower, or a log replayed at start). */
 void rpc_on_note(void *arg, int level, const char *line);
 
-/* Answers everything waiting with UNAVAILABLE and stops the timer. */
+/* Answers everything waiting with NOT_DONE and stops the timers. */
 void rpc_close(struct rpc *r);
 
 #endif

@@ -238,6 +238,12 @@ void rpc_status(struct call *call)
     st.memory_bytes = fsm_mem_bytes(r->f);
     st.clock_skew_ms = clockskew_largest(&r->peer->skew, uv_now(r->peer->loop),
                                          &st.clock_skew_node);
+    struct bridge_stats bs;
+    bridge_stats(r->bridge, &bs);
+    st.connections = bs.connections;
+    st.waiting_fetches = waitset_count(&r->waiting);
+    st.requests_active = bs.active;
+    st.replies_not_sent = bs.replies_not_sent;
     reply.body_case = MQ__V1__REPLY__BODY_STATUS_REPLY;
     reply.status_reply = &st;
     call_reply(call, &reply);

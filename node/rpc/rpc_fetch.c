@@ -1,15 +1,29 @@
-/* rpc_fetch.c: fetch (long poll), ack and nack.
+/* rpc_fetch.c: fetch (long poll) and the fetches waiting.
  *
  * A fetch that finds messages available proposes a deliver op; the FSM
  * chooses the messages when the op is applied (so every replica records
  * the same deliveries) and the reply is built from that result. A fetch
- * that finds nothing waits: new messages in its queue, a nack, or an ack
- * deadline passing wake it; its max_wait ends it with an empty answer.
- * Messages available are handed to the oldest waiting fetches first, and
- * reserved (sub->reserved) while their deliver op is in flight so that one
- * message does not wake every waiter. */
+ * that finds nothing waits (with max_wait_ms 0 it is answered empty at
+ * once): it is parked in rpc->waiting (waitset.h) and in the bridge
+ * (bridge_park), so that it holds no place among the requests being
+ * handled, only its own memory. New messages in its queue, a nack, or a
+ * delivery coming due wake it; its max_wait ends it with an empty answer.
+ * Messages available are handed to the oldest waiting fetches of their
+ * subscription first, and reserved (sub->reserved) while their deliver op
+ * is in flight so that one message does not wake every waiter.
+ *
+ * Caps: a fetch that would wait is refused at once (TOO_MANY, naming the
+ * cap) when max_waiting_per_sub fetches wait on its subscription or
+ * max_waiting_fetches on the node; one that waited before keeps its place.
+ * A waiting fetch ends, never leaks: answered at its deadline (empty),
+ * when messages come (a delivery), when its subscription goes
+ * (NOT_FOUND), when this node loses leadership (NOT_LEADER, through
+ * rpc_fail_waiting), when the node stops (NOT_DONE), or dropped when its
+ * connection closes (rpc_pipe_closed: nothing can reach its client). */
 #include "rpc_fetch.h"
 
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -19,23 +33,42 @@
 
 #define FETCH_MAX_WAIT_MS (5 * 60 * 1000)
 #define WAIT_TICK_MS 20
+/* A subscription with waiting fetches is looked at again at least this
+ * often, for changes that no event announces. */
+#define WAIT_RECHECK_MS 250
+/* Seconds between two warnings that a cap refused fetches. */
+#define REFUSED_LOG_EVERY_MS 10000
 
-static void wait_add(struct call *call)
+static struct call *call_of(struct waiter *w)
+{
+    return (struct call *)((char *)w - offsetof(struct call, waiter));
+}
+
+static const char *sub_of(const struct call *call)
+{
+    return call->in->fetch->sub ? call->in->fetch->sub : "";
+}
+
+/* Parks @call among the waiting fetches: it holds no place among the
+ * requests being handled (bridge_park). MQ_ERR_NO_MEMORY leaves it as it
+ * was. */
+static mq_err wait_add(struct call *call)
 {
     struct rpc *r = call->rpc;
-    call->waiting = 1;
-    call->next = NULL;
-    call->prev = r->waiting_tail;
-    if (r->waiting_tail) {
-        r->waiting_tail->next = call;
-    } else {
-        r->waiting = call;
+
+    call->waiter.deadline_ms = call->deadline_ms;
+    call->waiter.pipe = call->req->pipe;
+    if (waitset_add(&r->waiting, &call->waiter, call->qname, sub_of(call)) !=
+        MQ_OK) {
+        return MQ_ERR_NO_MEMORY;
     }
-    r->waiting_tail = call;
-    if (r->n_waiting++ == 0) {
+    call->waiting = 1;
+    bridge_park(call->req);
+    if (waitset_count(&r->waiting) == 1) {
         uv_timer_start(&r->wait_timer, rpc_wait_timer_cb, WAIT_TICK_MS,
                        WAIT_TICK_MS);
     }
+    return MQ_OK;
 }
 
 static void wait_remove(struct call *call)
@@ -44,18 +77,10 @@ static void wait_remove(struct call *call)
     if (!call->waiting) {
         return;
     }
-    if (call->prev) {
-        call->prev->next = call->next;
-    } else {
-        r->waiting = call->next;
-    }
-    if (call->next) {
-        call->next->prev = call->prev;
-    } else {
-        r->waiting_tail = call->prev;
-    }
+    waitset_remove(&r->waiting, &call->waiter);
     call->waiting = 0;
-    if (--r->n_waiting == 0) {
+    bridge_unpark(call->req);
+    if (waitset_count(&r->waiting) == 0) {
         uv_timer_stop(&r->wait_timer);
     }
 }
@@ -110,7 +135,8 @@ static void reply_deliveries(struct call *call, const struct fsm *f,
     call_free(call);
 }
 
-static void try_deliver(struct call *call);
+static int try_deliver(struct call *call);
+static void wait_or_refuse(struct call *call, int admitted);
 
 static void deliver_done(void *arg, mq_err err, const struct fsm_op_result *r,
                          const struct fsm *f, uint64_t index)
@@ -128,6 +154,13 @@ static void deliver_done(void *arg, mq_err err, const struct fsm_op_result *r,
         s->reserved -= s->reserved < call->body.del.max_messages
                            ? s->reserved
                            : call->body.del.max_messages;
+        /* New deliveries have due times: the fetches waiting on the
+         * subscription look again when the first is due. */
+        struct wait_group *g =
+            waitset_group(&call->rpc->waiting, call->qname, sub_of(call));
+        if (g != NULL && sub_next_due(s) < g->check_ms) {
+            g->check_ms = sub_next_due(s);
+        }
     }
     if (err == MQ_ERR_NOT_LEADER) {
         call_reply_not_leader(call);
@@ -148,13 +181,14 @@ static void deliver_done(void *arg, mq_err err, const struct fsm_op_result *r,
         reply_deliveries(call, f, r);
         return;
     }
-    wait_add(call); /* others took them: keep waiting */
+    wait_or_refuse(call, 1); /* others took them: keep waiting */
 }
 
 /* Proposes a deliver op if messages are available and not reserved by
- * other fetches; otherwise leaves the call as it is. Returns with the call
- * either proposing or still waiting (or answered, if its sub vanished). */
-static void try_deliver(struct call *call)
+ * other fetches. Returns 1 when @call left (proposing, or answered: its
+ * subscription is gone, or out of memory), 0 when there was nothing for
+ * it (it is as it was: waiting or not). */
+static int try_deliver(struct call *call)
 {
     struct rpc *r = call->rpc;
     const Mq__V1__FetchRequest *in = call->in->fetch;
@@ -167,12 +201,12 @@ static void try_deliver(struct call *call)
                          "subscription %s of queue %s no longer "
                          "exists",
                          in->sub, call->qname);
-        return;
+        return 1;
     }
     size_t avail = sub_available(s, &q->msgs, call_now_ms(),
                                  (size_t)(call->max + s->reserved));
     if (avail <= s->reserved) {
-        return;
+        return 0;
     }
     size_t n = avail - s->reserved;
     if (n > call->max) {
@@ -188,10 +222,73 @@ static void try_deliver(struct call *call)
     call->op.deliver = &call->body.del;
     if (batch_add(r->batch, &call->op, 64, deliver_done, call) != MQ_OK) {
         call_reply_error(call, MQ_ERR_NO_MEMORY, "fetch: out of memory");
-        return;
+        return 1;
     }
     s->reserved += n;
     call->proposing = 1;
+    return 1;
+}
+
+/* Warns (at most every REFUSED_LOG_EVERY_MS) that @cap refused fetches. */
+static void log_refused(struct rpc *r, const char *what)
+{
+    uint64_t now = uv_now(r->wait_timer.loop);
+    if (r->refused_logged_ms == 0 ||
+        now - r->refused_logged_ms >= REFUSED_LOG_EVERY_MS) {
+        r->refused_logged_ms = now;
+        LOG_WARN("fetches refused: %s (and maybe others since)", what);
+    }
+}
+
+/* Parks @call, found with nothing to deliver, until messages come or its
+ * wait ends; a new fetch (@admitted 0) is refused (TOO_MANY) if a cap is
+ * reached. One that waited before and took nothing (others took the
+ * messages) is @admitted: it keeps its place, caps or not. */
+static void wait_or_refuse(struct call *call, int admitted)
+{
+    struct rpc *r = call->rpc;
+    const struct config *cfg = r->cfg;
+    char what[MQ_QNAME_MAX + MQ_NAME_MAX + 128];
+
+    if (!bridge_req_connected(call->req)) {
+        call_reply_gone(call); /* its connection closed meanwhile */
+        return;
+    }
+    if (!consensus_is_leader(r->c)) {
+        call_reply_not_leader(call); /* lost while its delivery committed */
+        return;
+    }
+    if (!admitted) {
+        const struct wait_group *g =
+            waitset_group(&r->waiting, call->qname, sub_of(call));
+        size_t n_sub = g != NULL ? g->n : 0;
+        size_t n_all = waitset_count(&r->waiting);
+
+        if (n_sub >= cfg->max_waiting_per_sub) {
+            snprintf(what, sizeof what,
+                     "%zu fetches already wait on subscription %s of %s "
+                     "(max_waiting_per_sub %llu)",
+                     n_sub, sub_of(call), call->qname,
+                     (unsigned long long)cfg->max_waiting_per_sub);
+            log_refused(r, what);
+            call_reply_error(call, MQ_ERR_TOO_MANY, "%s", what);
+            return;
+        }
+        if (n_all >= cfg->max_waiting_fetches) {
+            snprintf(what, sizeof what,
+                     "%zu fetches already wait on node %llu "
+                     "(max_waiting_fetches %llu); none more on %s %s",
+                     n_all, (unsigned long long)cfg->id,
+                     (unsigned long long)cfg->max_waiting_fetches, call->qname,
+                     sub_of(call));
+            log_refused(r, what);
+            call_reply_error(call, MQ_ERR_TOO_MANY, "%s", what);
+            return;
+        }
+    }
+    if (wait_add(call) != MQ_OK) {
+        call_reply_error(call, MQ_ERR_NO_MEMORY, "fetch: out of memory");
+    }
 }
 
 void rpc_fetch(struct call *call)
@@ -227,19 +324,61 @@ void rpc_fetch(struct call *call)
     }
     call->max = in->max_messages;
     call->deadline_ms = call_now_ms() + in->max_wait_ms;
-    wait_add(call);
-    try_deliver(call);
+    if (try_deliver(call)) {
+        return;
+    }
+    if (in->max_wait_ms == 0) {
+        reply_deliveries(call, r->f, NULL); /* nothing, and no wait asked */
+        return;
+    }
+    wait_or_refuse(call, 0);
 }
 
-void rpc_wake(struct rpc *r, const char *queue)
+/* Hands what the subscription of group @g has to its waiting fetches,
+ * oldest first, until one finds nothing. */
+static void wake_group(struct wait_group *g)
 {
-    struct call *call = r->waiting;
-    while (call != NULL) {
-        struct call *next = call->next;
-        if (queue == NULL || strcmp(call->qname, queue) == 0) {
-            try_deliver(call);
+    /* Each fetch that leaves may free @g with the last: count, do not
+     * look at @g after that. */
+    for (size_t n = g->n; n > 0; n--) {
+        if (!try_deliver(call_of(g->head))) {
+            g->check_ms = 0; /* look again at the next tick */
+            return;
         }
-        call = next;
+    }
+}
+
+void rpc_wake(struct rpc *r, const struct queue *q)
+{
+    if (waitset_count(&r->waiting) == 0) {
+        return;
+    }
+    for (size_t j = 0; j < q->n_subs; j++) {
+        struct wait_group *g =
+            waitset_group(&r->waiting, q->cfg.name, q->subs[j]->cfg.name);
+        if (g != NULL) {
+            wake_group(g);
+        }
+    }
+}
+
+/* Looks at the subscription of group @g: gone (its fetches are answered
+ * NOT_FOUND), or with deliveries due again (handed out). */
+static void check_group(struct rpc *r, struct wait_group *g, uint64_t now)
+{
+    struct queue *q = fsm_queue(r->f, g->queue);
+    struct sub *s = q ? queue_sub(q, g->sub) : NULL;
+
+    if (s == NULL) {
+        for (size_t n = g->n; n > 0; n--) {
+            try_deliver(call_of(g->head)); /* answers NOT_FOUND */
+        }
+        return;
+    }
+    uint64_t due = sub_next_due(s);
+    g->check_ms = due < now + WAIT_RECHECK_MS ? due : now + WAIT_RECHECK_MS;
+    if (due <= now) {
+        wake_group(g);
     }
 }
 
@@ -247,29 +386,30 @@ void rpc_wait_timer_cb(uv_timer_t *t)
 {
     struct rpc *r = t->data;
     uint64_t now = call_now_ms();
-    struct call *call = r->waiting;
+    struct waiter *w;
 
-    while (call != NULL) {
-        struct call *next = call->next;
-        if (now >= call->deadline_ms) {
-            wait_remove(call);
-            reply_deliveries(call, r->f, NULL);
-        } else {
-            const Mq__V1__FetchRequest *in = call->in->fetch;
-            struct queue *q = fsm_queue(r->f, call->qname);
-            struct sub *s = q ? queue_sub(q, in->sub) : NULL;
-            if (s == NULL || sub_next_due(s) <= now) {
-                try_deliver(call);
-            }
+    while ((w = waitset_expired(&r->waiting, now)) != NULL) {
+        struct call *call = call_of(w);
+        wait_remove(call);
+        reply_deliveries(call, r->f, NULL);
+    }
+    /* Checking a group answers only its own fetches: the next group
+     * stays. */
+    struct wait_group *g = r->waiting.first_group;
+    while (g != NULL) {
+        struct wait_group *next = g->next;
+        if (now >= g->check_ms) {
+            check_group(r, g, now);
         }
-        call = next;
+        g = next;
     }
 }
 
 void rpc_fail_waiting(struct rpc *r, mq_err err)
 {
-    while (r->waiting != NULL) {
-        struct call *call = r->waiting;
+    struct waiter *w;
+    while ((w = waitset_any(&r->waiting)) != NULL) {
+        struct call *call = call_of(w);
         wait_remove(call);
         if (err == MQ_ERR_NOT_LEADER) {
             call_reply_not_leader(call);
@@ -280,137 +420,13 @@ void rpc_fail_waiting(struct rpc *r, mq_err err)
     }
 }
 
-/* Ack and nack ---------------------------------------------------------------
- */
-
-static const char *const verbs[] = {"ack", "nack", "touch", "term"};
-
-static void ack_done(void *arg, mq_err err, const struct fsm_op_result *r,
-                     const struct fsm *f, uint64_t index)
+void rpc_pipe_closed(void *arg, uint32_t pipe)
 {
-    struct call *call = arg;
-    Mq__V1__Reply reply = MQ__V1__REPLY__INIT;
-    Mq__V1__AckReply ar = MQ__V1__ACK_REPLY__INIT;
-    (void)f;
-    call->index = err == MQ_OK ? index : 0;
-
-    if (err == MQ_ERR_NOT_LEADER) {
-        call_reply_not_leader(call);
-        return;
-    }
-    if (err != MQ_OK) {
-        call_reply_error(call, err,
-                         "%s to %s %s: leadership changed before it "
-                         "committed; it may or may not have been applied: "
-                         "send it again",
-                         verbs[call->body.ack.mode], call->body.ack.queue,
-                         call->body.ack.sub);
-        return;
-    }
-    if (r->err != MQ_OK) {
-        call_reply_error(call, r->err, "%s", r->e.msg);
-        return;
-    }
-    if (call->body.ack.mode == MQ__V1__ACK_MODE__NACK && r->done > 0) {
-        rpc_wake(call->rpc, call->body.ack.queue);
-    }
-    ar.done = r->done;
-    ar.already = r->already;
-    reply.body_case = MQ__V1__REPLY__BODY_ACK;
-    reply.ack = &ar;
-    call_reply(call, &reply);
-}
-
-void rpc_ack(struct call *call, int mode)
-{
-    struct rpc *r = call->rpc;
-    const char *qname, *sname, *reason = "";
-    const uint64_t *seqs;
-    size_t n;
-    uint64_t delay = 0;
-
-    switch (mode) {
-    case SUB_NACK: {
-        const Mq__V1__NackRequest *in = call->in->nack;
-        qname = in->queue;
-        sname = in->sub;
-        seqs = in->seqs;
-        n = in->n_seqs;
-        delay = in->delay_ms;
-        break;
-    }
-    case SUB_TOUCH: {
-        const Mq__V1__TouchRequest *in = call->in->touch;
-        qname = in->queue;
-        sname = in->sub;
-        seqs = in->seqs;
-        n = in->n_seqs;
-        break;
-    }
-    case SUB_TERM: {
-        const Mq__V1__TermRequest *in = call->in->term;
-        qname = in->queue;
-        sname = in->sub;
-        seqs = in->seqs;
-        n = in->n_seqs;
-        reason = in->reason ? in->reason : "";
-        break;
-    }
-    default: {
-        const Mq__V1__AckRequest *in = call->in->ack;
-        qname = in->queue;
-        sname = in->sub;
-        seqs = in->seqs;
-        n = in->n_seqs;
-        break;
-    }
-    }
-    if (call_qname(call, qname, call->qname) == NULL) {
-        return;
-    }
-    const struct queue *q = fsm_queue(r->f, call->qname);
-    const struct sub *s = q ? queue_sub(q, sname ? sname : "") : NULL;
-    struct errmsg e = ERRMSG_INIT;
-
-    if (q == NULL) {
-        call_reply_error(call, MQ_ERR_NOT_FOUND, "queue %s does not exist",
-                         call->qname);
-        return;
-    }
-    if (s == NULL) {
-        call_reply_error(call, MQ_ERR_NOT_FOUND,
-                         "subscription %s of queue %s does not exist",
-                         sname ? sname : "", call->qname);
-        return;
-    }
-    if (n == 0 || n > MQ_MAX_BATCH) {
-        call_reply_error(call, MQ_ERR_INVALID, "%zu seqs, 1..%d allowed", n,
-                         MQ_MAX_BATCH);
-        return;
-    }
-    if (strlen(reason) > 128) {
-        call_reply_error(call, MQ_ERR_INVALID,
-                         "a term reason takes at most 128 bytes");
-        return;
-    }
-    if (sub_check_seqs(s, seqs, n, &e) != MQ_OK) {
-        call_reply_error(call, MQ_ERR_INVALID, "%s", e.msg);
-        return;
-    }
-    mq__v1__ack_op__init(&call->body.ack);
-    call->body.ack.queue = call->qname;
-    call->body.ack.sub = (char *)sname;
-    call->body.ack.seqs = (uint64_t *)seqs;
-    call->body.ack.n_seqs = n;
-    call->body.ack.mode = (Mq__V1__AckMode)mode;
-    call->body.ack.delay_ms = delay;
-    call->body.ack.reason = (char *)reason;
-    mq__v1__op__init(&call->op);
-    call->op.op_case = MQ__V1__OP__OP_ACK;
-    call->op.ack = &call->body.ack;
-    if (batch_add(r->batch, &call->op, 32 + 10 * n + strlen(reason), ack_done,
-                  call) != MQ_OK) {
-        call_reply_error(call, MQ_ERR_NO_MEMORY, "%s: out of memory",
-                         verbs[mode]);
+    struct rpc *r = arg;
+    struct waiter *w;
+    while ((w = waitset_of_pipe(&r->waiting, pipe)) != NULL) {
+        struct call *call = call_of(w);
+        wait_remove(call);
+        call_reply_gone(call);
     }
 }

@@ -48,7 +48,9 @@ static const struct {
     {"max_request_bytes", "16777216"},
     {"peer_max_message_bytes", "1073741824"},
     {"peer_send_buffer", "256"},
-    {"rpc_contexts", "256"},
+    {"rpc_contexts", "1024"},
+    {"max_waiting_per_sub", "512"},
+    {"max_waiting_fetches", "65536"},
     {"max_clock_skew_ms", "1000"},
     {"member_catchup_timeout_ms", "60000"},
     {"auto_repair", "0"},
@@ -99,10 +101,14 @@ static void test_flags_give_a_complete_config_with_defaults(void **state)
     assert_int_equal(cfg.max_request_bytes, 16 * MiB);
     assert_int_equal(cfg.peer_max_message_bytes, 1024 * MiB);
     assert_int_equal(cfg.peer_send_buffer, 256);
-    assert_int_equal(cfg.rpc_contexts, 256);
+    assert_int_equal(cfg.rpc_contexts, 1024);
     assert_int_equal(cfg.max_clock_skew_ms, 1000);
     assert_int_equal(cfg.member_catchup_timeout_ms, 60000);
     assert_int_equal(cfg.auto_repair, 0);
+    /* Waiting fetches: their own caps (JetStream's max_waiting is 512 per
+     * consumer), not counted in rpc_contexts. */
+    assert_int_equal(cfg.max_waiting_per_sub, 512);
+    assert_int_equal(cfg.max_waiting_fetches, 65536);
 }
 
 /* The option table (through the sample it writes) has exactly the keys
@@ -145,6 +151,34 @@ static void test_option_table_keys_and_defaults(void **state)
     }
     assert_int_equal(seen, N_DEFAULTS);
     free(buf);
+}
+
+static void test_waiting_caps_are_settings_with_ranges(void **state)
+{
+    static struct config cfg;
+    struct errmsg e = ERRMSG_INIT;
+    const char *argv[] = {"mqd",
+                          "--id",
+                          "1",
+                          "--data_dir",
+                          "/tmp/x",
+                          "--peer_url",
+                          "tcp://127.0.0.1:7101",
+                          "--members",
+                          MEMBERS,
+                          "--max_waiting_per_sub",
+                          "64",
+                          "--max-waiting-fetches",
+                          "100000"};
+    (void)state;
+    assert_int_equal(load(&cfg, &e, 13, argv), MQ_OK);
+    assert_int_equal(cfg.max_waiting_per_sub, 64);
+    assert_int_equal(cfg.max_waiting_fetches, 100000);
+
+    argv[10] = "0";
+    assert_int_equal(load(&cfg, &e, 13, argv), MQ_ERR_INVALID);
+    assert_non_null(strstr(e.msg, "max_waiting_per_sub"));
+    assert_non_null(strstr(e.msg, "out of range"));
 }
 
 static void test_bad_value_names_the_key(void **state)
@@ -329,6 +363,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flags_give_a_complete_config_with_defaults),
         cmocka_unit_test(test_option_table_keys_and_defaults),
+        cmocka_unit_test(test_waiting_caps_are_settings_with_ranges),
         cmocka_unit_test(test_bad_value_names_the_key),
         cmocka_unit_test(test_missing_required_key_is_named),
         cmocka_unit_test(test_member_list_must_name_this_node),
