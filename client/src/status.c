@@ -28,6 +28,9 @@ void status_from_pb(mq_node_status *out, const Mq__V1__StatusReply *r)
     out->memory_bytes = r->memory_bytes;
     out->clock_skew_node = r->clock_skew_node;
     out->clock_skew_ms = r->clock_skew_ms;
+    out->auth = r->auth != 0;
+    snprintf(out->key, sizeof out->key, "%s",
+             r->key_name != NULL ? r->key_name : "");
     out->voters = 0;
     for (size_t i = 0; i < r->n_members; i++) {
         const char *role = r->members[i]->role;

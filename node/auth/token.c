@@ -32,8 +32,9 @@ mq_err token_parse(const char *s, size_t len, struct token *out,
 {
     memset(out, 0, sizeof *out);
     if (s == NULL || len == 0) {
-        errmsg_set(e, "the request carries no key (give a token: mqctl "
-                      "--token, MQ_TOKEN, or libmq's token option)");
+        errmsg_set(e, "authentication is on and the request carries no key "
+                      "(give a token: mqctl --token, MQ_TOKEN, or libmq's "
+                      "token option)");
         return MQ_ERR_UNAUTHENTICATED;
     }
     if (len > TOKEN_MAX) {

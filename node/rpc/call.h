@@ -61,6 +61,11 @@ struct call {
     int proposing;
     struct call *next, *prev; /* waiting list */
     int waiting;
+
+    /* The request's key (rpc_auth.c), "" when authentication is off, and
+     * the verb it was checked for (a GRANT_* bit; 0: none). */
+    char key[MQ_NAME_MAX + 1];
+    uint8_t verb;
 };
 
 /* Replies, then frees @call. */
