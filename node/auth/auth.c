@@ -94,11 +94,19 @@ static mq_err read_bootstrap(struct auth *a, const char *path, struct errmsg *e)
                    strerror(errno));
         return MQ_ERR_INVALID;
     }
+    /* One line; blanks around it (and the line's end) are not part of
+     * the secret, as in a token file (libmq). */
     len = (size_t)n;
     while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' ||
                        buf[len - 1] == ' ' || buf[len - 1] == '\t')) {
         len--;
     }
+    size_t start = 0;
+    while (start < len && (buf[start] == ' ' || buf[start] == '\t')) {
+        start++;
+    }
+    memmove(buf, buf + start, len - start);
+    len -= start;
     if ((size_t)n == sizeof buf) {
         errmsg_set(e,
                    "auth_bootstrap_key_file %s: longer than one line of "
