@@ -192,14 +192,29 @@ static int namespace_of(struct call *call, const char *q,
     return 1;
 }
 
+/* The full name of queue @q as given ("default/..." for a bare name), or
+ * @q itself when it is not a valid name; "" for NULL. */
+static void full_name(const char *q, char out[MQ_QNAME_MAX + 1])
+{
+    struct errmsg e = ERRMSG_INIT;
+    if (q == NULL) {
+        out[0] = '\0';
+    } else if (qname_normalize(q, out, &e) != MQ_OK) {
+        snprintf(out, MQ_QNAME_MAX + 1, "%.*s", MQ_QNAME_MAX, q);
+    }
+}
+
 /* What the audit line names as the target. */
 static void target_text(const struct target *t, char *buf, size_t len)
 {
     switch (t->kind) {
-    case TARGET_QUEUE:
-        snprintf(buf, len, "%s%s%s", t->q1 ? t->q1 : "", t->q2 ? " -> " : "",
-                 t->q2 ? t->q2 : "");
+    case TARGET_QUEUE: {
+        char q1[MQ_QNAME_MAX + 1], q2[MQ_QNAME_MAX + 1];
+        full_name(t->q1, q1);
+        full_name(t->q2, q2);
+        snprintf(buf, len, "%s%s%s", q1, t->q2 ? " -> " : "", q2);
         break;
+    }
     case TARGET_ALL:
         snprintf(buf, len, "every namespace");
         break;
@@ -211,6 +226,12 @@ static void target_text(const struct target *t, char *buf, size_t len)
         snprintf(buf, len, "-");
         break;
     }
+    /* Names a request gives may be anything: one line in the log. */
+    for (char *p = buf; *p != '\0'; p++) {
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e) {
+            *p = '?';
+        }
+    }
 }
 
 static void refuse(struct call *call, const struct target *t,
@@ -218,7 +239,10 @@ static void refuse(struct call *call, const struct target *t,
 {
     char target[2 * MQ_QNAME_MAX + 16];
     target_text(t, target, sizeof target);
-    LOG_INFO("audit: refused %s: key=%s verb=%s target=%s: %s: %s", t->what,
+    /* Not yet able to decide (the bootstrap key on its way, too many
+     * waiting): no decision to audit; the client retries. */
+    int lvl = err == MQ_ERR_NOT_DONE ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
+    LOG_AT(lvl, "audit: refused %s: key=%s verb=%s target=%s: %s: %s", t->what,
              claimed[0] ? claimed : "-",
              t->verb ? grant_verb_name(t->verb) : "-", target, mq_strerror(err),
              why);
