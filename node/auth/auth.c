@@ -406,6 +406,7 @@ mq_err auth_identify(struct auth *a, const char *token, size_t len,
                             : keys_bootstrap(a->keys);
     if (k == NULL) {
         snprintf(claimed, MQ_NAME_MAX + 1, "%s", t.name);
+        *out = AUTH_UNKNOWN;
         if (t.kind == TOKEN_KEY) {
             errmsg_set(e, "key %s: unknown or revoked", t.name);
         } else {
@@ -436,6 +437,7 @@ mq_err auth_identify(struct auth *a, const char *token, size_t len,
         if (ok) {
             *out = AUTH_KEY;
         } else {
+            *out = AUTH_UNKNOWN;
             errmsg_set(e, "key %s: wrong secret", k->name);
             rv = MQ_ERR_UNAUTHENTICATED;
         }

@@ -74,6 +74,10 @@ enum auth_outcome {
     AUTH_OFF,    /* authentication is off: everything is allowed */
     AUTH_KEY,    /* *key is the request's key */
     AUTH_PARKED, /* a slow check runs: @resume will be called */
+    /* Refused (MQ_ERR_UNAUTHENTICATED) by this node's keys: no key of
+     * that name, or a wrong secret. A node behind its leader may not have
+     * applied a key just made or rotated: the leader may know better. */
+    AUTH_UNKNOWN,
 };
 
 /* Sets up @a for @keys (the FSM's; read on each call), the data dir
@@ -98,7 +102,8 @@ int auth_required(const struct auth *a);
  * MQ_OK with *out AUTH_OFF, AUTH_KEY (*key set, valid until the next
  * applied Command) or AUTH_PARKED (@arg is kept and given to @resume
  * later, exactly once); or refuses: MQ_ERR_UNAUTHENTICATED (no token, a
- * malformed one, an unknown or expired key, a wrong secret),
+ * malformed one, an expired key; or, with *out AUTH_UNKNOWN, an unknown
+ * key or a wrong secret),
  * MQ_ERR_NOT_DONE (the bootstrap key is not applied yet, or too many
  * requests wait for a slow check), MQ_ERR_NO_MEMORY, with @e saying why.
  * @claimed receives the key the token names ("" if none), for the audit

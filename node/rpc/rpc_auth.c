@@ -9,9 +9,12 @@
  * (PERMISSION_DENIED naming the verb and namespace), a bad queue name
  * (INVALID, as the handler would say), the bootstrap key not applied yet
  * (NOT_DONE); each is answered here, changes nothing, and is logged as an
- * audit line. A bootstrap secret not yet remembered waits for its slow
- * check (auth.h) and resumes through rpc_auth_resume. Every request on
- * the leader also notes its key's use (rpc_keys.h). */
+ * audit line. A follower does not refuse by its keys alone (an unknown
+ * key, a wrong secret, a missing grant): it may not have applied a change
+ * its leader made, so it redirects (NOT_LEADER) and the leader decides. A
+ * bootstrap secret not yet remembered waits for its slow check (auth.h) and
+ * resumes through rpc_auth_resume. Every request on the leader also notes its
+ * key's use (rpc_keys.h). */
 #include "rpc_auth.h"
 
 #include <stdio.h>
@@ -243,10 +246,28 @@ static void refuse(struct call *call, const struct target *t,
      * waiting): no decision to audit; the client retries. */
     int lvl = err == MQ_ERR_NOT_DONE ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
     LOG_AT(lvl, "audit: refused %s: key=%s verb=%s target=%s: %s: %s", t->what,
-             claimed[0] ? claimed : "-",
-             t->verb ? grant_verb_name(t->verb) : "-", target, mq_strerror(err),
-             why);
+           claimed[0] ? claimed : "-", t->verb ? grant_verb_name(t->verb) : "-",
+           target, mq_strerror(err), why);
     call_reply_error(call, err, "%s: %s", t->what, why);
+}
+
+/* A follower refusing by its keys may be behind its leader (a key just
+ * made, rotated or granted more there): it sends the request to the
+ * leader, whose answer is final. 1 when it did. */
+static int defer_to_leader(struct call *call, const struct target *t,
+                           const char *why)
+{
+    struct rpc *r = call->rpc;
+    const char *url = NULL;
+    uint64_t leader = consensus_leader(r->c, &url);
+
+    if (consensus_is_leader(r->c) || leader == 0 || leader == r->cfg->id ||
+        url == NULL || url[0] == '\0') {
+        return 0;
+    }
+    LOG_DEBUG("%s: %s here: the leader decides", t->what, why);
+    call_reply_not_leader(call);
+    return 1;
 }
 
 int rpc_auth_check(struct call *call)
@@ -269,7 +290,9 @@ int rpc_auth_check(struct call *call)
     rv = auth_identify(r->auth, token, strlen(token), now, call, &out, &k,
                        claimed, &e);
     if (rv != MQ_OK) {
-        refuse(call, &t, claimed, rv, e.msg);
+        if (out != AUTH_UNKNOWN || !defer_to_leader(call, &t, e.msg)) {
+            refuse(call, &t, claimed, rv, e.msg);
+        }
         return 0;
     }
     if (out == AUTH_PARKED) {
@@ -295,7 +318,9 @@ int rpc_auth_check(struct call *call)
         rv = auth_permit(k, t.verb, NULL, &e);
     }
     if (rv != MQ_OK) {
-        refuse(call, &t, claimed, rv, e.msg);
+        if (!defer_to_leader(call, &t, e.msg)) {
+            refuse(call, &t, claimed, rv, e.msg);
+        }
         return 0;
     }
     if (consensus_is_leader(r->c)) {
@@ -311,7 +336,9 @@ void rpc_auth_resume(void *arg, mq_err err, const char *why)
         const struct key *k = keys_bootstrap(&call->rpc->f->keys);
         struct target t;
         target_of(call->in, &t);
-        refuse(call, &t, k ? k->name : "", err, why);
+        if (err != MQ_ERR_UNAUTHENTICATED || !defer_to_leader(call, &t, why)) {
+            refuse(call, &t, k ? k->name : "", err, why);
+        }
         return;
     }
     if (rpc_auth_check(call)) {

@@ -157,7 +157,8 @@ static void test_tour_with_an_admin_key(void **state)
     assert_int_equal(mqctl(c, out, sizeof out, no_key), 1);
     assert_non_null(strstr(out, "carries no key"));
     char *wrong[] = {"--token", "tour-bootstrap-secret-0123456789-abcdeX",
-                     "queue", "purge", "orders", NULL};
+                     "queue",   "purge",
+                     "orders",  NULL};
     assert_int_equal(mqctl(c, out, sizeof out, wrong), 1);
     assert_non_null(strstr(out, "key admin: wrong secret"));
     assert_null(strstr(out, "abcdeX"));
@@ -171,23 +172,25 @@ static void test_tour_with_an_admin_key(void **state)
     assert_non_null(strstr(out, "\"messages\":2"));
 
     /* A key made now works at once, on every node. */
-    char *create[] = {"key",     "create", "svc", "--allow", "default:publish",
-                      "--allow", "default:consume", NULL};
+    char *create[] = {
+        "key",     "create",          "svc", "--allow", "default:publish",
+        "--allow", "default:consume", NULL};
     assert_int_equal(mqctl(c, out, sizeof out, create), 0);
     char *t = strstr(out, "token: ");
     assert_non_null(t);
     sscanf(t + 7, "%255s", token);
     assert_int_equal(strncmp(token, "mqk_svc_", 8), 0);
     for (int i = 0; i < c->n; i++) {
-        char *read[] = {"-s", c->nodes[i].client_url, "--token", token,
-                        "--any-node", "read", "orders", NULL};
+        char *read[] = {"-s",         c->nodes[i].client_url,
+                        "--token",    token,
+                        "--any-node", "read",
+                        "orders",     NULL};
         /* cluster_mqctlv puts -s first; this one wins as the later. */
         if (mqctl(c, out, sizeof out, read) != 0) {
             fail_msg("read on node %d: %s", i + 1, out);
         }
     }
-    char *svc_delete[] = {"--token", token, "queue", "delete", "orders",
-                          NULL};
+    char *svc_delete[] = {"--token", token, "queue", "delete", "orders", NULL};
     assert_int_equal(mqctl(c, out, sizeof out, svc_delete), 1);
     assert_non_null(strstr(out, "may not manage in namespace default"));
 
@@ -197,28 +200,34 @@ static void test_tour_with_an_admin_key(void **state)
     cluster_signal(c, f, SIGKILL);
     assert_int_equal(cluster_restart(c, f), 0);
     uint64_t end = test_now_ms() + 20000;
-    char *on_f[] = {"-s", c->nodes[f].client_url, "--any-node", "read",
-                    "orders", NULL};
+    char *on_f[] = {
+        "-s", c->nodes[f].client_url, "--any-node", "read", "orders", NULL};
     while (mqctl(c, out, sizeof out, on_f) != 0 && test_now_ms() < end) {
         test_sleep_ms(100);
     }
     assert_int_equal(mqctl(c, out, sizeof out, on_f), 0);
-    char *on_f_no_key[] = {"-s",   c->nodes[f].client_url, "--token=",
-                           "--any-node", "read", "orders", NULL};
+    char *on_f_no_key[] = {"-s",       c->nodes[f].client_url,
+                           "--token=", "--any-node",
+                           "read",     "orders",
+                           NULL};
     assert_int_equal(mqctl(c, out, sizeof out, on_f_no_key), 1);
     assert_non_null(strstr(out, "carries no key"));
 
     /* Audit lines: the changes on the leader, the refusals where made. */
     int changes = 0, refusals = 0;
     for (int i = 0; i < c->n; i++) {
-        changes += cluster_log_count(c, i, "audit: queue create: key=admin "
-                                           "verb=manage target=default/orders");
-        changes += cluster_log_count(c, i, "audit: key create: key=admin "
-                                           "verb=admin target=key svc");
-        refusals += cluster_log_count(c, i, "audit: refused queue delete: "
-                                            "key=svc verb=manage");
-        refusals += cluster_log_count(c, i, "audit: refused queue purge: "
-                                            "key=admin");
+        changes += cluster_log_count(c, i,
+                                     "audit: queue create: key=admin "
+                                     "verb=manage target=default/orders");
+        changes += cluster_log_count(c, i,
+                                     "audit: key create: key=admin "
+                                     "verb=admin target=key svc");
+        refusals += cluster_log_count(c, i,
+                                      "audit: refused queue delete: "
+                                      "key=svc verb=manage");
+        refusals += cluster_log_count(c, i,
+                                      "audit: refused queue purge: "
+                                      "key=admin");
     }
     assert_int_equal(changes, 2);
     assert_int_equal(refusals, 2);
