@@ -56,8 +56,8 @@ MQ_API const char *mq_version(void);
     X(TOO_LARGE, 11, 0, "message or request too large")                        \
     X(INTERNAL, 12, 0, "internal error")                                       \
     X(NOT_DONE, 13, 1, "not done: no node carried out the request")            \
-    X(UNAUTHENTICATED, 14, 0, "no valid key: authentication required")         \
-    X(PERMISSION_DENIED, 15, 0, "the key has no grant for this")
+    X(UNAUTHENTICATED, 15, 0, "no valid key: authentication required")         \
+    X(PERMISSION_DENIED, 16, 0, "the key has no grant for this")
 
 typedef enum mq_err {
     MQ_OK = 0,

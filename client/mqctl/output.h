@@ -10,7 +10,7 @@
 
 #include "mq.h"
 
-#define TABLE_COLS_MAX 10
+#define TABLE_COLS_MAX 16 /* mqctl status has 11 */
 #define JSON_DEPTH_MAX 16
 
 /* ---- errors ---- */

@@ -123,7 +123,9 @@ static void test_tour_with_an_admin_key(void **state)
     CLUSTER_TEST_BEGIN(c);
 
     char *status[] = {"status", NULL};
-    assert_int_equal(mqctl(c, out, sizeof out, status), 0);
+    if (mqctl(c, out, sizeof out, status) != 0) {
+        fail_msg("mqctl status: %s", out);
+    }
     assert_non_null(strstr(out, "auth: on (key admin)"));
 
     /* The tour of the README, with MQ_TOKEN set to the bootstrap secret. */
