@@ -350,13 +350,15 @@ int node_run(const struct config *cfg)
         struct errmsg me = ERRMSG_INIT;
         repair_marker_read(cfg->data_dir, &mk, &me); /* URLs, if any */
         if (join_start_rejoin(&n->joiner, cfg, n->cons.rejoin_phase,
-                              n->cons.rejoin_floor, mk.urls) != MQ_OK) {
+                              n->cons.rejoin_floor, mk.urls,
+                              auth_bootstrap_secret(&n->auth)) != MQ_OK) {
             LOG_ERROR("rejoin: out of memory");
             goto out;
         }
         uv_timer_start(&n->rejoin_timer, rejoin_timer_cb, 200, 200);
     } else if (cfg->join[0] != '\0' && !n->cons.was_member &&
-               join_start(&n->joiner, cfg) != MQ_OK) {
+               join_start(&n->joiner, cfg, auth_bootstrap_secret(&n->auth)) !=
+                   MQ_OK) {
         LOG_ERROR("join: out of memory");
         goto out;
     }

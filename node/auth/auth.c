@@ -161,6 +161,11 @@ int auth_has_bootstrap(const struct auth *a)
     return a->bootstrap != NULL;
 }
 
+const char *auth_bootstrap_secret(const struct auth *a)
+{
+    return a->bootstrap;
+}
+
 void auth_note_state(struct auth *a)
 {
     if (!a->keys->auth_on) {

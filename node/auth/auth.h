@@ -133,6 +133,11 @@ mq_err auth_bootstrap_hash(struct auth *a, auth_hashed_cb cb, void *arg);
 /* Whether this node holds a bootstrap secret to propose. */
 int auth_has_bootstrap(const struct auth *a);
 
+/* The bootstrap secret (NUL-terminated), for the node's own requests
+ * (join.h: a node joining a cluster with authentication on asks with it);
+ * NULL once forgotten or without one. Borrowed: copy it at once. */
+const char *auth_bootstrap_secret(const struct auth *a);
+
 /* Called after each applied change of the keys, and at times: once the
  * applied state has authentication on, writes AUTH_MARKER (logging a
  * failure once) and forgets the bootstrap secret. */

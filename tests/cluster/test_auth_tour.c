@@ -4,8 +4,9 @@
  * or with a wrong one is refused UNAUTHENTICATED and changes nothing; a
  * key made by mqctl key create works at once; a follower killed and
  * restarted (its keys from its snapshot and log) refuses and accepts as
- * before; the audit lines are logged; and no secret or token is anywhere
- * in the data dirs (log segments, snapshots) or the logs. */
+ * before; a node started with join gets in with the bootstrap secret; the
+ * audit lines are logged; and no secret or token is anywhere in the data
+ * dirs (log segments, snapshots) or the logs. */
 #include <dirent.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -214,6 +215,36 @@ static void test_tour_with_an_admin_key(void **state)
                            NULL};
     assert_int_equal(mqctl(c, out, sizeof out, on_f_no_key), 1);
     assert_non_null(strstr(out, "carries no key"));
+
+    /* A node started with join asks with the bootstrap secret of its
+     * auth_bootstrap_key_file, and becomes a voter. */
+    int fresh = cluster_add_node(c, 4);
+    assert_true(fresh >= 0);
+    mq_client *admin = cluster_client(c);
+    int voter = 0;
+    end = test_now_ms() + 30000;
+    while (!voter && test_now_ms() < end) {
+        mq_member *m = NULL;
+        size_t n = 0;
+        if (mq_members(admin, &m, &n, 2000) == MQ_OK) {
+            for (size_t k = 0; k < n; k++) {
+                voter |= m[k].id == 4 && strcmp(m[k].role, "voter") == 0;
+            }
+        }
+        mq_members_free(m);
+        if (!voter) {
+            test_sleep_ms(200);
+        }
+    }
+    mq_client_close(admin);
+    assert_true(voter);
+    char *on_new[] = {
+        "-s", c->nodes[fresh].client_url, "--any-node", "read", "orders", NULL};
+    end = test_now_ms() + 10000;
+    while (mqctl(c, out, sizeof out, on_new) != 0 && test_now_ms() < end) {
+        test_sleep_ms(100);
+    }
+    assert_int_equal(mqctl(c, out, sizeof out, on_new), 0);
 
     /* Audit lines: the changes on the leader, the refusals where made. */
     int changes = 0, refusals = 0;
