@@ -194,6 +194,15 @@ static void *join_main(void *arg)
                           (unsigned long long)j->cfg->id);
                 return NULL;
             }
+            if (rv == MQ_ERR_UNAUTHENTICATED ||
+                rv == MQ_ERR_PERMISSION_DENIED) {
+                LOG_ERROR("the cluster has authentication on and refuses "
+                          "node %llu's request to join (%s): give the node "
+                          "the cluster's auth_bootstrap_key_file, or add it "
+                          "with mqctl node add and an admin key",
+                          (unsigned long long)j->cfg->id, mq_strerror(rv));
+                return NULL;
+            }
             if (redirect[0] != '\0') {
                 next = redirect;
             }
