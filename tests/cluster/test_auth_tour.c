@@ -4,9 +4,10 @@
  * or with a wrong one is refused UNAUTHENTICATED and changes nothing; a
  * key made by mqctl key create works at once; a follower killed and
  * restarted (its keys from its snapshot and log) refuses and accepts as
- * before; a node started with join gets in with the bootstrap secret; the
- * audit lines are logged; and no secret or token is anywhere in the data
- * dirs (log segments, snapshots) or the logs. */
+ * before; a node started with join gets in with the bootstrap secret, one
+ * with another secret is refused and stops asking, then gets in when an
+ * admin adds it; the audit lines are logged; and no secret or token is anywhere
+ * in the data dirs (log segments, snapshots) or the logs. */
 #include <dirent.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -245,6 +246,30 @@ static void test_tour_with_an_admin_key(void **state)
         test_sleep_ms(100);
     }
     assert_int_equal(mqctl(c, out, sizeof out, on_new), 0);
+
+    /* A node whose bootstrap secret is not the cluster's is refused, stops
+     * asking and says so; added with mqctl node add, it gets in. */
+    char main_file[sizeof c->auth_file];
+    snprintf(main_file, sizeof main_file, "%s", c->auth_file);
+    snprintf(c->auth_file, sizeof c->auth_file, "%s/other.key", c->root);
+    FILE *kf = fopen(c->auth_file, "w");
+    assert_non_null(kf);
+    fputs("another-bootstrap-secret-0123456789-xyz\n", kf);
+    fclose(kf);
+    int stray = cluster_add_node(c, 5);
+    snprintf(c->auth_file, sizeof c->auth_file, "%s", main_file);
+    assert_true(stray >= 0);
+    end = test_now_ms() + 20000;
+    while (!cluster_log_has(c, stray, "refuses node 5's request to join") &&
+           test_now_ms() < end) {
+        test_sleep_ms(100);
+    }
+    assert_true(cluster_log_has(c, stray, "refuses node 5's request to join"));
+    char *add[] = {
+        "--timeout", "60s", "node", "add", "5", c->nodes[stray].peer_url, NULL};
+    if (mqctl(c, out, sizeof out, add) != 0) {
+        fail_msg("node add 5: %s", out);
+    }
 
     /* Audit lines: the changes on the leader, the refusals where made. */
     int changes = 0, refusals = 0;
