@@ -24,7 +24,7 @@
 #include "grants.h"
 #include "log.h"
 #include "names.h"
-#include "rpc_keys.h"
+#include "rpc_keywork.h"
 #include "wallclock.h"
 
 enum target_kind {
