@@ -109,6 +109,12 @@ void errnote_print(struct errnote *e, const char *what)
     pthread_mutex_unlock(&e->lock);
 }
 
+const char *bench_token(void)
+{
+    const char *t = getenv("MQ_TOKEN");
+    return t != NULL && t[0] != '\0' ? t : NULL;
+}
+
 int bench_client_open(const struct bench_opts *o, size_t size, mq_client **out,
                       struct report *r)
 {
@@ -116,6 +122,7 @@ int bench_client_open(const struct bench_opts *o, size_t size, mq_client **out,
     mq_err rv;
 
     co.urls = o->urls;
+    co.token = bench_token();
     co.batch_max_messages = o->batch;
     co.linger_ms = o->linger_ms;
     co.max_inflight_batches = o->inflight;
@@ -140,6 +147,7 @@ int bench_reader_open(const char *url, mq_client **out, struct report *r)
     mq_client_opts co = MQ_CLIENT_OPTS_INIT;
 
     co.urls = url;
+    co.token = bench_token();
     co.reads_from_leader = 0;
     if (mq_client_open(out, &co) != MQ_OK) {
         report_fail(r, "%s", mq_errmsg());

@@ -52,6 +52,10 @@ void errnote_print(struct errnote *e, const char *what);
  * report_fail. */
 int bench_reader_open(const char *url, mq_client **out, struct report *r);
 
+/* The key mqbench's clients present: $MQ_TOKEN (NULL: none), for a cluster
+ * with authentication on. */
+const char *bench_token(void);
+
 /* Opens a client of o->urls with the async publish flags applied; without
  * --pending, max_pending_messages is libmq's default capped at 64 MiB of
  * @size-byte payloads. Returns 0 and sets *out, or -1 after report_fail. */

@@ -26,6 +26,9 @@ int fuzz_peer_decode_one(const uint8_t *data, size_t size);
  * hold it. */
 int fuzz_segscan_one(const uint8_t *data, size_t size);
 
+/* token_parse on arbitrary bytes: the key a request presents. */
+int fuzz_token_one(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Aborts with a message when @cond is false. */

@@ -112,6 +112,17 @@ static struct tcmd *exercise(const struct fsm *f, int round)
             tcmd_redrive(t, q->cfg.dead_letter_queue, q->cfg.name, 5);
         }
     }
+    /* Keys: used, then their old secrets retired, then revoked (the last
+     * admin key stays: refused alike on both copies). */
+    for (size_t i = 0; i < f->keys.n && i < 8; i++) {
+        const char *name = f->keys.items[i]->name;
+        tcmd_key_used(t, name, f->now_ms + 1);
+        if (round == 1) {
+            tcmd_key_rotate(t, name, 0, 1);
+        } else if (round == 2) {
+            tcmd_key_revoke(t, name);
+        }
+    }
     return t;
 }
 

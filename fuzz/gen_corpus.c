@@ -116,6 +116,118 @@ static void apply_seeds(void)
     }
 }
 
+/* Appends Command @t to the list at *@list (@len bytes) as fuzz_fsm_apply
+ * reads it: [u16 length][Command]. */
+static void list_add(uint8_t **list, size_t *len, struct tcmd *t)
+{
+    Mq__V1__Command *c = tcmd_command(t);
+    size_t n = mq__v1__command__get_packed_size(c);
+    *list = realloc(*list, *len + 2 + n);
+    (*list)[*len] = (uint8_t)n;
+    (*list)[*len + 1] = (uint8_t)(n >> 8);
+    mq__v1__command__pack(c, *list + *len + 2);
+    *len += 2 + n;
+}
+
+/* Commands that turn authentication on and then make, change, rotate,
+ * use and revoke keys, some refused (a bad grant, a third secret, the
+ * last admin key): the key ops of the log. Command @i of KEY_CMDS. */
+static struct tcmd *key_cmd(int i)
+{
+    struct tcmd *t = tcmd_new(2000 + 100 * (uint64_t)i);
+    Mq__V1__KeyCreateOp *kc;
+    Mq__V1__KeyUpdateOp *ku;
+    switch (i) {
+    case 0:
+        tcmd_key_grant(t, tcmd_key_create(t, "admin", 0xA0, 1), NULL, 0, "*",
+                       15);
+        break;
+    case 1:
+        kc = tcmd_key_create(t, "app", 0x01, 0);
+        tcmd_key_grant(t, kc, NULL, 0, "prd", 3);
+        tcmd_key_grant(t, kc, NULL, 0, "team-*", 4);
+        tcmd_key_grant(t, kc, NULL, 1, "team-secret", 2);
+        kc->request_id = "req-1";
+        kc->expires_at_ms = 900000;
+        kc = tcmd_key_create(t, "ops", 0x02, 0);
+        tcmd_key_grant(t, kc, NULL, 0, "*", 8);
+        break;
+    case 2:
+        tcmd_key_grant(t, tcmd_key_create(t, "bad", 0x03, 0), NULL, 0, "prd",
+                       8);
+        tcmd_key_create(t, "app", 0x04, 0)->request_id = "req-1";
+        break;
+    case 3:
+        ku = tcmd_key_update(t, "app");
+        tcmd_key_grant(t, NULL, ku, 0, "*", 1);
+        ku->set_expiry = 1;
+        tcmd_key_rotate(t, "app", 0x05, 0)->request_id = "rot-1";
+        tcmd_key_rotate(t, "app", 0x06, 0)->request_id = "rot-2";
+        break;
+    case 4:
+        tcmd_key_used(t, "app", 2350);
+        tcmd_key_rotate(t, "app", 0, 1);
+        tcmd_key_revoke(t, "admin");
+        break;
+    default:
+        tcmd_key_revoke(t, "ops");
+        tcmd_key_revoke(t, "app");
+        break;
+    }
+    return t;
+}
+
+#define KEY_CMDS 6
+
+static void key_seeds(void)
+{
+    uint8_t *list = NULL;
+    size_t len = 0;
+    for (int i = 0; i < KEY_CMDS; i++) {
+        struct tcmd *t = key_cmd(i);
+        list_add(&list, &len, t);
+        tcmd_free(t);
+    }
+    struct blob b = {list, len};
+    put_mode("keys", 1, &b);
+    free(list);
+
+    /* A state with keys, as a snapshot (the scenario's queues too). */
+    struct fsm *f = fsm_new();
+    scenario_apply(f);
+    for (int i = 0; i < 4; i++) {
+        struct tcmd *t = key_cmd(i);
+        struct errmsg e = ERRMSG_INIT;
+        if (fsm_apply_tcmd(f, t, &e) != MQ_OK) {
+            fprintf(stderr, "keys %d: %s\n", i, e.msg);
+            exit(1);
+        }
+        tcmd_free(t);
+    }
+    struct blob s = snap_take(f);
+    put("fsm_restore", "keys", s.data, s.len);
+    blob_free(&s);
+    fsm_free(f);
+
+    /* Tokens: a key's, the bootstrap secret, and near misses. */
+    static const char *const tokens[] = {
+        "mqk_app_00112233445566778899aabbccddeeff00112233445566778899aabbccd"
+        "deeff",
+        "mqk_a_b.c-d_00112233445566778899aabbccddeeff00112233445566778899aab"
+        "bccddeeff",
+        "correct-horse-battery-staple-0123456789",
+        "mqk_app_00112233445566778899AABBCCDDEEFF00112233445566778899aabbccd"
+        "deeff",
+        "mqk_app_0011",
+        "short",
+    };
+    for (size_t i = 0; i < sizeof tokens / sizeof tokens[0]; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "token_%zu", i);
+        put("token", name, tokens[i], strlen(tokens[i]));
+    }
+}
+
 /* Whether a "reject" queue of @f is past its limits. */
 static int past_limits(const struct fsm *f)
 {
@@ -281,5 +393,6 @@ int main(int argc, char **argv)
     restore_seeds();
     random_restore_seeds();
     peer_seeds();
+    key_seeds();
     return 0;
 }

@@ -7,7 +7,8 @@
  * Stop order (SIGINT/SIGTERM): raft closes first, outside any raft
  * callback, failing what it had in flight (those requests are answered
  * UNAVAILABLE through the still-open client socket); then requests waiting,
- * the ticker, group commit, the client socket and the loop's handles. */
+ * the ticker, group commit, the keys checks (requests waiting for one are
+ * refused), the client socket and the loop's handles. */
 #include "node.h"
 
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <uv.h>
 
 #include "alloc.h"
+#include "auth.h"
 #include "batch.h"
 #include "bridge.h"
 #include "consensus.h"
@@ -28,6 +30,7 @@
 #include "raft_heap.h"
 #include "repair.h"
 #include "rpc.h"
+#include "rpc_auth.h"
 #include "ticker.h"
 #include "wallclock.h"
 
@@ -40,6 +43,7 @@ struct node {
     struct consensus cons;
     struct batch batch;
     struct rpc rpc;
+    struct auth auth;
     struct ticker ticker;
     uv_signal_t sigint, sigterm;
     uv_timer_t removed_timer;
@@ -80,6 +84,8 @@ static void raft_closed(struct consensus *c)
     rpc_close(&n->rpc);
     ticker_close(&n->ticker);
     batch_close(&n->batch);
+    rpc_auth_stop(&n->rpc);
+    auth_close(&n->auth);
     if (n->bridge_started) {
         bridge_stop(&n->bridge);
         bridge_close(&n->bridge, NULL);
@@ -301,6 +307,11 @@ int node_run(const struct config *cfg)
     n->fsm->on_publish_arg = &n->rpc;
     n->fsm->on_note = rpc_on_note;
     n->fsm->on_note_arg = &n->rpc;
+    if (auth_init(&n->auth, &n->loop, &n->fsm->keys, cfg->data_dir,
+                  cfg->auth_bootstrap_key_file, rpc_auth_resume, &e) != MQ_OK) {
+        LOG_ERROR("%s", e.msg);
+        goto out;
+    }
     /* The bridge's loop side (inbox and wake-up) must exist before the peer
      * socket can receive; the client socket opens last. */
     memset(&n->bridge, 0, sizeof n->bridge);
@@ -311,6 +322,10 @@ int node_run(const struct config *cfg)
     batch_init(&n->batch, &n->loop, &n->cons, n->fsm, cfg);
     rpc_init(&n->rpc, &n->loop, &n->bridge, &n->cons, &n->batch, n->fsm,
              &n->peer, cfg);
+    if (rpc_auth_start(&n->rpc, &n->auth, &n->loop) != MQ_OK) {
+        LOG_ERROR("out of memory");
+        goto out;
+    }
     ticker_init(&n->ticker, &n->loop, &n->cons, n->fsm);
     struct bridge_opts bo = {
         .url = cfg->client_url,
@@ -348,13 +363,15 @@ int node_run(const struct config *cfg)
         struct errmsg me = ERRMSG_INIT;
         repair_marker_read(cfg->data_dir, &mk, &me); /* URLs, if any */
         if (join_start_rejoin(&n->joiner, cfg, n->cons.rejoin_phase,
-                              n->cons.rejoin_floor, mk.urls) != MQ_OK) {
+                              n->cons.rejoin_floor, mk.urls,
+                              auth_bootstrap_secret(&n->auth)) != MQ_OK) {
             LOG_ERROR("rejoin: out of memory");
             goto out;
         }
         uv_timer_start(&n->rejoin_timer, rejoin_timer_cb, 200, 200);
     } else if (cfg->join[0] != '\0' && !n->cons.was_member &&
-               join_start(&n->joiner, cfg) != MQ_OK) {
+               join_start(&n->joiner, cfg, auth_bootstrap_secret(&n->auth)) !=
+                   MQ_OK) {
         LOG_ERROR("join: out of memory");
         goto out;
     }

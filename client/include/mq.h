@@ -56,7 +56,9 @@ MQ_API const char *mq_version(void);
     X(TOO_LARGE, 11, 0, "message or request too large")                        \
     X(INTERNAL, 12, 0, "internal error")                                       \
     X(NOT_DONE, 13, 1, "not done: no node carried out the request")            \
-    X(TOO_MANY, 14, 0, "too many requests waiting: a cap was reached")
+    X(TOO_MANY, 14, 0, "too many requests waiting: a cap was reached")         \
+    X(UNAUTHENTICATED, 15, 0, "no valid key: authentication required")         \
+    X(PERMISSION_DENIED, 16, 0, "the key has no grant for this")
 
 typedef enum mq_err {
     MQ_OK = 0,
@@ -142,6 +144,15 @@ typedef struct mq_client_opts {
      * (read-your-writes); 1 to the leader only (another node refuses
      * them). */
     int reads_from_leader;
+    /* The key every request presents (docs/security.md): a key's token,
+     * "mqk_<name>_<secret>", or the cluster's bootstrap secret. Copied at
+     * open. NULL or "": none, which is enough while the cluster has
+     * authentication off; with it on, requests then fail with
+     * MQ_ERR_UNAUTHENTICATED. */
+    const char *token;
+    /* Instead of token: a file holding it (its first line; surrounding
+     * blanks dropped), read at open. Giving both is MQ_ERR_INVALID. */
+    const char *token_file;
 } mq_client_opts;
 
 #define MQ_CLIENT_OPTS_INIT                                                    \
@@ -151,7 +162,8 @@ typedef struct mq_client_opts {
 
 /* Opens a client for @opts->urls (copied). Connects lazily: succeeds even if
  * no node is up yet. Returns MQ_OK and sets *out, or MQ_ERR_INVALID (bad
- * URL list) or MQ_ERR_NO_MEMORY. */
+ * URL list; a token that is not one line of printable ASCII, or a token
+ * file that cannot be read) or MQ_ERR_NO_MEMORY. */
 MQ_API mq_err mq_client_open(mq_client **out, const mq_client_opts *opts);
 
 /* Flushes nothing: asynchronous publishes still pending complete with
@@ -685,6 +697,11 @@ typedef struct mq_node_status {
     uint64_t waiting_fetches;
     uint64_t requests_active;
     uint64_t replies_not_sent;
+    /* 1: the node requires a key on every request (authentication is on);
+     * key is then the name of the client's key. A node with it on that
+     * got no valid key did not answer: err is MQ_ERR_UNAUTHENTICATED. */
+    int auth;
+    char key[MQ_NAME_MAX + 1];
 } mq_node_status;
 
 /* Asks every node of the client's list. Sets *out to an array of *n entries
@@ -750,6 +767,117 @@ MQ_API void mq_members_free(mq_member *list);
  * when that is why). */
 MQ_API mq_err mq_leader(mq_client *c, uint64_t *id, char *url,
                         uint32_t timeout_ms);
+
+/* ------------------------------------------------------------------------
+ * Keys: who may do what, when the cluster has authentication on
+ * (docs/security.md). A key has a name, grants, an optional expiry, and one
+ * secret (two while it is rotated) that the leader draws (256 random bits)
+ * and shows once, as a token: "mqk_<name>_<64 hex digits>". The cluster
+ * keeps only hashes. Every call here needs a key with the admin verb, and
+ * goes to the leader; a change takes effect on every node for the next
+ * request, on connections already open. */
+
+/* Verbs of a grant, as bits. */
+#define MQ_VERB_PUBLISH 1u /* publish, cancel */
+#define MQ_VERB_CONSUME 2u /* fetch, ack, nack, touch, term, read, info */
+#define MQ_VERB_MANAGE 4u  /* queue and subscription changes, purge, redrive */
+#define MQ_VERB_ADMIN 8u   /* keys, membership, leadership (on "*" only) */
+
+#define MQ_KEY_GRANTS_MAX 32
+#define MQ_KEY_SECRETS_MAX 2
+/* A token's length at most: "mqk_", a name, "_", 64 hex digits. */
+#define MQ_TOKEN_MAX (4 + MQ_NAME_MAX + 1 + 64)
+
+/* Allows (or with deny, forbids) @verbs on the namespaces @ns matches: a
+ * namespace ("prd"), a prefix and "*" ("team-*"), or "*" (every one). A
+ * deny beats any allow; no grant means no. */
+typedef struct mq_grant {
+    int deny;
+    const char *ns;
+    unsigned verbs; /* MQ_VERB_* bits */
+} mq_grant;
+
+typedef struct mq_key_config {
+    const char *name; /* a name as queue names are */
+    const mq_grant *grants;
+    size_t n_grants; /* 0..MQ_KEY_GRANTS_MAX */
+    /* The key stops working this long after it is made (0: never). */
+    uint64_t expires_in_ms;
+} mq_key_config;
+
+#define MQ_KEY_CONFIG_INIT                                                     \
+    {                                                                          \
+        0                                                                      \
+    }
+
+typedef struct mq_key_grant {
+    int deny;
+    char ns[MQ_NAME_MAX + 2];
+    unsigned verbs;
+} mq_key_grant;
+
+typedef struct mq_key_info {
+    char name[MQ_NAME_MAX + 1];
+    mq_key_grant grants[MQ_KEY_GRANTS_MAX];
+    size_t n_grants;
+    uint64_t expires_at_ms; /* 0: never */
+    uint64_t created_at_ms;
+    /* Last request with it that the leader saw, to the minute (0: none
+     * yet); see docs/security.md. */
+    uint64_t last_used_ms;
+    /* When each valid secret was made, oldest first: two while rotated. */
+    uint64_t secret_created_at_ms[MQ_KEY_SECRETS_MAX];
+    size_t n_secrets;
+    int bootstrap; /* the key made from auth_bootstrap_key_file */
+} mq_key_info;
+
+/* Creates key @cfg and writes its token, shown this once, to @token
+ * (@token_len bytes, at least MQ_TOKEN_MAX + 1). @info may be NULL.
+ * MQ_ERR_EXISTS if a key of that name exists; MQ_ERR_INVALID for a bad
+ * name or grant, or when the cluster has authentication off. A retry
+ * after MQ_ERR_UNAVAILABLE or MQ_ERR_TIMEOUT is safe within the call
+ * (libmq resends the same request id: the retry's token is the one that
+ * works); once the call has failed so, the key may exist without a token
+ * you know: rotate it. */
+MQ_API mq_err mq_key_create(mq_client *c, const mq_key_config *cfg,
+                            mq_key_info *info, char *token, size_t token_len,
+                            uint32_t timeout_ms);
+
+/* Flags of mq_key_update. */
+#define MQ_KEY_SET_GRANTS 1u /* replace the grants with cfg's */
+#define MQ_KEY_SET_EXPIRY 2u /* set the expiry to cfg's (0: never) */
+
+/* Changes key @cfg->name as @flags say. MQ_ERR_NOT_FOUND if there is none;
+ * MQ_ERR_INVALID for a bad grant, or for a change that would leave the
+ * cluster without an admin key. */
+MQ_API mq_err mq_key_update(mq_client *c, const mq_key_config *cfg,
+                            unsigned flags, mq_key_info *info,
+                            uint32_t timeout_ms);
+
+/* Rotation, without downtime: mq_key_rotate adds a new secret (its token
+ * written to @token) while the current one stays valid; once every user
+ * of the key has the new token, mq_key_retire_old drops every secret but
+ * the newest. A key with two secrets refuses another rotate
+ * (MQ_ERR_INVALID) until the old one is retired. */
+MQ_API mq_err mq_key_rotate(mq_client *c, const char *name, mq_key_info *info,
+                            char *token, size_t token_len, uint32_t timeout_ms);
+/* Keeps only the newest secret of @name; succeeds when it has one only. */
+MQ_API mq_err mq_key_retire_old(mq_client *c, const char *name,
+                                mq_key_info *info, uint32_t timeout_ms);
+
+/* Removes key @name: every node refuses it from the next request on.
+ * MQ_ERR_NOT_FOUND if there is none; MQ_ERR_INVALID for the last admin
+ * key. */
+MQ_API mq_err mq_key_revoke(mq_client *c, const char *name,
+                            uint32_t timeout_ms);
+
+MQ_API mq_err mq_key_info_get(mq_client *c, const char *name, mq_key_info *info,
+                              uint32_t timeout_ms);
+/* Every key (never a secret): sets *out to *n keys, freed with
+ * mq_key_list_free. */
+MQ_API mq_err mq_key_list(mq_client *c, mq_key_info **out, size_t *n,
+                          uint32_t timeout_ms);
+MQ_API void mq_key_list_free(mq_key_info *list);
 
 #ifdef __cplusplus
 }

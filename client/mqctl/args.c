@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "mq.h"
+
 static int listed(const char *const *list, const char *name, size_t len)
 {
     for (size_t i = 0; list != NULL && list[i] != NULL; i++) {
@@ -288,4 +290,35 @@ int args_time_ms(const char *s, uint64_t now_ms, uint64_t *ms)
         return args_uint(s, UINT64_MAX, ms);
     }
     return parse_rfc3339(s, ms);
+}
+
+int args_grant(const char *s, char *ns, size_t ns_len, unsigned *verbs)
+{
+    static const char *const names[] = {"publish", "consume", "manage",
+                                        "admin"};
+    const char *colon = strrchr(s, ':');
+    size_t len;
+
+    *verbs = 0;
+    if (colon == NULL || colon == s || (size_t)(colon - s) >= ns_len) {
+        return -1;
+    }
+    memcpy(ns, s, (size_t)(colon - s));
+    ns[colon - s] = '\0';
+    for (const char *p = colon + 1;; p += len + 1) {
+        unsigned bit = 0;
+        len = strcspn(p, ",");
+        for (unsigned i = 0; i < 4; i++) {
+            if (strlen(names[i]) == len && strncmp(p, names[i], len) == 0) {
+                bit = MQ_VERB_PUBLISH << i;
+            }
+        }
+        if (bit == 0) {
+            return -1;
+        }
+        *verbs |= bit;
+        if (p[len] == '\0') {
+            return 0;
+        }
+    }
 }

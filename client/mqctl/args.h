@@ -54,4 +54,10 @@ int args_rate(const char *s, uint64_t max, uint64_t *v);
  * Returns 0 and sets *ms, or -1. */
 int args_time_ms(const char *s, uint64_t now_ms, uint64_t *ms);
 
+/* Parses a grant, "NS:VERBS": a namespace pattern (a name, a prefix and
+ * "*", or "*"; checked by the node) and verbs among publish, consume,
+ * manage and admin, comma-separated. Writes the pattern to @ns (@ns_len
+ * bytes) and the MQ_VERB_* bits to *verbs. Returns 0, or -1. */
+int args_grant(const char *s, char *ns, size_t ns_len, unsigned *verbs);
+
 #endif

@@ -23,7 +23,13 @@ for args in "" "nosuch" "queue" "queue create" "queue create a b" \
             "node" "node join 4" "node add" "node add 4" \
             "node add 0 tcp://127.0.0.1:7104" "node remove" "node remove x" \
             "node remove 4294967296" "node list extra" "leader" \
-            "leader transfer 1 2" "leader transfer -1" "leader move"; do
+            "leader transfer 1 2" "leader transfer -1" "leader move" \
+            "key" "key create" "key create a b" "key create a --allow prd" \
+            "key create a --allow prd:pub" "key create a --expires-in 5x" \
+            "key update a" "key update a --expires-in 1d --no-expiry" \
+            "key rotate" "key rotate a b" "key revoke" "key info" \
+            "key list x" "key nosuch" "--token" "--token-file" \
+            "--token a --token-file b status"; do
     # shellcheck disable=SC2086
     "$mqctl" $args >/dev/null 2>/tmp/check_usage.$$
     rc=$?

@@ -1,17 +1,21 @@
 /* cmd_status.c: mqctl status: what each node says (id, role, term, commit
  * and applied index, the sizes of its raft log and snapshots, free disk
  * space, memory held by messages, and the other node whose clock is
- * farthest from its own), which node leads, and why a node did not answer.
- * With no leader it says why ("no quorum: N of M nodes reachable" when at
- * most half answered) and exits 1.
+ * farthest from its own), which node leads, why a node did not answer, and
+ * whether authentication is on ("auth: on (key NAME)", "auth: off"; a node
+ * that refuses a request without a valid key says it is on). With no
+ * leader it says why ("no quorum: N of M nodes reachable" when at most
+ * half answered; "authentication is on" when every node refused the key)
+ * and exits 1.
  *
  * --json prints one object: {"nodes": [{"url", "ok", and when ok "id",
  * "role", "term", "commit_index", "applied_index", "last_index",
  * "snapshot_index", "leader_id", "leader_url", "voters", "log_bytes",
  * "snapshot_bytes", "disk_free_bytes", "memory_bytes", "clock_skew_node",
  * "clock_skew_ms" (that node's clock minus this one's), "connections",
- * "waiting_fetches", "requests_active", "replies_not_sent"; else "error",
- * "code"}], "leader": {"id", "url"} or null}. */
+ * "waiting_fetches", "requests_active", "replies_not_sent", "auth", "key";
+ * else "error", "code"}], "leader": {"id", "url"} or null, "auth": "on",
+ * "off" or "unknown"}. */
 #include "cmd_status.h"
 
 #include <stdio.h>
@@ -116,6 +120,40 @@ static const char *err_name(mq_err e)
     return "UNKNOWN";
 }
 
+/* "on" when a node requires keys (it says so, or refused ours), "off" when
+ * nodes answered and none does, else "unknown". */
+static const char *auth_state(const mq_node_status *s, size_t n,
+                              const char **key)
+{
+    int answered = 0, on = 0;
+
+    *key = "";
+    for (size_t i = 0; i < n; i++) {
+        if (s[i].err == MQ_OK) {
+            answered = 1;
+            if (s[i].auth) {
+                on = 1;
+                *key = s[i].key;
+            }
+        } else if (s[i].err == MQ_ERR_UNAUTHENTICATED ||
+                   s[i].err == MQ_ERR_PERMISSION_DENIED) {
+            on = 1;
+        }
+    }
+    return on ? "on" : answered ? "off" : "unknown";
+}
+
+/* Whether every node refused our key. */
+static int all_refused(const mq_node_status *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i].err != MQ_ERR_UNAUTHENTICATED) {
+            return 0;
+        }
+    }
+    return n > 0;
+}
+
 static void print_json(const mq_node_status *s, size_t n,
                        const mq_node_status *leader, uint64_t leader_id)
 {
@@ -149,6 +187,8 @@ static void print_json(const mq_node_status *s, size_t n,
             json_u64(&j, "waiting_fetches", s[i].waiting_fetches);
             json_u64(&j, "requests_active", s[i].requests_active);
             json_u64(&j, "replies_not_sent", s[i].replies_not_sent);
+            json_bool(&j, "auth", s[i].auth);
+            json_str(&j, "key", s[i].key);
         } else {
             json_str(&j, "error", s[i].error);
             json_str(&j, "code", err_name(s[i].err));
@@ -166,6 +206,8 @@ static void print_json(const mq_node_status *s, size_t n,
     } else {
         json_null(&j, "leader");
     }
+    const char *key;
+    json_str(&j, "auth", auth_state(s, n, &key));
     json_obj_close(&j);
     json_end(&j);
 }
@@ -205,7 +247,11 @@ static void print_table(const mq_node_status *s, size_t n,
         } else {
             table_cell(&t, "-");
             table_cell(&t, "%s", s[i].url);
-            table_cell(&t, "unreachable");
+            table_cell(&t, "%s",
+                       s[i].err == MQ_ERR_UNAUTHENTICATED ||
+                               s[i].err == MQ_ERR_PERMISSION_DENIED
+                           ? "refused"
+                           : "unreachable");
             for (size_t k = 3; k < n_cols; k++) {
                 table_cell(&t, "-");
             }
@@ -226,6 +272,13 @@ static void print_table(const mq_node_status *s, size_t n,
                strcmp(leader->role, "leader") == 0 ? leader->url
                : leader->leader_url[0] != '\0'     ? leader->leader_url
                                                    : "URL unknown");
+    }
+    const char *key;
+    const char *auth = auth_state(s, n, &key);
+    if (key[0] != '\0') {
+        printf("auth: %s (key %s)\n", auth, key);
+    } else {
+        printf("auth: %s\n", auth);
     }
 }
 
@@ -253,7 +306,11 @@ int cmd_status(struct mqctl *m, int argc, char **argv)
     } else {
         print_table(list, n, leader, leader_id);
     }
-    if (leader == NULL) {
+    if (leader == NULL && all_refused(list, n)) {
+        fprintf(stderr, "mqctl: status: authentication is on and no node "
+                        "took the key: give a valid one (--token, "
+                        "--token-file or MQ_TOKEN)\n");
+    } else if (leader == NULL) {
         char why[128];
         no_leader_why(list, n, why, sizeof why);
         fprintf(stderr, "mqctl: status: no leader: %s\n", why);

@@ -2,7 +2,11 @@
  * group per file (cmd_*.c). Uses only mq.h.
  *
  *   mqctl [-s URL[,URL...]] [--ns NAMESPACE] [--json] [--timeout DUR]
- *         [--any-node] COMMAND ...
+ *         [--any-node] [--token TOKEN | --token-file FILE] COMMAND ...
+ *
+ * The key (docs/security.md) comes from --token, else --token-file, else
+ * the environment's MQ_TOKEN; it is never printed (mqctl key create and
+ * rotate print the new token they are given, once).
  *
  * Reads (read, message status) are answered by the leader, so that a
  * command sees what the commands before it did; --any-node lets any node
@@ -15,11 +19,13 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "args.h"
 #include "cmd_consume.h"
+#include "cmd_key.h"
 #include "cmd_message.h"
 #include "cmd_node.h"
 #include "cmd_publish.h"
@@ -32,7 +38,7 @@
 static const char usage_text[] =
     "mqctl [-s URL[,URL...]] [--ns NAMESPACE] [--json] [--timeout DUR] "
     "[--any-node]\n"
-    "      COMMAND ...\n"
+    "      [--token TOKEN | --token-file FILE] COMMAND ...\n"
     "\n"
     "commands:\n"
     "  status\n"
@@ -63,12 +69,24 @@ static const char usage_text[] =
     "  read QUEUE [--from-seq N | --from-time T] [--count N] [--min-index N]\n"
     "  message status ID [--queue QUEUE]\n"
     "  message cancel ID [--queue QUEUE]\n"
+    "  key create NAME [--allow NS:VERBS]... [--deny NS:VERBS]... "
+    "[--expires-in DUR]\n"
+    "  key update NAME [--allow NS:VERBS]... [--deny NS:VERBS]...\n"
+    "             [--expires-in DUR | --no-expiry]\n"
+    "  key list\n"
+    "  key info NAME\n"
+    "  key rotate NAME [--retire-old]\n"
+    "  key revoke NAME\n"
     "\n"
     "-s: node URLs (default " MQCTL_DEFAULT_URLS ")\n"
     "--ns: namespace of QUEUE names given without one (NS/QUEUE); default:\n"
     "      the node's, \"default\"\n"
     "--any-node: read and message status may be answered by any node (a\n"
     "      follower may be a moment behind); default: by the leader\n"
+    "--token: the key (mqk_NAME_SECRET, or the bootstrap secret); else\n"
+    "      --token-file FILE (its first line), else $MQ_TOKEN\n"
+    "NS:VERBS: a namespace (prd), a prefix and * (team-*) or *, and verbs\n"
+    "      among publish,consume,manage,admin (admin on * only)\n"
     "DUR: a duration such as 500ms, 5s, 2m, 1h, 7d\n"
     "T: a time: RFC 3339 (2026-11-23T20:00:00Z), ms since the epoch, or a\n"
     "   duration ago (-5m)\n"
@@ -90,6 +108,8 @@ mq_client *mqctl_client(struct mqctl *m)
     o.urls = m->urls;
     o.ns = m->ns;
     o.timeout_ms = m->timeout_ms;
+    o.token = m->token;
+    o.token_file = m->token_file;
     /* Each mqctl is a new client that knows nothing of the writes of the
      * one before: the leader has them all. */
     o.reads_from_leader = !m->any_node;
@@ -160,8 +180,15 @@ int main(int argc, char **argv)
             val = a + 5;
         } else if (strncmp(a, "-s=", 3) == 0) {
             val = a + 3;
+        } else if (strncmp(a, "--token=", 8) == 0) {
+            m.token = a + 8;
+            continue;
+        } else if (strncmp(a, "--token-file=", 13) == 0) {
+            m.token_file = a + 13;
+            continue;
         } else if (strcmp(a, "-s") == 0 || strcmp(a, "--timeout") == 0 ||
-                   strcmp(a, "--ns") == 0) {
+                   strcmp(a, "--ns") == 0 || strcmp(a, "--token") == 0 ||
+                   strcmp(a, "--token-file") == 0) {
             if (i + 1 == argc) {
                 return usage("%s needs a value", a);
             }
@@ -169,7 +196,11 @@ int main(int argc, char **argv)
         } else {
             return usage("unknown option %s", a);
         }
-        if (a[1] == 's') {
+        if (strcmp(a, "--token") == 0) {
+            m.token = val;
+        } else if (strcmp(a, "--token-file") == 0) {
+            m.token_file = val;
+        } else if (a[1] == 's') {
             m.urls = val;
         } else if (a[2] == 'n') {
             m.ns = val;
@@ -183,6 +214,12 @@ int main(int argc, char **argv)
     }
     if (i == argc) {
         return usage("no command given");
+    }
+    if (m.token != NULL && m.token_file != NULL) {
+        return usage("give --token or --token-file, not both");
+    }
+    if (m.token == NULL && m.token_file == NULL) {
+        m.token = getenv("MQ_TOKEN");
     }
     for (int k = i; k < argc && strcmp(argv[k], "--") != 0; k++) {
         if (strcmp(argv[k], "-h") == 0 || strcmp(argv[k], "--help") == 0) {
@@ -217,6 +254,8 @@ int main(int argc, char **argv)
         rv = cmd_node(&m, argc - i, argv + i);
     } else if (strcmp(cmd, "leader") == 0) {
         rv = cmd_leader(&m, argc - i, argv + i);
+    } else if (strcmp(cmd, "key") == 0) {
+        rv = cmd_key(&m, argc - i, argv + i);
     } else if (strcmp(cmd, "help") == 0) {
         printf("usage: %s\n", usage_text);
         rv = 0;

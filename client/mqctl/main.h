@@ -16,7 +16,10 @@ struct mqctl {
     int json;            /* --json */
     uint32_t timeout_ms; /* --timeout; 0: libmq's default */
     int any_node;        /* --any-node: reads from followers too */
-    mq_client *c;        /* see mqctl_client */
+    /* The key: --token, else --token-file, else $MQ_TOKEN; NULL: none. */
+    const char *token;
+    const char *token_file;
+    mq_client *c; /* see mqctl_client */
 };
 
 /* The client, opened at the first call. NULL when it cannot be opened,

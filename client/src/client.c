@@ -8,6 +8,7 @@
  * callback. */
 #include "client.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,72 @@ mq_err client_sub_check(const mq_client *c, const char *queue, const char *sub,
     return rv;
 }
 
+/* Copies the token @s (@len bytes) to @out after checking it. */
+static mq_err token_set(const char *s, size_t len, const char *where,
+                        char out[CLIENT_TOKEN_MAX + 1])
+{
+    if (len > CLIENT_TOKEN_MAX) {
+        return lasterr_fail(MQ_ERR_INVALID,
+                            "%s: the token is %zu characters, at most %d",
+                            where, len, CLIENT_TOKEN_MAX);
+    }
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e) {
+            return lasterr_fail(MQ_ERR_INVALID,
+                                "%s: the token has a character that is not "
+                                "printable ASCII at position %zu",
+                                where, i + 1);
+        }
+    }
+    memcpy(out, s, len);
+    out[len] = '\0';
+    return MQ_OK;
+}
+
+mq_err client_token(const mq_client_opts *opts, char out[CLIENT_TOKEN_MAX + 1])
+{
+    char buf[CLIENT_TOKEN_MAX + 2];
+    size_t len;
+    FILE *f;
+    mq_err rv;
+
+    out[0] = '\0';
+    if (opts->token_file == NULL || opts->token_file[0] == '\0') {
+        if (opts->token == NULL) {
+            return MQ_OK;
+        }
+        return token_set(opts->token, strlen(opts->token), "token", out);
+    }
+    if (opts->token != NULL && opts->token[0] != '\0') {
+        return lasterr_fail(MQ_ERR_INVALID,
+                            "give token or token_file, not both");
+    }
+    f = fopen(opts->token_file, "r");
+    if (f == NULL) {
+        return lasterr_fail(MQ_ERR_INVALID, "token file %s: %s",
+                            opts->token_file, strerror(errno));
+    }
+    if (fgets(buf, sizeof buf, f) == NULL) {
+        buf[0] = '\0';
+    }
+    fclose(f);
+    len = strcspn(buf, "\r\n");
+    while (len > 0 && (buf[len - 1] == ' ' || buf[len - 1] == '\t')) {
+        len--;
+    }
+    size_t start = strspn(buf, " \t");
+    if (start >= len) {
+        rv = lasterr_fail(MQ_ERR_INVALID, "token file %s is empty",
+                          opts->token_file);
+    } else {
+        char where[300];
+        snprintf(where, sizeof where, "token file %s", opts->token_file);
+        rv = token_set(buf + start, len - start, where, out);
+    }
+    explicit_bzero(buf, sizeof buf);
+    return rv;
+}
+
 /* Copies the namespace of @opts into @c (none when NULL or ""). */
 static mq_err client_ns_set(mq_client *c, const char *ns)
 {
@@ -130,6 +197,16 @@ MQ_API mq_err mq_client_open(mq_client **out, const mq_client_opts *opts)
         rv = conn_new(&c->conn, urls, n, c->opts.attempt_timeout_ms);
         urls_free(urls, n);
     }
+    if (rv == MQ_OK) {
+        char token[CLIENT_TOKEN_MAX + 1];
+        rv = client_token(opts, token);
+        if (rv == MQ_OK) {
+            rv = conn_set_token(c->conn, token);
+        }
+        explicit_bzero(token, sizeof token);
+    }
+    c->opts.token = NULL; /* the conn's copy is the one */
+    c->opts.token_file = NULL;
     if (rv == MQ_OK) {
         c->opts.urls = strdup(opts->urls);
         if (c->opts.urls == NULL) {

@@ -18,6 +18,8 @@
 #define CLIENT_LINGER_MS 1
 #define CLIENT_MAX_INFLIGHT_BATCHES 8
 #define CLIENT_MAX_PENDING_MESSAGES 100000
+/* Longest token (mq_client_opts.token): the node's limit. */
+#define CLIENT_TOKEN_MAX 512
 /* Most sender threads of asynchronous publishing. */
 #define CLIENT_MAX_INFLIGHT_LIMIT 256
 
@@ -52,6 +54,13 @@ mq_err client_qname(const mq_client *c, const char *s, const char *what,
  * (writing its name to send to @qname), then the subscription's name. */
 mq_err client_sub_check(const mq_client *c, const char *queue, const char *sub,
                         char qname[MQ_QNAME_MAX + 1]);
+
+/* The token @opts gives (token, or token_file's first line) into @out
+ * (CLIENT_TOKEN_MAX + 1 bytes; "" for none). Returns MQ_OK, or
+ * MQ_ERR_INVALID with mq_errmsg saying why (both given, an unreadable
+ * file, a token that is not one line of printable ASCII, too long), never
+ * quoting it. */
+mq_err client_token(const mq_client_opts *opts, char out[CLIENT_TOKEN_MAX + 1]);
 
 /* The deadline of a call given @timeout_ms (0: the client's). */
 static inline uint64_t client_timeout(const mq_client *c, uint32_t timeout_ms)

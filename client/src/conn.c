@@ -50,6 +50,7 @@ struct conn {
     _Atomic int closed;
     _Atomic uint64_t written; /* conn_written_index */
     uint32_t attempt_timeout_ms;
+    char *token; /* sent in every request; NULL: none */
 };
 
 mq_err conn_new(struct conn **out, char *const *urls, size_t n,
@@ -123,6 +124,10 @@ void conn_free(struct conn *cn)
     conn_shutdown(cn);
     for (size_t i = 0; i < cn->n; i++) {
         nodesock_free(cn->nodes[i]);
+    }
+    if (cn->token != NULL) {
+        explicit_bzero(cn->token, strlen(cn->token));
+        free(cn->token);
     }
     pthread_cond_destroy(&cn->wake);
     pthread_mutex_destroy(&cn->lock);
@@ -346,18 +351,45 @@ static long note_leader_url(struct conn *cn, size_t i, const char *url)
     return hint;
 }
 
+mq_err conn_set_token(struct conn *cn, const char *token)
+{
+    char *copy = NULL;
+    if (token != NULL && token[0] != '\0' && (copy = strdup(token)) == NULL) {
+        return lasterr_fail(MQ_ERR_NO_MEMORY, "out of memory");
+    }
+    cn->token = copy;
+    return MQ_OK;
+}
+
 /* ---- calls ----------------------------------------------------------- */
 
-static mq_err pack_request(const Mq__V1__Request *req, uint8_t **buf,
-                           size_t *len)
+/* Packs @req with the client's token into a new buffer (freed with
+ * free_request, which wipes the token: protobuf-c packs fields in number
+ * order, so it is at the end). */
+static mq_err pack_request(const struct conn *cn, const Mq__V1__Request *req,
+                           uint8_t **buf, size_t *len)
 {
-    *len = mq__v1__request__get_packed_size(req);
+    Mq__V1__Request copy = *req;
+    if (cn->token != NULL) {
+        copy.token = cn->token;
+    }
+    *len = mq__v1__request__get_packed_size(&copy);
     *buf = malloc(*len == 0 ? 1 : *len);
     if (*buf == NULL) {
         return MQ_ERR_NO_MEMORY;
     }
-    mq__v1__request__pack(req, *buf);
+    mq__v1__request__pack(&copy, *buf);
     return MQ_OK;
+}
+
+static void free_request(const struct conn *cn, uint8_t *buf, size_t len)
+{
+    if (buf != NULL && cn->token != NULL) {
+        size_t tail = strlen(cn->token) + 4; /* the field's tag and length */
+        explicit_bzero(buf + (len > tail ? len - tail : 0),
+                       len > tail ? tail : len);
+    }
+    free(buf);
 }
 
 /* One exchange of @buf with node @i, ending by @deadline_ms. */
@@ -390,21 +422,24 @@ static void discover_leader(struct conn *cn, uint64_t deadline_ms)
     Mq__V1__StatusRequest sr = MQ__V1__STATUS_REQUEST__INIT;
     Mq__V1__Request req = MQ__V1__REQUEST__INIT;
     char why[CONN_WHY_MAX];
-    uint8_t buf[16];
+    uint8_t *buf;
+    size_t len;
     uint64_t end = retry_now_ms() + cn->attempt_timeout_ms;
     size_t i = pick_start(cn);
     Mq__V1__Reply *r;
+    mq_err rv;
 
     req.body_case = MQ__V1__REQUEST__BODY_STATUS;
     req.status = &sr;
-    if (mq__v1__request__get_packed_size(&req) > sizeof buf) {
+    if (pack_request(cn, &req, &buf, &len) != MQ_OK) {
         return;
     }
     if (end > deadline_ms) {
         end = deadline_ms;
     }
-    if (exchange(cn, i, buf, mq__v1__request__pack(&req, buf), end, &r, why) !=
-        MQ_OK) {
+    rv = exchange(cn, i, buf, len, end, &r, why);
+    free_request(cn, buf, len);
+    if (rv != MQ_OK) {
         return;
     }
     if (r->status == MQ__V1__STATUS__STATUS_OK &&
@@ -555,7 +590,7 @@ mq_err conn_call(struct conn *cn, const struct conn_call *call,
     mq_err rv, unknown = MQ_OK;
 
     *out = NULL;
-    if (pack_request(req, &buf, &len) != MQ_OK) {
+    if (pack_request(cn, req, &buf, &len) != MQ_OK) {
         return lasterr_fail(MQ_ERR_NO_MEMORY, "%s: out of memory", call->what);
     }
     now = retry_now_ms();
@@ -583,11 +618,11 @@ mq_err conn_call(struct conn *cn, const struct conn_call *call,
         rv = attempt(cn, call, i, buf, len, attempt_end, out, &hint, &answered,
                      why);
         if (rv == MQ_OK) {
-            free(buf);
+            free_request(cn, buf, len);
             return MQ_OK;
         }
         if (!mq_err_retryable(rv)) {
-            free(buf);
+            free_request(cn, buf, len);
             if (rv == MQ_ERR_CANCELED) {
                 return lasterr_fail(rv, "%s: canceled: the client is closing",
                                     call->what);
@@ -598,7 +633,7 @@ mq_err conn_call(struct conn *cn, const struct conn_call *call,
             return rv; /* else mq_errmsg was set from the reply */
         }
         if (call->once) {
-            free(buf);
+            free_request(cn, buf, len);
             return lasterr_fail(rv, "%s: %s", call->what, why);
         }
         if (outcome_unknown(rv)) {
@@ -623,7 +658,7 @@ mq_err conn_call(struct conn *cn, const struct conn_call *call,
         i = skip_lost(cn, i);
         now = retry_now_ms();
     }
-    free(buf);
+    free_request(cn, buf, len);
     if (rv == MQ_ERR_CANCELED) {
         return lasterr_fail(rv, "%s: canceled: %s", call->what, why);
     }
@@ -644,7 +679,7 @@ void conn_ask_each(struct conn *cn, const Mq__V1__Request *req,
         ans[i].reply = NULL;
         snprintf(ans[i].why, sizeof ans[i].why, "out of memory");
     }
-    if (pack_request(req, &buf, &len) != MQ_OK) {
+    if (pack_request(cn, req, &buf, &len) != MQ_OK) {
         return;
     }
     /* Every send first, so that the nodes answer in parallel. No retry
@@ -670,5 +705,5 @@ void conn_ask_each(struct conn *cn, const Mq__V1__Request *req,
         }
         ans[i].reply = r;
     }
-    free(buf);
+    free_request(cn, buf, len);
 }

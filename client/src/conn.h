@@ -60,6 +60,11 @@ struct conn_call {
 mq_err conn_new(struct conn **out, char *const *urls, size_t n,
                 uint32_t attempt_timeout_ms);
 
+/* Sets the token every request carries from now on (copied; NULL or "":
+ * none). Call before the first request. Returns MQ_OK or
+ * MQ_ERR_NO_MEMORY. */
+mq_err conn_set_token(struct conn *cn, const char *token);
+
 /* Closes the sockets: calls in progress end soon with MQ_ERR_CANCELED, and
  * so do calls to come. */
 void conn_shutdown(struct conn *cn);

@@ -32,6 +32,9 @@ void status_from_pb(mq_node_status *out, const Mq__V1__StatusReply *r)
     out->waiting_fetches = r->waiting_fetches;
     out->requests_active = r->requests_active;
     out->replies_not_sent = r->replies_not_sent;
+    out->auth = r->auth != 0;
+    snprintf(out->key, sizeof out->key, "%s",
+             r->key_name != NULL ? r->key_name : "");
     out->voters = 0;
     for (size_t i = 0; i < r->n_members; i++) {
         const char *role = r->members[i]->role;

@@ -89,6 +89,10 @@ static const struct opt opts[] = {
     U64(member_catchup_timeout_ms, "60000", 1000, 86400000,
         "a node being added that catches up no further for this long is "
         "removed again (the add is abandoned)"),
+    STR(auth_bootstrap_key_file, "", 0,
+        "file holding the bootstrap secret (one line, at least 32 "
+        "characters): turns authentication on; set it alike on every node "
+        "(docs/security.md)"),
     U64(auto_repair, "0", 0, 1,
         "1: repair a damaged data dir at start (keep term and vote if "
         "intact, move damaged files aside, rejoin as a non-voter until "

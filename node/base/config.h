@@ -57,6 +57,9 @@ struct config {
     /* `mqd --repair` was given: the operator says this node's data is
      * damaged or lost (an empty data dir then means lost, not new). */
     int repair;
+    /* Authentication (node/auth): the bootstrap secret's file, "" for
+     * none. */
+    char auth_bootstrap_key_file[512];
 };
 
 /* Parses @argv (flags, and the file named by --config; flags win) into

@@ -19,6 +19,7 @@
 
 #include "alloc.h"
 #include "cmd.h"
+#include "fsm_keys.h"
 #include "hash.h"
 #include "log.h"
 #include "msg.h"
@@ -31,6 +32,7 @@ struct fsm *fsm_new(void)
     struct fsm *f = mq_calloc(1, sizeof *f);
     if (f != NULL) {
         due_heap_init(&f->due);
+        keys_init(&f->keys);
     }
     return f;
 }
@@ -49,6 +51,7 @@ void fsm_free(struct fsm *f)
         return;
     }
     free_queues(f->queues, f->n_queues);
+    keys_close(&f->keys);
     due_heap_close(&f->due);
     trash_close(&f->trash);
     mq_free(f->ops);
@@ -364,6 +367,16 @@ static mq_err apply_op(struct fsm *f, const Mq__V1__Op *op,
         return fsm_apply_purge(f, op->queue_purge, r);
     case MQ__V1__OP__OP_REDRIVE:
         return fsm_apply_redrive(f, op->redrive, r);
+    case MQ__V1__OP__OP_KEY_CREATE:
+        return fsm_apply_key_create(f, op->key_create, r);
+    case MQ__V1__OP__OP_KEY_UPDATE:
+        return fsm_apply_key_update(f, op->key_update, r);
+    case MQ__V1__OP__OP_KEY_ROTATE:
+        return fsm_apply_key_rotate(f, op->key_rotate, r);
+    case MQ__V1__OP__OP_KEY_REVOKE:
+        return fsm_apply_key_revoke(f, op->key_revoke, r);
+    case MQ__V1__OP__OP_KEY_USED:
+        return fsm_apply_key_used(f, op->key_used, r);
     default:
         r->err = MQ_ERR_PROTOCOL;
         errmsg_set(&r->e, "unknown operation %d", (int)op->op_case);

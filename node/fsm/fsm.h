@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "errmsg.h"
+#include "keys.h"
 #include "mq.h"
 #include "queue.h"
 #include "sub.h"
@@ -75,6 +76,9 @@ struct fsm {
 
     /* The snapshot being written, if any (see snapshot.c). */
     void *snap;
+
+    /* Keys and grants (keys.h, fsm_keys.c). */
+    struct keys keys;
 };
 
 struct fsm *fsm_new(void);

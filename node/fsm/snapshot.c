@@ -3,7 +3,8 @@
  * Layout (little-endian): "MQSNAP01", u64 clock, u32 number of queues, u32
  * zero; then per queue: u32 length, u32 zero, a QueueSnap (raft.proto), and
  * QueueSnap.n_msgs message records (struct msg_rec, then the PubMessage
- * bytes), in seq order.
+ * bytes), in seq order; then, once authentication is on, the keys' section
+ * (keys_snap.h; a snapshot without it restores with no keys).
  *
  * Taking a snapshot copies only the small parts (settings, subscriptions,
  * remembered ids); message records are handed to raft by reference, and
@@ -24,6 +25,7 @@
 #include "cmd.h"
 #include "fsm.h"
 #include "fsm_internal.h"
+#include "keys_snap.h"
 #include "pbconv.h"
 #include "raft.pb-c.h"
 
@@ -251,6 +253,8 @@ mq_err fsm_snapshot(struct fsm *f, struct raft_buffer **bufs_out,
     struct raft_buffer *bufs = NULL;
     struct snap_state *st;
     uint8_t *hdr;
+    void *keys_sec = NULL;
+    size_t keys_len = 0;
 
     if (f->snap != NULL) {
         return MQ_ERR_INTERNAL; /* raft takes one snapshot at a time */
@@ -261,18 +265,29 @@ mq_err fsm_snapshot(struct fsm *f, struct raft_buffer **bufs_out,
     if (n_bufs > UINT32_MAX) {
         return MQ_ERR_TOO_LARGE;
     }
-    st = mq_calloc(1, sizeof *st);
-    if (st == NULL) {
+    if (keys_snap_pack(&f->keys, &keys_sec, &keys_len) != MQ_OK) {
         return MQ_ERR_NO_MEMORY;
     }
-    st->owned = mq_calloc(1 + f->n_queues, sizeof *st->owned);
+    n_bufs += keys_sec != NULL;
+    st = mq_calloc(1, sizeof *st);
+    if (st == NULL) {
+        mq_free(keys_sec);
+        return MQ_ERR_NO_MEMORY;
+    }
+    st->owned = mq_calloc(2 + f->n_queues, sizeof *st->owned);
     bufs = mq_calloc(n_bufs, sizeof *bufs);
     hdr = mq_malloc(SNAP_HEADER);
     if (st->owned == NULL || bufs == NULL || hdr == NULL) {
         mq_free(hdr); /* not in st->owned yet */
+        mq_free(keys_sec);
         goto oom;
     }
     st->owned[st->n_owned++] = hdr;
+    if (keys_sec != NULL) {
+        st->owned[st->n_owned++] = keys_sec;
+        bufs[n_bufs - 1].base = keys_sec;
+        bufs[n_bufs - 1].len = keys_len;
+    }
     memcpy(hdr, SNAP_MAGIC, 8);
     put_u64(hdr + 8, f->now_ms);
     put_u32(hdr + 16, (uint32_t)f->n_queues);
@@ -654,9 +669,16 @@ mq_err fsm_restore(struct fsm *f, const void *buf, size_t len, struct errmsg *e)
         return MQ_ERR_PROTOCOL;
     }
     memset(&nf, 0, sizeof nf);
+    keys_init(&nf.keys);
+    nf.keys.next_gen = f->keys.next_gen; /* gens never repeat */
     uint32_t nq = get_u32(h + 16);
     for (uint32_t i = 0; i < nq && rv == MQ_OK; i++) {
         rv = restore_queue(&nf, &r, e);
+    }
+    if (rv == MQ_OK && keys_snap_is_section(r.p, (size_t)(r.end - r.p))) {
+        size_t used = 0;
+        rv = keys_snap_restore(&nf.keys, r.p, (size_t)(r.end - r.p), &used, e);
+        r.p += used;
     }
     if (rv == MQ_OK && r.p != r.end) {
         errmsg_set(e, "%zu bytes after the last queue", (size_t)(r.end - r.p));
@@ -669,6 +691,7 @@ mq_err fsm_restore(struct fsm *f, const void *buf, size_t len, struct errmsg *e)
         mq_free(nf.queues);
         due_heap_close(&nf.due);
         trash_close(&nf.trash);
+        keys_close(&nf.keys);
         return rv;
     }
     /* Swap the new state in; the old messages go through f's trash. */
@@ -680,6 +703,8 @@ mq_err fsm_restore(struct fsm *f, const void *buf, size_t len, struct errmsg *e)
     f->queues = nf.queues;
     f->n_queues = nf.n_queues;
     f->due = nf.due;
+    keys_close(&f->keys);
+    f->keys = nf.keys;
     for (size_t i = 0; i < f->n_queues; i++) {
         f->queues[i]->trash = &f->trash;
         f->queues[i]->due_heap = &f->due;

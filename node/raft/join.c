@@ -33,6 +33,7 @@ struct joiner {
     atomic_uint phase;   /* rejoin: 1, 2, 3 (done) */
     _Atomic uint64_t floor;
     unsigned long waits; /* rejoin, its thread only: rounds without progress */
+    char *token;         /* every request's key, or NULL */
 };
 
 /* Sleeps about @ms, or less when stopped. */
@@ -66,6 +67,7 @@ static mq_err call(struct joiner *j, const char *url, Mq__V1__Request *req,
     nng_socket_set_ms(j->sock, NNG_OPT_SENDTIMEO, 5000);
     nng_socket_set_ms(j->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
     nng_socket_set_size(j->sock, NNG_OPT_RECVMAXSZ, 1 << 20);
+    req->token = j->token;
     if (nng_dial(j->sock, url, NULL, 0) != 0 ||
         nng_msg_alloc(&msg, mq__v1__request__get_packed_size(req)) != 0) {
         goto out;
@@ -190,6 +192,15 @@ static void *join_main(void *arg)
                 LOG_ERROR("the cluster refuses to add node %llu: give it "
                           "another id or peer_url",
                           (unsigned long long)j->cfg->id);
+                return NULL;
+            }
+            if (rv == MQ_ERR_UNAUTHENTICATED ||
+                rv == MQ_ERR_PERMISSION_DENIED) {
+                LOG_ERROR("the cluster has authentication on and refuses "
+                          "node %llu's request to join (%s): give the node "
+                          "the cluster's auth_bootstrap_key_file, or add it "
+                          "with mqctl node add and an admin key",
+                          (unsigned long long)j->cfg->id, mq_strerror(rv));
                 return NULL;
             }
             if (redirect[0] != '\0') {
@@ -401,12 +412,26 @@ static void *rejoin_main(void *arg)
     return NULL;
 }
 
+static void free_joiner(struct joiner *j)
+{
+    if (j->token != NULL) {
+        memset(j->token, 0, strlen(j->token));
+        mq_free(j->token);
+    }
+    mq_free(j);
+}
+
 static mq_err start(struct joiner **out, const struct config *cfg,
                     void *(*main_fn)(void *), uint32_t phase, uint64_t floor,
-                    const char *urls)
+                    const char *urls, const char *token)
 {
     struct joiner *j = mq_calloc(1, sizeof *j);
     if (j == NULL) {
+        return MQ_ERR_NO_MEMORY;
+    }
+    if (token != NULL && token[0] != '\0' &&
+        (j->token = mq_strdup(token)) == NULL) {
+        mq_free(j);
         return MQ_ERR_NO_MEMORY;
     }
     j->cfg = cfg;
@@ -417,22 +442,24 @@ static mq_err start(struct joiner **out, const struct config *cfg,
     join_set_urls(j, urls);
     if (pthread_create(&j->thread, NULL, main_fn, j) != 0) {
         pthread_mutex_destroy(&j->mu);
-        mq_free(j);
+        free_joiner(j);
         return MQ_ERR_NO_MEMORY;
     }
     *out = j;
     return MQ_OK;
 }
 
-mq_err join_start(struct joiner **out, const struct config *cfg)
+mq_err join_start(struct joiner **out, const struct config *cfg,
+                  const char *token)
 {
-    return start(out, cfg, join_main, 0, 0, "");
+    return start(out, cfg, join_main, 0, 0, "", token);
 }
 
 mq_err join_start_rejoin(struct joiner **out, const struct config *cfg,
-                         uint32_t phase, uint64_t floor, const char *urls)
+                         uint32_t phase, uint64_t floor, const char *urls,
+                         const char *token)
 {
-    return start(out, cfg, rejoin_main, phase, floor, urls);
+    return start(out, cfg, rejoin_main, phase, floor, urls, token);
 }
 
 void join_stop(struct joiner *j)
@@ -449,5 +476,5 @@ void join_stop(struct joiner *j)
     pthread_mutex_unlock(&j->mu);
     pthread_join(j->thread, NULL);
     pthread_mutex_destroy(&j->mu);
-    mq_free(j);
+    free_joiner(j);
 }

@@ -24,14 +24,18 @@
 
 struct joiner;
 
-/* Starts asking. Returns MQ_OK and sets *out, or MQ_ERR_NO_MEMORY. */
-mq_err join_start(struct joiner **out, const struct config *cfg);
+/* Starts asking. Every request carries @token (copied; NULL or "": none),
+ * the key a cluster with authentication on needs (admin, for membership).
+ * Returns MQ_OK and sets *out, or MQ_ERR_NO_MEMORY. */
+mq_err join_start(struct joiner **out, const struct config *cfg,
+                  const char *token);
 
 /* Starts rejoining from @phase (1 or 2; @floor the floor of phase 2) with
- * the client URLs @urls (comma-separated, may be ""). Returns MQ_OK and
- * sets *out, or MQ_ERR_NO_MEMORY. */
+ * the client URLs @urls (comma-separated, may be ""), presenting @token as
+ * join_start does. Returns MQ_OK and sets *out, or MQ_ERR_NO_MEMORY. */
 mq_err join_start_rejoin(struct joiner **out, const struct config *cfg,
-                         uint32_t phase, uint64_t floor, const char *urls);
+                         uint32_t phase, uint64_t floor, const char *urls,
+                         const char *token);
 
 /* Loop thread: adds the client URLs @urls (comma-separated) to those the
  * rejoin tries. */

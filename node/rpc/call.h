@@ -62,6 +62,11 @@ struct call {
     struct call *next, *prev; /* reads' waiting list */
     int waiting;              /* in the reads' list, or in rpc->waiting */
     struct waiter waiter;     /* a fetch in rpc->waiting */
+
+    /* The request's key (rpc_auth.c), "" when authentication is off, and
+     * the verb it was checked for (a GRANT_* bit; 0: none). */
+    char key[MQ_NAME_MAX + 1];
+    uint8_t verb;
 };
 
 /* Replies, then frees @call. */

@@ -33,7 +33,9 @@
 #include "pbscan.h"
 #include "rpc_ack.h"
 #include "rpc_admin.h"
+#include "rpc_auth.h"
 #include "rpc_fetch.h"
+#include "rpc_keys.h"
 #include "rpc_members.h"
 #include "rpc_publish.h"
 #include "rpc_read.h"
@@ -81,6 +83,16 @@ void rpc_handle(void *arg, struct rpc_req *req, const void *data, size_t len)
                          "request of %zu bytes is not an mq request", len);
         return;
     }
+    /* Any node checks the key against its applied keys; a request may
+     * wait here for the check of a bootstrap secret. */
+    if (rpc_auth_check(call)) {
+        rpc_route(call);
+    }
+}
+
+void rpc_route(struct call *call)
+{
+    struct rpc *r = call->rpc;
     int is_write = 1; /* or a read the leader answers */
     switch (call->in->body_case) {
     /* Served by any node from its applied state. Queue and subscription
@@ -109,6 +121,7 @@ void rpc_handle(void *arg, struct rpc_req *req, const void *data, size_t len)
                          (unsigned long long)r->cfg->id);
         return;
     }
+    rpc_auth_audit(call);
     switch (call->in->body_case) {
     case MQ__V1__REQUEST_RAW__BODY_PUBLISH:
         rpc_publish(call);
@@ -181,6 +194,24 @@ void rpc_handle(void *arg, struct rpc_req *req, const void *data, size_t len)
         break;
     case MQ__V1__REQUEST_RAW__BODY_MEMBERS:
         rpc_members(call);
+        break;
+    case MQ__V1__REQUEST_RAW__BODY_KEY_CREATE:
+        rpc_key_create(call);
+        break;
+    case MQ__V1__REQUEST_RAW__BODY_KEY_UPDATE:
+        rpc_key_update(call);
+        break;
+    case MQ__V1__REQUEST_RAW__BODY_KEY_ROTATE:
+        rpc_key_rotate(call);
+        break;
+    case MQ__V1__REQUEST_RAW__BODY_KEY_REVOKE:
+        rpc_key_revoke(call);
+        break;
+    case MQ__V1__REQUEST_RAW__BODY_KEY_INFO:
+        rpc_key_info(call);
+        break;
+    case MQ__V1__REQUEST_RAW__BODY_KEY_LIST:
+        rpc_key_list(call);
         break;
     default:
         call_reply_error(call, MQ_ERR_PROTOCOL, "request has no known body");

@@ -16,8 +16,10 @@
 #include "peer.h"
 #include "waitset.h"
 
+struct auth;
 struct call;
 struct member_change;
+struct rpc_keys;
 
 struct rpc {
     struct bridge *bridge;
@@ -42,6 +44,9 @@ struct rpc {
     uint64_t id_term, id_counter; /* ids generated for id-less messages */
     uint64_t requests, bad_requests;
     int closing;
+
+    struct auth *auth;     /* keys of requests (rpc_auth.c); NULL: none */
+    struct rpc_keys *keys; /* key requests, bootstrap (rpc_keys.c) */
 };
 
 void rpc_init(struct rpc *r, uv_loop_t *loop, struct bridge *b,
@@ -54,6 +59,9 @@ void rpc_handle(void *arg, struct rpc_req *req, const void *data, size_t len);
 /* Connection @pipe closed (bridge callback): the fetches it left waiting
  * are dropped (their answers could go nowhere). */
 void rpc_pipe_closed(void *arg, uint32_t pipe);
+/* Routes a decoded request whose key was checked (rpc_auth.c) to its
+ * handler. */
+void rpc_route(struct call *call);
 
 /* Leadership changed: waiting fetches are answered NOT_LEADER on loss. */
 void rpc_leader_changed(struct rpc *r, int leader);

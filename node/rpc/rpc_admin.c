@@ -9,11 +9,21 @@
 #include "alloc.h"
 #include "diskuse.h"
 #include "errors.h"
+#include "grants.h"
 #include "names.h"
 #include "pbconv.h"
+#include "rpc_auth.h"
 #include "rpc_members.h"
 
 /* Reads ------------------------------------------------------------------ */
+
+/* Whether @call's key may see queue @q in a list: consume or manage in its
+ * namespace (always, with authentication off). */
+static int listed(const struct call *call, const struct queue *q)
+{
+    return rpc_auth_may(call, GRANT_CONSUME, q->cfg.name) ||
+           rpc_auth_may(call, GRANT_MANAGE, q->cfg.name);
+}
 
 static uint64_t count_scheduled(const struct queue *q, uint64_t now_ms)
 {
@@ -122,12 +132,16 @@ void rpc_queue_list(struct call *call)
         call_reply_error(call, MQ_ERR_NO_MEMORY, "queue list: out of memory");
         return;
     }
+    size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        fill_queue_info(&qi[i], &qc[i], f->queues[i]);
-        qp[i] = &qi[i];
+        if (listed(call, f->queues[i])) {
+            fill_queue_info(&qi[k], &qc[k], f->queues[i]);
+            qp[k] = &qi[k];
+            k++;
+        }
     }
     list.queues = qp;
-    list.n_queues = n;
+    list.n_queues = k;
     reply.body_case = MQ__V1__REPLY__BODY_QUEUES;
     reply.queues = &list;
     call_reply(call, &reply);
@@ -166,7 +180,7 @@ void rpc_sub_list(struct call *call)
         return;
     }
     for (size_t i = 0; i < f->n_queues; i++) {
-        if (oq == NULL || oq == f->queues[i]) {
+        if (oq == NULL ? listed(call, f->queues[i]) : oq == f->queues[i]) {
             n += f->queues[i]->n_subs;
         }
     }
@@ -185,7 +199,7 @@ void rpc_sub_list(struct call *call)
     size_t k = 0;
     for (size_t i = 0; i < f->n_queues; i++) {
         const struct queue *q = f->queues[i];
-        if (oq != NULL && oq != q) {
+        if (oq != NULL ? oq != q : !listed(call, q)) {
             continue;
         }
         for (size_t j = 0; j < q->n_subs; j++, k++) {
@@ -244,6 +258,8 @@ void rpc_status(struct call *call)
     st.waiting_fetches = waitset_count(&r->waiting);
     st.requests_active = bs.active;
     st.replies_not_sent = bs.replies_not_sent;
+    st.auth = r->auth != NULL && auth_required(r->auth);
+    st.key_name = call->key;
     reply.body_case = MQ__V1__REPLY__BODY_STATUS_REPLY;
     reply.status_reply = &st;
     call_reply(call, &reply);

@@ -14,9 +14,11 @@
 
 #include "alloc.h"
 #include "errors.h"
+#include "grants.h"
 #include "hash.h"
 #include "names.h"
 #include "pbscan.h"
+#include "rpc_auth.h"
 
 #define READ_DEFAULT_MAX 100
 #define READ_DEFAULT_WAIT_MS 5000
@@ -320,7 +322,9 @@ static void answer_status(struct call *call)
     }
     for (size_t i = 0; rv == MQ_OK && i < r->f->n_queues; i++) {
         const struct queue *q = r->f->queues[i];
-        if ((only == NULL || q == only) &&
+        /* Without a queue named, only the queues the key may read. */
+        if ((only == NULL ? rpc_auth_may(call, GRANT_CONSUME, q->cfg.name)
+                          : q == only) &&
             lookup(&slots[n], q, id, r->f->now_ms, &rv)) {
             sp[n] = &slots[n].st;
             n++;

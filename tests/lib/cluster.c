@@ -97,6 +97,10 @@ static int spawn(struct cluster *c, int i)
     argv[k++] = "600";
     argv[k++] = "--heartbeat_timeout_ms";
     argv[k++] = "60";
+    if (c->auth_file[0] != '\0') {
+        argv[k++] = "--auth_bootstrap_key_file";
+        argv[k++] = c->auth_file;
+    }
     snprintf(extra, sizeof extra, "%s", c->extra);
     for (char *t = strtok_r(extra, " ", &save); t && k < 60;
          t = strtok_r(NULL, " ", &save)) {
@@ -164,6 +168,21 @@ int cluster_start_opts(struct cluster *c, int n, const struct cluster_opts *o)
     if (mkdtemp(c->root) == NULL) {
         perror("mkdtemp");
         return -1;
+    }
+    if (o->auth_secret != NULL) {
+        snprintf(c->auth_file, sizeof c->auth_file, "%s/bootstrap.key",
+                 c->root);
+        int fd = open(c->auth_file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0 || write(fd, o->auth_secret, strlen(o->auth_secret)) < 0 ||
+            write(fd, "\n", 1) != 1) {
+            perror("cluster: bootstrap key file");
+            if (fd >= 0) {
+                close(fd);
+            }
+            return -1;
+        }
+        close(fd);
+        snprintf(c->token, sizeof c->token, "%s", o->auth_secret);
     }
     for (int i = 0; i < n; i++) {
         struct cluster_node *nd = &c->nodes[i];
@@ -371,6 +390,7 @@ mq_client *cluster_client(struct cluster *c)
     o.urls = c->urls;
     o.timeout_ms = 15000;
     o.attempt_timeout_ms = 1000;
+    o.token = c->token[0] ? c->token : NULL;
     if (mq_client_open(&cl, &o) != MQ_OK) {
         fprintf(stderr, "cluster: client: %s\n", mq_errmsg());
         return NULL;
@@ -567,7 +587,14 @@ int cluster_mqctlv(struct cluster *c, char *out, size_t outlen,
         argv[k++] = args[i];
     }
     argv[k] = NULL;
-    return test_run(argv, out, outlen);
+    if (c->token[0] == '\0') {
+        return test_run(argv, out, outlen);
+    }
+    /* The environment, not the command line: no token in ps or logs. */
+    setenv("MQ_TOKEN", c->token, 1);
+    int rv = test_run(argv, out, outlen);
+    unsetenv("MQ_TOKEN");
+    return rv;
 }
 
 int cluster_mqctl(struct cluster *c, char *out, size_t outlen, const char *fmt,
@@ -645,6 +672,7 @@ mq_client *cluster_node_client(struct cluster *c, int i)
     mq_client *cl = NULL;
     o.urls = c->nodes[i].client_url;
     o.timeout_ms = 10000;
+    o.token = c->token[0] ? c->token : NULL;
     if (mq_client_open(&cl, &o) != MQ_OK) {
         fprintf(stderr, "cluster: client of node %d: %s\n", c->nodes[i].id,
                 mq_errmsg());

@@ -40,6 +40,11 @@ struct cluster {
     char extra[1024];  /* extra mqd flags for every node */
     int failed;        /* keep the directory and print the logs */
     int die_with_test; /* see cluster_opts */
+    /* Authentication (cluster_opts.auth_secret): the bootstrap secret's
+     * file every node is started with ("" for none), and the token the
+     * harness's own clients and mqctl runs present ("" for none). */
+    char auth_file[300];
+    char token[600];
 };
 
 /* Starts @n nodes (extra mqd flags in @extra, may be NULL) and waits up to
@@ -63,6 +68,11 @@ struct cluster_opts {
      * no node outlives a test killed at its timeout. Start and restart
      * nodes from the main thread then. */
     int die_with_test;
+    /* Not NULL: authentication on. The secret is written to a file of the
+     * cluster's directory (mode 600) that every node gets as
+     * auth_bootstrap_key_file, and becomes the harness's token (c->token,
+     * which a test may change). */
+    const char *auth_secret;
 };
 
 #define CLUSTER_OPTS_INIT                                                      \
@@ -121,8 +131,9 @@ int cluster_settle(struct cluster *c, int timeout_ms);
 mq_client *cluster_client(struct cluster *c);
 
 /* Runs `mqctl -s <urls> <args>` (args split on spaces; use cluster_mqctlv
- * for arguments with spaces). Captures stdout+stderr into @out (may be
- * NULL). Returns mqctl's exit code, or -1. */
+ * for arguments with spaces), with MQ_TOKEN set to c->token when it is not
+ * "" (a --token argument wins over it). Captures stdout+stderr into @out
+ * (may be NULL). Returns mqctl's exit code, or -1. */
 int cluster_mqctl(struct cluster *c, char *out, size_t outlen, const char *fmt,
                   ...) __attribute__((format(printf, 4, 5)));
 int cluster_mqctlv(struct cluster *c, char *out, size_t outlen,

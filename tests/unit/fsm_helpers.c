@@ -285,6 +285,96 @@ void tcmd_cancel(struct tcmd *t, const char *queue, const char *id)
     op->cancel = c;
 }
 
+Mq__V1__SecretHash *tcmd_secret(struct tcmd *t, uint8_t fill)
+{
+    Mq__V1__SecretHash *h = talloc(t, sizeof *h);
+    uint8_t *bytes = talloc(t, 48);
+    mq__v1__secret_hash__init(h);
+    memset(bytes, fill, 48);
+    h->kind = 1;
+    h->salt.data = bytes;
+    h->salt.len = 16;
+    h->hash.data = bytes + 16;
+    h->hash.len = 32;
+    return h;
+}
+
+Mq__V1__KeyCreateOp *tcmd_key_create(struct tcmd *t, const char *name,
+                                     uint8_t fill, int bootstrap)
+{
+    Mq__V1__Op *op = add_op(t, MQ__V1__OP__OP_KEY_CREATE);
+    Mq__V1__KeyCreateOp *kc = talloc(t, sizeof *kc);
+    mq__v1__key_create_op__init(kc);
+    kc->name = tstr(t, name);
+    kc->secret = tcmd_secret(t, fill);
+    kc->bootstrap = bootstrap != 0;
+    op->key_create = kc;
+    return kc;
+}
+
+void tcmd_key_grant(struct tcmd *t, Mq__V1__KeyCreateOp *kc,
+                    Mq__V1__KeyUpdateOp *ku, int deny, const char *ns,
+                    unsigned verbs)
+{
+    Mq__V1__Grant ***grants = kc ? &kc->grants : &ku->grants;
+    size_t *n = kc ? &kc->n_grants : &ku->n_grants;
+    Mq__V1__Grant **g = talloc(t, (*n + 1) * sizeof *g);
+    if (*n > 0) {
+        memcpy(g, *grants, *n * sizeof *g);
+    }
+    g[*n] = talloc(t, sizeof *g[*n]);
+    mq__v1__grant__init(g[*n]);
+    g[*n]->deny = deny != 0;
+    g[*n]->ns = tstr(t, ns);
+    g[*n]->verbs = verbs;
+    *grants = g;
+    (*n)++;
+    if (ku != NULL) {
+        ku->set_grants = 1;
+    }
+}
+
+Mq__V1__KeyUpdateOp *tcmd_key_update(struct tcmd *t, const char *name)
+{
+    Mq__V1__Op *op = add_op(t, MQ__V1__OP__OP_KEY_UPDATE);
+    Mq__V1__KeyUpdateOp *ku = talloc(t, sizeof *ku);
+    mq__v1__key_update_op__init(ku);
+    ku->name = tstr(t, name);
+    op->key_update = ku;
+    return ku;
+}
+
+Mq__V1__KeyRotateOp *tcmd_key_rotate(struct tcmd *t, const char *name,
+                                     uint8_t fill, int retire)
+{
+    Mq__V1__Op *op = add_op(t, MQ__V1__OP__OP_KEY_ROTATE);
+    Mq__V1__KeyRotateOp *kr = talloc(t, sizeof *kr);
+    mq__v1__key_rotate_op__init(kr);
+    kr->name = tstr(t, name);
+    kr->retire_old = retire != 0;
+    if (!retire) {
+        kr->secret = tcmd_secret(t, fill);
+    }
+    op->key_rotate = kr;
+    return kr;
+}
+
+void tcmd_key_revoke(struct tcmd *t, const char *name)
+{
+    Mq__V1__Op *op = add_op(t, MQ__V1__OP__OP_KEY_REVOKE);
+    op->key_revoke = tstr(t, name);
+}
+
+void tcmd_key_used(struct tcmd *t, const char *name, uint64_t at_ms)
+{
+    Mq__V1__Op *op = add_op(t, MQ__V1__OP__OP_KEY_USED);
+    Mq__V1__KeyUsedOp *ku = talloc(t, sizeof *ku);
+    mq__v1__key_used_op__init(ku);
+    ku->name = tstr(t, name);
+    ku->at_ms = at_ms;
+    op->key_used = ku;
+}
+
 void tcmd_sub_filter(struct tcmd *t, Mq__V1__SubConfig *sc, const char *filter)
 {
     char **filters = talloc(t, (sc->n_filters + 1) * sizeof *filters);

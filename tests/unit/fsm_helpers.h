@@ -94,6 +94,26 @@ struct tcmd *scenario_cmd(size_t i);
 /* Applies the whole scenario to @f; aborts unless every apply is MQ_OK. */
 void scenario_apply(struct fsm *f);
 
+/* Key ops. A secret hash: kind KEY_HASH_SHA256 (iterations 0) with salt
+ * and hash bytes all @fill (not a real hash: the FSM stores hashes, it
+ * does not check them). */
+Mq__V1__SecretHash *tcmd_secret(struct tcmd *t, uint8_t fill);
+/* Creates key @name (@bootstrap: the bootstrap key) with a secret
+ * tcmd_secret(@fill) and no grants; add them with tcmd_key_grant. */
+Mq__V1__KeyCreateOp *tcmd_key_create(struct tcmd *t, const char *name,
+                                     uint8_t fill, int bootstrap);
+/* Appends a grant to a create (@kc) or update (@ku; one of the two). */
+void tcmd_key_grant(struct tcmd *t, Mq__V1__KeyCreateOp *kc,
+                    Mq__V1__KeyUpdateOp *ku, int deny, const char *ns,
+                    unsigned verbs);
+Mq__V1__KeyUpdateOp *tcmd_key_update(struct tcmd *t, const char *name);
+/* Rotates key @name: a new secret tcmd_secret(@fill), or with @retire the
+ * old one dropped. */
+Mq__V1__KeyRotateOp *tcmd_key_rotate(struct tcmd *t, const char *name,
+                                     uint8_t fill, int retire);
+void tcmd_key_revoke(struct tcmd *t, const char *name);
+void tcmd_key_used(struct tcmd *t, const char *name, uint64_t at_ms);
+
 /* Adds event filter @filter to subscription config @sc of @t. */
 void tcmd_sub_filter(struct tcmd *t, Mq__V1__SubConfig *sc, const char *filter);
 

@@ -246,6 +246,36 @@ static void write_doc(FILE *f)
     json_end(&j);
 }
 
+static void test_grant_takes_namespace_and_verbs(void **state)
+{
+    char ns[MQ_NAME_MAX + 2];
+    unsigned verbs;
+    (void)state;
+    assert_int_equal(args_grant("prd:publish", ns, sizeof ns, &verbs), 0);
+    assert_string_equal(ns, "prd");
+    assert_int_equal(verbs, MQ_VERB_PUBLISH);
+    assert_int_equal(args_grant("team-*:consume,manage", ns, sizeof ns, &verbs),
+                     0);
+    assert_string_equal(ns, "team-*");
+    assert_int_equal(verbs, MQ_VERB_CONSUME | MQ_VERB_MANAGE);
+    assert_int_equal(
+        args_grant("*:admin,publish,consume,manage", ns, sizeof ns, &verbs), 0);
+    assert_string_equal(ns, "*");
+    assert_int_equal(verbs, 15);
+    /* The node checks the pattern; mqctl the shape. */
+    static const char *const bad[] = {
+        "prd",       "prd:",         ":publish",
+        "prd:pub",   "prd:publish,", "prd:publish,,consume",
+        "prd:delete"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(args_grant(bad[i], ns, sizeof ns, &verbs), -1);
+    }
+    char too_long[MQ_NAME_MAX + 16];
+    memset(too_long, 'a', MQ_NAME_MAX + 2);
+    strcpy(too_long + MQ_NAME_MAX + 2, ":publish");
+    assert_int_equal(args_grant(too_long, ns, sizeof ns, &verbs), -1);
+}
+
 static void test_json_escapes_strings_and_separates_members(void **state)
 {
     (void)state;
@@ -349,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_time_refuses_malformed_and_impossible),
         cmocka_unit_test(test_split_takes_flags_anywhere),
         cmocka_unit_test(test_split_refuses_unknown_and_missing_values),
+        cmocka_unit_test(test_grant_takes_namespace_and_verbs),
         cmocka_unit_test(test_json_escapes_strings_and_separates_members),
         cmocka_unit_test(test_text_detection_refuses_binary_and_bad_utf8),
         cmocka_unit_test(test_base64_pads_every_length),

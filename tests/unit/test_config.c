@@ -53,6 +53,7 @@ static const struct {
     {"max_waiting_fetches", "65536"},
     {"max_clock_skew_ms", "1000"},
     {"member_catchup_timeout_ms", "60000"},
+    {"auth_bootstrap_key_file", ""},
     {"auto_repair", "0"},
 };
 
@@ -104,6 +105,7 @@ static void test_flags_give_a_complete_config_with_defaults(void **state)
     assert_int_equal(cfg.rpc_contexts, 1024);
     assert_int_equal(cfg.max_clock_skew_ms, 1000);
     assert_int_equal(cfg.member_catchup_timeout_ms, 60000);
+    assert_string_equal(cfg.auth_bootstrap_key_file, "");
     assert_int_equal(cfg.auto_repair, 0);
     /* Waiting fetches: their own caps (JetStream's max_waiting is 512 per
      * consumer), not counted in rpc_contexts. */
