@@ -15,6 +15,8 @@
 #include <stdint.h>
 
 #include "errmsg.h"
+#include "evict.h"
+#include "fsm_ctx.h"
 #include "mq.h"
 #include "queue.h"
 #include "sub.h"
@@ -42,11 +44,27 @@ struct fsm_op_result {
     uint64_t remaining;     /* redrive: messages left in the DLQ */
 };
 
+/* Work counters of this node (not replicated, not in snapshots). */
+struct fsm_stats {
+    uint64_t applied;        /* Commands applied */
+    uint64_t queues_visited; /* queues apply looked at: due, touched, evicted */
+    uint64_t ids_evicted;    /* ids and statuses forgotten for the bound */
+};
+
 struct fsm {
     struct queue **queues; /* sorted by name */
-    size_t n_queues;
+    size_t n_queues, queues_cap;
     uint64_t now_ms; /* clock of the last Command; never goes back */
-    struct trash trash;
+    /* The trash and the memory totals, shared with the queues. */
+    struct fsm_ctx ctx;
+    /* The bound of ids and statuses the last Command brought (0: none),
+     * and the queues by their oldest id or status (derived, evict.h). */
+    uint64_t ids_budget_bytes;
+    struct evict_heap ids_heap;
+    struct fsm_stats stats;
+    /* The queues the op being applied changed (trimmed after it). */
+    struct queue *touched[8];
+    size_t n_touched;
 
     struct fsm_op_result *ops;
     size_t n_ops, ops_cap;
@@ -99,10 +117,22 @@ uint64_t fsm_next_due(const struct fsm *f);
  * or NULL. */
 struct queue *fsm_queue(const struct fsm *f, const char *name);
 
-/* Approximate memory held by stored messages and their indexes. */
-uint64_t fsm_mem_bytes(const struct fsm *f);
+/* Approximate memory held by stored messages and their indexes (what the
+ * node's memory budget limits). Constant time. */
+static inline uint64_t fsm_mem_bytes(const struct fsm *f)
+{
+    return f->ctx.msg_bytes;
+}
 
-/* Fills @rf with this FSM's raft_fsm callbacks (version 2). */
+/* Memory of the remembered ids and statuses, at their nominal size (what
+ * the bound of ids and statuses limits, evict.h). Constant time. */
+static inline uint64_t fsm_ids_bytes(const struct fsm *f)
+{
+    return f->ctx.ids_bytes;
+}
+
+/* Fills @rf with this FSM's raft_fsm callbacks (version 3: the snapshot
+ * is taken on the loop and encoded on raft's thread pool). */
 void fsm_raft(struct fsm *f, struct raft_fsm *rf);
 
 /* Replaces the whole state with snapshot @buf. On failure the state is
@@ -110,15 +140,36 @@ void fsm_raft(struct fsm *f, struct raft_fsm *rf);
 mq_err fsm_restore(struct fsm *f, const void *buf, size_t len,
                    struct errmsg *e);
 
-/* Serializes the state into @bufs (snapshot.c). Message records are
- * referenced, not copied: messages removed until fsm_snapshot_done are held
- * by the trash. */
+/* Taking a snapshot, in three steps (snap_take.c):
+ *
+ * fsm_snapshot, on the loop, takes what the snapshot needs and what apply
+ * may change next, at memory-copy speed and without encoding: each
+ * queue's counters, its message pointers (the messages themselves never
+ * change, and the trash holds those removed), its pending deliveries and
+ * dead letters, and views of its FIFOs of ids and statuses (their chunks
+ * held likewise). Settings are read from the queues and subscriptions,
+ * whose shells the trash keeps should they be deleted meanwhile. Sets
+ * *@bufs to NULL and *@n_bufs to 0.
+ *
+ * fsm_snapshot_encode, on any one thread, while apply goes on: encodes
+ * what fsm_snapshot took into @bufs (the snapshot format of snapshot.c:
+ * small buffers of its own, message records by reference). Touches
+ * nothing apply changes.
+ *
+ * fsm_snapshot_done, on the loop, after raft wrote the buffers (or gave
+ * up): frees what the first two made and ends the hold.
+ *
+ * MQ_ERR_INTERNAL if a snapshot is already being taken, MQ_ERR_NO_MEMORY,
+ * MQ_ERR_TOO_LARGE (more buffers than raft takes). After fsm_snapshot
+ * succeeded, fsm_snapshot_done must follow, whatever encode said. */
 mq_err fsm_snapshot(struct fsm *f, struct raft_buffer **bufs, unsigned *n_bufs);
+mq_err fsm_snapshot_encode(struct fsm *f, struct raft_buffer **bufs,
+                           unsigned *n_bufs);
 void fsm_snapshot_done(struct fsm *f, struct raft_buffer **bufs,
                        unsigned *n_bufs);
 
-/* Inserts @q (taken over on MQ_OK) in name order, and in the heap of what
- * falls due. (For restore.) */
+/* Inserts @q (taken over on MQ_OK) in name order, and in the heaps of what
+ * falls due and of ids and statuses. (For restore.) */
 mq_err fsm_add_queue(struct fsm *f, struct queue *q);
 
 #endif

@@ -51,6 +51,11 @@ struct consensus {
      * nodes started together snapshot at different log positions. */
     uint64_t snapshot_stagger;
     uint64_t snapshots_taken;
+    /* The snapshot being taken: its index, when it started (uv_hrtime),
+     * the time the loop spent on it, the time its encoding took on the
+     * thread pool (written there, read once raft's work is done). */
+    uint64_t snap_index, snap_start_ns, snap_loop_ns, snap_encode_ns;
+    unsigned snap_bufs;
 
     uv_timer_t close_timer;
     void (*close_cb)(struct consensus *c);

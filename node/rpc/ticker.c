@@ -44,6 +44,7 @@ static void propose(struct ticker *t, uint64_t now)
     size_t len = 0;
 
     cmd.now_ms = now;
+    cmd.ids_budget_bytes = t->c->cfg->ids_budget_bytes; /* fsm/evict.h */
     t->last_ms = now;
     mq_err rv = cmd_pack(&cmd, &buf, &len);
     if (rv == MQ_OK) {

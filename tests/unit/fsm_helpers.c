@@ -346,7 +346,8 @@ struct blob snap_take(struct fsm *f)
 {
     struct raft_buffer *bufs = NULL;
     unsigned n = 0;
-    if (fsm_snapshot(f, &bufs, &n) != MQ_OK) {
+    if (fsm_snapshot(f, &bufs, &n) != MQ_OK ||
+        fsm_snapshot_encode(f, &bufs, &n) != MQ_OK) {
         fprintf(stderr, "fsm_helpers: fsm_snapshot failed\n");
         abort();
     }
