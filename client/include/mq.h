@@ -317,6 +317,14 @@ typedef struct mq_queue_info {
     uint64_t status_max;
     uint64_t scheduled;      /* stored messages not yet due */
     uint64_t remembered_ids; /* ids remembered for duplicates and status */
+    /* Of remembered_ids, those for duplicates (the rest: statuses of gone
+     * messages); the records of recent acks its subscriptions keep; and
+     * the memory of all three at their nominal size, counted against the
+     * node's bound of ids and statuses (mq_node_status.ids_budget_bytes),
+     * not against the memory budget. */
+    uint64_t duplicate_ids;
+    uint64_t ack_records;
+    uint64_t ids_bytes;
 } mq_queue_info;
 
 /* Queue and subscription changes (create, delete, purge, redrive) fail
@@ -673,6 +681,16 @@ typedef struct mq_node_status {
      * node more than max_clock_skew_ms ahead of a majority does not lead. */
     uint64_t clock_skew_node;
     int64_t clock_skew_ms;
+    /* What limits memory_bytes: publishes past it get MQ_ERR_FULL. */
+    uint64_t memory_budget_bytes;
+    /* Remembered ids and statuses of gone messages, at their nominal size,
+     * and their bound: past it the oldest are forgotten (never
+     * MQ_ERR_FULL; a status lookup then says "no longer known"). The bound
+     * is the leader's, as the last applied entry carried it (0: none yet);
+     * ids_evicted counts those forgotten since the node started. */
+    uint64_t ids_bytes;
+    uint64_t ids_budget_bytes;
+    uint64_t ids_evicted;
 } mq_node_status;
 
 /* Asks every node of the client's list. Sets *out to an array of *n entries
