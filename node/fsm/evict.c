@@ -263,6 +263,7 @@ uint64_t evict_run(struct evict_heap *h, struct fsm_ctx *ctx,
             break; /* nothing remembered anywhere */
         }
         const struct evict_item *next = second(h);
+        uint64_t n_before = n;
         while (ctx->ids_bytes > budget_bytes && n < EVICT_MAX_PER_APPLY) {
             uint64_t t = rank_time(q, r1);
             if (t == UINT64_MAX || t > t2 || (t == t2 && r1 > r2)) {
@@ -279,6 +280,9 @@ uint64_t evict_run(struct evict_heap *h, struct fsm_ctx *ctx,
         }
         rank_shrink(q, r1);
         set_time(h, top, evict_oldest(top));
+        if (n == n_before) {
+            break; /* cannot happen (the top holds the oldest): never spin */
+        }
     }
     return n;
 }

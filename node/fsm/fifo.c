@@ -229,6 +229,17 @@ void fifo_shrink(struct fifo *f)
         }
         (void)relayout(f, s); /* out of memory: keep the larger one */
     }
+    if (f->dir_cap > 8 && f->dir_len * 4 < f->dir_cap) {
+        size_t dcap = f->dir_len * 2 > 4 ? f->dir_len * 2 : 4;
+        struct fifo_chunk **dir = mq_malloc(dcap * sizeof *dir);
+        if (dir != NULL) { /* else keep the larger list */
+            memcpy(dir, f->dir + f->dir_head, f->dir_len * sizeof *dir);
+            mq_free(f->dir);
+            f->dir = dir;
+            f->dir_head = 0;
+            f->dir_cap = dcap;
+        }
+    }
 }
 
 size_t fifo_mem_bytes(const struct fifo *f)

@@ -111,6 +111,11 @@ struct tcmd *tcmd_new(uint64_t now_ms)
     return t;
 }
 
+void tcmd_set_ids_budget(struct tcmd *t, uint64_t bytes)
+{
+    t->c.ids_budget_bytes = bytes;
+}
+
 void tcmd_free(struct tcmd *t)
 {
     if (t == NULL) {
