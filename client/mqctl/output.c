@@ -1,6 +1,7 @@
 /* output.c: tables, JSON, messages and error lines of mqctl. */
 #include "output.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@ static void table_put(struct table *t, char *s)
 
 void table_init(struct table *t, size_t n_cols, const char *const *head)
 {
+    assert(n_cols > 0 && n_cols <= TABLE_COLS_MAX); /* table_print's widths */
     t->n_cols = n_cols;
     t->cells = NULL;
     t->n_cells = 0;
