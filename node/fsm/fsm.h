@@ -91,8 +91,10 @@ struct fsm {
     /* Derived (due.h): the queues by when something in them falls due. */
     struct due_heap due;
 
-    /* The snapshot being written, if any (see snapshot.c). */
+    /* The snapshot being taken, if any, and memory the last one left for
+     * the next (snap_take.c). */
     void *snap;
+    void *snap_spare;
 };
 
 struct fsm *fsm_new(void);

@@ -21,8 +21,7 @@
 #include "trash.h"
 
 struct queue {
-    struct queue_config cfg;
-    uint64_t created_at_ms;
+    /* What a snapshot copies on the loop first, together. */
     struct ring msgs; /* the stored messages by seq, and their counts */
     struct dedup dedup;
     struct tombs tombs; /* status of gone messages */
@@ -41,6 +40,9 @@ struct queue {
     struct evict_item ids;
     struct evict_heap *ids_heap;
     struct trash_link shell; /* once freed (see queue_free) */
+    /* Settings: never change once created. */
+    uint64_t created_at_ms;
+    struct queue_config cfg;
 };
 
 /* A new empty queue in the FSM of @ctx (not NULL). */

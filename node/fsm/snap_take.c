@@ -16,6 +16,7 @@
  * tries again at its next threshold) or in the encoding (raft then calls
  * done and tries again later). */
 #include <raft.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,17 +28,22 @@
 #include "snapshot.h"
 
 #define ARENA_BLOCK (1u << 20)
+/* Blocks kept from one snapshot for the next (already in memory, they
+ * cost no page faults on the loop), at most this many. */
+#define ARENA_SPARE_MAX 64
 
 struct arena_block {
     struct arena_block *next;
+    size_t size;
     _Alignas(16) char mem[];
 };
 
-/* Bump allocation in blocks, freed together. */
+/* Bump allocation in blocks, freed together; spare blocks are used first. */
 struct arena {
     struct arena_block *head;
     char *p;
     size_t left;
+    struct arena_block *spare;
 };
 
 struct snap_pending {
@@ -72,9 +78,7 @@ struct snap_state {
     struct snap_queue *queues;
     size_t n_queues;
     size_t n_bufs; /* 1 + queues + messages */
-    /* What the encoder made. */
-    void **owned;
-    size_t n_owned;
+    /* What the encoder made (its small buffers are in the arena). */
     struct raft_buffer *bufs;
 };
 
@@ -82,15 +86,21 @@ static void *arena_alloc(struct arena *a, size_t n)
 {
     n = n ? (n + 15) & ~(size_t)15 : 16; /* never NULL for 0 bytes */
     if (n > a->left) {
-        size_t size = n > ARENA_BLOCK ? n : ARENA_BLOCK;
-        struct arena_block *b = mq_malloc(sizeof *b + size);
-        if (b == NULL) {
-            return NULL;
+        struct arena_block *b = a->spare;
+        if (b != NULL && n <= b->size) {
+            a->spare = b->next;
+        } else {
+            size_t size = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+            b = mq_malloc(sizeof *b + size);
+            if (b == NULL) {
+                return NULL;
+            }
+            b->size = size;
         }
         b->next = a->head;
         a->head = b;
         a->p = b->mem;
-        a->left = size;
+        a->left = b->size;
     }
     void *r = a->p;
     a->p += n;
@@ -98,36 +108,54 @@ static void *arena_alloc(struct arena *a, size_t n)
     return r;
 }
 
-static void arena_free(struct arena *a)
+static void free_blocks(struct arena_block *b)
 {
-    struct arena_block *b = a->head;
     while (b != NULL) {
         struct arena_block *next = b->next;
         mq_free(b);
         b = next;
     }
+}
+
+/* Frees the arena's blocks, keeping up to ARENA_SPARE_MAX of the standard
+ * size in *@spare for the next snapshot. */
+static void arena_free(struct arena *a, struct arena_block **spare)
+{
+    size_t kept = 0;
+    struct arena_block *b = a->head;
+    free_blocks(a->spare);
+    while (b != NULL) {
+        struct arena_block *next = b->next;
+        if (spare != NULL && b->size == ARENA_BLOCK && kept < ARENA_SPARE_MAX) {
+            b->next = *spare;
+            *spare = b;
+            kept++;
+        } else {
+            mq_free(b);
+        }
+        b = next;
+    }
     memset(a, 0, sizeof *a);
 }
 
-static void state_free(struct snap_state *st)
+/* Frees @st; its arena's blocks go to *@spare (may be NULL: freed). */
+static void state_free(struct snap_state *st, struct arena_block **spare)
 {
     if (st == NULL) {
         return;
     }
-    for (size_t i = 0; i < st->n_owned; i++) {
-        mq_free(st->owned[i]);
-    }
-    mq_free(st->owned);
     mq_free(st->bufs);
     mq_free(st->queues);
-    arena_free(&st->arena);
+    arena_free(&st->arena, spare);
     mq_free(st);
 }
 
 void fsm_snap_free(struct fsm *f)
 {
-    state_free(f->snap);
+    state_free(f->snap, NULL);
     f->snap = NULL;
+    free_blocks(f->snap_spare);
+    f->snap_spare = NULL;
 }
 
 /* The loop's part ----------------------------------------------------------
@@ -209,6 +237,32 @@ static int take_queue(struct arena *a, struct snap_queue *sq,
     return 0;
 }
 
+/* Memory latency, not work, is what copying many small queues costs: ask
+ * for what the queues ahead of @i will need while @i is copied (their
+ * structs, then their lists of subscriptions, then those). */
+static void prefetch_ahead(const struct fsm *f, size_t i)
+{
+    if (i + 8 < f->n_queues) {
+        const char *q = (const char *)f->queues[i + 8];
+        for (size_t k = 0; k < offsetof(struct queue, created_at_ms); k += 64) {
+            __builtin_prefetch(q + k);
+        }
+    }
+    if (i + 4 < f->n_queues && f->queues[i + 4]->n_subs > 0) {
+        __builtin_prefetch(f->queues[i + 4]->subs);
+    }
+    if (i + 2 < f->n_queues) {
+        const struct queue *q = f->queues[i + 2];
+        for (size_t j = 0; j < q->n_subs && j < 4; j++) {
+            const char *s = (const char *)q->subs[j];
+            for (size_t k = 0; k < offsetof(struct sub, created_at_ms);
+                 k += 64) {
+                __builtin_prefetch(s + k);
+            }
+        }
+    }
+}
+
 mq_err fsm_snapshot(struct fsm *f, struct raft_buffer **bufs_out,
                     unsigned *n_out)
 {
@@ -224,12 +278,15 @@ mq_err fsm_snapshot(struct fsm *f, struct raft_buffer **bufs_out,
     if (st == NULL) {
         return MQ_ERR_NO_MEMORY;
     }
+    st->arena.spare = f->snap_spare; /* the last snapshot's blocks */
+    f->snap_spare = NULL;
     st->queues =
         mq_malloc((f->n_queues ? f->n_queues : 1) * sizeof *st->queues);
     if (st->queues == NULL) {
         goto oom;
     }
     for (size_t i = 0; i < f->n_queues; i++) {
+        prefetch_ahead(f, i);
         if (take_queue(&st->arena, &st->queues[i], f->queues[i]) != 0) {
             goto oom;
         }
@@ -237,7 +294,7 @@ mq_err fsm_snapshot(struct fsm *f, struct raft_buffer **bufs_out,
         n_bufs += f->queues[i]->msgs.n_msgs;
     }
     if (n_bufs > UINT32_MAX) {
-        state_free(st);
+        state_free(st, NULL);
         return MQ_ERR_TOO_LARGE;
     }
     st->n_bufs = (size_t)n_bufs;
@@ -246,7 +303,7 @@ mq_err fsm_snapshot(struct fsm *f, struct raft_buffer **bufs_out,
     trash_hold_snapshot(&f->ctx.trash);
     return MQ_OK;
 oom:
-    state_free(st);
+    state_free(st, NULL);
     return MQ_ERR_NO_MEMORY;
 }
 
@@ -258,7 +315,8 @@ void fsm_snapshot_done(struct fsm *f, struct raft_buffer **bufs,
     if (f->snap == NULL) {
         return; /* no snapshot outstanding: no hold of ours to end */
     }
-    fsm_snap_free(f);
+    state_free(f->snap, (struct arena_block **)&f->snap_spare);
+    f->snap = NULL;
     trash_release_snapshot(&f->ctx.trash);
 }
 
@@ -353,8 +411,9 @@ static uint8_t *pack_hist(Mq__V1__SubSnap *out, const struct snap_sub *ss,
     return p;
 }
 
-/* Packs one queue's QueueSnap behind its 8-byte length header. */
-static void *pack_queue(const struct snap_queue *sq, size_t *len)
+/* Packs one queue's QueueSnap behind its 8-byte length header, in @a. */
+static void *pack_queue(struct arena *a, const struct snap_queue *sq,
+                        size_t *len)
 {
     Mq__V1__QueueSnap qs = MQ__V1__QUEUE_SNAP__INIT;
     Mq__V1__QueueConfig qc;
@@ -446,7 +505,7 @@ static void *pack_queue(const struct snap_queue *sq, size_t *len)
     qs.n_subs = n_subs;
 
     size_t n = mq__v1__queue_snap__get_packed_size(&qs);
-    if (n > UINT32_MAX || (out = mq_malloc(8 + n)) == NULL) {
+    if (n > UINT32_MAX || (out = arena_alloc(a, 8 + n)) == NULL) {
         goto out;
     }
     snap_put_u32(out, (uint32_t)n);
@@ -467,14 +526,11 @@ mq_err fsm_snapshot_encode(struct fsm *f, struct raft_buffer **bufs_out,
     if (st == NULL || st->bufs != NULL) {
         return MQ_ERR_INTERNAL;
     }
-    st->owned = mq_calloc(1 + st->n_queues, sizeof *st->owned);
     st->bufs = mq_calloc(st->n_bufs, sizeof *st->bufs);
-    hdr = mq_malloc(SNAP_HEADER);
-    if (st->owned == NULL || st->bufs == NULL || hdr == NULL) {
-        mq_free(hdr); /* not in st->owned yet */
+    hdr = arena_alloc(&st->arena, SNAP_HEADER);
+    if (st->bufs == NULL || hdr == NULL) {
         return MQ_ERR_NO_MEMORY;
     }
-    st->owned[st->n_owned++] = hdr;
     memcpy(hdr, SNAP_MAGIC, 8);
     snap_put_u64(hdr + 8, st->now_ms);
     snap_put_u32(hdr + 16, (uint32_t)st->n_queues);
@@ -487,11 +543,10 @@ mq_err fsm_snapshot_encode(struct fsm *f, struct raft_buffer **bufs_out,
     for (size_t i = 0; i < st->n_queues; i++) {
         const struct snap_queue *sq = &st->queues[i];
         size_t len;
-        void *meta = pack_queue(sq, &len);
+        void *meta = pack_queue(&st->arena, sq, &len);
         if (meta == NULL) {
             return MQ_ERR_NO_MEMORY;
         }
-        st->owned[st->n_owned++] = meta;
         bufs[b].base = meta;
         bufs[b++].len = len;
         for (size_t j = 0; j < sq->n_slots; j++) {

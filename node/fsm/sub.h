@@ -69,8 +69,6 @@ struct dead_letter {
 enum { SUB_ACK = 0, SUB_NACK = 1, SUB_TOUCH = 2, SUB_TERM = 3 };
 
 struct sub {
-    struct sub_config cfg;
-    uint64_t created_at_ms;
     uint64_t next_seq;
     struct hmap by_seq;    /* seq -> struct pending */
     struct pending **heap; /* min-heap on (due_ms, seq) */
@@ -90,6 +88,10 @@ struct sub {
      * (its settings stay readable while a snapshot is taken). */
     struct fsm_ctx *ctx;
     struct trash_link shell;
+    /* Settings: never change once created (and last: a snapshot copies
+     * the fields above on the loop). */
+    uint64_t created_at_ms;
+    struct sub_config cfg;
 };
 
 /* One message handed out by sub_deliver. */
