@@ -264,6 +264,7 @@ uint64_t evict_run(struct evict_heap *h, struct fsm_ctx *ctx,
         }
         const struct evict_item *next = second(h);
         uint64_t n_before = n;
+        queue_changing(q);
         while (ctx->ids_bytes > budget_bytes && n < EVICT_MAX_PER_APPLY) {
             uint64_t t = rank_time(q, r1);
             if (t == UINT64_MAX || t > t2 || (t == t2 && r1 > r2)) {

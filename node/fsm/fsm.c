@@ -123,6 +123,7 @@ mq_err fsm_add_queue(struct fsm *f, struct queue *q)
 
 void fsm_touch(struct fsm *f, struct queue *q)
 {
+    queue_changing(q);
     for (size_t i = 0; i < f->n_touched; i++) {
         if (f->touched[i] == q) {
             return;
@@ -165,6 +166,7 @@ static mq_err due_run(struct fsm *f, int trim, int wake)
         int became_due = 0;
         f->stats.queues_visited++;
         if (trim) {
+            queue_changing(q);
             mq_err rv = queue_trim(q, f->now_ms);
             if (rv != MQ_OK) {
                 return rv;

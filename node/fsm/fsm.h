@@ -142,29 +142,37 @@ void fsm_raft(struct fsm *f, struct raft_fsm *rf);
 mq_err fsm_restore(struct fsm *f, const void *buf, size_t len,
                    struct errmsg *e);
 
-/* Taking a snapshot, in three steps (snap_take.c):
+/* Taking a snapshot (snap_take.c):
  *
- * fsm_snapshot, on the loop, takes what the snapshot needs and what apply
- * may change next, at memory-copy speed and without encoding: each
- * queue's counters, its message pointers (the messages themselves never
- * change, and the trash holds those removed), its pending deliveries and
- * dead letters, and views of its FIFOs of ids and statuses (their chunks
- * held likewise). Settings are read from the queues and subscriptions,
- * whose shells the trash keeps should they be deleted meanwhile. Sets
- * *@bufs to NULL and *@n_bufs to 0.
+ * fsm_snapshot, on the loop, begins it: it copies the list of queues (a
+ * pointer each) and the clock, and holds the trash. Sets *@bufs to NULL
+ * and *@n_bufs to 0.
  *
- * fsm_snapshot_encode, on any one thread, while apply goes on: encodes
- * what fsm_snapshot took into @bufs (the snapshot format of snapshot.c:
- * small buffers of its own, message records by reference). Touches
- * nothing apply changes.
+ * fsm_snapshot_step, on the loop, takes up to @max_queues more queues as
+ * they were when the snapshot began, at memory-copy speed and without
+ * encoding: each queue's counters, its message pointers (the messages
+ * never change, and the trash holds those removed), its pending
+ * deliveries and dead letters, and views of its FIFOs of ids and statuses
+ * (their chunks held likewise). Between steps apply goes on: a queue about
+ * to change is taken first (queue_changing). Returns 1 once every queue
+ * is taken, 0 while some are left. Settings are read later from the
+ * queues and subscriptions, whose shells the trash keeps should they be
+ * deleted meanwhile.
+ *
+ * fsm_snapshot_encode, on any one thread once every queue is taken, while
+ * apply goes on: encodes what was taken into @bufs (the snapshot format
+ * of snapshot.h: small buffers of its own, message records by reference).
+ * Touches nothing apply changes.
  *
  * fsm_snapshot_done, on the loop, after raft wrote the buffers (or gave
- * up): frees what the first two made and ends the hold.
+ * up): frees what the others made and ends the hold.
  *
- * MQ_ERR_INTERNAL if a snapshot is already being taken, MQ_ERR_NO_MEMORY,
- * MQ_ERR_TOO_LARGE (more buffers than raft takes). After fsm_snapshot
- * succeeded, fsm_snapshot_done must follow, whatever encode said. */
+ * MQ_ERR_INTERNAL if a snapshot is already being taken (fsm_snapshot) or
+ * none is ready to encode, MQ_ERR_NO_MEMORY, MQ_ERR_TOO_LARGE (more
+ * buffers than raft takes). After fsm_snapshot succeeded,
+ * fsm_snapshot_done must follow, whatever the others said. */
 mq_err fsm_snapshot(struct fsm *f, struct raft_buffer **bufs, unsigned *n_bufs);
+int fsm_snapshot_step(struct fsm *f, size_t max_queues);
 mq_err fsm_snapshot_encode(struct fsm *f, struct raft_buffer **bufs,
                            unsigned *n_bufs);
 void fsm_snapshot_done(struct fsm *f, struct raft_buffer **bufs,

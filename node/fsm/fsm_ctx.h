@@ -23,6 +23,18 @@ struct fsm_ctx {
      * counts the same. What the bound of ids and statuses limits
      * (evict.h). */
     uint64_t ids_bytes;
+    /* The snapshot being taken (snap_take.c), NULL if none, and its
+     * generation: a queue whose snap_gen differs is not taken yet, and
+     * must be (fsm_snap_take_queue) before anything in it changes. */
+    void *taking;
+    uint64_t snap_gen;
 };
+
+struct queue;
+
+/* Takes @q into the snapshot being taken, as it is now (it has not
+ * changed since the snapshot began). Loop thread; never fails (out of
+ * memory fails the snapshot, not the caller). (snap_take.c) */
+void fsm_snap_take_queue(struct fsm_ctx *ctx, struct queue *q);
 
 #endif

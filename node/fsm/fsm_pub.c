@@ -53,6 +53,7 @@ static mq_err store(struct fsm *f, struct queue *q, const uint8_t *blob,
     struct msg *m;
     mq_err rv;
 
+    fsm_touch(f, q); /* before it changes (a dead-letter queue, say) */
     if (!force) {
         out->err = queue_check_room(q, len, &out->e);
         if (out->err != MQ_OK) {
@@ -83,7 +84,6 @@ static mq_err store(struct fsm *f, struct queue *q, const uint8_t *blob,
                    mstime_add(mstime_add(f->now_ms, q->cfg.duplicate_window_ms),
                               DEDUP_EXPIRE_SLACK_MS));
     queue_ids_added(q, f->now_ms);
-    fsm_touch(f, q);
     out->seq = m->rec.seq;
     return MQ_OK;
 }

@@ -27,6 +27,7 @@ struct queue *queue_new(const struct queue_config *cfg, uint64_t now_ms,
     due_times_init(&q->delayed);
     q->ids.at_ms = UINT64_MAX;
     q->ids.idx = EVICT_NOT_IN_HEAP;
+    q->snap_gen = ctx->snap_gen; /* not in a snapshot begun before */
     return q;
 }
 

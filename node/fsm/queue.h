@@ -40,12 +40,25 @@ struct queue {
     struct evict_item ids;
     struct evict_heap *ids_heap;
     struct trash_link shell; /* once freed (see queue_free) */
+    /* Generation of the last snapshot that took this queue (fsm_ctx.h). */
+    uint64_t snap_gen;
     /* Settings: never change once created. */
     uint64_t created_at_ms;
     struct queue_config cfg;
 };
 
-/* A new empty queue in the FSM of @ctx (not NULL). */
+/* Called before anything in @q changes (apply: an op on it, a trim, ids
+ * forgotten): a snapshot being taken that has not taken @q yet takes it
+ * first, as it was when the snapshot began (snap_take.c). */
+static inline void queue_changing(struct queue *q)
+{
+    if (q->ctx->taking != NULL && q->snap_gen != q->ctx->snap_gen) {
+        fsm_snap_take_queue(q->ctx, q);
+    }
+}
+
+/* A new empty queue in the FSM of @ctx (not NULL); not part of a snapshot
+ * being taken. */
 struct queue *queue_new(const struct queue_config *cfg, uint64_t now_ms,
                         struct fsm_ctx *ctx);
 /* Frees the queue, its messages (through the trash) and subscriptions.

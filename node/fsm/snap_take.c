@@ -1,20 +1,25 @@
-/* snap_take.c: taking a snapshot (fsm.h: fsm_snapshot, _encode, _done).
+/* snap_take.c: taking a snapshot (fsm.h: fsm_snapshot, _step, _encode,
+ * _done).
  *
- * Happy path: on the loop, fsm_snapshot copies what apply may change next
- * into an arena (blocks of ARENA_BLOCK bytes): per queue its seqs and the
- * pointers of its message slots, views of its FIFOs of ids and statuses
- * (lists of chunks, fifo.h), per subscription its counters, its pending
- * deliveries (from their list in seq order) and the slots of its map of
- * dead letters; then it starts a snapshot hold on the trash, so that
- * messages, chunks and the shells of queues and subscriptions freed
- * meanwhile wait. The cost is a memory copy of pointers and small
- * records, nothing per message but its pointer. fsm_snapshot_encode, on
- * raft's thread pool, writes the format of snapshot.h from that copy alone
- * (settings from the shells, which never change) into buffers of its own,
- * the message records by reference. fsm_snapshot_done frees both and ends
- * the hold. Failure modes: out of memory in the copy (nothing held, raft
- * tries again at its next threshold) or in the encoding (raft then calls
- * done and tries again later). */
+ * Happy path: on the loop, fsm_snapshot copies the list of queues and
+ * starts a snapshot hold on the trash, so that messages, FIFO chunks and
+ * the shells of queues and subscriptions freed meanwhile wait. Then the
+ * queues are taken, a few at a time between other work on the loop
+ * (fsm_snapshot_step), or one at once just before apply changes it
+ * (queue_changing, fsm_snap_take_queue): taking one copies into an arena
+ * (blocks of ARENA_BLOCK bytes) its seqs and the pointers of its message
+ * slots, views of its FIFOs of ids and statuses (lists of chunks,
+ * fifo.h), per subscription its counters, its pending deliveries (from
+ * their list in seq order) and the slots of its map of dead letters:
+ * what the queue was when the snapshot began, since nothing in it changed
+ * before. No step holds the loop long, whatever the number of queues.
+ * fsm_snapshot_encode, on raft's thread pool once all are taken, writes
+ * the format of snapshot.h from that copy alone (settings from the
+ * shells, which never change), the message records by reference.
+ * fsm_snapshot_done frees both and ends the hold. Failure modes: out of
+ * memory while taking a queue fails the snapshot, never the apply that
+ * changes the queue (encode says so; raft calls done and tries again at
+ * its next threshold); out of memory while encoding likewise. */
 #include <raft.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -73,11 +78,17 @@ struct snap_queue {
 };
 
 struct snap_state {
-    uint64_t now_ms;
+    uint64_t now_ms, gen;
     struct arena arena;
+    /* The queues when the snapshot began, by name, and what was taken of
+     * each: queues[i] once qptrs[i]->snap_gen is gen. Taken up to cursor
+     * in order (fsm_snapshot_step), and out of order before one changes
+     * (fsm_snap_take_queue). */
+    struct queue **qptrs;
     struct snap_queue *queues;
-    size_t n_queues;
-    size_t n_bufs; /* 1 + queues + messages */
+    size_t n_queues, cursor;
+    uint64_t n_msgs;
+    int failed; /* out of memory while taking: encode says so */
     /* What the encoder made (its small buffers are in the arena). */
     struct raft_buffer *bufs;
 };
@@ -146,6 +157,7 @@ static void state_free(struct snap_state *st, struct arena_block **spare)
     }
     mq_free(st->bufs);
     mq_free(st->queues);
+    mq_free(st->qptrs);
     arena_free(&st->arena, spare);
     mq_free(st);
 }
@@ -154,6 +166,7 @@ void fsm_snap_free(struct fsm *f)
 {
     state_free(f->snap, NULL);
     f->snap = NULL;
+    f->ctx.taking = NULL;
     free_blocks(f->snap_spare);
     f->snap_spare = NULL;
 }
@@ -237,22 +250,23 @@ static int take_queue(struct arena *a, struct snap_queue *sq,
     return 0;
 }
 
-/* Memory latency, not work, is what copying many small queues costs: ask
- * for what the queues ahead of @i will need while @i is copied (their
+/* Memory latency, not work, is what taking many small queues costs: ask
+ * for what the queues ahead of @i will need while @i is taken (their
  * structs, then their lists of subscriptions, then those). */
-static void prefetch_ahead(const struct fsm *f, size_t i)
+static void prefetch_ahead(const struct snap_state *st, size_t i)
 {
-    if (i + 8 < f->n_queues) {
-        const char *q = (const char *)f->queues[i + 8];
+    struct queue *const *qs = st->qptrs;
+    if (i + 8 < st->n_queues) {
+        const char *q = (const char *)qs[i + 8];
         for (size_t k = 0; k < offsetof(struct queue, created_at_ms); k += 64) {
             __builtin_prefetch(q + k);
         }
     }
-    if (i + 4 < f->n_queues && f->queues[i + 4]->n_subs > 0) {
-        __builtin_prefetch(f->queues[i + 4]->subs);
+    if (i + 4 < st->n_queues && qs[i + 4]->n_subs > 0) {
+        __builtin_prefetch(qs[i + 4]->subs);
     }
-    if (i + 2 < f->n_queues) {
-        const struct queue *q = f->queues[i + 2];
+    if (i + 2 < st->n_queues) {
+        const struct queue *q = qs[i + 2];
         for (size_t j = 0; j < q->n_subs && j < 4; j++) {
             const char *s = (const char *)q->subs[j];
             for (size_t k = 0; k < offsetof(struct sub, created_at_ms);
@@ -263,11 +277,63 @@ static void prefetch_ahead(const struct fsm *f, size_t i)
     }
 }
 
+/* Takes queue @i of the snapshot (not taken yet, unchanged since it
+ * began). */
+static void take_index(struct snap_state *st, size_t i)
+{
+    struct queue *q = st->qptrs[i];
+    if (take_queue(&st->arena, &st->queues[i], q) != 0) {
+        st->failed = 1;
+    }
+    st->n_msgs += q->msgs.n_msgs;
+    q->snap_gen = st->gen;
+}
+
+void fsm_snap_take_queue(struct fsm_ctx *ctx, struct queue *q)
+{
+    struct snap_state *st = ctx->taking;
+    size_t lo = 0, hi = st->n_queues;
+    while (lo < hi) { /* qptrs are sorted by name, as the FSM's queues */
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(st->qptrs[mid]->cfg.name, q->cfg.name);
+        if (c == 0) {
+            lo = mid;
+            break;
+        }
+        if (c < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    if (lo < st->n_queues && st->qptrs[lo] == q) {
+        take_index(st, lo);
+    } else {
+        q->snap_gen = st->gen; /* not in this snapshot (cannot happen) */
+    }
+}
+
+int fsm_snapshot_step(struct fsm *f, size_t max_queues)
+{
+    struct snap_state *st = f->snap;
+    if (st == NULL) {
+        return 1;
+    }
+    for (; st->cursor < st->n_queues && max_queues > 0; max_queues--) {
+        size_t i = st->cursor++;
+        prefetch_ahead(st, i);
+        if (st->qptrs[i]->snap_gen != st->gen) {
+            take_index(st, i);
+        }
+    }
+    return st->cursor == st->n_queues;
+}
+
 mq_err fsm_snapshot(struct fsm *f, struct raft_buffer **bufs_out,
                     unsigned *n_out)
 {
     struct snap_state *st;
-    uint64_t n_bufs = 1 + (uint64_t)f->n_queues;
+    size_t nq = f->n_queues;
 
     *bufs_out = NULL;
     *n_out = 0;
@@ -278,33 +344,24 @@ mq_err fsm_snapshot(struct fsm *f, struct raft_buffer **bufs_out,
     if (st == NULL) {
         return MQ_ERR_NO_MEMORY;
     }
+    st->qptrs = mq_malloc((nq ? nq : 1) * sizeof *st->qptrs);
+    st->queues = mq_malloc((nq ? nq : 1) * sizeof *st->queues);
+    if (st->qptrs == NULL || st->queues == NULL) {
+        state_free(st, NULL);
+        return MQ_ERR_NO_MEMORY;
+    }
+    if (nq > 0) {
+        memcpy(st->qptrs, f->queues, nq * sizeof *st->qptrs);
+    }
+    st->n_queues = nq;
     st->arena.spare = f->snap_spare; /* the last snapshot's blocks */
     f->snap_spare = NULL;
-    st->queues =
-        mq_malloc((f->n_queues ? f->n_queues : 1) * sizeof *st->queues);
-    if (st->queues == NULL) {
-        goto oom;
-    }
-    for (size_t i = 0; i < f->n_queues; i++) {
-        prefetch_ahead(f, i);
-        if (take_queue(&st->arena, &st->queues[i], f->queues[i]) != 0) {
-            goto oom;
-        }
-        st->n_queues++;
-        n_bufs += f->queues[i]->msgs.n_msgs;
-    }
-    if (n_bufs > UINT32_MAX) {
-        state_free(st, NULL);
-        return MQ_ERR_TOO_LARGE;
-    }
-    st->n_bufs = (size_t)n_bufs;
     st->now_ms = f->now_ms;
+    st->gen = ++f->ctx.snap_gen; /* no queue is taken yet */
+    f->ctx.taking = st;
     f->snap = st;
     trash_hold_snapshot(&f->ctx.trash);
     return MQ_OK;
-oom:
-    state_free(st, NULL);
-    return MQ_ERR_NO_MEMORY;
 }
 
 void fsm_snapshot_done(struct fsm *f, struct raft_buffer **bufs,
@@ -317,6 +374,7 @@ void fsm_snapshot_done(struct fsm *f, struct raft_buffer **bufs,
     }
     state_free(f->snap, (struct arena_block **)&f->snap_spare);
     f->snap = NULL;
+    f->ctx.taking = NULL;
     trash_release_snapshot(&f->ctx.trash);
 }
 
@@ -523,10 +581,17 @@ mq_err fsm_snapshot_encode(struct fsm *f, struct raft_buffer **bufs_out,
     struct snap_state *st = f->snap;
     uint8_t *hdr;
 
-    if (st == NULL || st->bufs != NULL) {
-        return MQ_ERR_INTERNAL;
+    if (st == NULL || st->bufs != NULL || st->cursor != st->n_queues) {
+        return MQ_ERR_INTERNAL; /* none begun, encoded, or not all taken */
     }
-    st->bufs = mq_calloc(st->n_bufs, sizeof *st->bufs);
+    if (st->failed) {
+        return MQ_ERR_NO_MEMORY;
+    }
+    uint64_t n_bufs = 1 + (uint64_t)st->n_queues + st->n_msgs;
+    if (n_bufs > UINT32_MAX) {
+        return MQ_ERR_TOO_LARGE;
+    }
+    st->bufs = mq_calloc((size_t)n_bufs, sizeof *st->bufs);
     hdr = arena_alloc(&st->arena, SNAP_HEADER);
     if (st->bufs == NULL || hdr == NULL) {
         return MQ_ERR_NO_MEMORY;

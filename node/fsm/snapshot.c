@@ -362,6 +362,9 @@ mq_err fsm_restore(struct fsm *f, const void *buf, size_t len, struct errmsg *e)
         errmsg_set(e, "not an mq snapshot (bad header)");
         return MQ_ERR_PROTOCOL;
     }
+    /* A snapshot being taken (raft does not install one meanwhile) takes
+     * the queues this replaces first. */
+    (void)fsm_snapshot_step(f, SIZE_MAX);
     /* The new queues count in f's totals (and go through f's trash) from
      * the start: freeing them on failure takes back what they added. */
     memset(&nf, 0, sizeof nf);

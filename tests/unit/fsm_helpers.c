@@ -352,6 +352,7 @@ struct blob snap_take(struct fsm *f)
     struct raft_buffer *bufs = NULL;
     unsigned n = 0;
     if (fsm_snapshot(f, &bufs, &n) != MQ_OK ||
+        !fsm_snapshot_step(f, SIZE_MAX) ||
         fsm_snapshot_encode(f, &bufs, &n) != MQ_OK) {
         fprintf(stderr, "fsm_helpers: fsm_snapshot failed\n");
         abort();

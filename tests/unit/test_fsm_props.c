@@ -358,6 +358,79 @@ test_fsm_props_bound_forgets_oldest_first_alike_everywhere(void **state)
     assert_true(evicted > commands); /* the bound was at work */
 }
 
+static void
+test_fsm_props_snapshot_taken_while_applying_is_the_state_at_its_start(
+    void **state)
+{
+    (void)state;
+    /* A snapshot begins (fsm_snapshot), then random Commands (under a
+     * small bound now and then, so that ids are forgotten, and with time
+     * moving, so that trims fall due) are applied between steps that take
+     * a few queues each, until every queue is taken; raft's thread pool
+     * then encodes it while more Commands apply. The bytes are those of a
+     * snapshot taken at once when it began, and they restore to a state
+     * whose snapshot is the same bytes again. */
+    int taken_early = 0, checked = 0;
+    for (uint64_t seed = 4001; seed <= 4300; seed++) {
+        struct fsm *f = fsm_new();
+        uint64_t rs = seed, now = 1000;
+        for (int i = 1; i <= 30; i++) {
+            struct tcmd *t = random_cmd(f, &rs, &now);
+            apply_ok(f, t, seed, i);
+            tcmd_free(t);
+            if (i % 10 != 0) {
+                continue;
+            }
+            struct blob want = snap_take(f);
+            struct raft_buffer *bufs = NULL;
+            unsigned n = 0;
+            assert_int_equal(fsm_snapshot(f, &bufs, &n), MQ_OK);
+            int done = 0, k = 0;
+            while (!done || k < 3) {
+                if (done || test_rand(&rs) % 4 != 0) {
+                    struct tcmd *u = random_cmd(f, &rs, &now);
+                    if (test_rand(&rs) % 3 == 0) {
+                        tcmd_set_ids_budget(u, 200 + test_rand(&rs) % 1500);
+                    }
+                    size_t before = f->stats.queues_visited;
+                    apply_ok(f, u, seed, i + k);
+                    taken_early += f->stats.queues_visited > before && !done;
+                    tcmd_free(u);
+                    k++;
+                } else {
+                    done = fsm_snapshot_step(f, test_rand(&rs) % 2);
+                }
+            }
+            assert_int_equal(fsm_snapshot_encode(f, &bufs, &n), MQ_OK);
+            struct tcmd *u = random_cmd(f, &rs, &now); /* raft writes */
+            apply_ok(f, u, seed, i + k);
+            tcmd_free(u);
+            struct blob got = snap_concat(bufs, n);
+            fsm_snapshot_done(f, &bufs, &n);
+            if (!blob_equal(&want, &got)) {
+                fail_msg("seed %llu command %d: the snapshot taken while "
+                         "applying differs from the state at its start",
+                         (unsigned long long)seed, i);
+            }
+            struct fsm *g = fsm_new();
+            struct errmsg e = ERRMSG_INIT;
+            assert_int_equal(fsm_restore(g, got.data, got.len, &e), MQ_OK);
+            struct blob again = snap_take(g);
+            assert_true(blob_equal(&want, &again));
+            blob_free(&again);
+            blob_free(&got);
+            blob_free(&want);
+            fsm_free(g);
+            checked++;
+        }
+        fsm_free(f);
+    }
+    printf("%d snapshots checked, %d Commands applied before every queue "
+           "was taken\n",
+           checked, taken_early);
+    assert_true(taken_early > checked);
+}
+
 /* Applies @entry to a copy of the state in @before with allocation @n
  * failing. Returns fsm_apply's code; on MQ_OK, *@after is the copy's
  * snapshot. The copy is freed either way (the sanitizer build reports a
@@ -464,6 +537,8 @@ int main(void)
         cmocka_unit_test(test_fsm_props_nothing_falls_due_before_next_due),
         cmocka_unit_test(
             test_fsm_props_bound_forgets_oldest_first_alike_everywhere),
+        cmocka_unit_test(
+            test_fsm_props_snapshot_taken_while_applying_is_the_state_at_its_start),
     };
     return cmocka_run_group_tests_name("fsm_props", tests, NULL, NULL);
 }
