@@ -207,10 +207,12 @@ MQ_API mq_err mq_publish(mq_client *c, const char *queue, const mq_pub *m,
 
 /* Publishes @n messages (1..MQ_MAX_BATCH) in one request. @results (n
  * entries, may be NULL) says per message what happened. Returns MQ_OK when
- * the request was answered (each message may still have failed validation:
- * see results[i].err; one that libmq's own checks refuse is not sent, and
- * mq_errmsg names it), or the error of the whole request (also when every
- * message was refused), whose codes mean what they mean for mq_publish. */
+ * the request was answered (each message may still have been refused: see
+ * results[i].err; one that libmq's own checks refuse is not sent; mq_errmsg
+ * then names the first refused, "message N", with why: for MQ_ERR_FULL,
+ * what is full and by how much), or the error of the whole request (also
+ * when every message was refused), whose codes mean what they mean for
+ * mq_publish. */
 MQ_API mq_err mq_publish_batch(mq_client *c, const char *queue,
                                const mq_pub *msgs, size_t n,
                                mq_pub_result *results, uint32_t timeout_ms);
@@ -238,7 +240,9 @@ MQ_API mq_err mq_cancel(mq_client *c, const char *id, const char *queue,
 /* Called once per asynchronous publish, on a libmq thread, with the result
  * (borrowed for the call); res->err means what mq_publish's codes mean
  * (MQ_ERR_CANCELED, the client closing, leaves it unknown for a batch in
- * flight). Must not call mq_flush or mq_client_close. */
+ * flight), and when it is not MQ_OK, mq_errmsg() called from the callback
+ * says why (for MQ_ERR_FULL, what is full and by how much). Must not call
+ * mq_flush or mq_client_close. */
 typedef void (*mq_publish_cb)(void *arg, const mq_pub_result *res);
 
 /* Queues @m (copied) for publishing in a batch with others; the messages of

@@ -314,7 +314,7 @@ static void async_cb(void *arg, const mq_pub_result *res)
              res->err != MQ_OK ? mq_errmsg() : "");
 }
 
-static void test_full_queue_names_limit_in_async_callbacks(void **state)
+static void test_full_queue_names_limit_in_callbacks_and_batches(void **state)
 {
     struct cluster *c = *state;
     mq_client *cl = cluster_client(c);
@@ -337,6 +337,20 @@ static void test_full_queue_names_limit_in_async_callbacks(void **state)
     assert_non_null(strstr(async_msg, "queue default/capped is full"));
     assert_non_null(strstr(async_msg, "max_messages 3"));
     assert_non_null(strstr(async_msg, "1 over"));
+
+    /* A synchronous batch: the call succeeds, each result has its code,
+     * and mq_errmsg names the first refused with the node's reason. */
+    mq_pub msgs[2] = {m, m};
+    mq_pub_result res[2];
+    msgs[0].id = "cap-0"; /* a duplicate: stored before, so a success */
+    msgs[1].id = "cap-9";
+    assert_int_equal(mq_publish_batch(cl, "capped", msgs, 2, res, 10000),
+                     MQ_OK);
+    assert_int_equal(res[0].err, MQ_OK);
+    assert_true(res[0].duplicate);
+    assert_int_equal(res[1].err, MQ_ERR_FULL);
+    assert_non_null(strstr(mq_errmsg(), "message 2"));
+    assert_non_null(strstr(mq_errmsg(), "max_messages 3"));
     mq_client_close(cl);
     CLUSTER_TEST_PASSED(c);
 }
@@ -511,7 +525,7 @@ int main(void)
         cmocka_unit_test(test_atomic_batches),
         cmocka_unit_test(test_namespaces_keep_queues_apart),
         cmocka_unit_test(test_memory_budget_refuses_with_full),
-        cmocka_unit_test(test_full_queue_names_limit_in_async_callbacks),
+        cmocka_unit_test(test_full_queue_names_limit_in_callbacks_and_batches),
         cmocka_unit_test(test_ids_and_statuses_never_refuse_and_stay_bounded),
     };
     /* A snapshot every 4 entries: a restart restores one. */
