@@ -83,8 +83,10 @@ static void apply_seeds(void)
     free(list);
 
     /* Random Command lists (the unit tests' random_cmd), which reach
-     * limits, dead letters, redrives, purges, cancels and delays. */
-    for (uint64_t seed = 1; seed <= 8; seed++) {
+     * limits, dead letters, redrives, purges, cancels and delays; from
+     * seed 9 on, under a small bound of ids and statuses (evict.h), as
+     * the leader stamps it. */
+    for (uint64_t seed = 1; seed <= 12; seed++) {
         struct fsm *f = fsm_new();
         uint64_t rs = seed, now = 1000;
         list = NULL;
@@ -92,6 +94,9 @@ static void apply_seeds(void)
         for (int i = 0; i < 16; i++) {
             struct tcmd *t = random_cmd(f, &rs, &now);
             struct errmsg e = ERRMSG_INIT;
+            if (seed > 8) {
+                tcmd_set_ids_budget(t, 300 * (seed - 7));
+            }
             if (fsm_apply_tcmd(f, t, &e) != MQ_OK) {
                 fprintf(stderr, "random %llu: %s\n", (unsigned long long)seed,
                         e.msg);
@@ -107,7 +112,8 @@ static void apply_seeds(void)
             tcmd_free(t);
         }
         char name[32];
-        snprintf(name, sizeof name, "random_%llu", (unsigned long long)seed);
+        snprintf(name, sizeof name, "%s_%llu", seed > 8 ? "bounded" : "random",
+                 (unsigned long long)seed);
         b.data = list;
         b.len = list_len;
         put_mode(name, 1, &b);

@@ -220,10 +220,12 @@ MQ_API mq_err mq_publish(mq_client *c, const char *queue, const mq_pub *m,
 
 /* Publishes @n messages (1..MQ_MAX_BATCH) in one request. @results (n
  * entries, may be NULL) says per message what happened. Returns MQ_OK when
- * the request was answered (each message may still have failed validation:
- * see results[i].err; one that libmq's own checks refuse is not sent, and
- * mq_errmsg names it), or the error of the whole request (also when every
- * message was refused), whose codes mean what they mean for mq_publish. */
+ * the request was answered (each message may still have been refused: see
+ * results[i].err; one that libmq's own checks refuse is not sent; mq_errmsg
+ * then names the first refused, "message N", with why: for MQ_ERR_FULL,
+ * what is full and by how much), or the error of the whole request (also
+ * when every message was refused), whose codes mean what they mean for
+ * mq_publish. */
 MQ_API mq_err mq_publish_batch(mq_client *c, const char *queue,
                                const mq_pub *msgs, size_t n,
                                mq_pub_result *results, uint32_t timeout_ms);
@@ -251,7 +253,9 @@ MQ_API mq_err mq_cancel(mq_client *c, const char *id, const char *queue,
 /* Called once per asynchronous publish, on a libmq thread, with the result
  * (borrowed for the call); res->err means what mq_publish's codes mean
  * (MQ_ERR_CANCELED, the client closing, leaves it unknown for a batch in
- * flight). Must not call mq_flush or mq_client_close. */
+ * flight), and when it is not MQ_OK, mq_errmsg() called from the callback
+ * says why (for MQ_ERR_FULL, what is full and by how much). Must not call
+ * mq_flush or mq_client_close. */
 typedef void (*mq_publish_cb)(void *arg, const mq_pub_result *res);
 
 /* Queues @m (copied) for publishing in a batch with others; the messages of
@@ -330,6 +334,14 @@ typedef struct mq_queue_info {
     uint64_t status_max;
     uint64_t scheduled;      /* stored messages not yet due */
     uint64_t remembered_ids; /* ids remembered for duplicates and status */
+    /* Of remembered_ids, those for duplicates (the rest: statuses of gone
+     * messages); the records of recent acks its subscriptions keep; and
+     * the memory of all three at their nominal size, counted against the
+     * node's bound of ids and statuses (mq_node_status.ids_budget_bytes),
+     * not against the memory budget. */
+    uint64_t duplicate_ids;
+    uint64_t ack_records;
+    uint64_t ids_bytes;
 } mq_queue_info;
 
 /* Queue and subscription changes (create, delete, purge, redrive) fail
@@ -702,6 +714,16 @@ typedef struct mq_node_status {
      * got no valid key did not answer: err is MQ_ERR_UNAUTHENTICATED. */
     int auth;
     char key[MQ_NAME_MAX + 1];
+    /* What limits memory_bytes: publishes past it get MQ_ERR_FULL. */
+    uint64_t memory_budget_bytes;
+    /* Remembered ids and statuses of gone messages, at their nominal size,
+     * and their bound: past it the oldest are forgotten (never
+     * MQ_ERR_FULL; a status lookup then says "no longer known"). The bound
+     * is the leader's, as the last applied entry carried it (0: none yet);
+     * ids_evicted counts those forgotten since the node started. */
+    uint64_t ids_bytes;
+    uint64_t ids_budget_bytes;
+    uint64_t ids_evicted;
 } mq_node_status;
 
 /* Asks every node of the client's list. Sets *out to an array of *n entries

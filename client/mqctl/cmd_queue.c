@@ -62,6 +62,9 @@ static void json_queue(struct json *j, const char *key, const mq_queue_info *q)
     json_u64(j, "status_max", q->status_max);
     json_u64(j, "scheduled", q->scheduled);
     json_u64(j, "remembered_ids", q->remembered_ids);
+    json_u64(j, "duplicate_ids", q->duplicate_ids);
+    json_u64(j, "ack_records", q->ack_records);
+    json_u64(j, "ids_bytes", q->ids_bytes);
     json_obj_close(j);
 }
 
@@ -116,8 +119,17 @@ static void print_queue(const mq_queue_info *q)
     printf("%-20s %llu\n", "first seq:", (unsigned long long)q->first_seq);
     printf("%-20s %llu\n", "last seq:", (unsigned long long)q->last_seq);
     printf("%-20s %llu\n", "scheduled:", (unsigned long long)q->scheduled);
-    printf("%-20s %llu\n",
-           "remembered ids:", (unsigned long long)q->remembered_ids);
+    printf("%-20s %llu (%llu for duplicates, %llu statuses)\n",
+           "remembered ids:", (unsigned long long)q->remembered_ids,
+           (unsigned long long)q->duplicate_ids,
+           (unsigned long long)(q->remembered_ids - q->duplicate_ids));
+    printf("%-20s %llu\n", "ack records:", (unsigned long long)q->ack_records);
+    {
+        char size[16];
+        out_size(q->ids_bytes, size, sizeof size);
+        printf("%-20s %s (of the node's ids_budget_bytes)\n",
+               "ids memory:", size);
+    }
     printf("%-20s %u\n", "subscriptions:", q->subscriptions);
     printf("%-20s %s\n", "created:", created);
 }

@@ -1,21 +1,23 @@
 /* cmd_status.c: mqctl status: what each node says (id, role, term, commit
  * and applied index, the sizes of its raft log and snapshots, free disk
- * space, memory held by messages, and the other node whose clock is
- * farthest from its own), which node leads, why a node did not answer, and
- * whether authentication is on ("auth: on (key NAME)", "auth: off"; a node
- * that refuses a request without a valid key says it is on). With no
- * leader it says why ("no quorum: N of M nodes reachable" when at most
- * half answered; "authentication is on" when every node refused the key)
- * and exits 1.
+ * space, memory held by messages against the memory budget, memory of
+ * remembered ids and statuses against their bound, and the other node
+ * whose clock is farthest from its own), which node leads, why a node did
+ * not answer, and whether authentication is on ("auth: on (key NAME)",
+ * "auth: off"; a node that refuses a request without a valid key says it
+ * is on). With no leader it says why ("no quorum: N of M nodes reachable"
+ * when at most half answered; "authentication is on" when every node
+ * refused the key) and exits 1.
  *
  * --json prints one object: {"nodes": [{"url", "ok", and when ok "id",
  * "role", "term", "commit_index", "applied_index", "last_index",
  * "snapshot_index", "leader_id", "leader_url", "voters", "log_bytes",
- * "snapshot_bytes", "disk_free_bytes", "memory_bytes", "clock_skew_node",
- * "clock_skew_ms" (that node's clock minus this one's), "connections",
- * "waiting_fetches", "requests_active", "replies_not_sent", "auth", "key";
- * else "error", "code"}], "leader": {"id", "url"} or null, "auth": "on",
- * "off" or "unknown"}. */
+ * "snapshot_bytes", "disk_free_bytes", "memory_bytes",
+ * "memory_budget_bytes", "ids_bytes", "ids_budget_bytes", "ids_evicted",
+ * "clock_skew_node", "clock_skew_ms" (that node's clock minus this one's),
+ * "connections", "waiting_fetches", "requests_active", "replies_not_sent",
+ * "auth", "key"; else "error", "code"}], "leader": {"id", "url"} or null,
+ * "auth": "on", "off" or "unknown"}. */
 #include "cmd_status.h"
 
 #include <stdio.h>
@@ -181,6 +183,10 @@ static void print_json(const mq_node_status *s, size_t n,
             json_u64(&j, "snapshot_bytes", s[i].snapshot_bytes);
             json_u64(&j, "disk_free_bytes", s[i].disk_free_bytes);
             json_u64(&j, "memory_bytes", s[i].memory_bytes);
+            json_u64(&j, "memory_budget_bytes", s[i].memory_budget_bytes);
+            json_u64(&j, "ids_bytes", s[i].ids_bytes);
+            json_u64(&j, "ids_budget_bytes", s[i].ids_budget_bytes);
+            json_u64(&j, "ids_evicted", s[i].ids_evicted);
             json_u64(&j, "clock_skew_node", s[i].clock_skew_node);
             json_i64(&j, "clock_skew_ms", s[i].clock_skew_ms);
             json_u64(&j, "connections", s[i].connections);
@@ -212,12 +218,25 @@ static void print_json(const mq_node_status *s, size_t n,
     json_end(&j);
 }
 
+/* A cell "used / limit" ("used" alone when the limit is not known). */
+static void used_of(struct table *t, uint64_t used, uint64_t limit)
+{
+    char a[16], b[16];
+    out_size(used, a, sizeof a);
+    if (limit == 0) {
+        table_cell(t, "%s", a);
+        return;
+    }
+    out_size(limit, b, sizeof b);
+    table_cell(t, "%s / %s", a, b);
+}
+
 static void print_table(const mq_node_status *s, size_t n,
                         const mq_node_status *leader, uint64_t leader_id)
 {
     static const char *const head[] = {
         "ID",  "URL",       "ROLE",      "TERM",   "COMMIT", "APPLIED",
-        "LOG", "SNAPSHOTS", "DISK FREE", "MEMORY", "CLOCK"};
+        "LOG", "SNAPSHOTS", "DISK FREE", "MEMORY", "IDS",    "CLOCK"};
     const size_t n_cols = sizeof head / sizeof head[0];
     struct table t;
 
@@ -225,7 +244,7 @@ static void print_table(const mq_node_status *s, size_t n,
     for (size_t i = 0; i < n; i++) {
         if (s[i].err == MQ_OK) {
             const uint64_t sizes[] = {s[i].log_bytes, s[i].snapshot_bytes,
-                                      s[i].disk_free_bytes, s[i].memory_bytes};
+                                      s[i].disk_free_bytes};
             table_cell(&t, "%llu", (unsigned long long)s[i].id);
             table_cell(&t, "%s", s[i].url);
             table_cell(&t, "%s", s[i].role);
@@ -237,6 +256,8 @@ static void print_table(const mq_node_status *s, size_t n,
                 out_size(sizes[k], size, sizeof size);
                 table_cell(&t, "%s", size);
             }
+            used_of(&t, s[i].memory_bytes, s[i].memory_budget_bytes);
+            used_of(&t, s[i].ids_bytes, s[i].ids_budget_bytes);
             if (s[i].clock_skew_node != 0) {
                 table_cell(&t, "node %llu %+lld ms",
                            (unsigned long long)s[i].clock_skew_node,

@@ -50,7 +50,7 @@ static void table_put(struct table *t, char *s)
 
 void table_init(struct table *t, size_t n_cols, const char *const *head)
 {
-    assert(n_cols <= TABLE_COLS_MAX); /* table_print's widths */
+    assert(n_cols > 0 && n_cols <= TABLE_COLS_MAX); /* table_print's widths */
     t->n_cols = n_cols;
     t->cells = NULL;
     t->n_cells = 0;

@@ -10,7 +10,7 @@
 
 #include "mq.h"
 
-#define TABLE_COLS_MAX 16 /* mqctl status has 11 */
+#define TABLE_COLS_MAX 16 /* mqctl status has 13 */
 #define JSON_DEPTH_MAX 16
 
 /* ---- errors ---- */
@@ -32,7 +32,8 @@ struct table {
     size_t n_cells, cap;
 };
 
-/* Starts a table whose header row is the @n_cols strings of @head. */
+/* Starts a table whose header row is the @n_cols strings of @head
+ * (1..TABLE_COLS_MAX). */
 void table_init(struct table *t, size_t n_cols, const char *const *head);
 /* Appends one cell; rows fill left to right. */
 void table_cell(struct table *t, const char *fmt, ...)

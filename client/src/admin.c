@@ -81,6 +81,9 @@ void admin_queue_info_from_pb(mq_queue_info *out, const Mq__V1__QueueInfo *pb)
     out->created_at_ms = pb->created_at_ms;
     out->scheduled = pb->scheduled;
     out->remembered_ids = pb->remembered_ids;
+    out->duplicate_ids = pb->duplicate_ids;
+    out->ack_records = pb->ack_records;
+    out->ids_bytes = pb->ids_bytes;
 }
 
 mq_err admin_queue_config_check(const mq_queue_config *c, const char *ns,

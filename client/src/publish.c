@@ -160,11 +160,37 @@ static void fail_all(mq_pub_result *results, const mq_pub *msgs, size_t n,
     }
 }
 
+/* A batch was answered: mq_errmsg names its first message refused, by
+ * libmq's checks (@errs[i], whose message is @refused) or by the node (its
+ * result's detail, e.g. what is full and by how much); unchanged if none
+ * was. */
+static void batch_refused(const char *qname, const Mq__V1__PublishReply *rep,
+                          const mq_err *errs, size_t n, const char *refused)
+{
+    for (size_t i = 0, k = 0; i < n; i++) {
+        if (errs[i] != MQ_OK) {
+            lasterr_set("%s", refused);
+            return;
+        }
+        const Mq__V1__PublishResult *pr =
+            k < rep->n_results ? rep->results[k] : NULL;
+        k++;
+        mq_err err = pr != NULL ? err_from_status(pr->status) : MQ_OK;
+        if (err != MQ_OK) {
+            lasterr_set("publish to %s: message %zu: %s", qname, i + 1,
+                        pr->detail != NULL && pr->detail[0] != '\0'
+                            ? pr->detail
+                            : mq_strerror(err));
+            return;
+        }
+    }
+}
+
 /* mq_publish_batch_flags, with messages named "message N" unless
  * @single. A message refused by the local checks fails alone and the others
  * are sent, except in a single publish, an all-or-nothing batch, or when
  * none is left: then nothing is sent and the call fails with its error.
- * mq_errmsg names the first message refused. */
+ * mq_errmsg names the first message refused, by libmq or by the node. */
 static mq_err publish_many(mq_client *c, const char *queue, const mq_pub *msgs,
                            size_t n, unsigned flags, mq_pub_result *results,
                            uint32_t timeout_ms, int single)
@@ -260,8 +286,8 @@ static mq_err publish_many(mq_client *c, const char *queue, const mq_pub *msgs,
                             ? pr->detail
                             : mq_strerror(rv));
         }
-    } else if (first_err != MQ_OK) {
-        lasterr_set("%s", refused); /* answered: says which was refused */
+    } else {
+        batch_refused(qname, r->publish, b.errs, n, refused);
     }
     mq__v1__reply__free_unpacked(r, NULL);
     pubbuf_free(&b);

@@ -26,6 +26,10 @@ void status_from_pb(mq_node_status *out, const Mq__V1__StatusReply *r)
     out->snapshot_bytes = r->snapshot_bytes;
     out->disk_free_bytes = r->disk_free_bytes;
     out->memory_bytes = r->memory_bytes;
+    out->memory_budget_bytes = r->memory_budget_bytes;
+    out->ids_bytes = r->ids_bytes;
+    out->ids_budget_bytes = r->ids_budget_bytes;
+    out->ids_evicted = r->ids_evicted;
     out->clock_skew_node = r->clock_skew_node;
     out->clock_skew_ms = r->clock_skew_ms;
     out->connections = r->connections;

@@ -68,6 +68,8 @@ static const struct opt opts[] = {
         "largest raft entry group commit builds"),
     U64(memory_budget_bytes, "1073741824", 1048576, UINT64_MAX,
         "stored messages beyond this get FULL; set alike on every node"),
+    U64(ids_budget_bytes, "268435456", 1048576, UINT64_MAX,
+        "ids and statuses kept past this: the oldest are forgotten (leader's)"),
     U64(max_request_bytes, "16777216", 65536, 1073741824,
         "largest client request accepted"),
     U64(peer_max_message_bytes, "1073741824", 1048576, 4294967295u,

@@ -39,6 +39,9 @@ struct config {
     uint64_t max_inflight_entries;
     uint64_t max_entry_bytes;
     uint64_t memory_budget_bytes;
+    /* Bound of remembered ids and statuses (nominal bytes), stamped by the
+     * leader into every Command (fsm/evict.h). */
+    uint64_t ids_budget_bytes;
     uint64_t max_request_bytes;
     uint64_t peer_max_message_bytes;
     uint64_t peer_send_buffer;

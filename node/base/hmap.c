@@ -124,3 +124,26 @@ void *hmap_del(struct hmap *m, uint64_t key)
     m->len--;
     return val;
 }
+
+void hmap_shrink(struct hmap *m)
+{
+    if (m->len == 0) {
+        hmap_close(m);
+        return;
+    }
+    if (m->cap <= 64 || m->len >= m->cap / 8) {
+        return;
+    }
+    struct hmap small;
+    hmap_init(&small);
+    if (hmap_reserve(&small, m->len * 2) != MQ_OK) {
+        return;
+    }
+    for (size_t i = 0; i < m->cap; i++) {
+        if (m->slots[i].val != NULL) {
+            insert_slot(&small, m->slots[i].key, m->slots[i].val);
+        }
+    }
+    hmap_close(m);
+    *m = small;
+}

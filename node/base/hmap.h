@@ -36,5 +36,9 @@ mq_err hmap_put(struct hmap *m, uint64_t key, void *val);
 mq_err hmap_reserve(struct hmap *m, size_t n);
 /* Removes @key; returns its value or NULL. */
 void *hmap_del(struct hmap *m, uint64_t key);
+/* Gives back memory: an empty map frees its slots; one at most an eighth
+ * full (and over 64 slots) is built again a quarter full. Out of memory
+ * keeps the larger one. Values and keys stay. */
+void hmap_shrink(struct hmap *m);
 
 #endif

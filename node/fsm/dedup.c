@@ -11,6 +11,11 @@ void dedup_init(struct dedup *d)
     idring_init(&d->ring, sizeof(struct dedup_entry));
 }
 
+void dedup_own(struct dedup *d, struct trash *trash, uint64_t *acct)
+{
+    fifo_own(&d->ring.recs, trash, acct, DEDUP_NOMINAL_BYTES);
+}
+
 void dedup_close(struct dedup *d)
 {
     idring_close(&d->ring);
@@ -40,13 +45,28 @@ mq_err dedup_add(struct dedup *d, struct hash128 key, uint64_t seq,
 
 void dedup_expire(struct dedup *d, uint64_t now_ms, uint64_t window_ms)
 {
+    size_t n = 0;
     while (idring_len(&d->ring) > 0) {
         const struct dedup_entry *en = idring_at(&d->ring, 0);
         if (mstime_add(en->at_ms, window_ms) > now_ms) {
             break;
         }
         idring_pop(&d->ring);
+        n++;
     }
+    if (n > 0) {
+        idring_shrink(&d->ring);
+    }
+}
+
+void dedup_pop(struct dedup *d)
+{
+    idring_pop(&d->ring);
+}
+
+void dedup_shrink(struct dedup *d)
+{
+    idring_shrink(&d->ring);
 }
 
 size_t dedup_len(const struct dedup *d)

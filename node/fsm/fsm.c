@@ -33,6 +33,7 @@ struct fsm *fsm_new(void)
     if (f != NULL) {
         due_heap_init(&f->due);
         keys_init(&f->keys);
+        evict_heap_init(&f->ids_heap);
     }
     return f;
 }
@@ -53,7 +54,9 @@ void fsm_free(struct fsm *f)
     free_queues(f->queues, f->n_queues);
     keys_close(&f->keys);
     due_heap_close(&f->due);
-    trash_close(&f->trash);
+    evict_heap_close(&f->ids_heap);
+    trash_close(&f->ctx.trash);
+    fsm_snap_free(f);
     mq_free(f->ops);
     mq_free(f->pubs);
     mq_free(f->dels);
@@ -95,15 +98,20 @@ struct queue *fsm_queue(const struct fsm *f, const char *name)
 mq_err fsm_add_queue(struct fsm *f, struct queue *q)
 {
     size_t i = queue_pos(f, q->cfg.name);
-    if (due_heap_reserve(&f->due, 1) != MQ_OK) {
+    if (due_heap_reserve(&f->due, 1) != MQ_OK ||
+        evict_heap_reserve(&f->ids_heap, 1) != MQ_OK) {
         return MQ_ERR_NO_MEMORY;
     }
-    struct queue **queues =
-        mq_realloc(f->queues, (f->n_queues + 1) * sizeof *queues);
-    if (queues == NULL) {
-        return MQ_ERR_NO_MEMORY;
+    if (f->n_queues == f->queues_cap) {
+        size_t cap = f->queues_cap ? f->queues_cap * 2 : 16;
+        struct queue **queues = mq_realloc(f->queues, cap * sizeof *queues);
+        if (queues == NULL) {
+            return MQ_ERR_NO_MEMORY;
+        }
+        f->queues = queues;
+        f->queues_cap = cap;
     }
-    f->queues = queues;
+    struct queue **queues = f->queues;
     memmove(&queues[i + 1], &queues[i], (f->n_queues - i) * sizeof *queues);
     queues[i] = q;
     f->n_queues++;
@@ -111,7 +119,22 @@ mq_err fsm_add_queue(struct fsm *f, struct queue *q)
     q->due.at_ms = queue_next_due(q, f->now_ms, &became_due);
     q->due_heap = &f->due;
     due_heap_add(&f->due, &q->due);
+    q->ids_heap = &f->ids_heap;
+    evict_heap_add(&f->ids_heap, &q->ids);
     return MQ_OK;
+}
+
+void fsm_touch(struct fsm *f, struct queue *q)
+{
+    queue_changing(q);
+    for (size_t i = 0; i < f->n_touched; i++) {
+        if (f->touched[i] == q) {
+            return;
+        }
+    }
+    if (f->n_touched < sizeof f->touched / sizeof f->touched[0]) {
+        f->touched[f->n_touched++] = q;
+    }
 }
 
 void fsm_note(struct fsm *f, int level, const char *fmt, ...)
@@ -133,40 +156,39 @@ uint64_t fsm_next_due(const struct fsm *f)
     return it ? it->at_ms : UINT64_MAX;
 }
 
-void fsm_due_update(struct fsm *f, int wake)
+/* The queues whose time has come (at f->now_ms): with @trim, drops what
+ * retention says must go in each first (apply); then works out when each
+ * next falls due, waking fetches (with @wake) for delayed messages now
+ * due. Visits only those queues. */
+static mq_err due_run(struct fsm *f, int trim, int wake)
 {
     struct due_item *it;
     while ((it = due_heap_top(&f->due)) != NULL && it->at_ms <= f->now_ms) {
         struct queue *q =
             (struct queue *)((char *)it - offsetof(struct queue, due));
         int became_due = 0;
+        f->stats.queues_visited++;
+        if (trim) {
+            queue_changing(q);
+            mq_err rv = queue_trim(q, f->now_ms);
+            if (rv != MQ_OK) {
+                return rv;
+            }
+        }
         uint64_t t = queue_next_due(q, f->now_ms, &became_due);
-        /* Apply's trim left nothing due at now_ms; should something be,
-         * it is due at the next tick, and this loop ends. */
+        /* The trim left nothing due at now_ms; should something be, it is
+         * due at the next tick, and this loop ends. */
         due_heap_set(&f->due, it, t > f->now_ms ? t : f->now_ms + 1);
         if (became_due && wake && f->on_publish) {
             f->on_publish(f->on_publish_arg, q);
         }
     }
+    return MQ_OK;
 }
 
-uint64_t fsm_mem_bytes(const struct fsm *f)
+void fsm_due_update(struct fsm *f, int wake)
 {
-    uint64_t total = 0;
-    for (size_t i = 0; i < f->n_queues; i++) {
-        const struct queue *q = f->queues[i];
-        total += q->msgs.n_bytes + q->msgs.n_msgs * (sizeof(struct msg) + 16) +
-                 q->msgs.cap * sizeof(void *) + idring_bytes(&q->dedup.ring) +
-                 q->tombs.cap * sizeof(struct tomb) +
-                 q->delayed.cap * sizeof(struct due_time);
-        for (size_t j = 0; j < q->n_subs; j++) {
-            const struct sub *s = q->subs[j];
-            total += s->hist.cap * sizeof(struct subhist_ack) +
-                     s->hist.dead.cap * sizeof(struct hmap_slot) +
-                     s->heap_len * (sizeof(struct pending) + 40);
-        }
-    }
-    return total;
+    (void)due_run(f, 0, wake); /* without trimming, nothing fails */
 }
 
 /* Grows one of the result arrays to hold @need elements. */
@@ -195,6 +217,8 @@ struct queue *fsm_find_queue(struct fsm *f, const char *name,
     if (q == NULL) {
         r->err = MQ_ERR_NOT_FOUND;
         errmsg_set(&r->e, "queue %s does not exist", name ? name : "");
+    } else {
+        fsm_touch(f, q);
     }
     return q;
 }
@@ -251,7 +275,7 @@ static mq_err apply_queue_create(struct fsm *f, const Mq__V1__QueueConfig *pb,
         }
         return MQ_OK;
     }
-    q = queue_new(&cfg, f->now_ms, &f->trash);
+    q = queue_new(&cfg, f->now_ms, &f->ctx);
     if (q == NULL || fsm_add_queue(f, q) != MQ_OK) {
         queue_free(q);
         return MQ_ERR_NO_MEMORY;
@@ -267,6 +291,7 @@ static void apply_queue_delete(struct fsm *f, const char *name,
         return;
     }
     size_t i = queue_pos(f, q->cfg.name);
+    f->n_touched = 0; /* gone: nothing to trim */
     queue_free(f->queues[i]);
     memmove(&f->queues[i], &f->queues[i + 1],
             (f->n_queues - i - 1) * sizeof *f->queues);
@@ -323,7 +348,7 @@ static mq_err apply_sub_create(struct fsm *f, const Mq__V1__SubConfig *pb,
                    q->cfg.name, QUEUE_MAX_SUBS);
         return MQ_OK;
     }
-    s = sub_new(&cfg, &q->msgs, f->now_ms);
+    s = sub_new(&cfg, &q->msgs, f->now_ms, &f->ctx);
     if (s == NULL || queue_add_sub(q, s) != MQ_OK) {
         sub_free(s);
         return MQ_ERR_NO_MEMORY;
@@ -339,7 +364,7 @@ static mq_err apply_sub_delete(struct fsm *f, const Mq__V1__SubRef *ref,
         return MQ_OK;
     }
     queue_del_sub(q, ref->name);
-    return queue_trim(q, f->now_ms);
+    return MQ_OK;
 }
 
 static mq_err apply_op(struct fsm *f, const Mq__V1__Op *op,
@@ -384,17 +409,21 @@ static mq_err apply_op(struct fsm *f, const Mq__V1__Op *op,
     }
 }
 
-/* Drops what retention says must go as the clock advances: messages past
- * max_age_ms, statuses past status_ttl_ms. */
-static mq_err trim_aged(struct fsm *f)
+/* Applies one op, then trims the queues it changed (retention: a
+ * subscription passing messages of a "work" queue, one created on it, a
+ * message removed ahead of others...), so that nothing but time is left
+ * for the next Command to find. */
+static mq_err apply_op_trim(struct fsm *f, const Mq__V1__Op *op,
+                            struct fsm_op_result *r)
 {
-    for (size_t i = 0; i < f->n_queues; i++) {
-        mq_err rv = queue_trim(f->queues[i], f->now_ms);
-        if (rv != MQ_OK) {
-            return rv;
-        }
+    f->n_touched = 0;
+    mq_err rv = apply_op(f, op, r);
+    for (size_t i = 0; i < f->n_touched && rv == MQ_OK; i++) {
+        f->stats.queues_visited++;
+        rv = queue_trim(f->touched[i], f->now_ms);
     }
-    return MQ_OK;
+    f->n_touched = 0;
+    return rv;
 }
 
 mq_err fsm_apply(struct fsm *f, const void *buf, size_t len, struct errmsg *e)
@@ -404,7 +433,7 @@ mq_err fsm_apply(struct fsm *f, const void *buf, size_t len, struct errmsg *e)
 
     /* The last Command's results are over: free what they kept. */
     if (f->holding_results) {
-        trash_release(&f->trash);
+        trash_release(&f->ctx.trash);
         f->holding_results = 0;
     }
     f->n_ops = f->n_pubs = f->n_dels = 0;
@@ -412,8 +441,9 @@ mq_err fsm_apply(struct fsm *f, const void *buf, size_t len, struct errmsg *e)
     if (rv != MQ_OK) {
         return rv;
     }
-    trash_hold(&f->trash);
+    trash_hold(&f->ctx.trash);
     f->holding_results = 1;
+    f->stats.applied++;
     if (c->now_ms > f->now_ms) {
         f->now_ms = c->now_ms;
     }
@@ -423,18 +453,23 @@ mq_err fsm_apply(struct fsm *f, const void *buf, size_t len, struct errmsg *e)
         errmsg_set(e, "out of memory applying a command");
         goto out;
     }
-    rv = trim_aged(f);
+    /* What the clock made due first, visiting only the queues it is due
+     * in (due.h): a message past its max_age is not delivered. */
+    rv = due_run(f, 1, 1);
     for (size_t i = 0; i < c->n_ops && rv == MQ_OK; i++) {
         struct fsm_op_result *r = &f->ops[f->n_ops++];
         memset(r, 0, sizeof *r);
-        rv = apply_op(f, c->ops[i], r);
-        if (rv != MQ_OK) {
-            errmsg_set(e, "out of memory applying a command");
-            break;
-        }
+        rv = apply_op_trim(f, c->ops[i], r);
     }
     if (rv == MQ_OK) {
         fsm_due_update(f, 1);
+        /* The bound of ids and statuses this Command brings (the
+         * leader's; 0 in entries that predate it: none). */
+        f->ids_budget_bytes = c->ids_budget_bytes;
+        f->stats.ids_evicted +=
+            evict_run(&f->ids_heap, &f->ctx, c->ids_budget_bytes);
+    } else {
+        errmsg_set(e, "out of memory applying a command");
     }
 out:
     mq__v1__command__free_unpacked(c, &cmd_pb_alloc);
@@ -470,6 +505,14 @@ static int fsm_snapshot_cb(struct raft_fsm *rf, struct raft_buffer *bufs[],
     return rv == MQ_OK ? 0 : RAFT_NOMEM;
 }
 
+/* Raft's thread pool: encodes what fsm_snapshot_cb took. */
+static int fsm_snapshot_async_cb(struct raft_fsm *rf,
+                                 struct raft_buffer *bufs[], unsigned *n_bufs)
+{
+    mq_err rv = fsm_snapshot_encode(rf->data, bufs, n_bufs);
+    return rv == MQ_OK ? 0 : RAFT_NOMEM;
+}
+
 static int fsm_snapshot_finalize_cb(struct raft_fsm *rf,
                                     struct raft_buffer *bufs[],
                                     unsigned *n_bufs)
@@ -496,10 +539,11 @@ static int fsm_restore_cb(struct raft_fsm *rf, struct raft_buffer *buf)
 void fsm_raft(struct fsm *f, struct raft_fsm *rf)
 {
     memset(rf, 0, sizeof *rf);
-    rf->version = 2;
+    rf->version = 3;
     rf->data = f;
     rf->apply = fsm_apply_cb;
     rf->snapshot = fsm_snapshot_cb;
     rf->restore = fsm_restore_cb;
     rf->snapshot_finalize = fsm_snapshot_finalize_cb;
+    rf->snapshot_async = fsm_snapshot_async_cb;
 }

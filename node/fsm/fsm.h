@@ -15,6 +15,8 @@
 #include <stdint.h>
 
 #include "errmsg.h"
+#include "evict.h"
+#include "fsm_ctx.h"
 #include "keys.h"
 #include "mq.h"
 #include "queue.h"
@@ -43,11 +45,27 @@ struct fsm_op_result {
     uint64_t remaining;     /* redrive: messages left in the DLQ */
 };
 
+/* Work counters of this node (not replicated, not in snapshots). */
+struct fsm_stats {
+    uint64_t applied;        /* Commands applied */
+    uint64_t queues_visited; /* queues apply looked at: due, touched, evicted */
+    uint64_t ids_evicted;    /* ids and statuses forgotten for the bound */
+};
+
 struct fsm {
     struct queue **queues; /* sorted by name */
-    size_t n_queues;
+    size_t n_queues, queues_cap;
     uint64_t now_ms; /* clock of the last Command; never goes back */
-    struct trash trash;
+    /* The trash and the memory totals, shared with the queues. */
+    struct fsm_ctx ctx;
+    /* The bound of ids and statuses the last Command brought (0: none),
+     * and the queues by their oldest id or status (derived, evict.h). */
+    uint64_t ids_budget_bytes;
+    struct evict_heap ids_heap;
+    struct fsm_stats stats;
+    /* The queues the op being applied changed (trimmed after it). */
+    struct queue *touched[8];
+    size_t n_touched;
 
     struct fsm_op_result *ops;
     size_t n_ops, ops_cap;
@@ -74,11 +92,13 @@ struct fsm {
     /* Derived (due.h): the queues by when something in them falls due. */
     struct due_heap due;
 
-    /* The snapshot being written, if any (see snapshot.c). */
+    /* The snapshot being taken, if any, and memory the last one left for
+     * the next (snap_take.c). */
     void *snap;
 
     /* Keys and grants (keys.h, fsm_keys.c). */
     struct keys keys;
+    void *snap_spare;
 };
 
 struct fsm *fsm_new(void);
@@ -103,10 +123,22 @@ uint64_t fsm_next_due(const struct fsm *f);
  * or NULL. */
 struct queue *fsm_queue(const struct fsm *f, const char *name);
 
-/* Approximate memory held by stored messages and their indexes. */
-uint64_t fsm_mem_bytes(const struct fsm *f);
+/* Approximate memory held by stored messages and their indexes (what the
+ * node's memory budget limits). Constant time. */
+static inline uint64_t fsm_mem_bytes(const struct fsm *f)
+{
+    return f->ctx.msg_bytes;
+}
 
-/* Fills @rf with this FSM's raft_fsm callbacks (version 2). */
+/* Memory of the remembered ids and statuses, at their nominal size (what
+ * the bound of ids and statuses limits, evict.h). Constant time. */
+static inline uint64_t fsm_ids_bytes(const struct fsm *f)
+{
+    return f->ctx.ids_bytes;
+}
+
+/* Fills @rf with this FSM's raft_fsm callbacks (version 3: the snapshot
+ * is taken on the loop and encoded on raft's thread pool). */
 void fsm_raft(struct fsm *f, struct raft_fsm *rf);
 
 /* Replaces the whole state with snapshot @buf. On failure the state is
@@ -114,15 +146,44 @@ void fsm_raft(struct fsm *f, struct raft_fsm *rf);
 mq_err fsm_restore(struct fsm *f, const void *buf, size_t len,
                    struct errmsg *e);
 
-/* Serializes the state into @bufs (snapshot.c). Message records are
- * referenced, not copied: messages removed until fsm_snapshot_done are held
- * by the trash. */
+/* Taking a snapshot (snap_take.c):
+ *
+ * fsm_snapshot, on the loop, begins it: it copies the list of queues (a
+ * pointer each) and the clock, and holds the trash. Sets *@bufs to NULL
+ * and *@n_bufs to 0.
+ *
+ * fsm_snapshot_step, on the loop, takes up to @max_queues more queues as
+ * they were when the snapshot began, at memory-copy speed and without
+ * encoding: each queue's counters, its message pointers (the messages
+ * never change, and the trash holds those removed), its pending
+ * deliveries and dead letters, and views of its FIFOs of ids and statuses
+ * (their chunks held likewise). Between steps apply goes on: a queue about
+ * to change is taken first (queue_changing). Returns 1 once every queue
+ * is taken, 0 while some are left. Settings are read later from the
+ * queues and subscriptions, whose shells the trash keeps should they be
+ * deleted meanwhile.
+ *
+ * fsm_snapshot_encode, on any one thread once every queue is taken, while
+ * apply goes on: encodes what was taken into @bufs (the snapshot format
+ * of snapshot.h: small buffers of its own, message records by reference).
+ * Touches nothing apply changes.
+ *
+ * fsm_snapshot_done, on the loop, after raft wrote the buffers (or gave
+ * up): frees what the others made and ends the hold.
+ *
+ * MQ_ERR_INTERNAL if a snapshot is already being taken (fsm_snapshot) or
+ * none is ready to encode, MQ_ERR_NO_MEMORY, MQ_ERR_TOO_LARGE (more
+ * buffers than raft takes). After fsm_snapshot succeeded,
+ * fsm_snapshot_done must follow, whatever the others said. */
 mq_err fsm_snapshot(struct fsm *f, struct raft_buffer **bufs, unsigned *n_bufs);
+int fsm_snapshot_step(struct fsm *f, size_t max_queues);
+mq_err fsm_snapshot_encode(struct fsm *f, struct raft_buffer **bufs,
+                           unsigned *n_bufs);
 void fsm_snapshot_done(struct fsm *f, struct raft_buffer **bufs,
                        unsigned *n_bufs);
 
-/* Inserts @q (taken over on MQ_OK) in name order, and in the heap of what
- * falls due. (For restore.) */
+/* Inserts @q (taken over on MQ_OK) in name order, and in the heaps of what
+ * falls due and of ids and statuses. (For restore.) */
 mq_err fsm_add_queue(struct fsm *f, struct queue *q);
 
 #endif

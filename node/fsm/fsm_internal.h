@@ -15,11 +15,19 @@ mq_err fsm_reserve(void **arr, size_t *cap, size_t need, size_t elem);
  * on_publish for the queues that have such messages. (fsm.c) */
 void fsm_due_update(struct fsm *f, int wake);
 
+/* Frees the snapshot being taken, if any (snap_take.c; fsm_free). */
+void fsm_snap_free(struct fsm *f);
+
+/* Notes that the op being applied changed @q: it is trimmed (retention)
+ * once the op is done. */
+void fsm_touch(struct fsm *f, struct queue *q);
+
 /* Tells f->on_note, if set, of a change (see fsm.h). */
 void fsm_note(struct fsm *f, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* The queue or subscription, or NULL with NOT_FOUND recorded in @r. */
+/* The queue (touched, see fsm_touch) or subscription, or NULL with
+ * NOT_FOUND recorded in @r. */
 struct queue *fsm_find_queue(struct fsm *f, const char *name,
                              struct fsm_op_result *r);
 struct sub *fsm_find_sub(struct queue *q, const char *name,

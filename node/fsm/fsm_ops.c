@@ -31,11 +31,8 @@ mq_err fsm_apply_deliver(struct fsm *f, const Mq__V1__DeliverOp *op,
     f->n_dels += n;
     if (rv == MQ_OK && s->n_dl > 0) {
         rv = fsm_dead_letters(f, q, s, NULL);
-        if (rv == MQ_OK) {
-            rv = queue_trim(q, f->now_ms);
-        }
     }
-    return rv;
+    return rv; /* the queue is trimmed after the op (fsm_touch) */
 }
 
 mq_err fsm_apply_ack(struct fsm *f, const Mq__V1__AckOp *op,
@@ -59,14 +56,13 @@ mq_err fsm_apply_ack(struct fsm *f, const Mq__V1__AckOp *op,
     }
     rv = sub_ack(s, op->seqs, op->n_seqs, (int)op->mode, f->now_ms,
                  op->delay_ms, &r->done, &r->already);
+    if (op->mode == MQ__V1__ACK_MODE__ACK && r->done > 0) {
+        queue_ids_added(q, f->now_ms); /* ack records (evict.h) */
+    }
     if (rv == MQ_OK && s->n_dl > 0) {
         rv = fsm_dead_letters(f, q, s, op->reason);
     }
-    if (rv == MQ_OK && (op->mode == MQ__V1__ACK_MODE__ACK ||
-                        op->mode == MQ__V1__ACK_MODE__TERM)) {
-        rv = queue_trim(q, f->now_ms);
-    }
-    return rv;
+    return rv; /* the queue is trimmed after the op (fsm_touch) */
 }
 
 /* Cancels message @id of @q if stored and not yet due. */
@@ -88,6 +84,7 @@ static mq_err cancel_in(struct fsm *f, struct queue *q, const char *id,
     r->seq = m->rec.seq;
     r->queue = q->cfg.name;
     r->err = MQ_OK;
+    fsm_touch(f, q);
     return queue_remove_why(q, m->rec.seq, TOMB_CANCELLED, f->now_ms);
 }
 

@@ -53,6 +53,7 @@ static mq_err store(struct fsm *f, struct queue *q, const uint8_t *blob,
     struct msg *m;
     mq_err rv;
 
+    fsm_touch(f, q); /* before it changes (a dead-letter queue, say) */
     if (!force) {
         out->err = queue_check_room(q, len, &out->e);
         if (out->err != MQ_OK) {
@@ -67,22 +68,22 @@ static mq_err store(struct fsm *f, struct queue *q, const uint8_t *blob,
         msg_free(m);
         return MQ_ERR_NO_MEMORY;
     }
-    if (force) {
-        /* A move: stored even at the limits of a "reject" queue, whose
-         * oldest messages then make room as under "old". */
-        int discard = q->cfg.discard;
-        q->cfg.discard = MQ_DISCARD_OLD;
-        rv = queue_append(q, m, &out->e);
-        q->cfg.discard = discard;
-    } else {
-        rv = queue_append(q, m, &out->e);
-    }
+    /* A move (@force) is stored even at the limits of a "reject" queue,
+     * whose oldest messages then make room as under "old". */
+    rv = queue_append(q, m, force, &out->e);
     if (rv != MQ_OK) {
         msg_free(m); /* room was checked: only NO_MEMORY gets here */
         return MQ_ERR_NO_MEMORY;
     }
     rv = dedup_add(&q->dedup, key, m->rec.seq, f->now_ms);
     (void)rv; /* reserved: cannot fail */
+    /* Its id leaves the window then (due.h; a second later at most, so
+     * that ids published over a while leave in a few Commands, not one
+     * each), and counts among the ids and statuses (evict.h). */
+    due_heap_lower(q->due_heap, &q->due,
+                   mstime_add(mstime_add(f->now_ms, q->cfg.duplicate_window_ms),
+                              DEDUP_EXPIRE_SLACK_MS));
+    queue_ids_added(q, f->now_ms);
     out->seq = m->rec.seq;
     return MQ_OK;
 }
@@ -209,7 +210,7 @@ static mq_err dlq_of(struct fsm *f, const struct queue *q, struct queue **out)
     if (queue_config_normalize(&cfg, NULL) != MQ_OK) {
         return MQ_OK;
     }
-    d = queue_new(&cfg, f->now_ms, &f->trash);
+    d = queue_new(&cfg, f->now_ms, &f->ctx);
     if (d == NULL || fsm_add_queue(f, d) != MQ_OK) {
         queue_free(d);
         return MQ_ERR_NO_MEMORY;

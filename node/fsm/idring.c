@@ -1,4 +1,4 @@
-/* idring.c: a ring of keyed records plus a map from key to position. */
+/* idring.c: a FIFO of keyed records plus a map from key to position. */
 #include "idring.h"
 
 #include <string.h>
@@ -7,21 +7,16 @@
 
 void idring_init(struct idring *r, size_t rec_size)
 {
-    memset(r, 0, sizeof *r);
-    r->rec_size = rec_size;
+    fifo_init(&r->recs, rec_size);
+    r->base = 0;
     hmap_init(&r->map);
 }
 
 void idring_close(struct idring *r)
 {
-    mq_free(r->buf);
+    fifo_close(&r->recs);
     hmap_close(&r->map);
-    idring_init(r, r->rec_size);
-}
-
-void *idring_at(const struct idring *r, size_t i)
-{
-    return r->buf + ((r->head + i) & (r->cap - 1)) * r->rec_size;
+    r->base = 0;
 }
 
 void *idring_find(const struct idring *r, struct hash128 key)
@@ -37,64 +32,46 @@ void *idring_find(const struct idring *r, struct hash128 key)
     return rec;
 }
 
-static mq_err grow(struct idring *r)
-{
-    size_t cap = r->cap ? r->cap * 2 : 64;
-    uint8_t *buf = mq_malloc(cap * r->rec_size);
-    if (buf == NULL) {
-        return MQ_ERR_NO_MEMORY;
-    }
-    for (size_t i = 0; i < r->len; i++) {
-        memcpy(buf + i * r->rec_size, idring_at(r, i), r->rec_size);
-    }
-    mq_free(r->buf);
-    r->buf = buf;
-    r->cap = cap;
-    r->head = 0;
-    return MQ_OK;
-}
-
 mq_err idring_reserve(struct idring *r, size_t n)
 {
-    while (r->len + n > r->cap) {
-        if (grow(r) != MQ_OK) {
-            return MQ_ERR_NO_MEMORY;
-        }
+    if (fifo_reserve(&r->recs, n) != MQ_OK) {
+        return MQ_ERR_NO_MEMORY;
     }
     return hmap_reserve(&r->map, n);
 }
 
 void *idring_push(struct idring *r, struct hash128 key)
 {
-    if (r->len == r->cap && grow(r) != MQ_OK) {
+    uint64_t abs = r->base + idring_len(r);
+    if (fifo_reserve(&r->recs, 1) != MQ_OK ||
+        hmap_put(&r->map, key.lo, (void *)(uintptr_t)(abs + 1)) != MQ_OK) {
         return NULL;
     }
-    uint64_t abs = r->base + r->len;
-    if (hmap_put(&r->map, key.lo, (void *)(uintptr_t)(abs + 1)) != MQ_OK) {
-        return NULL;
-    }
-    struct hash128 *rec = idring_at(r, r->len);
-    memset(rec, 0, r->rec_size);
+    struct hash128 *rec = fifo_push(&r->recs); /* reserved: not NULL */
     *rec = key;
-    r->len++;
     return rec;
 }
 
 void idring_pop(struct idring *r)
 {
-    if (r->len == 0) {
+    if (idring_len(r) == 0) {
         return;
     }
     const struct hash128 *rec = idring_at(r, 0);
     if ((uintptr_t)hmap_get(&r->map, rec->lo) == r->base + 1) {
         hmap_del(&r->map, rec->lo);
     }
-    r->head = (r->head + 1) & (r->cap - 1);
-    r->len--;
+    fifo_pop(&r->recs);
     r->base++;
+}
+
+void idring_shrink(struct idring *r)
+{
+    fifo_shrink(&r->recs);
+    hmap_shrink(&r->map);
 }
 
 size_t idring_bytes(const struct idring *r)
 {
-    return r->cap * r->rec_size + r->map.cap * sizeof(struct hmap_slot);
+    return fifo_mem_bytes(&r->recs) + r->map.cap * sizeof(struct hmap_slot);
 }

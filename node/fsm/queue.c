@@ -8,7 +8,7 @@
 #include "mstime.h"
 
 struct queue *queue_new(const struct queue_config *cfg, uint64_t now_ms,
-                        struct trash *trash)
+                        struct fsm_ctx *ctx)
 {
     struct queue *q = mq_calloc(1, sizeof *q);
     if (q == NULL) {
@@ -16,13 +16,18 @@ struct queue *queue_new(const struct queue_config *cfg, uint64_t now_ms,
     }
     q->cfg = *cfg;
     q->created_at_ms = now_ms;
-    ring_init(&q->msgs);
-    q->trash = trash;
+    q->ctx = ctx;
+    ring_init(&q->msgs, &ctx->msg_bytes);
     dedup_init(&q->dedup);
+    dedup_own(&q->dedup, &ctx->trash, &ctx->ids_bytes);
     tombs_init(&q->tombs);
+    tombs_own(&q->tombs, &ctx->trash, &ctx->ids_bytes);
     q->due.at_ms = UINT64_MAX;
     q->due.idx = DUE_NOT_IN_HEAP;
     due_times_init(&q->delayed);
+    q->ids.at_ms = UINT64_MAX;
+    q->ids.idx = EVICT_NOT_IN_HEAP;
+    q->snap_gen = ctx->snap_gen; /* not in a snapshot begun before */
     return q;
 }
 
@@ -34,7 +39,7 @@ void queue_free(struct queue *q)
     for (uint64_t seq = q->msgs.first_seq; seq <= q->msgs.last_seq; seq++) {
         struct msg *m = ring_get(&q->msgs, seq);
         if (m) {
-            trash_put(q->trash, m);
+            trash_put(&q->ctx->trash, m);
         }
     }
     ring_close(&q->msgs);
@@ -42,13 +47,23 @@ void queue_free(struct queue *q)
         sub_free(q->subs[i]);
     }
     mq_free(q->subs);
+    q->subs = NULL;
+    q->n_subs = 0;
     dedup_close(&q->dedup);
     tombs_close(&q->tombs);
     if (q->due_heap != NULL) {
         due_heap_remove(q->due_heap, &q->due);
     }
+    if (q->ids_heap != NULL) {
+        evict_heap_remove(q->ids_heap, &q->ids);
+    }
     due_times_close(&q->delayed);
-    mq_free(q);
+    trash_put_block(&q->ctx->trash, &q->shell, q);
+}
+
+void queue_ids_added(struct queue *q, uint64_t at_ms)
+{
+    evict_lower(q->ids_heap, &q->ids, at_ms);
 }
 
 mq_err queue_skip_to(struct queue *q, uint64_t seq)
@@ -87,12 +102,18 @@ static void remove_reserved(struct queue *q, uint64_t seq, int why,
     mq_err rv = tombs_add(&q->tombs, hash128(m->blob + m->id_off, m->id_len),
                           seq, m->rec.published_at_ms, now_ms, why);
     (void)rv; /* reserved: cannot fail */
+    /* Past status_max, the oldest goes now (a pop keeps the room
+     * reserved for the statuses still to come). */
+    while (tombs_len(&q->tombs) > q->cfg.status_max) {
+        tombs_pop(&q->tombs);
+    }
     due_heap_lower(q->due_heap, &q->due,
                    mstime_add(now_ms, q->cfg.status_ttl_ms));
+    queue_ids_added(q, now_ms);
     if (is_delayed(m)) {
         compact_delayed(q);
     }
-    trash_put(q->trash, m);
+    trash_put(&q->ctx->trash, m);
     for (size_t i = 0; i < q->n_subs; i++) {
         sub_forget(q->subs[i], seq);
     }
@@ -158,13 +179,23 @@ mq_err queue_check_room(const struct queue *q, size_t bytes, struct errmsg *e)
         return MQ_OK;
     }
     if (q->cfg.max_messages && q->msgs.n_msgs + 1 > q->cfg.max_messages) {
-        errmsg_set(e, "queue %s is full: max_messages %llu reached",
-                   q->cfg.name, (unsigned long long)q->cfg.max_messages);
+        errmsg_set(
+            e,
+            "queue %s is full: max_messages %llu reached (%llu "
+            "stored; one more is %llu over)",
+            q->cfg.name, (unsigned long long)q->cfg.max_messages,
+            (unsigned long long)q->msgs.n_msgs,
+            (unsigned long long)(q->msgs.n_msgs + 1 - q->cfg.max_messages));
         return MQ_ERR_FULL;
     }
     if (q->cfg.max_bytes && q->msgs.n_bytes + bytes > q->cfg.max_bytes) {
-        errmsg_set(e, "queue %s is full: max_bytes %llu reached", q->cfg.name,
-                   (unsigned long long)q->cfg.max_bytes);
+        errmsg_set(
+            e,
+            "queue %s is full: max_bytes %llu reached (%llu bytes "
+            "stored; this message of %zu bytes is %llu over)",
+            q->cfg.name, (unsigned long long)q->cfg.max_bytes,
+            (unsigned long long)q->msgs.n_bytes, bytes,
+            (unsigned long long)(q->msgs.n_bytes + bytes - q->cfg.max_bytes));
         return MQ_ERR_FULL;
     }
     return MQ_OK;
@@ -205,9 +236,9 @@ static size_t count_to_discard(const struct queue *q, size_t bytes)
     return k;
 }
 
-mq_err queue_append(struct queue *q, struct msg *m, struct errmsg *e)
+mq_err queue_append(struct queue *q, struct msg *m, int force, struct errmsg *e)
 {
-    mq_err rv = queue_check_room(q, m->rec.blob_len, e);
+    mq_err rv = force ? MQ_OK : queue_check_room(q, m->rec.blob_len, e);
     if (rv != MQ_OK) {
         return rv;
     }
@@ -254,6 +285,12 @@ uint64_t queue_next_due(struct queue *q, uint64_t now_ms, int *became_due)
     if (tombs_len(&q->tombs) > 0) {
         uint64_t x = mstime_add(tomb_gone_at(tombs_at(&q->tombs, 0)),
                                 q->cfg.status_ttl_ms);
+        t = x < t ? x : t;
+    }
+    if (dedup_len(&q->dedup) > 0) {
+        uint64_t x = mstime_add(mstime_add(dedup_at(&q->dedup, 0)->at_ms,
+                                           q->cfg.duplicate_window_ms),
+                                DEDUP_EXPIRE_SLACK_MS);
         t = x < t ? x : t;
     }
     while ((d = due_times_top(&q->delayed)) != NULL) {
@@ -303,6 +340,11 @@ mq_err queue_trim(struct queue *q, uint64_t now_ms)
         }
     }
     tombs_expire(&q->tombs, now_ms, q->cfg.status_ttl_ms, q->cfg.status_max);
+    tombs_shrink(&q->tombs);
+    /* Ids past their window and its slack: what queue_next_due says, so
+     * that trimming a queue before its due time changes nothing. */
+    dedup_expire(&q->dedup, now_ms,
+                 mstime_add(q->cfg.duplicate_window_ms, DEDUP_EXPIRE_SLACK_MS));
     return rv;
 }
 

@@ -10,6 +10,8 @@
 #include "dedup.h"
 #include "due.h"
 #include "errmsg.h"
+#include "evict.h"
+#include "fsm_ctx.h"
 #include "mq.h"
 #include "msg.h"
 #include "queue_config.h"
@@ -19,14 +21,13 @@
 #include "trash.h"
 
 struct queue {
-    struct queue_config cfg;
-    uint64_t created_at_ms;
+    /* What a snapshot copies on the loop first, together. */
     struct ring msgs; /* the stored messages by seq, and their counts */
     struct dedup dedup;
     struct tombs tombs; /* status of gone messages */
     struct sub **subs;
     size_t n_subs;
-    struct trash *trash; /* borrowed from the FSM */
+    struct fsm_ctx *ctx; /* borrowed from the FSM */
     /* Derived, neither replicated nor in snapshots (due.h): a lower bound
      * of when something in the queue falls due, the FSM's heap of queues
      * it is in (borrowed; NULL outside an FSM), and the delayed messages
@@ -34,11 +35,35 @@ struct queue {
     struct due_item due;
     struct due_heap *due_heap;
     struct due_times delayed;
+    /* Derived likewise (evict.h): a lower bound of the time of its oldest
+     * remembered id or status, and the FSM's heap of queues by it. */
+    struct evict_item ids;
+    struct evict_heap *ids_heap;
+    struct trash_link shell; /* once freed (see queue_free) */
+    /* Generation of the last snapshot that took this queue (fsm_ctx.h). */
+    uint64_t snap_gen;
+    /* Settings: never change once created. */
+    uint64_t created_at_ms;
+    struct queue_config cfg;
 };
 
+/* Called before anything in @q changes (apply: an op on it, a trim, ids
+ * forgotten): a snapshot being taken that has not taken @q yet takes it
+ * first, as it was when the snapshot began (snap_take.c). */
+static inline void queue_changing(struct queue *q)
+{
+    if (q->ctx->taking != NULL && q->snap_gen != q->ctx->snap_gen) {
+        fsm_snap_take_queue(q->ctx, q);
+    }
+}
+
+/* A new empty queue in the FSM of @ctx (not NULL); not part of a snapshot
+ * being taken. */
 struct queue *queue_new(const struct queue_config *cfg, uint64_t now_ms,
-                        struct trash *trash);
-/* Frees the queue, its messages (through the trash) and subscriptions. */
+                        struct fsm_ctx *ctx);
+/* Frees the queue, its messages (through the trash) and subscriptions.
+ * While the trash holds, what is left is its settings and counters (its
+ * shell: a snapshot's encoder reads them), freed when the hold ends. */
 void queue_free(struct queue *q);
 
 /* Message @seq, or NULL if not stored. */
@@ -48,12 +73,15 @@ static inline struct msg *queue_get(const struct queue *q, uint64_t seq)
 }
 
 /* Stores @m (taken over on MQ_OK) as seq last_seq + 1, which @m already
- * carries. Under discard "reject", MQ_ERR_FULL names the limit when the
- * queue is full and @q is unchanged; under "old" the oldest messages make
- * room (status expired, at @m's publish time), down to @m alone if need
- * be. MQ_ERR_NO_MEMORY leaves the messages and statuses of @q unchanged
- * (all the allocations come first). */
-mq_err queue_append(struct queue *q, struct msg *m, struct errmsg *e);
+ * carries. Under discard "reject", MQ_ERR_FULL names the limit and by how
+ * much it would be passed when the queue is full, and @q is unchanged;
+ * under "old" (or with @force, a message moved from another queue, whatever
+ * the discard policy) the oldest messages make room (status expired, at
+ * @m's publish time), down to @m alone if need be. MQ_ERR_NO_MEMORY leaves
+ * the messages and statuses of @q unchanged (all the allocations come
+ * first). */
+mq_err queue_append(struct queue *q, struct msg *m, int force,
+                    struct errmsg *e);
 
 /* Stores @m (taken over on MQ_OK) as restored from a snapshot: at its
  * seq, which must be above last_seq, with no limit checked and nothing
@@ -89,18 +117,24 @@ struct msg *queue_find_id(const struct queue *q, const char *id, size_t len);
 
 /* Drops what retention says must go at @now_ms: messages past max_age, and
  * under "work" retention those every subscription has acked (or
- * dead-lettered); and forgets statuses past status_ttl_ms / status_max.
+ * dead-lettered); forgets ids past the duplicate window and statuses past
+ * status_ttl_ms / status_max, and gives back the memory they held.
  * MQ_ERR_NO_MEMORY (no room for a status) may come after some messages
  * went: the state is then partial, and the FSM's caller stops the node. */
 mq_err queue_trim(struct queue *q, uint64_t now_ms);
 
 /* When the next time-driven change of @q falls due after @now_ms: its
  * oldest message passing max_age, its oldest status passing
- * status_ttl_ms, or a delayed message reaching its deliver time;
- * UINT64_MAX if none. Forgets the delayed messages due by @now_ms and sets
- * *@became_due if any of them is still stored (a waiting fetch may take
- * it now). Loop thread; changes only derived state. */
+ * status_ttl_ms, its oldest remembered id leaving the duplicate window,
+ * or a delayed message reaching its deliver time; UINT64_MAX if none.
+ * Forgets the delayed messages due by @now_ms and sets *@became_due if
+ * any of them is still stored (a waiting fetch may take it now). Loop
+ * thread; changes only derived state. */
 uint64_t queue_next_due(struct queue *q, uint64_t now_ms, int *became_due);
+
+/* A remembered id or status of @q was added at @at_ms: lowers the bound
+ * its item in the heap of ids and statuses keeps (evict.h). */
+void queue_ids_added(struct queue *q, uint64_t at_ms);
 
 struct sub *queue_sub(const struct queue *q, const char *name);
 /* Adds @s (taken over on MQ_OK). */

@@ -3,13 +3,18 @@
 
 #include "alloc.h"
 
-void ring_init(struct ring *r)
+void ring_init(struct ring *r, uint64_t *acct)
 {
-    *r = (struct ring){.first_seq = 1, .last_seq = 0};
+    *r = (struct ring){.first_seq = 1, .last_seq = 0, .acct = acct};
 }
 
 void ring_close(struct ring *r)
 {
+    if (r->acct != NULL) {
+        *r->acct -=
+            r->n_bytes + r->n_msgs * (sizeof(struct msg) + RING_MSG_OVERHEAD);
+    }
+    r->n_msgs = r->n_bytes = 0;
     mq_free(r->slots);
     r->slots = NULL;
     r->cap = 0;
@@ -20,10 +25,11 @@ static struct msg **slot(const struct ring *r, uint64_t seq)
     return &r->slots[(r->head + (size_t)(seq - r->first_seq)) & (r->cap - 1)];
 }
 
-static mq_err grow(struct ring *r)
+/* Moves the slots into an array of @cap (a power of two, at least the
+ * span). */
+static mq_err resize(struct ring *r, size_t cap)
 {
     size_t len = ring_len(r);
-    size_t cap = r->cap ? r->cap * 2 : 64;
     struct msg **slots = mq_malloc(cap * sizeof *slots);
     if (slots == NULL) {
         return MQ_ERR_NO_MEMORY;
@@ -36,6 +42,11 @@ static mq_err grow(struct ring *r)
     r->cap = cap;
     r->head = 0;
     return MQ_OK;
+}
+
+static mq_err grow(struct ring *r)
+{
+    return resize(r, r->cap ? r->cap * 2 : 64);
 }
 
 /* Advances first_seq past removed slots at the front. */
@@ -63,6 +74,9 @@ mq_err ring_put(struct ring *r, struct msg *m)
     *slot(r, m->rec.seq) = m;
     r->n_msgs++;
     r->n_bytes += m->rec.blob_len;
+    if (r->acct != NULL) {
+        *r->acct += msg_size(m) + RING_MSG_OVERHEAD;
+    }
     r->n_delayed += m->rec.deliver_at_ms > m->rec.published_at_ms;
     return MQ_OK;
 }
@@ -77,7 +91,17 @@ struct msg *ring_take(struct ring *r, uint64_t seq)
     r->n_msgs--;
     r->n_bytes -= m->rec.blob_len;
     r->n_delayed -= m->rec.deliver_at_ms > m->rec.published_at_ms;
+    if (r->acct != NULL) {
+        *r->acct -= msg_size(m) + RING_MSG_OVERHEAD;
+    }
     trim_front(r);
+    if (r->cap > 64 && ring_len(r) < r->cap / 8) {
+        size_t cap = 64;
+        while (cap < 2 * ring_len(r)) {
+            cap *= 2;
+        }
+        (void)resize(r, cap); /* out of memory: keep the larger one */
+    }
     return m;
 }
 

@@ -12,6 +12,10 @@
 #include "mq.h"
 #include "msg.h"
 
+/* Bytes counted per stored message besides msg_size (its slot and the
+ * allocator's header). */
+#define RING_MSG_OVERHEAD 16u
+
 struct ring {
     struct msg **slots; /* slots first_seq..last_seq; NULL: removed */
     size_t cap, head;   /* cap is 0 or a power of two */
@@ -19,11 +23,15 @@ struct ring {
     uint64_t last_seq;  /* last seq assigned, 0 before the first */
     uint64_t n_msgs, n_bytes;
     uint64_t n_delayed; /* stored with a delay (deliver_at > published_at) */
+    /* Counts msg_size + RING_MSG_OVERHEAD per stored message (the FSM's
+     * memory total); may be NULL. */
+    uint64_t *acct;
 };
 
-/* An empty ring whose next seq is 1. */
-void ring_init(struct ring *r);
-/* Frees the slots; the messages are the caller's (see ring_take_front). */
+/* An empty ring whose next seq is 1, counting in *@acct (may be NULL). */
+void ring_init(struct ring *r, uint64_t *acct);
+/* Frees the slots; the messages are the caller's (see ring_take), and no
+ * longer counted. */
 void ring_close(struct ring *r);
 
 static inline size_t ring_len(const struct ring *r)
@@ -45,7 +53,8 @@ static inline struct msg *ring_get(const struct ring *r, uint64_t seq)
 mq_err ring_put(struct ring *r, struct msg *m);
 
 /* Removes message @seq and returns it (the caller's now), or NULL if it is
- * not stored. */
+ * not stored. Gives back slots a ring much longer than its span no longer
+ * needs (when that allocation fails, keeps them). */
 struct msg *ring_take(struct ring *r, uint64_t seq);
 
 /* Makes the next seq @seq (>= last_seq + 1): the seqs skipped are empty

@@ -1,22 +1,15 @@
-/* snapshot.c: the FSM's state as a snapshot, and back.
+/* snapshot.c: restoring a snapshot (the format: snapshot.h; taking one:
+ * snap_take.c).
  *
- * Layout (little-endian): "MQSNAP01", u64 clock, u32 number of queues, u32
- * zero; then per queue: u32 length, u32 zero, a QueueSnap (raft.proto), and
- * QueueSnap.n_msgs message records (struct msg_rec, then the PubMessage
- * bytes), in seq order; then, once authentication is on, the keys' section
- * (keys_snap.h; a snapshot without it restores with no keys).
- *
- * Taking a snapshot copies only the small parts (settings, subscriptions,
- * remembered ids); message records are handed to raft by reference, and
- * messages removed while raft writes them are held by the trash until
- * fsm_snapshot_done. Restoring builds a whole new set of queues and swaps it
- * in only when every byte checked out, so a bad snapshot changes nothing.
+ * Restoring builds a whole new set of queues and swaps it in only when
+ * every byte checked out, so a bad snapshot changes nothing.
  *
  * Restore accepts every state that apply can produce: it checks the format
  * and the invariants the code relies on (seqs in order, pending deliveries
  * below the cursor, ...), never the queues' limits, which apply checks and
  * may leave exceeded (a dead letter or a redrive stores past a "reject"
- * queue's max_bytes). */
+ * queue's max_bytes), nor the bound of ids and statuses, which the next
+ * Command applies (evict.h). */
 #include <raft.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +21,7 @@
 #include "keys_snap.h"
 #include "pbconv.h"
 #include "raft.pb-c.h"
-
-#define SNAP_MAGIC "MQSNAP01"
-#define SNAP_HEADER 24u
-#define DEDUP_REC 32u
-#define TOMB_REC 40u
+#include "snapshot.h"
 
 /* A queue's ring has a slot for every seq from its first stored message to
  * its last seq, stored or removed. Restore refuses a queue with more removed
@@ -41,303 +30,8 @@
  * state has such gaps only where messages were removed from the middle. */
 #define SNAP_MAX_HOLES (1u << 24)
 
-struct snap_state {
-    void **owned; /* buffers we allocated, freed when raft is done */
-    size_t n_owned;
-};
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    memcpy(p, &v, 4);
-}
-
-static void put_u64(uint8_t *p, uint64_t v)
-{
-    memcpy(p, &v, 8);
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
-/* Allocations of one pack_queue, freed together. */
-struct scratch {
-    void *ptrs[8];
-    size_t n;
-    int failed;
-};
-
-static void *scratch_alloc(struct scratch *sc, size_t size)
-{
-    void *p = NULL;
-    if (sc->n < sizeof sc->ptrs / sizeof sc->ptrs[0]) {
-        p = mq_calloc(1, size ? size : 1);
-    }
-    if (p == NULL) {
-        sc->failed = 1;
-        return NULL;
-    }
-    sc->ptrs[sc->n++] = p;
-    return p;
-}
-
-static void scratch_free(struct scratch *sc)
-{
-    for (size_t i = 0; i < sc->n; i++) {
-        mq_free(sc->ptrs[i]);
-    }
-}
-
-static int cmp_u64_pair(const void *a, const void *b)
-{
-    uint64_t x = get_u64(a), y = get_u64(b);
-    return x < y ? -1 : x > y;
-}
-
-/* Packs one queue's QueueSnap behind its 8-byte length header. */
-static void *pack_queue(const struct queue *q, size_t *len)
-{
-    Mq__V1__QueueSnap qs = MQ__V1__QUEUE_SNAP__INIT;
-    Mq__V1__QueueConfig qc;
-    struct scratch sc = {{0}, 0, 0};
-    size_t n_pend = 0, n_acks = 0, n_dead = 0, n_subs = q->n_subs;
-    size_t dn = dedup_len(&q->dedup), tn = tombs_len(&q->tombs);
-    uint8_t *out = NULL;
-
-    for (size_t i = 0; i < n_subs; i++) {
-        n_pend += sub_in_flight(q->subs[i]);
-        n_acks += subhist_len(&q->subs[i]->hist);
-        n_dead += q->subs[i]->hist.dead.len;
-    }
-    Mq__V1__SubSnap *subs = scratch_alloc(&sc, n_subs * sizeof *subs);
-    Mq__V1__SubSnap **subp = scratch_alloc(&sc, n_subs * sizeof *subp);
-    Mq__V1__SubConfig *scs = scratch_alloc(&sc, n_subs * sizeof *scs);
-    char **filters =
-        scratch_alloc(&sc, n_subs * SUB_MAX_FILTERS * sizeof *filters);
-    Mq__V1__PendingSnap *pend = scratch_alloc(&sc, n_pend * sizeof *pend);
-    Mq__V1__PendingSnap **pendp = scratch_alloc(&sc, n_pend * sizeof *pendp);
-    uint8_t *recs = scratch_alloc(&sc, dn * DEDUP_REC + tn * TOMB_REC +
-                                           (n_acks + n_dead) * (16 + 4));
-    if (sc.failed) {
-        goto out;
-    }
-
-    pbconv_queue_to(&qc, &q->cfg);
-    qs.config = &qc;
-    qs.created_at_ms = q->created_at_ms;
-    qs.first_seq = q->msgs.first_seq;
-    qs.last_seq = q->msgs.last_seq;
-    qs.n_msgs = q->msgs.n_msgs;
-    uint8_t *p = recs;
-    qs.dedup.data = p;
-    for (size_t i = 0; i < dn; i++, p += DEDUP_REC) {
-        const struct dedup_entry *en = dedup_at(&q->dedup, i);
-        put_u64(p, en->key.lo);
-        put_u64(p + 8, en->key.hi);
-        put_u64(p + 16, en->seq);
-        put_u64(p + 24, en->at_ms);
-    }
-    qs.dedup.len = dn * DEDUP_REC;
-    qs.tombs.data = p;
-    for (size_t i = 0; i < tn; i++, p += TOMB_REC) {
-        const struct tomb *t = tombs_at(&q->tombs, i);
-        put_u64(p, t->key.lo);
-        put_u64(p + 8, t->key.hi);
-        put_u64(p + 16, t->seq);
-        put_u64(p + 24, t->published_at_ms);
-        put_u64(p + 32, t->gone);
-    }
-    qs.tombs.len = tn * TOMB_REC;
-
-    size_t k = 0;
-    for (size_t i = 0; i < n_subs; i++) {
-        const struct sub *s = q->subs[i];
-        Mq__V1__SubSnap *ss = &subs[i];
-        mq__v1__sub_snap__init(ss);
-        pbconv_sub_to(&scs[i], &s->cfg, q->cfg.name,
-                      &filters[i * SUB_MAX_FILTERS]);
-        ss->config = &scs[i];
-        ss->created_at_ms = s->created_at_ms;
-        ss->next_seq = s->next_seq;
-        ss->delivered = s->delivered;
-        ss->acked = s->acked;
-        ss->dropped = s->dropped;
-        ss->dead_lettered = s->dead_lettered;
-        ss->pending = &pendp[k];
-        for (const struct pending *pd = s->first; pd; pd = pd->next, k++) {
-            mq__v1__pending_snap__init(&pend[k]);
-            pend[k].seq = pd->seq;
-            pend[k].due_ms = pd->due_ms;
-            pend[k].attempts = pd->attempts;
-            pend[k].delivered_at_ms = pd->delivered_at_ms;
-            pend[k].nacked = pd->nacked != 0;
-            pendp[k] = &pend[k];
-            ss->n_pending++;
-        }
-        ss->acks.data = p;
-        for (size_t j = 0; j < subhist_len(&s->hist); j++, p += 16) {
-            const struct subhist_ack *a = subhist_at(&s->hist, j);
-            put_u64(p, a->seq);
-            put_u64(p + 8, a->at_ms);
-        }
-        ss->acks.len = (size_t)(p - ss->acks.data);
-        ss->dead.data = p;
-        const struct hmap *dead = &s->hist.dead;
-        for (size_t j = 0; j < dead->cap; j++) {
-            if (dead->slots[j].val != NULL) {
-                put_u64(p, dead->slots[j].key);
-                put_u64(p + 8,
-                        subhist_dead_at(&s->hist, dead->slots[j].key, NULL));
-                p += 16;
-            }
-        }
-        ss->dead.len = (size_t)(p - ss->dead.data);
-        /* By seq, so that every replica writes the same bytes. */
-        qsort(ss->dead.data, ss->dead.len / 16, 16, cmp_u64_pair);
-        ss->ack_attempts.data = p;
-        for (size_t j = 0; j < subhist_len(&s->hist); j++, p += 4) {
-            put_u32(p, subhist_at(&s->hist, j)->attempts);
-        }
-        ss->ack_attempts.len = (size_t)(p - ss->ack_attempts.data);
-        ss->dead_attempts.data = p;
-        for (size_t j = 0; j < ss->dead.len; j += 16, p += 4) {
-            uint32_t attempts;
-            subhist_dead_at(&s->hist, get_u64(ss->dead.data + j), &attempts);
-            put_u32(p, attempts);
-        }
-        ss->dead_attempts.len = (size_t)(p - ss->dead_attempts.data);
-        subp[i] = ss;
-    }
-    qs.subs = subp;
-    qs.n_subs = n_subs;
-
-    size_t n = mq__v1__queue_snap__get_packed_size(&qs);
-    if (n > UINT32_MAX || (out = mq_malloc(8 + n)) == NULL) {
-        goto out;
-    }
-    put_u32(out, (uint32_t)n);
-    put_u32(out + 4, 0);
-    mq__v1__queue_snap__pack(&qs, out + 8);
-    *len = 8 + n;
-out:
-    scratch_free(&sc);
-    return out;
-}
-
-static void free_state(struct snap_state *st)
-{
-    if (st == NULL) {
-        return;
-    }
-    for (size_t i = 0; i < st->n_owned; i++) {
-        mq_free(st->owned[i]);
-    }
-    mq_free(st->owned);
-    mq_free(st);
-}
-
-mq_err fsm_snapshot(struct fsm *f, struct raft_buffer **bufs_out,
-                    unsigned *n_out)
-{
-    size_t n_bufs = 1 + f->n_queues;
-    struct raft_buffer *bufs = NULL;
-    struct snap_state *st;
-    uint8_t *hdr;
-    void *keys_sec = NULL;
-    size_t keys_len = 0;
-
-    if (f->snap != NULL) {
-        return MQ_ERR_INTERNAL; /* raft takes one snapshot at a time */
-    }
-    for (size_t i = 0; i < f->n_queues; i++) {
-        n_bufs += f->queues[i]->msgs.n_msgs;
-    }
-    if (n_bufs > UINT32_MAX) {
-        return MQ_ERR_TOO_LARGE;
-    }
-    if (keys_snap_pack(&f->keys, &keys_sec, &keys_len) != MQ_OK) {
-        return MQ_ERR_NO_MEMORY;
-    }
-    n_bufs += keys_sec != NULL;
-    st = mq_calloc(1, sizeof *st);
-    if (st == NULL) {
-        mq_free(keys_sec);
-        return MQ_ERR_NO_MEMORY;
-    }
-    st->owned = mq_calloc(2 + f->n_queues, sizeof *st->owned);
-    bufs = mq_calloc(n_bufs, sizeof *bufs);
-    hdr = mq_malloc(SNAP_HEADER);
-    if (st->owned == NULL || bufs == NULL || hdr == NULL) {
-        mq_free(hdr); /* not in st->owned yet */
-        mq_free(keys_sec);
-        goto oom;
-    }
-    st->owned[st->n_owned++] = hdr;
-    if (keys_sec != NULL) {
-        st->owned[st->n_owned++] = keys_sec;
-        bufs[n_bufs - 1].base = keys_sec;
-        bufs[n_bufs - 1].len = keys_len;
-    }
-    memcpy(hdr, SNAP_MAGIC, 8);
-    put_u64(hdr + 8, f->now_ms);
-    put_u32(hdr + 16, (uint32_t)f->n_queues);
-    put_u32(hdr + 20, 0);
-
-    size_t b = 0;
-    bufs[b].base = hdr;
-    bufs[b++].len = SNAP_HEADER;
-    for (size_t i = 0; i < f->n_queues; i++) {
-        const struct queue *q = f->queues[i];
-        size_t len;
-        void *meta = pack_queue(q, &len);
-        if (meta == NULL) {
-            goto oom;
-        }
-        st->owned[st->n_owned++] = meta;
-        bufs[b].base = meta;
-        bufs[b++].len = len;
-        for (uint64_t seq = q->msgs.first_seq; seq <= q->msgs.last_seq; seq++) {
-            struct msg *m = queue_get(q, seq);
-            if (m != NULL) {
-                bufs[b].base = (void *)msg_record(m, &bufs[b].len);
-                b++;
-            }
-        }
-    }
-    f->snap = st;
-    trash_hold(&f->trash);
-    *bufs_out = bufs;
-    *n_out = (unsigned)n_bufs;
-    return MQ_OK;
-oom:
-    free_state(st);
-    mq_free(bufs);
-    return MQ_ERR_NO_MEMORY;
-}
-
-void fsm_snapshot_done(struct fsm *f, struct raft_buffer **bufs,
-                       unsigned *n_bufs)
-{
-    mq_free(*bufs);
-    *bufs = NULL;
-    *n_bufs = 0;
-    if (f->snap == NULL) {
-        return; /* no snapshot outstanding: no hold of ours to end */
-    }
-    free_state(f->snap);
-    f->snap = NULL;
-    trash_release(&f->trash);
-}
+#define get_u32 snap_get_u32
+#define get_u64 snap_get_u64
 
 /* Restore ---------------------------------------------------------------- */
 
@@ -478,7 +172,7 @@ static mq_err restore_subs(struct queue *q, const Mq__V1__QueueSnap *qs,
                        cfg.name);
             return MQ_ERR_PROTOCOL;
         }
-        struct sub *s = sub_new(&cfg, &q->msgs, ss->created_at_ms);
+        struct sub *s = sub_new(&cfg, &q->msgs, ss->created_at_ms, q->ctx);
         if (s == NULL) {
             return MQ_ERR_NO_MEMORY;
         }
@@ -574,7 +268,8 @@ static mq_err restore_msgs(struct queue *q, struct reader *r, uint64_t n,
     return MQ_OK;
 }
 
-static mq_err restore_queue(struct fsm *nf, struct reader *r, struct errmsg *e)
+static mq_err restore_queue(struct fsm *f, struct fsm *nf, struct reader *r,
+                            struct errmsg *e)
 {
     const uint8_t *h = take(r, 8);
     Mq__V1__QueueSnap *qs;
@@ -602,7 +297,7 @@ static mq_err restore_queue(struct fsm *nf, struct reader *r, struct errmsg *e)
         rv = MQ_ERR_PROTOCOL;
         goto out;
     }
-    q = queue_new(&cfg, qs->created_at_ms, &nf->trash);
+    q = queue_new(&cfg, qs->created_at_ms, &f->ctx);
     if (q == NULL) {
         rv = MQ_ERR_NO_MEMORY;
         goto out;
@@ -668,12 +363,19 @@ mq_err fsm_restore(struct fsm *f, const void *buf, size_t len, struct errmsg *e)
         errmsg_set(e, "not an mq snapshot (bad header)");
         return MQ_ERR_PROTOCOL;
     }
+    /* A snapshot being taken (raft does not install one meanwhile) takes
+     * the queues this replaces first. */
+    (void)fsm_snapshot_step(f, SIZE_MAX);
+    /* The new queues count in f's totals (and go through f's trash) from
+     * the start: freeing them on failure takes back what they added. */
     memset(&nf, 0, sizeof nf);
+    due_heap_init(&nf.due);
+    evict_heap_init(&nf.ids_heap);
     keys_init(&nf.keys);
     nf.keys.next_gen = f->keys.next_gen; /* gens never repeat */
     uint32_t nq = get_u32(h + 16);
     for (uint32_t i = 0; i < nq && rv == MQ_OK; i++) {
-        rv = restore_queue(&nf, &r, e);
+        rv = restore_queue(f, &nf, &r, e);
     }
     if (rv == MQ_OK && keys_snap_is_section(r.p, (size_t)(r.end - r.p))) {
         size_t used = 0;
@@ -690,7 +392,7 @@ mq_err fsm_restore(struct fsm *f, const void *buf, size_t len, struct errmsg *e)
         }
         mq_free(nf.queues);
         due_heap_close(&nf.due);
-        trash_close(&nf.trash);
+        evict_heap_close(&nf.ids_heap);
         keys_close(&nf.keys);
         return rv;
     }
@@ -700,14 +402,17 @@ mq_err fsm_restore(struct fsm *f, const void *buf, size_t len, struct errmsg *e)
     }
     mq_free(f->queues);
     due_heap_close(&f->due);
+    evict_heap_close(&f->ids_heap);
     f->queues = nf.queues;
     f->n_queues = nf.n_queues;
+    f->queues_cap = nf.queues_cap;
     f->due = nf.due;
+    f->ids_heap = nf.ids_heap;
     keys_close(&f->keys);
     f->keys = nf.keys;
     for (size_t i = 0; i < f->n_queues; i++) {
-        f->queues[i]->trash = &f->trash;
         f->queues[i]->due_heap = &f->due;
+        f->queues[i]->ids_heap = &f->ids_heap;
     }
     f->now_ms = get_u64(h + 8);
     fsm_due_update(f, 0);

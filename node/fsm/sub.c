@@ -115,6 +115,19 @@ static void pending_unlink(struct sub *s, struct pending *p)
     heap_remove(s, p);
     hmap_del(&s->by_seq, p->seq);
     mq_free(p);
+    if (s->ctx != NULL) {
+        s->ctx->msg_bytes -= SUB_PENDING_BYTES;
+    }
+    /* Give back what many deliveries, now acked, left behind. */
+    hmap_shrink(&s->by_seq);
+    if (s->heap_cap > 64 && s->heap_len < s->heap_cap / 8) {
+        size_t cap = s->heap_cap / 4;
+        struct pending **heap = mq_realloc(s->heap, cap * sizeof *heap);
+        if (heap != NULL) { /* else keep the larger one */
+            s->heap = heap;
+            s->heap_cap = cap;
+        }
+    }
 }
 
 static mq_err reserve(struct sub *s, size_t n)
@@ -148,6 +161,9 @@ static mq_err pending_add(struct sub *s, uint64_t seq, uint64_t due_ms,
     p->nacked = 0;
     pending_link(s, p);
     s->n_scheduled += attempts == 0;
+    if (s->ctx != NULL) {
+        s->ctx->msg_bytes += SUB_PENDING_BYTES;
+    }
     return MQ_OK;
 }
 
@@ -172,7 +188,7 @@ static mq_err give_up(struct sub *s, struct pending *p, int term)
 }
 
 struct sub *sub_new(const struct sub_config *cfg, const struct ring *q,
-                    uint64_t now_ms)
+                    uint64_t now_ms, struct fsm_ctx *ctx)
 {
     struct sub *s = mq_calloc(1, sizeof *s);
     if (s == NULL) {
@@ -180,8 +196,12 @@ struct sub *sub_new(const struct sub_config *cfg, const struct ring *q,
     }
     s->cfg = *cfg;
     s->created_at_ms = now_ms;
+    s->ctx = ctx;
     hmap_init(&s->by_seq);
     subhist_init(&s->hist);
+    if (ctx != NULL) {
+        subhist_own(&s->hist, &ctx->trash, &ctx->ids_bytes, &ctx->msg_bytes);
+    }
     switch (cfg->start) {
     case MQ_START_FIRST:
         s->next_seq = q->first_seq;
@@ -211,11 +231,18 @@ void sub_free(struct sub *s)
         mq_free(p);
         p = next;
     }
+    if (s->ctx != NULL) {
+        s->ctx->msg_bytes -= s->heap_len * SUB_PENDING_BYTES;
+    }
     mq_free(s->heap);
     hmap_close(&s->by_seq);
     subhist_close(&s->hist);
     mq_free(s->dl);
-    mq_free(s);
+    s->first = s->last = NULL;
+    s->heap = NULL;
+    s->heap_len = 0;
+    s->dl = NULL;
+    trash_put_block(s->ctx ? &s->ctx->trash : NULL, &s->shell, s);
 }
 
 uint64_t sub_next_due(const struct sub *s)

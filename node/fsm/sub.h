@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "errmsg.h"
+#include "fsm_ctx.h"
 #include "hmap.h"
 #include "mq.h"
 #include "queue_config.h"
@@ -27,6 +28,9 @@
 #define SUB_TOUCH_LIMIT 12
 /* sub_deliver looks at most this many new messages past the filters. */
 #define SUB_SCAN_MAX 4096
+/* Bytes counted per pending delivery: the record, its map slot and heap
+ * entry, the allocator's header. */
+#define SUB_PENDING_BYTES (sizeof(struct pending) + 32)
 
 struct sub_config {
     char name[MQ_NAME_MAX + 1];
@@ -65,8 +69,6 @@ struct dead_letter {
 enum { SUB_ACK = 0, SUB_NACK = 1, SUB_TOUCH = 2, SUB_TERM = 3 };
 
 struct sub {
-    struct sub_config cfg;
-    uint64_t created_at_ms;
     uint64_t next_seq;
     struct hmap by_seq;    /* seq -> struct pending */
     struct pending **heap; /* min-heap on (due_ms, seq) */
@@ -82,6 +84,14 @@ struct sub {
     /* Not replicated, not in snapshots: on the leader, messages asked for by
      * deliver ops proposed and not yet applied (rpc_fetch.c). */
     uint64_t reserved;
+    /* Borrowed from the FSM (may be NULL); the shell's link once freed
+     * (its settings stay readable while a snapshot is taken). */
+    struct fsm_ctx *ctx;
+    struct trash_link shell;
+    /* Settings: never change once created (and last: a snapshot copies
+     * the fields above on the loop). */
+    uint64_t created_at_ms;
+    struct sub_config cfg;
 };
 
 /* One message handed out by sub_deliver. */
@@ -91,9 +101,11 @@ struct delivery {
 };
 
 /* Allocates a subscription of the queue whose messages are @msgs, starting
- * as @cfg says. */
+ * as @cfg says, in the FSM of @ctx (may be NULL). */
 struct sub *sub_new(const struct sub_config *cfg, const struct ring *msgs,
-                    uint64_t now_ms);
+                    uint64_t now_ms, struct fsm_ctx *ctx);
+/* Frees @s; while its FSM's trash holds, what is left is its settings and
+ * counters (its shell), freed when the hold ends. */
 void sub_free(struct sub *s);
 
 /* Hands out up to @max messages at @now_ms: due redeliveries first, then new

@@ -3,64 +3,50 @@
 
 #include <string.h>
 
-#include "alloc.h"
-
 void subhist_init(struct subhist *h)
 {
-    memset(h, 0, sizeof *h);
+    fifo_init(&h->acks, sizeof(struct subhist_ack));
     hmap_init(&h->dead);
+    h->msg_acct = NULL;
+}
+
+void subhist_own(struct subhist *h, struct trash *trash, uint64_t *ids_acct,
+                 uint64_t *msg_acct)
+{
+    fifo_own(&h->acks, trash, ids_acct, SUBHIST_ACK_NOMINAL_BYTES);
+    h->msg_acct = msg_acct;
 }
 
 void subhist_close(struct subhist *h)
 {
-    mq_free(h->acks);
+    fifo_close(&h->acks);
+    if (h->msg_acct != NULL) {
+        *h->msg_acct -= (uint64_t)h->dead.len * SUBHIST_DEAD_BYTES;
+    }
     hmap_close(&h->dead);
-    subhist_init(h);
-}
-
-const struct subhist_ack *subhist_at(const struct subhist *h, size_t i)
-{
-    return &h->acks[(h->head + i) & (h->cap - 1)];
-}
-
-size_t subhist_len(const struct subhist *h)
-{
-    return h->len;
 }
 
 mq_err subhist_ack(struct subhist *h, uint64_t seq, uint64_t at_ms,
                    uint32_t attempts)
 {
-    if (h->len == h->cap && h->cap < SUBHIST_ACKS) {
-        size_t cap = h->cap ? h->cap * 2 : 64;
-        struct subhist_ack *acks = mq_malloc(cap * sizeof *acks);
-        if (acks == NULL) {
-            return MQ_ERR_NO_MEMORY;
-        }
-        for (size_t i = 0; i < h->len; i++) {
-            acks[i] = *subhist_at(h, i);
-        }
-        mq_free(h->acks);
-        h->acks = acks;
-        h->cap = cap;
-        h->head = 0;
+    /* Room first: then dropping the oldest and adding cannot fail. */
+    if (fifo_reserve(&h->acks, 1) != MQ_OK) {
+        return MQ_ERR_NO_MEMORY;
     }
-    if (h->len == h->cap) { /* full at SUBHIST_ACKS: forget the oldest */
-        h->head = (h->head + 1) & (h->cap - 1);
-        h->len--;
+    if (subhist_len(h) >= SUBHIST_ACKS) { /* forget the oldest */
+        fifo_pop(&h->acks);
     }
-    struct subhist_ack *a = &h->acks[(h->head + h->len) & (h->cap - 1)];
+    struct subhist_ack *a = fifo_push(&h->acks);
     a->seq = seq;
     a->at_ms = at_ms;
     a->attempts = attempts;
-    h->len++;
     return MQ_OK;
 }
 
 uint64_t subhist_acked_at(const struct subhist *h, uint64_t seq,
                           uint32_t *attempts)
 {
-    for (size_t i = h->len; i > 0; i--) {
+    for (size_t i = subhist_len(h); i > 0; i--) {
         const struct subhist_ack *a = subhist_at(h, i - 1);
         if (a->seq == seq) {
             if (attempts != NULL) {
@@ -75,6 +61,16 @@ uint64_t subhist_acked_at(const struct subhist *h, uint64_t seq,
     return 0;
 }
 
+void subhist_pop(struct subhist *h)
+{
+    fifo_pop(&h->acks);
+}
+
+void subhist_shrink(struct subhist *h)
+{
+    fifo_shrink(&h->acks);
+}
+
 /* A dead letter's map value: time + 1 (never 0) below the 48th bit, the
  * attempts above it. */
 _Static_assert(sizeof(uintptr_t) >= 8, "subhist packs 64 bits in a pointer");
@@ -86,28 +82,31 @@ mq_err subhist_dead(struct subhist *h, uint64_t seq, uint64_t at_ms,
                      ? attempts
                      : SUBHIST_DEAD_ATTEMPTS_MAX;
     uint64_t v;
+    size_t before = h->dead.len;
 
     if (at_ms > SUBHIST_DEAD_TIME_LIMIT - 2) {
         at_ms = SUBHIST_DEAD_TIME_LIMIT - 2; /* a clock past the year 10889 */
     }
     v = (at_ms + 1) | n << 48;
-    return hmap_put(&h->dead, seq, (void *)(uintptr_t)v);
+    mq_err rv = hmap_put(&h->dead, seq, (void *)(uintptr_t)v);
+    if (rv == MQ_OK && h->msg_acct != NULL) {
+        *h->msg_acct += (uint64_t)(h->dead.len - before) * SUBHIST_DEAD_BYTES;
+    }
+    return rv;
 }
 
 uint64_t subhist_dead_at(const struct subhist *h, uint64_t seq,
                          uint32_t *attempts)
 {
-    uint64_t v = (uintptr_t)hmap_get(&h->dead, seq);
-    if (attempts != NULL) {
-        *attempts = (uint32_t)(v >> 48);
-    }
-    v &= SUBHIST_DEAD_TIME_LIMIT - 1;
-    return v ? v - 1 : 0;
+    return subhist_dead_decode((uintptr_t)hmap_get(&h->dead, seq), attempts);
 }
 
 void subhist_forget(struct subhist *h, uint64_t seq)
 {
-    if (h->dead.len > 0) {
-        hmap_del(&h->dead, seq);
+    if (h->dead.len > 0 && hmap_del(&h->dead, seq) != NULL) {
+        if (h->msg_acct != NULL) {
+            *h->msg_acct -= SUBHIST_DEAD_BYTES;
+        }
+        hmap_shrink(&h->dead);
     }
 }

@@ -333,25 +333,98 @@ static int apply_cb(struct raft_fsm *rf, const struct raft_buffer *buf,
     return c->fsm_inner.apply(&c->fsm_inner, buf, result);
 }
 
+/* Taking a snapshot (fsm.h): snapshot_cb begins it on the loop; its
+ * queues are then taken by snap_step, SNAP_STEP_NS at most at a time, on
+ * the loop iterations that follow (apply going on between them takes a
+ * queue before changing it); raft meanwhile runs snapshot_async_cb on its
+ * thread pool, which waits until every queue is taken and encodes; raft
+ * writes the buffers (our CRC on the thread pool too, peer_snap.c) and
+ * calls finalize_cb on the loop. */
+#define SNAP_STEP_NS (5ull * 1000 * 1000)
+#define SNAP_STEP_QUEUES 256
+
+/* Takes queues for about @budget_ns; once all are taken, stops and lets
+ * the encoder go. */
+static void snap_step(struct consensus *c, uint64_t budget_ns)
+{
+    uint64_t t0 = uv_hrtime(), spent;
+    int done;
+    do {
+        done = fsm_snapshot_step(c->state, SNAP_STEP_QUEUES);
+        spent = uv_hrtime() - t0;
+    } while (!done && spent < budget_ns);
+    c->snap_loop_ns += spent;
+    if (spent > c->snap_loop_max_ns) {
+        c->snap_loop_max_ns = spent;
+    }
+    c->snap_steps++;
+    if (!done) {
+        return;
+    }
+    uv_idle_stop(&c->snap_idle);
+    c->snap_stepping = 0;
+    /* The loop's part: the encoding, the checksum and the write run on the
+     * thread pool. */
+    LOG_INFO("snapshot at index %llu: %zu queues, %.1f ms on the loop at "
+             "most (%.1f ms in %u steps)",
+             (unsigned long long)c->snap_index, c->state->n_queues,
+             (double)c->snap_loop_max_ns / 1e6, (double)c->snap_loop_ns / 1e6,
+             c->snap_steps);
+    uv_sem_post(&c->snap_sem);
+}
+
+static void snap_idle_cb(uv_idle_t *h)
+{
+    snap_step(h->data, SNAP_STEP_NS);
+}
+
 static int snapshot_cb(struct raft_fsm *rf, struct raft_buffer *bufs[],
                        unsigned *n_bufs)
 {
     struct consensus *c = rf->data;
     uint64_t t0 = uv_hrtime();
     int rv = c->fsm_inner.snapshot(&c->fsm_inner, bufs, n_bufs);
-    if (rv == 0) {
-        c->log_bytes_since_snapshot = 0;
-        c->snapshot_stagger = 0;
-        c->snapshots_taken++;
-        if (c->cfg->snapshot_threshold == 0) {
-            raft_set_snapshot_threshold(&c->raft, THRESHOLD_NEVER);
-        }
-        /* The part that holds the loop: the rest (checksum, write) runs on
-         * the thread pool. */
-        LOG_INFO("snapshot at index %llu: %u buffers, %.1f ms on the loop",
-                 (unsigned long long)c->raft.last_applied, *n_bufs,
-                 (double)(uv_hrtime() - t0) / 1e6);
+    if (rv != 0) {
+        return rv;
     }
+    if (uv_sem_init(&c->snap_sem, 0) != 0) {
+        /* As if raft's write had failed: nothing held, tried again. */
+        c->fsm_inner.snapshot_finalize(&c->fsm_inner, bufs, n_bufs);
+        return RAFT_NOMEM;
+    }
+    c->snap_sem_live = 1;
+    c->log_bytes_since_snapshot = 0;
+    c->snapshot_stagger = 0;
+    c->snapshots_taken++;
+    if (c->cfg->snapshot_threshold == 0) {
+        raft_set_snapshot_threshold(&c->raft, THRESHOLD_NEVER);
+    }
+    c->snap_index = c->raft.last_applied;
+    c->snap_start_ns = t0;
+    c->snap_loop_ns = c->snap_loop_max_ns = 0;
+    c->snap_steps = 0;
+    c->snap_encode_ns = 0;
+    c->snap_bufs = 0;
+    c->snap_stepping = 1;
+    snap_step(c, SNAP_STEP_NS); /* begun, and a first step */
+    if (c->snap_stepping) {
+        uv_idle_start(&c->snap_idle, snap_idle_cb);
+    }
+    return 0;
+}
+
+/* raft's thread pool: waits until the loop has taken every queue, then
+ * encodes; touches only what was taken and the timings of this snapshot
+ * (read on the loop once the work is done). */
+static int snapshot_async_cb(struct raft_fsm *rf, struct raft_buffer *bufs[],
+                             unsigned *n_bufs)
+{
+    struct consensus *c = rf->data;
+    uv_sem_wait(&c->snap_sem);
+    uint64_t t0 = uv_hrtime();
+    int rv = c->fsm_inner.snapshot_async(&c->fsm_inner, bufs, n_bufs);
+    c->snap_encode_ns = uv_hrtime() - t0;
+    c->snap_bufs = rv == 0 ? *n_bufs : 0;
     return rv;
 }
 
@@ -359,6 +432,25 @@ static int finalize_cb(struct raft_fsm *rf, struct raft_buffer *bufs[],
                        unsigned *n_bufs)
 {
     struct consensus *c = rf->data;
+    if (c->snap_stepping) { /* raft gave up before encoding began */
+        uv_idle_stop(&c->snap_idle);
+        c->snap_stepping = 0;
+    }
+    if (c->snap_sem_live) {
+        uv_sem_destroy(&c->snap_sem);
+        c->snap_sem_live = 0;
+    }
+    if (c->snap_start_ns != 0) {
+        const char *what = c->closing         ? "not written (stopping)"
+                           : c->snap_bufs > 0 ? "written"
+                                              : "not encoded (out of memory)";
+        LOG_INFO("snapshot at index %llu: %s; %u buffers encoded in %.1f ms "
+                 "off the loop, %.1f ms from start to end",
+                 (unsigned long long)c->snap_index, what, c->snap_bufs,
+                 (double)c->snap_encode_ns / 1e6,
+                 (double)(uv_hrtime() - c->snap_start_ns) / 1e6);
+        c->snap_start_ns = 0;
+    }
     return c->fsm_inner.snapshot_finalize(&c->fsm_inner, bufs, n_bufs);
 }
 
@@ -486,10 +578,13 @@ mq_err consensus_start(struct consensus *c, uv_loop_t *loop, struct peer *p,
     c->fsm.data = c;
     c->fsm.apply = apply_cb;
     c->fsm.snapshot = snapshot_cb;
+    c->fsm.snapshot_async = snapshot_async_cb;
     c->fsm.snapshot_finalize = finalize_cb;
     c->fsm.restore = restore_cb;
     uv_timer_init(loop, &c->close_timer);
     c->close_timer.data = c;
+    uv_idle_init(loop, &c->snap_idle);
+    c->snap_idle.data = c;
 
     rv = raft_init(r, &p->io, &c->fsm, cfg->id, cfg->peer_url);
     if (rv != 0) {
@@ -618,6 +713,7 @@ static void raft_closed_cb(struct raft *r)
     struct consensus *c = r->data;
     peer_free(c->peer);
     uv_close((uv_handle_t *)&c->close_timer, NULL);
+    uv_close((uv_handle_t *)&c->snap_idle, NULL);
     if (c->close_cb) {
         c->close_cb(c);
     }
@@ -626,6 +722,11 @@ static void raft_closed_cb(struct raft *r)
 static void close_timer_cb(uv_timer_t *t)
 {
     struct consensus *c = t->data;
+    if (c->snap_stepping) {
+        /* raft's close waits for the encoder, which waits for the take:
+         * finish it now. */
+        snap_step(c, UINT64_MAX);
+    }
     c->raft.data = c;
     raft_close(&c->raft, raft_closed_cb);
 }

@@ -51,6 +51,18 @@ struct consensus {
      * nodes started together snapshot at different log positions. */
     uint64_t snapshot_stagger;
     uint64_t snapshots_taken;
+    /* The snapshot being taken: its index, when it started (uv_hrtime),
+     * the loop's time on it in all and at most at once, its steps, the
+     * time its encoding took on the thread pool (written there, read once
+     * raft's work is done). While its queues are being taken, snap_idle
+     * takes more on each loop iteration; snap_sem lets the encoder go
+     * once all are. */
+    uint64_t snap_index, snap_start_ns, snap_loop_ns, snap_loop_max_ns;
+    uint64_t snap_encode_ns;
+    unsigned snap_bufs, snap_steps;
+    int snap_stepping, snap_sem_live;
+    uv_idle_t snap_idle;
+    uv_sem_t snap_sem;
 
     uv_timer_t close_timer;
     void (*close_cb)(struct consensus *c);

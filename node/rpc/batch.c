@@ -104,6 +104,7 @@ static void propose(struct batch *b, size_t n)
         ops[i] = b->items[i].op;
     }
     cmd.now_ms = wallclock_ms();
+    cmd.ids_budget_bytes = b->cfg->ids_budget_bytes; /* fsm/evict.h */
     cmd.ops = ops;
     cmd.n_ops = n;
     rv = cmd_pack(&cmd, &buf, &len);

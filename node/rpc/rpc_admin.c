@@ -49,6 +49,13 @@ static void fill_queue_info(Mq__V1__QueueInfo *qi, Mq__V1__QueueConfig *qc,
     qi->created_at_ms = q->created_at_ms;
     qi->scheduled = count_scheduled(q, call_now_ms());
     qi->remembered_ids = dedup_len(&q->dedup) + tombs_len(&q->tombs);
+    qi->duplicate_ids = dedup_len(&q->dedup);
+    for (size_t i = 0; i < q->n_subs; i++) {
+        qi->ack_records += subhist_len(&q->subs[i]->hist);
+    }
+    qi->ids_bytes = qi->duplicate_ids * DEDUP_NOMINAL_BYTES +
+                    tombs_len(&q->tombs) * TOMB_NOMINAL_BYTES +
+                    qi->ack_records * SUBHIST_ACK_NOMINAL_BYTES;
 }
 
 static void fill_sub_info(Mq__V1__SubInfo *si, Mq__V1__SubConfig *sc,
@@ -250,6 +257,10 @@ void rpc_status(struct call *call)
     st.snapshot_bytes = du.snapshot_bytes;
     st.disk_free_bytes = du.free_bytes;
     st.memory_bytes = fsm_mem_bytes(r->f);
+    st.memory_budget_bytes = r->cfg->memory_budget_bytes;
+    st.ids_bytes = fsm_ids_bytes(r->f);
+    st.ids_budget_bytes = r->f->ids_budget_bytes;
+    st.ids_evicted = r->f->stats.ids_evicted;
     st.clock_skew_ms = clockskew_largest(&r->peer->skew, uv_now(r->peer->loop),
                                          &st.clock_skew_node);
     struct bridge_stats bs;

@@ -199,8 +199,11 @@ void rpc_publish(struct call *call)
         call_reply_error(call, MQ_ERR_NO_MEMORY, "publish: out of memory");
         return;
     }
+    /* Stored messages only: remembered ids and statuses have a bound of
+     * their own (fsm/evict.h) and never refuse a publish. */
     uint64_t budget = r->cfg->memory_budget_bytes;
-    int over_budget = fsm_mem_bytes(r->f) >= budget;
+    uint64_t used = fsm_mem_bytes(r->f);
+    int over_budget = used >= budget;
     for (size_t i = 0; i < n; i++) {
         ProtobufCBinaryData m = in->messages[i];
         struct pub_view v;
@@ -224,8 +227,12 @@ void rpc_publish(struct call *call)
          * until it hears "stored"). */
         if (err == MQ_OK && over_budget && !stored_before(q, &m, &v)) {
             err = MQ_ERR_FULL;
-            errmsg_set(&me, "node memory budget of %llu bytes is used up",
-                       (unsigned long long)budget);
+            errmsg_set(&me,
+                       "node memory budget is full: stored messages take "
+                       "%llu bytes, memory_budget_bytes is %llu (%llu "
+                       "over); consume or purge to make room",
+                       (unsigned long long)used, (unsigned long long)budget,
+                       (unsigned long long)(used - budget));
         }
         if (err == MQ_OK && v.id_len == 0) {
             err = give_id(call, i, &m, &v);

@@ -3,7 +3,10 @@
  * naming the limit and stores nothing; max age drops old messages; "work"
  * retention drops a message once every subscription acked it; purge
  * empties a queue (status: purged) and seqs go on after it; the node memory
- * budget refuses with FULL. Each holds across a restart of every node
+ * budget refuses with FULL, also an asynchronous publish, whose callback's
+ * mq_errmsg names the budget and by how much; remembered ids and statuses
+ * never refuse a publish and stay under their own bound, every node
+ * forgetting the oldest. Each holds across a restart of every node
  * (kill -9), which restores the nodes' snapshots: they take one every 4
  * entries. Also all-or-nothing batches and namespaces. */
 #include <setjmp.h>
@@ -299,6 +302,162 @@ static void test_namespaces_keep_queues_apart(void **state)
     CLUSTER_TEST_PASSED(c);
 }
 
+/* The last asynchronous result: its code and mq_errmsg in the callback. */
+static mq_err async_err;
+static char async_msg[512];
+
+static void async_cb(void *arg, const mq_pub_result *res)
+{
+    (void)arg;
+    async_err = res->err;
+    snprintf(async_msg, sizeof async_msg, "%s",
+             res->err != MQ_OK ? mq_errmsg() : "");
+}
+
+static void test_full_queue_names_limit_in_callbacks_and_batches(void **state)
+{
+    struct cluster *c = *state;
+    mq_client *cl = cluster_client(c);
+    mq_pub m = {0};
+
+    CLUSTER_TEST_BEGIN(c);
+    mkqueue(cl, "capped", MQ_DISCARD_REJECT, 3, 0, MQ_RETENTION_LIMITS);
+    m.payload = "0123456789";
+    m.payload_len = 10;
+    for (int i = 0; i < 4; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "cap-%d", i);
+        m.id = id;
+        assert_int_equal(mq_publish_async(cl, "capped", &m, async_cb, NULL),
+                         MQ_OK);
+    }
+    assert_int_equal(mq_flush(cl, 20000), MQ_OK);
+    /* The fourth, in the same batch as the others or not, is refused. */
+    assert_int_equal(async_err, MQ_ERR_FULL);
+    assert_non_null(strstr(async_msg, "queue default/capped is full"));
+    assert_non_null(strstr(async_msg, "max_messages 3"));
+    assert_non_null(strstr(async_msg, "1 over"));
+
+    /* A synchronous batch: the call succeeds, each result has its code,
+     * and mq_errmsg names the first refused with the node's reason. */
+    mq_pub msgs[2] = {m, m};
+    mq_pub_result res[2];
+    msgs[0].id = "cap-0"; /* a duplicate: stored before, so a success */
+    msgs[1].id = "cap-9";
+    assert_int_equal(mq_publish_batch(cl, "capped", msgs, 2, res, 10000),
+                     MQ_OK);
+    assert_int_equal(res[0].err, MQ_OK);
+    assert_true(res[0].duplicate);
+    assert_int_equal(res[1].err, MQ_ERR_FULL);
+    assert_non_null(strstr(mq_errmsg(), "message 2"));
+    assert_non_null(strstr(mq_errmsg(), "max_messages 3"));
+    mq_client_close(cl);
+    CLUSTER_TEST_PASSED(c);
+}
+
+/* Publishes and consumes @n messages (ids "@prefix-<i>") on work queue
+ * @queue, subscription "w", in batches of 100. */
+static void pass_through(mq_client *cl, const char *queue, const char *prefix,
+                         int n)
+{
+    for (int i = 0; i < n; i += 100) {
+        mq_pub msgs[100];
+        mq_pub_result res[100];
+        char ids[100][32];
+        size_t got = 0;
+        memset(msgs, 0, sizeof msgs);
+        for (int k = 0; k < 100; k++) {
+            snprintf(ids[k], sizeof ids[k], "%s-%d", prefix, i + k);
+            msgs[k].id = ids[k];
+            msgs[k].payload = "0123456789";
+            msgs[k].payload_len = 10;
+        }
+        assert_int_equal(mq_publish_batch(cl, queue, msgs, 100, res, 10000),
+                         MQ_OK);
+        for (int k = 0; k < 100; k++) {
+            if (res[k].err != MQ_OK) {
+                fail_msg("publish %s: %s", ids[k], mq_strerror(res[k].err));
+            }
+        }
+        for (int tries = 0; got < 100 && tries < 50; tries++) {
+            mq_msg **ms = NULL;
+            size_t nm = 0;
+            uint64_t seqs[100];
+            if (mq_fetch(cl, queue, "w", 100, 1000, &ms, &nm) != MQ_OK) {
+                continue;
+            }
+            for (size_t k = 0; k < nm; k++) {
+                seqs[k] = mq_msg_seq(ms[k]);
+            }
+            assert_int_equal(mq_ack_seqs(cl, queue, "w", seqs, nm, 10000),
+                             MQ_OK);
+            got += nm;
+            mq_msgs_free(ms, nm);
+        }
+        assert_int_equal(got, 100);
+    }
+}
+
+static void test_ids_and_statuses_never_refuse_and_stay_bounded(void **state)
+{
+    struct cluster *c = *state;
+    mq_client *cl = cluster_client(c);
+    mq_sub_config sc = MQ_SUB_CONFIG_INIT;
+    mq_node_status *st = NULL;
+    mq_msg_status *ms = NULL;
+    size_t n = 0, nm = 0;
+
+    CLUSTER_TEST_BEGIN(c);
+    /* 20,000 messages pass: their ids, statuses and ack records take
+     * some 3 MB at their nominal size, over the 2 MiB memory budget (which
+     * they do not count in) and over the 1 MiB bound of ids and statuses
+     * (see main), under which every node keeps them. */
+    mkqueue(cl, "churn", MQ_DISCARD_OLD, 0, 0, MQ_RETENTION_WORK);
+    sc.queue = "churn";
+    sc.name = "w";
+    assert_int_equal(mq_sub_create(cl, &sc, NULL, 10000), MQ_OK);
+    pass_through(cl, "churn", "churn", 20000);
+    assert_int_equal(cluster_settle(c, 20000), 0);
+    assert_int_equal(mq_cluster_status(cl, &st, &n, 5000), MQ_OK);
+    assert_int_equal(n, (size_t)c->n);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(st[i].err, MQ_OK);
+        assert_int_equal(st[i].ids_budget_bytes, 1048576);
+        assert_true(st[i].ids_bytes <= st[i].ids_budget_bytes);
+        assert_true(st[i].ids_bytes > st[i].ids_budget_bytes / 2);
+        assert_true(st[i].ids_evicted > 0); /* every replica forgets */
+        assert_true(st[i].memory_bytes < st[i].memory_budget_bytes);
+    }
+    mq_status_free(st);
+    mq_queue_info qi = info(c, cl, "churn");
+    assert_int_equal(qi.messages, 0);
+    assert_true(qi.ids_bytes <= 1048576);
+    assert_true(qi.remembered_ids > 0);
+
+    /* The oldest are no longer known; the newest are, as acked. */
+    assert_int_equal(mq_message_status(cl, "churn-0", "churn", &ms, &nm, 5000),
+                     MQ_ERR_NOT_FOUND);
+    assert_non_null(strstr(mq_errmsg(), "no longer known"));
+    assert_int_equal(
+        mq_message_status(cl, "churn-19999", "churn", &ms, &nm, 5000), MQ_OK);
+    assert_int_equal(nm, 1);
+    assert_int_equal(ms[0].state, MQ_MSG_ACKED);
+    mq_msg_status_free(ms, nm);
+
+    /* Every node restarts from its snapshot and counts the same. */
+    restart_all(c);
+    assert_int_equal(cluster_settle(c, 20000), 0);
+    assert_int_equal(mq_cluster_status(cl, &st, &n, 5000), MQ_OK);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(st[i].err, MQ_OK);
+        assert_int_equal(st[i].ids_bytes, st[0].ids_bytes);
+    }
+    mq_status_free(st);
+    assert_int_equal(pub(cl, "churn", "after-restart"), MQ_OK);
+    mq_client_close(cl);
+    CLUSTER_TEST_PASSED(c);
+}
+
 static void test_memory_budget_refuses_with_full(void **state)
 {
     struct cluster *c = *state;
@@ -337,6 +496,17 @@ static void test_memory_budget_refuses_with_full(void **state)
     assert_int_equal(mq_publish(cl, "blobs", &m, NULL, 10000), MQ_ERR_FULL);
     assert_non_null(strstr(mq_errmsg(), "memory budget"));
 
+    /* An asynchronous publish hears the same, in its callback. */
+    async_err = MQ_OK;
+    async_msg[0] = '\0';
+    m.id = "big-async";
+    assert_int_equal(mq_publish_async(cl, "blobs", &m, async_cb, NULL), MQ_OK);
+    assert_int_equal(mq_flush(cl, 20000), MQ_OK);
+    assert_int_equal(async_err, MQ_ERR_FULL);
+    assert_non_null(strstr(async_msg, "memory_budget_bytes is 2097152"));
+    assert_non_null(strstr(async_msg, "over"));
+    m.id = "big-after-restart";
+
     /* Freeing room makes publishing work again, also after a restart. */
     assert_int_equal(mq_queue_purge(cl, "blobs", 10000), MQ_OK);
     assert_int_equal(pub(cl, "blobs", "small-1"), MQ_OK);
@@ -355,9 +525,12 @@ int main(void)
         cmocka_unit_test(test_atomic_batches),
         cmocka_unit_test(test_namespaces_keep_queues_apart),
         cmocka_unit_test(test_memory_budget_refuses_with_full),
+        cmocka_unit_test(test_full_queue_names_limit_in_callbacks_and_batches),
+        cmocka_unit_test(test_ids_and_statuses_never_refuse_and_stay_bounded),
     };
     /* A snapshot every 4 entries: a restart restores one. */
     cluster_group_extra = "--memory_budget_bytes 2097152 "
+                          "--ids_budget_bytes 1048576 "
                           "--snapshot_threshold 4 --snapshot_trailing 2";
     return cmocka_run_group_tests(tests, cluster_group_setup,
                                   cluster_group_teardown);

@@ -111,6 +111,11 @@ struct tcmd *tcmd_new(uint64_t now_ms)
     return t;
 }
 
+void tcmd_set_ids_budget(struct tcmd *t, uint64_t bytes)
+{
+    t->c.ids_budget_bytes = bytes;
+}
+
 void tcmd_free(struct tcmd *t)
 {
     if (t == NULL) {
@@ -436,7 +441,9 @@ struct blob snap_take(struct fsm *f)
 {
     struct raft_buffer *bufs = NULL;
     unsigned n = 0;
-    if (fsm_snapshot(f, &bufs, &n) != MQ_OK) {
+    if (fsm_snapshot(f, &bufs, &n) != MQ_OK ||
+        !fsm_snapshot_step(f, SIZE_MAX) ||
+        fsm_snapshot_encode(f, &bufs, &n) != MQ_OK) {
         fprintf(stderr, "fsm_helpers: fsm_snapshot failed\n");
         abort();
     }

@@ -38,6 +38,8 @@ struct blob pub_blob(const char *id, const char *payload);
 struct tcmd;
 
 struct tcmd *tcmd_new(uint64_t now_ms);
+/* Stamps the bound of ids and statuses, as the leader does (evict.h). */
+void tcmd_set_ids_budget(struct tcmd *t, uint64_t bytes);
 void tcmd_free(struct tcmd *t);
 Mq__V1__Command *tcmd_command(struct tcmd *t);
 

@@ -368,9 +368,35 @@ static void test_sizes_print_in_binary_units(void **state)
     }
 }
 
+static void test_table_of_twelve_columns_pads_each_to_its_widest(void **state)
+{
+    /* mqctl status prints 12 columns. */
+    static const char *const head[] = {"A", "B", "C", "D", "E", "F",
+                                       "G", "H", "I", "J", "K", "L"};
+    struct table t;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    (void)state;
+    table_init(&t, 12, head);
+    for (int i = 0; i < 12; i++) {
+        table_cell(&t, "%.*s", i + 1, "xxxxxxxxxxxx");
+    }
+    table_print(&t, f);
+    fclose(f);
+    assert_string_equal(buf, "A  B   C    D     E      F       G        H "
+                             "        I          J           K            L\n"
+                             "x  xx  xxx  xxxx  xxxxx  xxxxxx  xxxxxxx  "
+                             "xxxxxxxx  xxxxxxxxx  xxxxxxxxxx  xxxxxxxxxxx  "
+                             "xxxxxxxxxxxx\n");
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table_of_twelve_columns_pads_each_to_its_widest),
         cmocka_unit_test(test_duration_units_parse_to_ms),
         cmocka_unit_test(test_duration_without_unit_or_garbage_is_refused),
         cmocka_unit_test(test_uint_checks_digits_and_range),

@@ -45,6 +45,7 @@ static const struct {
     {"max_inflight_entries", "2"},
     {"max_entry_bytes", "4194304"},
     {"memory_budget_bytes", "1073741824"},
+    {"ids_budget_bytes", "268435456"},
     {"max_request_bytes", "16777216"},
     {"peer_max_message_bytes", "1073741824"},
     {"peer_send_buffer", "256"},
@@ -99,6 +100,7 @@ static void test_flags_give_a_complete_config_with_defaults(void **state)
     assert_int_equal(cfg.max_inflight_entries, 2);
     assert_int_equal(cfg.max_entry_bytes, 4 * MiB);
     assert_int_equal(cfg.memory_budget_bytes, 1024 * MiB);
+    assert_int_equal(cfg.ids_budget_bytes, 256 * MiB);
     assert_int_equal(cfg.max_request_bytes, 16 * MiB);
     assert_int_equal(cfg.peer_max_message_bytes, 1024 * MiB);
     assert_int_equal(cfg.peer_send_buffer, 256);

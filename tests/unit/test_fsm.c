@@ -464,6 +464,15 @@ static void test_fsm_next_due_follows_age_status_and_delay(void **state)
     assert_int_equal(fsm_next_due(f), 2500); /* the status's ttl */
     apply(f, tcmd_new(2500));
     assert_int_equal(tombs_len(&fsm_queue(f, "aged")->tombs), 0);
+    /* Then the ids leave the duplicate window (2 min by default), a
+     * second late at most (DEDUP_EXPIRE_SLACK_MS). */
+    assert_int_equal(fsm_next_due(f), 1000 + 120000 + DEDUP_EXPIRE_SLACK_MS);
+    apply(f, tcmd_new(1000 + 120000 + DEDUP_EXPIRE_SLACK_MS));
+    assert_int_equal(dedup_len(&fsm_queue(f, "aged")->dedup), 0);
+    assert_int_equal(dedup_len(&fsm_queue(f, "later")->dedup), 1);
+    assert_int_equal(fsm_next_due(f), 1100 + 120000 + DEDUP_EXPIRE_SLACK_MS);
+    apply(f, tcmd_new(1100 + 120000 + DEDUP_EXPIRE_SLACK_MS));
+    assert_int_equal(dedup_len(&fsm_queue(f, "later")->dedup), 0);
     assert_int_equal(fsm_next_due(f), UINT64_MAX);
     assert_int_equal(n_due_wakes, 1);
 }
@@ -867,7 +876,7 @@ test_fsm_deliveries_readable_after_later_op_removes_message(void **state)
     }
     /* The next Command frees them. */
     apply(f, tcmd_new(1001));
-    assert_int_equal(f->trash.n_held, 0);
+    assert_int_equal(f->ctx.trash.n_held, 0);
 }
 
 /* Non-Command entries ------------------------------------------------------ */

@@ -247,6 +247,190 @@ static void test_fsm_props_nothing_falls_due_before_next_due(void **state)
     assert_true(checked > never);
 }
 
+/* The time of the oldest record of FIFO @rank of @q (0 its ids, 1 its
+ * statuses, 2 + i the acks of subscription i), or UINT64_MAX. */
+static uint64_t head_time(const struct queue *q, size_t rank)
+{
+    if (rank == 0) {
+        return dedup_len(&q->dedup) ? dedup_at(&q->dedup, 0)->at_ms
+                                    : UINT64_MAX;
+    }
+    if (rank == 1) {
+        return tombs_len(&q->tombs) ? tomb_gone_at(tombs_at(&q->tombs, 0))
+                                    : UINT64_MAX;
+    }
+    const struct subhist *h = &q->subs[rank - 2]->hist;
+    return subhist_len(h) ? subhist_at(h, 0)->at_ms : UINT64_MAX;
+}
+
+/* The bound as evict.h states it, done the plain way: while over
+ * @budget, look at every FIFO of every queue (queues in name order, FIFOs
+ * in rank order) and drop the head with the earliest time. */
+static void evict_by_hand(struct fsm *g, uint64_t budget)
+{
+    while (fsm_ids_bytes(g) > budget) {
+        struct queue *best = NULL;
+        size_t best_rank = 0;
+        uint64_t best_t = UINT64_MAX;
+        for (size_t i = 0; i < g->n_queues; i++) {
+            struct queue *q = g->queues[i];
+            for (size_t r = 0; r < 2 + q->n_subs; r++) {
+                uint64_t t = head_time(q, r);
+                if (t < best_t) {
+                    best_t = t;
+                    best = q;
+                    best_rank = r;
+                }
+            }
+        }
+        assert_non_null(best);
+        if (best_rank == 0) {
+            dedup_pop(&best->dedup);
+        } else if (best_rank == 1) {
+            tombs_pop(&best->tombs);
+        } else {
+            subhist_pop(&best->subs[best_rank - 2]->hist);
+        }
+    }
+}
+
+static void
+test_fsm_props_bound_forgets_oldest_first_alike_everywhere(void **state)
+{
+    (void)state;
+    /* Random sequences under a small bound of ids and statuses (a few
+     * dozen records), changed now and then. After each Command: the
+     * total is within the bound; the records left are those of the same
+     * Command applied without a bound to a copy restored from the state
+     * before it, then forgotten by hand oldest first (evict_by_hand); and
+     * that copy, applying the Command itself, gets there too. */
+    uint64_t evicted = 0, commands = 0;
+    for (uint64_t seed = 3001; seed <= 3200; seed++) {
+        struct fsm *f = fsm_new();
+        uint64_t rs = seed, now = 1000;
+        uint64_t budget = 100 + test_rand(&rs) % 2000;
+        for (int i = 1; i <= 40; i++) {
+            struct tcmd *t = random_cmd(f, &rs, &now);
+            if (i % 10 == 0) {
+                budget = test_rand(&rs) % 5 ? 100 + test_rand(&rs) % 2000 : 0;
+            }
+            struct blob before = snap_take(f);
+            struct fsm *g = fsm_new(), *h = fsm_new();
+            struct errmsg e = ERRMSG_INIT;
+            assert_int_equal(fsm_restore(g, before.data, before.len, &e),
+                             MQ_OK);
+            assert_int_equal(fsm_restore(h, before.data, before.len, &e),
+                             MQ_OK);
+            apply_ok(g, t, seed, i); /* no bound */
+            tcmd_set_ids_budget(t, budget);
+            uint64_t ev = f->stats.ids_evicted;
+            apply_ok(f, t, seed, i);
+            apply_ok(h, t, seed, i);
+            evicted += f->stats.ids_evicted - ev;
+            commands++;
+            if (budget != 0) {
+                assert_true(fsm_ids_bytes(f) <= budget);
+                evict_by_hand(g, budget);
+            }
+            struct blob a = snap_take(f), b = snap_take(g), c = snap_take(h);
+            if (!blob_equal(&a, &b) || !blob_equal(&a, &c)) {
+                fail_msg("seed %llu command %d: the bound of %llu forgot "
+                         "other records than the oldest (by hand: %s; on a "
+                         "restored copy: %s)",
+                         (unsigned long long)seed, i,
+                         (unsigned long long)budget,
+                         blob_equal(&a, &b) ? "same" : "differs",
+                         blob_equal(&a, &c) ? "same" : "differs");
+            }
+            assert_int_equal(fsm_ids_bytes(f), fsm_ids_bytes(h));
+            blob_free(&a);
+            blob_free(&b);
+            blob_free(&c);
+            blob_free(&before);
+            fsm_free(g);
+            fsm_free(h);
+            tcmd_free(t);
+        }
+        fsm_free(f);
+    }
+    printf("%llu commands, %llu records forgotten\n",
+           (unsigned long long)commands, (unsigned long long)evicted);
+    assert_true(evicted > commands); /* the bound was at work */
+}
+
+static void
+test_fsm_props_snapshot_taken_while_applying_is_the_state_at_its_start(
+    void **state)
+{
+    (void)state;
+    /* A snapshot begins (fsm_snapshot), then random Commands (under a
+     * small bound now and then, so that ids are forgotten, and with time
+     * moving, so that trims fall due) are applied between steps that take
+     * a few queues each, until every queue is taken; raft's thread pool
+     * then encodes it while more Commands apply. The bytes are those of a
+     * snapshot taken at once when it began, and they restore to a state
+     * whose snapshot is the same bytes again. */
+    int taken_early = 0, checked = 0;
+    for (uint64_t seed = 4001; seed <= 4300; seed++) {
+        struct fsm *f = fsm_new();
+        uint64_t rs = seed, now = 1000;
+        for (int i = 1; i <= 30; i++) {
+            struct tcmd *t = random_cmd(f, &rs, &now);
+            apply_ok(f, t, seed, i);
+            tcmd_free(t);
+            if (i % 10 != 0) {
+                continue;
+            }
+            struct blob want = snap_take(f);
+            struct raft_buffer *bufs = NULL;
+            unsigned n = 0;
+            assert_int_equal(fsm_snapshot(f, &bufs, &n), MQ_OK);
+            int done = 0, k = 0;
+            while (!done || k < 3) {
+                if (done || test_rand(&rs) % 4 != 0) {
+                    struct tcmd *u = random_cmd(f, &rs, &now);
+                    if (test_rand(&rs) % 3 == 0) {
+                        tcmd_set_ids_budget(u, 200 + test_rand(&rs) % 1500);
+                    }
+                    size_t before = f->stats.queues_visited;
+                    apply_ok(f, u, seed, i + k);
+                    taken_early += f->stats.queues_visited > before && !done;
+                    tcmd_free(u);
+                    k++;
+                } else {
+                    done = fsm_snapshot_step(f, test_rand(&rs) % 2);
+                }
+            }
+            assert_int_equal(fsm_snapshot_encode(f, &bufs, &n), MQ_OK);
+            struct tcmd *u = random_cmd(f, &rs, &now); /* raft writes */
+            apply_ok(f, u, seed, i + k);
+            tcmd_free(u);
+            struct blob got = snap_concat(bufs, n);
+            fsm_snapshot_done(f, &bufs, &n);
+            if (!blob_equal(&want, &got)) {
+                fail_msg("seed %llu command %d: the snapshot taken while "
+                         "applying differs from the state at its start",
+                         (unsigned long long)seed, i);
+            }
+            struct fsm *g = fsm_new();
+            struct errmsg e = ERRMSG_INIT;
+            assert_int_equal(fsm_restore(g, got.data, got.len, &e), MQ_OK);
+            struct blob again = snap_take(g);
+            assert_true(blob_equal(&want, &again));
+            blob_free(&again);
+            blob_free(&got);
+            blob_free(&want);
+            fsm_free(g);
+            checked++;
+        }
+        fsm_free(f);
+    }
+    printf("%d snapshots checked, %d Commands applied before every queue "
+           "was taken\n",
+           checked, taken_early);
+    assert_true(taken_early > checked);
+}
+
 /* Applies @entry to a copy of the state in @before with allocation @n
  * failing. Returns fsm_apply's code; on MQ_OK, *@after is the copy's
  * snapshot. The copy is freed either way (the sanitizer build reports a
@@ -351,6 +535,10 @@ int main(void)
         cmocka_unit_test(
             test_fsm_props_oom_in_apply_never_changes_state_silently),
         cmocka_unit_test(test_fsm_props_nothing_falls_due_before_next_due),
+        cmocka_unit_test(
+            test_fsm_props_bound_forgets_oldest_first_alike_everywhere),
+        cmocka_unit_test(
+            test_fsm_props_snapshot_taken_while_applying_is_the_state_at_its_start),
     };
     return cmocka_run_group_tests_name("fsm_props", tests, NULL, NULL);
 }

@@ -15,7 +15,7 @@
 #include "sub.h"
 
 struct fix {
-    struct trash trash;
+    struct fsm_ctx ctx;
     struct queue *q;
     int n_made;
 };
@@ -40,7 +40,7 @@ static uint64_t add(struct fix *x, const char *payload, uint64_t at)
     struct msg *m = mk(x, payload, at);
     uint64_t seq = m->rec.seq;
     struct errmsg e = ERRMSG_INIT;
-    assert_int_equal(queue_append(x->q, m, &e), MQ_OK);
+    assert_int_equal(queue_append(x->q, m, 0, &e), MQ_OK);
     assert_int_equal(x->q->msgs.last_seq, seq);
     return seq;
 }
@@ -50,7 +50,7 @@ static struct fix *fix_new(const struct queue_config *cfg)
     struct fix *x = calloc(1, sizeof *x);
     struct queue_config c = *cfg;
     assert_int_equal(queue_config_normalize(&c, NULL), MQ_OK);
-    x->q = queue_new(&c, 1000, &x->trash);
+    x->q = queue_new(&c, 1000, &x->ctx);
     assert_non_null(x->q);
     return x;
 }
@@ -58,7 +58,7 @@ static struct fix *fix_new(const struct queue_config *cfg)
 static void fix_free(struct fix *x)
 {
     queue_free(x->q);
-    trash_release(&x->trash);
+    trash_release(&x->ctx.trash);
     free(x);
 }
 
@@ -240,7 +240,7 @@ static void test_queue_append_full_rejects(void **state)
     add(x, "a", 1);
     add(x, "b", 2);
     struct msg *m = mk(x, "c", 3);
-    assert_int_equal(queue_append(q, m, &e), MQ_ERR_FULL);
+    assert_int_equal(queue_append(q, m, 0, &e), MQ_ERR_FULL);
     assert_non_null(strstr(e.msg, "queue default/orders is full"));
     assert_non_null(strstr(e.msg, "max_messages 2"));
     expect_seqs(q, (uint64_t[]){1, 2}, 2); /* nothing changed */
@@ -261,7 +261,7 @@ static void test_queue_max_bytes_reject_names_limit(void **state)
     add(x, "0123456789", 1); /* about 20 bytes of PubMessage */
     struct msg *m = mk(x, "0123456789abcdefghijklmnopqrstuvwxyz", 2);
     uint64_t before = x->q->msgs.n_bytes;
-    assert_int_equal(queue_append(x->q, m, &e), MQ_ERR_FULL);
+    assert_int_equal(queue_append(x->q, m, 0, &e), MQ_ERR_FULL);
     assert_non_null(strstr(e.msg, "max_bytes 40"));
     assert_int_equal(x->q->msgs.n_bytes, before);
     expect_seqs(x->q, (uint64_t[]){1}, 1);
@@ -344,7 +344,7 @@ static struct sub *mksub(struct queue *q, const char *name, int start,
     sc.start = start;
     sc.start_seq = start_seq;
     assert_int_equal(sub_config_normalize(&sc, &q->cfg, NULL), MQ_OK);
-    struct sub *s = sub_new(&sc, &q->msgs, 0);
+    struct sub *s = sub_new(&sc, &q->msgs, 0, q->ctx);
     assert_non_null(s);
     assert_int_equal(queue_add_sub(q, s), MQ_OK);
     return s;
@@ -436,12 +436,12 @@ static void test_queue_append_oom_leaves_queue_unchanged(void **state)
     struct msg *m = mk(x, "next", 2);
     struct errmsg e = ERRMSG_INIT;
     test_alloc_fail_at(0);
-    assert_int_equal(queue_append(q, m, &e), MQ_ERR_NO_MEMORY);
+    assert_int_equal(queue_append(q, m, 0, &e), MQ_ERR_NO_MEMORY);
     test_alloc_fail_at(-1);
     assert_int_equal(q->msgs.last_seq, 64);
     assert_int_equal(q->msgs.n_msgs, 64);
     assert_int_equal(q->msgs.cap, 64);
-    assert_int_equal(queue_append(q, m, &e), MQ_OK);
+    assert_int_equal(queue_append(q, m, 0, &e), MQ_OK);
     assert_int_equal(q->msgs.n_msgs, 65);
 }
 
@@ -451,15 +451,15 @@ static void test_queue_removed_messages_held_while_trash_holds(void **state)
     add(x, "a", 1);
     add(x, "b", 1);
     struct msg *m1 = queue_get(x->q, 1);
-    trash_hold(&x->trash);
+    trash_hold(&x->ctx.trash);
     queue_remove(x->q, 1);
-    assert_int_equal(x->trash.n_held, 1);
+    assert_int_equal(x->ctx.trash.n_held, 1);
     /* Still readable (the sanitizer build would catch a free). */
     assert_int_equal(m1->rec.seq, 1);
-    trash_release(&x->trash);
-    assert_int_equal(x->trash.n_held, 0);
+    trash_release(&x->ctx.trash);
+    assert_int_equal(x->ctx.trash.n_held, 0);
     queue_remove(x->q, 2); /* not holding: freed at once */
-    assert_int_equal(x->trash.n_held, 0);
+    assert_int_equal(x->ctx.trash.n_held, 0);
 }
 
 int main(void)

@@ -18,7 +18,7 @@
 #define TIMEOUT 1000 /* the subscriptions' ack timeout */
 
 struct fix {
-    struct trash trash;
+    struct fsm_ctx ctx;
     struct queue *q;
 };
 
@@ -34,7 +34,7 @@ static void add(struct fix *x, int n)
         struct msg *m =
             msg_new(b.data, b.len, &v, x->q->msgs.last_seq + 1, 100, 0);
         assert_non_null(m);
-        assert_int_equal(queue_append(x->q, m, NULL), MQ_OK);
+        assert_int_equal(queue_append(x->q, m, 0, NULL), MQ_OK);
         blob_free(&b);
     }
 }
@@ -47,7 +47,7 @@ static int setup(void **state)
     strcpy(c.name, "orders");
     c.ack_timeout_ms = TIMEOUT;
     assert_int_equal(queue_config_normalize(&c, NULL), MQ_OK);
-    x->q = queue_new(&c, 0, &x->trash);
+    x->q = queue_new(&c, 0, &x->ctx);
     *state = x;
     return 0;
 }
@@ -56,7 +56,7 @@ static int teardown(void **state)
 {
     struct fix *x = *state;
     queue_free(x->q);
-    trash_release(&x->trash);
+    trash_release(&x->ctx.trash);
     free(x);
     return 0;
 }
@@ -71,7 +71,7 @@ static struct sub *mksub(struct fix *x, int start, uint64_t start_seq,
     sc.start_seq = start_seq;
     sc.max_deliveries = max_deliveries;
     assert_int_equal(sub_config_normalize(&sc, &x->q->cfg, NULL), MQ_OK);
-    struct sub *s = sub_new(&sc, &x->q->msgs, 0);
+    struct sub *s = sub_new(&sc, &x->q->msgs, 0, &x->ctx);
     assert_non_null(s);
     assert_int_equal(queue_add_sub(x->q, s), MQ_OK);
     return s;
