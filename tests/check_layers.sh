@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # tests/check_layers.sh SOURCE_DIR BUILD_DIR
 #
-# The node's layers, lowest first: base <- fsm <- raft <- rpc <- node.c and
-# main.c. A layer may include its own headers and those of layers below it,
+# The node's layers, lowest first: base <- fsm <- tls <- raft <- rpc <-
+# node.c and main.c (tls uses only base; fsm and tls do not use each
+# other). A layer may include its own headers and those of layers below it,
 # never those of a layer above. Each layer's CMake library already puts only
 # its own folder and the folders below it on the include path; this check
 # also catches a relative path ("../rpc/rpc.h") and, since system headers sit
 # on the default include path, the libraries a layer must not use: base
 # takes no nng, no libuv and no raft; fsm takes no nng and no libuv (libraft's
-# plain <raft.h>, its data types and heap, is allowed; <raft/uv.h> is not).
+# plain <raft.h>, its data types and heap, is allowed; <raft/uv.h> is not);
+# tls takes no libuv and no raft (nng's TLS and mbedTLS are its purpose).
 #
 # It asks the compiler, with each file's own command from the build's
 # compile_commands.json, for every header the file reaches (-M, system
@@ -25,7 +27,7 @@ db="$build/compile_commands.json"
     exit 1
 }
 
-layers=(base fsm raft rpc)
+layers=(base fsm tls raft rpc)
 upper_dirs=(http auth store sqs) # layers above rpc, as they arrive
 
 # Extended regex of the headers a file of layer $1 must not reach.
@@ -47,6 +49,7 @@ forbidden() {
     case $layer in
     base) re="$re|/nng/|/uv\.h$|/uv/|/raft\.h$|/raft/" ;;
     fsm) re="$re|/nng/|/uv\.h$|/uv/|/raft/uv\.h$" ;;
+    tls) re="$re|/uv\.h$|/uv/|/raft\.h$|/raft/" ;;
     esac
     echo "$re"
 }

@@ -1,0 +1,53 @@
+/* tlsconf.h: nng TLS configurations from PEM files.
+ *
+ * Each file is read and parsed first, so that a bad one is refused with a
+ * message naming its config key, the file and the reason ("tls_key_file
+ * /etc/mq/node.key: does not match the certificate of tls_cert_file ...").
+ * Every configuration allows TLS 1.2 only (nng 1.5.2 on mbedTLS 2.28 has
+ * no 1.3): older versions are refused by the handshake.
+ *
+ * An nng listener takes a configuration when it is created and another one
+ * at any time (NNG_OPT_TLS_CONFIG): that is how certificates are reloaded
+ * (see bridge.c). nng holds its own reference; the caller frees its own
+ * with nng_tls_config_free. Any thread. */
+#ifndef MQ_TLSCONF_H
+#define MQ_TLSCONF_H
+
+#include <nng/nng.h>
+#include <nng/supplemental/tls/tls.h>
+
+#include "errmsg.h"
+#include "mq.h"
+
+/* The files of one TLS endpoint and the config keys they come from (for
+ * messages). Borrowed. */
+struct tlsconf_files {
+    const char *cert_key, *cert_file; /* own certificate (chain), PEM */
+    const char *key_key, *key_file;   /* its private key, PEM */
+    const char *ca_key, *ca_file;     /* CA(s) that sign the other side */
+};
+
+/* A server configuration presenting cert_file with key_file. With a
+ * ca_file, the other side must present a certificate signed by it (mutual
+ * TLS); without one ("" or NULL), none is asked for. Sets *out (freed with
+ * nng_tls_config_free). Returns MQ_OK; MQ_ERR_INVALID with @e naming the
+ * key, the file and the reason; MQ_ERR_NO_MEMORY. */
+mq_err tlsconf_server(nng_tls_config **out, const struct tlsconf_files *f,
+                      struct errmsg *e);
+
+/* A client configuration that verifies the server's certificate against
+ * ca_file (required) and, when @server_name is not NULL or "", that it
+ * names that host; presents cert_file and key_file when given (both or
+ * neither). Sets *out. Errors as tlsconf_server. */
+mq_err tlsconf_client(nng_tls_config **out, const struct tlsconf_files *f,
+                      const char *server_name, struct errmsg *e);
+
+/* Checks @f's files as tlsconf_server would (without a configuration):
+ * for the start, before anything is written. */
+mq_err tlsconf_check(const struct tlsconf_files *f, int need_cert,
+                     struct errmsg *e);
+
+/* Whether @url is a tls+tcp:// URL. */
+int tlsconf_is_tls_url(const char *url);
+
+#endif
