@@ -8,6 +8,8 @@
 
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -221,4 +223,84 @@ mq_err tlsconf_client(nng_tls_config **out, const struct tlsconf_files *f,
     }
     return build(out, NNG_TLS_MODE_CLIENT, f, set(f->cert_file), 1, server_name,
                  e);
+}
+
+/* Connects to the listener at @host:@port in plain TCP, sends bytes that
+ * are not a TLS record and waits (up to @ms) for the listener to close the
+ * connection. */
+static void use_up_accept(const char *host, int port, int ms)
+{
+    static const char junk[] = "\r\n\r\nnot TLS: the listener's TLS "
+                               "configuration changed\r\n";
+    char url[300];
+    nng_stream_dialer *d = NULL;
+    nng_stream *s = NULL;
+    nng_aio *aio = NULL;
+    nng_iov iov;
+    char buf[64];
+
+    snprintf(url, sizeof url,
+             strchr(host, ':') ? "tcp://[%s]:%d" : "tcp://%s:%d", host, port);
+    if (nng_aio_alloc(&aio, NULL, NULL) != 0 ||
+        nng_stream_dialer_alloc(&d, url) != 0) {
+        goto out;
+    }
+    nng_aio_set_timeout(aio, ms);
+    nng_stream_dialer_dial(d, aio);
+    nng_aio_wait(aio);
+    if (nng_aio_result(aio) != 0) {
+        goto out;
+    }
+    s = nng_aio_get_output(aio, 0);
+    iov.iov_buf = (void *)junk;
+    iov.iov_len = sizeof junk - 1;
+    nng_aio_set_iov(aio, 1, &iov);
+    nng_stream_send(s, aio);
+    nng_aio_wait(aio);
+    for (int i = 0; i < 8 && nng_aio_result(aio) == 0; i++) {
+        iov.iov_buf = buf;
+        iov.iov_len = sizeof buf;
+        nng_aio_set_iov(aio, 1, &iov);
+        nng_stream_recv(s, aio); /* ends when the listener closes it */
+        nng_aio_wait(aio);
+    }
+out:
+    if (s != NULL) {
+        nng_stream_free(s);
+    }
+    if (d != NULL) {
+        nng_stream_dialer_free(d);
+    }
+    if (aio != NULL) {
+        nng_aio_free(aio);
+    }
+}
+
+mq_err tlsconf_listener_set(nng_listener l, const char *url,
+                            nng_tls_config *cfg, struct errmsg *e)
+{
+    char host[256];
+    int port = 0, rv;
+
+    if ((rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, cfg)) != 0) {
+        errmsg_set(e, "listener %s: new TLS configuration: %s", url,
+                   nng_strerror(rv));
+        return MQ_ERR_INTERNAL;
+    }
+    pemfile_url_host(url, host, sizeof host);
+    if (host[0] == '\0' || strcmp(host, "*") == 0 ||
+        strcmp(host, "0.0.0.0") == 0) {
+        strcpy(host, "127.0.0.1");
+    } else if (strcmp(host, "::") == 0) {
+        strcpy(host, "::1");
+    }
+    if (nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port) != 0 ||
+        port <= 0) {
+        const char *colon = strrchr(url, ':');
+        port = colon != NULL ? atoi(colon + 1) : 0;
+    }
+    if (port > 0) {
+        use_up_accept(host, port, 1000);
+    }
+    return MQ_OK;
 }

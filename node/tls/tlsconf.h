@@ -50,4 +50,17 @@ mq_err tlsconf_check(const struct tlsconf_files *f, int need_cert,
 /* Whether @url is a tls+tcp:// URL. */
 int tlsconf_is_tls_url(const char *url);
 
+/* Gives the running listener @l (of @url) the configuration @cfg for the
+ * connections it accepts from now on; open connections keep theirs.
+ *
+ * nng 1.5.2 prepares each TLS accept ahead, with the configuration of the
+ * moment (tls_listener_accept allocates the next connection before one
+ * arrives), so the first connection after a swap would still get the old
+ * certificate. This one is used up at once: a plain TCP connection from
+ * this process to the listener, sent a few bytes that are not TLS, whose
+ * refusal shows that nng accepted it and prepared the next accept with
+ * @cfg. Blocks up to a second. Returns MQ_OK, or an error with @e (the
+ * old configuration is kept when nng refuses the new one). */
+mq_err tlsconf_listener_set(nng_listener l, const char *url,
+                            nng_tls_config *cfg, struct errmsg *e);
 #endif
