@@ -11,12 +11,15 @@
     "tcp://127.0.0.1:7001,tcp://127.0.0.1:7002,tcp://127.0.0.1:7003"
 
 struct mqctl {
-    const char *urls;    /* -s */
-    const char *ns;      /* --ns; NULL: libmq's default */
-    int json;            /* --json */
-    uint32_t timeout_ms; /* --timeout; 0: libmq's default */
-    int any_node;        /* --any-node: reads from followers too */
-    mq_client *c;        /* see mqctl_client */
+    const char *urls;     /* -s */
+    const char *ns;       /* --ns; NULL: libmq's default */
+    int json;             /* --json */
+    uint32_t timeout_ms;  /* --timeout; 0: libmq's default */
+    int any_node;         /* --any-node: reads from followers too */
+    const char *tls_ca;   /* --tls-ca, or MQ_TLS_CA */
+    const char *tls_cert; /* --tls-cert, or MQ_TLS_CERT */
+    const char *tls_key;  /* --tls-key, or MQ_TLS_KEY */
+    mq_client *c;         /* see mqctl_client */
 };
 
 /* The client, opened at the first call. NULL when it cannot be opened,
