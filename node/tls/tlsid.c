@@ -33,33 +33,21 @@ void tlsid_free(struct tlsid *id)
     mq_free(id);
 }
 
-mq_err tlsid_load(struct tlsid **out, const struct tlsconf_files *f,
-                  struct errmsg *e)
+mq_err tlsid_from_pem(struct tlsid **out, const char *cert, const char *key,
+                      const char *ca, struct errmsg *e)
 {
-    char *cert = NULL, *key = NULL, *ca = NULL;
     struct tlsid *id;
-    mq_err rv;
 
     *out = NULL;
-    if ((rv = tlsconf_check(f, 1, e)) != MQ_OK) {
-        return rv;
-    }
-    if ((rv = pemfile_read(f->cert_key, f->cert_file, &cert, e)) != MQ_OK ||
-        (rv = pemfile_read(f->key_key, f->key_file, &key, e)) != MQ_OK ||
-        (rv = pemfile_read(f->ca_key, f->ca_file, &ca, e)) != MQ_OK) {
-        goto out;
-    }
     if ((id = mq_calloc(1, sizeof *id)) == NULL) {
         errmsg_set(e, "out of memory");
-        rv = MQ_ERR_NO_MEMORY;
-        goto out;
+        return MQ_ERR_NO_MEMORY;
     }
     mbedtls_x509_crt_init(&id->chain);
     mbedtls_x509_crt_init(&id->ca);
     mbedtls_pk_init(&id->key);
     mbedtls_entropy_init(&id->entropy);
     mbedtls_ctr_drbg_init(&id->drbg);
-    /* tlsconf_check parsed each file already. */
     if (mbedtls_x509_crt_parse(&id->chain, (const unsigned char *)cert,
                                strlen(cert) + 1) != 0 ||
         mbedtls_x509_crt_parse(&id->ca, (const unsigned char *)ca,
@@ -69,14 +57,33 @@ mq_err tlsid_load(struct tlsid **out, const struct tlsconf_files *f,
         mbedtls_ctr_drbg_seed(&id->drbg, mbedtls_entropy_func, &id->entropy,
                               (const unsigned char *)"mq-peer-hello",
                               13) != 0) {
-        errmsg_set(e, "%s %s: cannot load the node's identity", f->cert_key,
-                   f->cert_file);
+        errmsg_set(e, "cannot load the node's identity");
         tlsid_free(id);
-        rv = MQ_ERR_INVALID;
-        goto out;
+        return MQ_ERR_INVALID;
     }
     *out = id;
-out:
+    return MQ_OK;
+}
+
+mq_err tlsid_load(struct tlsid **out, const struct tlsconf_files *f,
+                  struct errmsg *e)
+{
+    char *cert = NULL, *key = NULL, *ca = NULL;
+    mq_err rv;
+
+    *out = NULL;
+    if ((rv = tlsconf_check(f, 1, e)) != MQ_OK) {
+        return rv;
+    }
+    if ((rv = pemfile_read(f->cert_key, f->cert_file, &cert, e)) == MQ_OK &&
+        (rv = pemfile_read(f->key_key, f->key_file, &key, e)) == MQ_OK &&
+        (rv = pemfile_read(f->ca_key, f->ca_file, &ca, e)) == MQ_OK) {
+        /* tlsconf_check parsed each file already. */
+        rv = tlsid_from_pem(out, cert, key, ca, e);
+        if (rv != MQ_OK) {
+            errmsg_wrap(e, "%s %s", f->cert_key, f->cert_file);
+        }
+    }
     mq_free(cert);
     mq_free(key);
     mq_free(ca);

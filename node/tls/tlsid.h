@@ -33,6 +33,11 @@ struct tlsid;
 mq_err tlsid_load(struct tlsid **out, const struct tlsconf_files *f,
                   struct errmsg *e);
 
+/* The same from PEM text (NUL-terminated): a certificate chain, its key
+ * and the CA. */
+mq_err tlsid_from_pem(struct tlsid **out, const char *cert, const char *key,
+                      const char *ca, struct errmsg *e);
+
 /* NULL does nothing. */
 void tlsid_free(struct tlsid *id);
 
