@@ -75,6 +75,7 @@ static void *churn_thread(void *arg)
             break;
         }
         co.urls = ch->o->urls;
+        bench_tls_opts(ch->o, &co);
         co.timeout_ms = CHURN_CALL_MS;
         co.attempt_timeout_ms = CHURN_CALL_MS / 2;
         if (mq_client_open(&c, &co) != MQ_OK) {

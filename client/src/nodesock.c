@@ -106,6 +106,9 @@ mq_err nodesock_new(struct nodesock **out, const char *url,
         nng_dialer_set_ms(d, NNG_OPT_RECONNMAXT, NODESOCK_RECONNECT_MAX_MS);
         if (tcfg != NULL) {
             rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, tcfg);
+            if (rv == 0) { /* each request goes out at once */
+                rv = nng_dialer_set_bool(d, NNG_OPT_TCP_NODELAY, true);
+            }
         }
     }
     if (rv == 0) {

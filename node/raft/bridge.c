@@ -598,6 +598,7 @@ mq_err bridge_start(struct bridge *b, uv_loop_t *loop,
         (o->tls != NULL &&
          (rv = nng_listener_set_ptr(b->listener, NNG_OPT_TLS_CONFIG, o->tls)) !=
              0) ||
+        (o->tls != NULL && (rv = tlsconf_nodelay_listener(b->listener)) != 0) ||
         (rv = nng_listener_start(b->listener, 0)) != 0) {
         errmsg_set(e, "listen on client_url %s: %s", o->url, nng_strerror(rv));
         return MQ_ERR_INVALID;

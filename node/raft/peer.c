@@ -723,8 +723,9 @@ static int io_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick,
     if ((rv = nng_listener_create(&p->pull_listener, p->pull,
                                   p->cfg->peer_url)) != 0 ||
         (p->pull_tls != NULL &&
-         (rv = nng_listener_set_ptr(p->pull_listener, NNG_OPT_TLS_CONFIG,
-                                    p->pull_tls)) != 0) ||
+         ((rv = nng_listener_set_ptr(p->pull_listener, NNG_OPT_TLS_CONFIG,
+                                     p->pull_tls)) != 0 ||
+          (rv = tlsconf_nodelay_listener(p->pull_listener)) != 0)) ||
         (rv = nng_listener_start(p->pull_listener, 0)) != 0) {
         snprintf(io->errmsg, sizeof io->errmsg, "listen on peer_url %s: %s",
                  p->cfg->peer_url, nng_strerror(rv));

@@ -276,6 +276,11 @@ out:
     }
 }
 
+int tlsconf_nodelay_listener(nng_listener l)
+{
+    return nng_listener_set_bool(l, NNG_OPT_TCP_NODELAY, true);
+}
+
 mq_err tlsconf_listener_set(nng_listener l, const char *url,
                             nng_tls_config *cfg, struct errmsg *e)
 {

@@ -50,6 +50,10 @@ mq_err tlsconf_check(const struct tlsconf_files *f, int need_cert,
 /* Whether @url is a tls+tcp:// URL. */
 int tlsconf_is_tls_url(const char *url);
 
+/* Sets TCP_NODELAY on the TLS listener @l before it starts (a small
+ * request and its reply each go out at once). Returns 0 or nng's error. */
+int tlsconf_nodelay_listener(nng_listener l);
+
 /* Gives the running listener @l (of @url) the configuration @cfg for the
  * connections it accepts from now on; open connections keep theirs.
  *
