@@ -4,9 +4,12 @@
  * transport.
  *
  * It also carries the node's guards against libraft 0.15 defects that sit
- * on the message path (see peer.c), and learns each node's client URL from
- * the messages it receives. Loop thread only, except the receive callback,
- * which only hands messages to the bridge. */
+ * on the message path (see peer.c), lets only members speak on the peer
+ * port (peer_auth.h: each connection bound to a member id by its hello,
+ * signed when peer TLS is on), and learns each node's client URL (from the
+ * signed hello with peer TLS, else from a member's first message). Loop
+ * thread only, except the receive callback, which only hands messages to
+ * the bridge. */
 #ifndef MQ_PEER_H
 #define MQ_PEER_H
 
