@@ -37,8 +37,8 @@ MQ_API mq_err mq_node_reload_tls(mq_client *c, mq_node_reply **out, size_t *n,
     }
     req.body_case = MQ__V1__REQUEST__BODY_RELOAD_TLS;
     req.reload_tls = &rr;
-    conn_ask_each(c->conn, &req,
-                  timeout_ms ? timeout_ms : c->opts.attempt_timeout_ms, ans);
+    /* A reload reads files and swaps listeners: the whole call's time. */
+    conn_ask_each(c->conn, &req, (uint32_t)client_timeout(c, timeout_ms), ans);
     for (size_t i = 0; i < count; i++) {
         mq_node_reply *r = &list[i];
         snprintf(r->url, sizeof r->url, "%s", conn_url(c->conn, i));

@@ -54,10 +54,12 @@ static void reload_tls(struct rpc *r, struct call *call)
         rv = r->reload_tls_cb(r->reload_tls_arg, detail, sizeof detail, &e);
     }
     if (rv != MQ_OK) {
+        LOG_ERROR("reload TLS (request): %s; the old TLS settings stay", e.msg);
         call_reply_error(call, rv, "reload TLS on node %llu: %s",
                          (unsigned long long)r->cfg->id, e.msg);
         return;
     }
+    LOG_INFO("reload TLS (request): %s", detail);
     Mq__V1__Reply reply = MQ__V1__REPLY__INIT;
     reply.detail = detail;
     call_reply(call, &reply);

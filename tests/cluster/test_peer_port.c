@@ -197,10 +197,15 @@ static void test_flood_on_peer_port_leaves_memory_bounded(void **state)
     /* The bounds: nng's receive queue (1024 messages of 64 KiB) and the
      * peer inbox (peer_inbox_max_bytes 16 MiB here), with room for the
      * allocator; and no growth from the first 10 s to the next. */
+#if defined(__SANITIZE_ADDRESS__)
+    /* AddressSanitizer keeps freed memory in quarantine (256 MiB): the
+     * figures mean nothing there; the release build checks them. */
+    (void)at_half;
+#else
     assert_true(during < before + (64 + 16 + 48) * 1024);
     assert_true(during < at_half + 24 * 1024);
-    assert_true(cluster_log_has(c, 0, "closed its connection") ||
-                cluster_log_has(c, 0, "peer connection"));
+#endif
+    assert_true(cluster_log_has(c, 0, "dropped a message on the peer port"));
     assert_true(cluster_wait_leader(c, 10000) >= 0);
     CLUSTER_TEST_PASSED(c);
 }

@@ -290,7 +290,9 @@ static void test_reload_new_connections_get_the_new_certificate(void **state)
     char *argv[] = {MQ_BIN_DIR "/mqctl", "-s",      c->nodes[1].client_url,
                     "--tls-ca",          c->tls_ca, "node",
                     "reload-tls",        NULL};
-    assert_int_equal(test_run(argv, out, sizeof out), 0);
+    if (test_run(argv, out, sizeof out) != 0) {
+        fail_msg("node reload-tls: %s", out);
+    }
     assert_non_null(strstr(out, "client certificate"));
     assert_non_null(strstr(out, "peer certificate"));
     assert_int_equal(s_client(c, 1, NULL, out, sizeof out), 0);
