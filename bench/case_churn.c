@@ -76,6 +76,7 @@ static void *churn_thread(void *arg)
         }
         co.urls = ch->o->urls;
         co.token = bench_token();
+        bench_tls_opts(ch->o, &co);
         co.timeout_ms = CHURN_CALL_MS;
         co.attempt_timeout_ms = CHURN_CALL_MS / 2;
         if (mq_client_open(&c, &co) != MQ_OK) {

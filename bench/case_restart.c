@@ -341,6 +341,7 @@ static int first_publish(const struct bench_opts *o, struct rnode *nodes,
 
     co.urls = o->urls;
     co.token = bench_token();
+    bench_tls_opts(o, &co);
     co.timeout_ms = ATTEMPT_MS;
     co.attempt_timeout_ms = ATTEMPT_MS / 2;
     if (mq_client_open(&c, &co) != MQ_OK) {

@@ -115,6 +115,33 @@ const char *bench_token(void)
     return t != NULL && t[0] != '\0' ? t : NULL;
 }
 
+/* The TLS files of the run (bench_tls_init), for bench_reader_open. */
+static const char *tls_ca, *tls_cert, *tls_key;
+
+void bench_tls_init(struct bench_opts *o)
+{
+    if (o->tls_ca == NULL) {
+        o->tls_ca = getenv("MQ_TLS_CA");
+    }
+    if (o->tls_cert == NULL) {
+        o->tls_cert = getenv("MQ_TLS_CERT");
+    }
+    if (o->tls_key == NULL) {
+        o->tls_key = getenv("MQ_TLS_KEY");
+    }
+    tls_ca = o->tls_ca;
+    tls_cert = o->tls_cert;
+    tls_key = o->tls_key;
+}
+
+void bench_tls_opts(const struct bench_opts *o, mq_client_opts *co)
+{
+    (void)o;
+    co->tls_ca_file = tls_ca;
+    co->tls_cert_file = tls_cert;
+    co->tls_key_file = tls_key;
+}
+
 int bench_client_open(const struct bench_opts *o, size_t size, mq_client **out,
                       struct report *r)
 {
@@ -123,6 +150,7 @@ int bench_client_open(const struct bench_opts *o, size_t size, mq_client **out,
 
     co.urls = o->urls;
     co.token = bench_token();
+    bench_tls_opts(o, &co);
     co.batch_max_messages = o->batch;
     co.linger_ms = o->linger_ms;
     co.max_inflight_batches = o->inflight;
@@ -149,6 +177,7 @@ int bench_reader_open(const char *url, mq_client **out, struct report *r)
     co.urls = url;
     co.token = bench_token();
     co.reads_from_leader = 0;
+    bench_tls_opts(NULL, &co);
     if (mq_client_open(out, &co) != MQ_OK) {
         report_fail(r, "%s", mq_errmsg());
         return -1;

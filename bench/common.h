@@ -55,6 +55,12 @@ int bench_reader_open(const char *url, mq_client **out, struct report *r);
 /* The key mqbench's clients present: $MQ_TOKEN (NULL: none), for a cluster
  * with authentication on. */
 const char *bench_token(void);
+/* Takes the TLS files from MQ_TLS_CA, MQ_TLS_CERT and MQ_TLS_KEY where
+ * --tls-ca, --tls-cert and --tls-key were not given; once, at start. */
+void bench_tls_init(struct bench_opts *o);
+
+/* Sets @co's TLS files to the run's (bench_tls_init). */
+void bench_tls_opts(const struct bench_opts *o, mq_client_opts *co);
 
 /* Opens a client of o->urls with the async publish flags applied; without
  * --pending, max_pending_messages is libmq's default capped at 64 MiB of

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "cases.h"
+#include "common.h"
 #include "mq.h"
 #include "opts.h"
 
@@ -32,6 +33,7 @@ int main(int argc, char **argv)
     case OPTS_USAGE:
         return 2;
     }
+    bench_tls_init(&o);
     if (o.n_cases == 0) {
         for (size_t i = 0; i < n_all && n_run < OPTS_CASES_MAX; i++) {
             if (all[i].in_default) {

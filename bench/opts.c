@@ -41,6 +41,9 @@ enum opt_id {
     O_SETTLE,
     O_PIDS,
     O_CLUSTER_DIR,
+    O_TLS_CA,
+    O_TLS_CERT,
+    O_TLS_KEY,
     O_HELP,
     O_VERSION,
 };
@@ -150,6 +153,13 @@ static const struct opt table[] = {
      "memory, drain, connection-churn: read the pids from DIR/n1.pid, "
      "n2.pid, n3.pid (a deploy/cluster.sh directory) when --pids is "
      "absent; restart: the cluster to stop and start again (required)"},
+    {O_TLS_CA, 0, "--tls-ca", "FILE",
+     "CA (PEM) that signs the nodes' certificates, for tls+tcp:// URLs "
+     "(default: $MQ_TLS_CA)"},
+    {O_TLS_CERT, 0, "--tls-cert", "FILE",
+     "client certificate (PEM) for nodes that require one (default: "
+     "$MQ_TLS_CERT)"},
+    {O_TLS_KEY, 0, "--tls-key", "FILE", "its key (default: $MQ_TLS_KEY)"},
     {O_HELP, 'h', "--help", NULL, "this text"},
     {O_VERSION, 0, "--version", NULL, "mqbench's and libmq's versions"},
 };
@@ -441,6 +451,15 @@ static enum opts_result apply(struct bench_opts *o, const struct opt *t,
         break;
     case O_CLUSTER_DIR:
         o->cluster_dir = v;
+        break;
+    case O_TLS_CA:
+        o->tls_ca = v;
+        break;
+    case O_TLS_CERT:
+        o->tls_cert = v;
+        break;
+    case O_TLS_KEY:
+        o->tls_key = v;
         break;
     case O_HELP:
         return OPTS_HELP;

@@ -50,6 +50,9 @@ struct bench_opts {
     pid_t pids[OPTS_PIDS_MAX];
     size_t n_pids;
     const char *cluster_dir;
+    /* TLS for tls+tcp:// URLs (mq_client_opts' tls_*): --tls-ca,
+     * --tls-cert, --tls-key, or MQ_TLS_CA, MQ_TLS_CERT, MQ_TLS_KEY. */
+    const char *tls_ca, *tls_cert, *tls_key;
     uint64_t queue_max_bytes; /* publish-pipelined queues */
     /* The scale cases (case_waiters.c, case_scale.c, case_restart.c,
      * case_drain.c, case_churn.c). */

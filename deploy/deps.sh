@@ -4,8 +4,8 @@
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config libnng-dev libprotobuf-c-dev
-      protobuf-c-compiler libraft-dev libuv1-dev libcmocka-dev libmbedtls-dev
-      clang-format iproute2 nftables procps)
+      protobuf-c-compiler libraft-dev libuv1-dev libcmocka-dev
+      libmbedtls-dev openssl clang-format iproute2 nftables procps)
 if [ "${MQ_DEPS_SANITIZE:-0}" = 1 ]; then
     pkgs+=(clang libclang-rt-14-dev)
 fi

@@ -22,6 +22,10 @@ int fuzz_fsm_restore_one(const uint8_t *data, size_t size);
 /* peer_decode on arbitrary bytes: a raft message from a peer. */
 int fuzz_peer_decode_one(const uint8_t *data, size_t size);
 
+/* peer_decode and peer_hello_verify on arbitrary bytes: the hello that
+ * opens a peer connection. */
+int fuzz_peer_hello_one(const uint8_t *data, size_t size);
+
 /* segscan_run on arbitrary bytes: a log segment file as a damaged disk may
  * hold it. */
 int fuzz_segscan_one(const uint8_t *data, size_t size);

@@ -102,6 +102,12 @@ int fuzz_peer_decode_one(const uint8_t *data, size_t size)
         FUZZ_CHECK(why != NULL && why[0] != '\0');
         return 0;
     }
+    if (pm->body_case == MQ__V1__PEER_MESSAGE__BODY_HELLO) {
+        /* A hello (fuzz_peer_hello checks it): no raft message. */
+        FUZZ_CHECK(m.type == 0 && !pm->not_member);
+        peer_decode_free(pm);
+        return 0;
+    }
     struct peer_self self = {FUZZ_CLUSTER, pm->from_id, pm->from_address,
                              pm->from_client_url, pm->sent_at_ms};
     nng_msg *out = NULL;

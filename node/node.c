@@ -32,6 +32,7 @@
 #include "rpc.h"
 #include "rpc_auth.h"
 #include "ticker.h"
+#include "tlsconf.h"
 #include "wallclock.h"
 
 struct node {
@@ -45,7 +46,8 @@ struct node {
     struct rpc rpc;
     struct auth auth;
     struct ticker ticker;
-    uv_signal_t sigint, sigterm;
+    uv_signal_t sigint, sigterm, sighup;
+    nng_tls_config *client_tls; /* the client listener's, tls+tcp:// */
     uv_timer_t removed_timer;
     uv_timer_t rejoin_timer;
     struct joiner *joiner; /* joining (`join`), or rejoining (repair.h) */
@@ -57,6 +59,12 @@ static void on_peer_msg(void *arg, nng_msg *msg)
 {
     struct node *n = arg;
     peer_deliver(&n->peer, msg);
+}
+
+static void on_peer_event(void *arg, enum inbound_kind kind, uint32_t pipe)
+{
+    struct node *n = arg;
+    peer_event(&n->peer, kind, pipe);
 }
 
 static void on_request(void *arg, struct rpc_req *req, const void *data,
@@ -92,6 +100,7 @@ static void raft_closed(struct consensus *c)
     }
     uv_close((uv_handle_t *)&n->sigint, NULL);
     uv_close((uv_handle_t *)&n->sigterm, NULL);
+    uv_close((uv_handle_t *)&n->sighup, NULL);
     uv_close((uv_handle_t *)&n->removed_timer, NULL);
     uv_close((uv_handle_t *)&n->rejoin_timer, NULL);
     LOG_INFO("stopped");
@@ -114,6 +123,7 @@ static void stop(struct node *n)
     n->stopping = 1;
     uv_signal_stop(&n->sigint);
     uv_signal_stop(&n->sigterm);
+    uv_signal_stop(&n->sighup);
     uv_timer_stop(&n->removed_timer);
     uv_timer_stop(&n->rejoin_timer);
     join_stop(n->joiner);
@@ -125,6 +135,78 @@ static void signal_cb(uv_signal_t *h, int signum)
 {
     LOG_INFO("signal %d: stopping", signum);
     stop(h->data);
+}
+
+/* The client TLS files of @cfg. */
+static struct tlsconf_files client_tls_files(const struct config *cfg)
+{
+    return (struct tlsconf_files){.cert_key = "tls_cert_file",
+                                  .cert_file = cfg->tls_cert_file,
+                                  .key_key = "tls_key_file",
+                                  .key_file = cfg->tls_key_file,
+                                  .ca_key = "tls_client_ca_file",
+                                  .ca_file = cfg->tls_client_ca_file};
+}
+
+/* Reads the TLS files again (SIGHUP, mqctl node reload-tls): the client
+ * listener and the peer transport get them for new connections; open
+ * connections keep theirs. Files that do not load change nothing (the old
+ * settings stay) and are reported. Returns MQ_OK with @detail saying what
+ * was reloaded. */
+static mq_err reload_tls(void *arg, char *detail, size_t len, struct errmsg *e)
+{
+    struct node *n = arg;
+    const struct config *cfg = n->cfg;
+    struct tlsconf_files f = client_tls_files(cfg);
+    nng_tls_config *tls = NULL;
+    size_t at = 0;
+    mq_err rv;
+
+    detail[0] = '\0';
+    if (n->client_tls != NULL) {
+        if ((rv = tlsconf_server(&tls, &f, e)) != MQ_OK ||
+            (rv = bridge_set_tls(&n->bridge, tls, e)) != MQ_OK) {
+            if (tls != NULL) {
+                nng_tls_config_free(tls);
+            }
+            errmsg_wrap(e, "client TLS");
+            return rv;
+        }
+        nng_tls_config_free(n->client_tls);
+        n->client_tls = tls;
+        at += (size_t)snprintf(detail + at, len - at,
+                               "client certificate %s reloaded",
+                               cfg->tls_cert_file);
+    }
+    if (cfg->peer_tls_cert_file[0] != '\0') {
+        if ((rv = peer_reload_tls(&n->peer, e)) != MQ_OK) {
+            errmsg_wrap(e, "peer TLS%s",
+                        at ? " (client TLS was reloaded)" : "");
+            return rv;
+        }
+        at += (size_t)snprintf(detail + at, len - at,
+                               "%speer certificate %s reloaded", at ? "; " : "",
+                               cfg->peer_tls_cert_file);
+    }
+    if (at == 0) {
+        errmsg_set(e, "no TLS configured on node %llu",
+                   (unsigned long long)cfg->id);
+        return MQ_ERR_INVALID;
+    }
+    return MQ_OK;
+}
+
+static void sighup_cb(uv_signal_t *h, int signum)
+{
+    struct node *n = h->data;
+    struct errmsg e = ERRMSG_INIT;
+    char detail[256];
+    (void)signum;
+    if (reload_tls(n, detail, sizeof detail, &e) == MQ_OK) {
+        LOG_INFO("SIGHUP: %s", detail);
+    } else {
+        LOG_ERROR("SIGHUP: %s; the old TLS settings stay", e.msg);
+    }
 }
 
 static void removed_timer_cb(uv_timer_t *t)
@@ -282,9 +364,11 @@ int node_run(const struct config *cfg)
      * (a clean stop) once the loop runs. */
     uv_signal_init(&n->loop, &n->sigint);
     uv_signal_init(&n->loop, &n->sigterm);
-    n->sigint.data = n->sigterm.data = n;
+    uv_signal_init(&n->loop, &n->sighup);
+    n->sigint.data = n->sigterm.data = n->sighup.data = n;
     uv_signal_start(&n->sigint, signal_cb, SIGINT);
     uv_signal_start(&n->sigterm, signal_cb, SIGTERM);
+    uv_signal_start(&n->sighup, sighup_cb, SIGHUP);
     {
         /* A supervisor (or test) may start us with these blocked, so that
          * one sent during start-up waits for the handlers above. */
@@ -292,6 +376,7 @@ int node_run(const struct config *cfg)
         sigemptyset(&set);
         sigaddset(&set, SIGINT);
         sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGHUP);
         pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     }
     uv_timer_init(&n->loop, &n->removed_timer);
@@ -327,12 +412,25 @@ int node_run(const struct config *cfg)
         goto out;
     }
     ticker_init(&n->ticker, &n->loop, &n->cons, n->fsm);
+    n->rpc.reload_tls_cb = reload_tls;
+    n->rpc.reload_tls_arg = n;
+    if (tlsconf_is_tls_url(cfg->client_url)) {
+        struct tlsconf_files f = client_tls_files(cfg);
+        if (tlsconf_server(&n->client_tls, &f, &e) != MQ_OK) {
+            LOG_ERROR("client TLS: %s", e.msg);
+            goto out;
+        }
+    }
     struct bridge_opts bo = {
         .url = cfg->client_url,
+        .tls = n->client_tls,
         .max_active = (size_t)cfg->rpc_contexts,
         .max_bytes = (size_t)cfg->max_request_bytes,
         .on_request = on_request,
         .on_peer = on_peer_msg,
+        .on_peer_event = on_peer_event,
+        .peer_max_queued = (size_t)cfg->peer_inbox_max_messages,
+        .peer_max_queued_bytes = (size_t)cfg->peer_inbox_max_bytes,
         .on_pipe_closed = on_pipe_closed,
         .arg = n,
     };
@@ -390,6 +488,9 @@ out:
         uv_walk(&n->loop, report_open_handle, NULL);
     }
     fsm_free(n->fsm);
+    if (n->client_tls != NULL) {
+        nng_tls_config_free(n->client_tls);
+    }
     mq_free(n);
     return code;
 }

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # tests/check_layers.sh SOURCE_DIR BUILD_DIR
 #
-# The node's layers, lowest first: base <- fsm <- auth <- raft <- rpc <-
-# node.c and main.c. A layer may include its own headers and those of layers
-# below it, never those of a layer above. Each layer's CMake library already
-# puts only its own folder and the folders below it on the include path;
-# this check also catches a relative path ("../rpc/rpc.h") and, since system
-# headers sit on the default include path, the libraries a layer must not
-# use: base takes no nng, no libuv and no raft; fsm takes no nng and no libuv
-# (libraft's plain <raft.h>, its data types and heap, is allowed;
-# <raft/uv.h> is not); auth takes no nng and no <raft/uv.h> (libuv for its
-# thread pool and mbedTLS are its own).
+# The node's layers, lowest first: base <- fsm <- auth <- tls <- raft <- rpc
+# <- node.c and main.c (tls uses only base; fsm, auth and tls use nothing of
+# tls, and tls nothing of them). A layer may include its own headers and
+# those of layers below it, never those of a layer above. Each layer's CMake
+# library already puts only its own folder and the folders below it that it
+# links on the include path; this check also catches a relative path
+# ("../rpc/rpc.h") and, since system headers sit on the default include
+# path, the libraries a layer must not use: base takes no nng, no libuv and
+# no raft; fsm takes no nng and no libuv (libraft's plain <raft.h>, its data
+# types and heap, is allowed; <raft/uv.h> is not); auth takes no nng and no
+# <raft/uv.h> (libuv for its thread pool and mbedTLS are its own); tls takes
+# no libuv and no raft (nng's TLS and mbedTLS are its purpose).
 #
 # It asks the compiler, with each file's own command from the build's
 # compile_commands.json, for every header the file reaches (-M, system
@@ -27,7 +29,7 @@ db="$build/compile_commands.json"
     exit 1
 }
 
-layers=(base fsm auth raft rpc)
+layers=(base fsm auth tls raft rpc)
 upper_dirs=(http store sqs) # layers above rpc, as they arrive
 
 # Extended regex of the headers a file of layer $1 must not reach.
@@ -50,6 +52,7 @@ forbidden() {
     base) re="$re|/nng/|/uv\.h$|/uv/|/raft\.h$|/raft/" ;;
     fsm) re="$re|/nng/|/uv\.h$|/uv/|/raft/uv\.h$" ;;
     auth) re="$re|/nng/|/raft/uv\.h$" ;;
+    tls) re="$re|/uv\.h$|/uv/|/raft\.h$|/raft/" ;;
     esac
     echo "$re"
 }

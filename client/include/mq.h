@@ -153,6 +153,16 @@ typedef struct mq_client_opts {
     /* Instead of token: a file holding it (its first line; surrounding
      * blanks dropped), read at open. Giving both is MQ_ERR_INVALID. */
     const char *token_file;
+    /* TLS, for tls+tcp:// node URLs: the CA (PEM file) that signs the
+     * nodes' certificates, required with such URLs (a node's certificate
+     * must be signed by it, be valid now and name the host of its URL; TLS
+     * 1.2 or newer); and a client certificate and its key (PEM files, both
+     * or neither) for nodes that require one. The files are read at open.
+     * A handshake that fails is named in mq_errmsg ("TLS handshake with
+     * tls+tcp://h:7001 failed: certificate verify failed: expired"). */
+    const char *tls_ca_file;
+    const char *tls_cert_file;
+    const char *tls_key_file;
 } mq_client_opts;
 
 #define MQ_CLIENT_OPTS_INIT                                                    \
@@ -732,6 +742,24 @@ typedef struct mq_node_status {
 MQ_API mq_err mq_cluster_status(mq_client *c, mq_node_status **out, size_t *n,
                                 uint32_t timeout_ms);
 MQ_API void mq_status_free(mq_node_status *list);
+
+/* What one node said to a request sent to every node of the list. */
+typedef struct mq_node_reply {
+    char url[MQ_URL_MAX]; /* the URL asked */
+    mq_err err;           /* MQ_OK if it did what was asked */
+    char detail[256];     /* what it did, or why not (naming the node) */
+} mq_node_reply;
+
+/* Asks every node of the client's list to read its TLS certificates, keys
+ * and CAs again (as SIGHUP does): new connections get them, open ones stay
+ * up with theirs. A node whose files do not load keeps its old settings
+ * and answers MQ_ERR_INVALID naming the file. Sets *out to *n entries (one
+ * per URL), freed with mq_node_replies_free. Returns MQ_OK when every node
+ * reloaded; else the first failure's code, with mq_errmsg naming the node
+ * and why (each entry says its own). */
+MQ_API mq_err mq_node_reload_tls(mq_client *c, mq_node_reply **out, size_t *n,
+                                 uint32_t timeout_ms);
+MQ_API void mq_node_replies_free(mq_node_reply *list);
 
 /* ------------------------------------------------------------------------
  * Membership and leadership. Every call goes to the leader, following

@@ -24,8 +24,9 @@
 static const char usage_add[] = "mqctl node add ID PEER-URL";
 static const char usage_remove[] = "mqctl node remove ID";
 static const char usage_list[] = "mqctl node list";
-static const char usage_group[] =
-    "mqctl node add ID PEER-URL | node remove ID | node list";
+static const char usage_reload[] = "mqctl node reload-tls";
+static const char usage_group[] = "mqctl node add ID PEER-URL | node remove ID "
+                                  "| node list | node reload-tls";
 static const char usage_transfer[] = "mqctl leader transfer [ID]";
 
 /* Splits @argc/@argv (no flags) and checks that it has @min..@max
@@ -191,6 +192,55 @@ static int node_list(struct mqctl *m, int argc, char **argv)
     return 0;
 }
 
+/* Each node of -s reads its TLS files again; one line per node. Exit 1
+ * when a node did not. */
+static int node_reload_tls(struct mqctl *m, int argc, char **argv)
+{
+    mq_node_reply *list = NULL;
+    struct args a;
+    size_t n = 0;
+    mq_client *c;
+    mq_err err;
+    int rv;
+
+    if ((rv = split(argc, argv, 0, 0, usage_reload, "node reload-tls", &a)) !=
+        0) {
+        return rv;
+    }
+    if ((c = mqctl_client(m)) == NULL) {
+        return mqctl_client_exit();
+    }
+    err = mq_node_reload_tls(c, &list, &n, 0);
+    if (list == NULL) {
+        return out_fail("node reload-tls", NULL);
+    }
+    if (m->json) {
+        struct json j;
+        json_begin(&j, stdout);
+        json_arr_open(&j, NULL);
+        for (size_t i = 0; i < n; i++) {
+            json_obj_open(&j, NULL);
+            json_str(&j, "url", list[i].url);
+            json_bool(&j, "ok", list[i].err == MQ_OK);
+            json_str(&j, list[i].err == MQ_OK ? "detail" : "error",
+                     list[i].detail);
+            json_obj_close(&j);
+        }
+        json_arr_close(&j);
+        json_end(&j);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            printf("%s: %s%s\n", list[i].url,
+                   list[i].err == MQ_OK ? "" : "FAILED: ", list[i].detail);
+        }
+    }
+    mq_node_replies_free(list);
+    if (err != MQ_OK) {
+        return out_fail("node reload-tls", NULL);
+    }
+    return 0;
+}
+
 int cmd_node(struct mqctl *m, int argc, char **argv)
 {
     if (argc == 0) {
@@ -204,6 +254,9 @@ int cmd_node(struct mqctl *m, int argc, char **argv)
     }
     if (strcmp(argv[0], "list") == 0) {
         return node_list(m, argc - 1, argv + 1);
+    }
+    if (strcmp(argv[0], "reload-tls") == 0) {
+        return node_reload_tls(m, argc - 1, argv + 1);
     }
     return out_usage(usage_group, "node %s: unknown subcommand", argv[0]);
 }

@@ -2,7 +2,8 @@
  * group per file (cmd_*.c). Uses only mq.h.
  *
  *   mqctl [-s URL[,URL...]] [--ns NAMESPACE] [--json] [--timeout DUR]
- *         [--any-node] [--token TOKEN | --token-file FILE] COMMAND ...
+ *         [--any-node] [--token TOKEN | --token-file FILE]
+ *         [--tls-ca FILE [--tls-cert FILE --tls-key FILE]] COMMAND ...
  *
  * The key (docs/security.md) comes from --token, else --token-file, else
  * the environment's MQ_TOKEN; it is never printed (mqctl key create and
@@ -38,13 +39,15 @@
 static const char usage_text[] =
     "mqctl [-s URL[,URL...]] [--ns NAMESPACE] [--json] [--timeout DUR] "
     "[--any-node]\n"
-    "      [--token TOKEN | --token-file FILE] COMMAND ...\n"
+    "      [--token TOKEN | --token-file FILE]\n"
+    "      [--tls-ca FILE [--tls-cert FILE --tls-key FILE]] COMMAND ...\n"
     "\n"
     "commands:\n"
     "  status\n"
     "  node add ID PEER-URL\n"
     "  node remove ID\n"
     "  node list\n"
+    "  node reload-tls\n"
     "  leader transfer [ID]\n"
     "  queue create NAME [--retention limits|work] [--discard old|reject]\n"
     "               [--max-messages N] [--max-bytes N] [--max-age DUR]\n"
@@ -87,13 +90,19 @@ static const char usage_text[] =
     "      --token-file FILE (its first line), else $MQ_TOKEN\n"
     "NS:VERBS: a namespace (prd), a prefix and * (team-*) or *, and verbs\n"
     "      among publish,consume,manage,admin (admin on * only)\n"
+    "--tls-ca: CA file (PEM) that signs the nodes' certificates, for\n"
+    "      tls+tcp:// URLs (default: $MQ_TLS_CA); --tls-cert, --tls-key: a\n"
+    "      client certificate and its key, for nodes that require one\n"
+    "      (default: $MQ_TLS_CERT, $MQ_TLS_KEY)\n"
     "DUR: a duration such as 500ms, 5s, 2m, 1h, 7d\n"
     "T: a time: RFC 3339 (2026-11-23T20:00:00Z), ms since the epoch, or a\n"
     "   duration ago (-5m)\n"
     "F: an event filter: order.created, order.* (one token), order.> (the "
     "rest)\n"
     "node add waits until the node has caught up (--timeout, by default at\n"
-    "least 60s); leader transfer without an ID picks the most up-to-date voter";
+    "least 60s); leader transfer without an ID picks the most up-to-date "
+    "voter;\n"
+    "node reload-tls: each node of -s reads its TLS files again (as SIGHUP)";
 
 static int client_exit = 1;
 
@@ -113,6 +122,9 @@ mq_client *mqctl_client(struct mqctl *m)
     /* Each mqctl is a new client that knows nothing of the writes of the
      * one before: the leader has them all. */
     o.reads_from_leader = !m->any_node;
+    o.tls_ca_file = m->tls_ca;
+    o.tls_cert_file = m->tls_cert;
+    o.tls_key_file = m->tls_key;
     if (m->timeout_ms != 0 && m->timeout_ms < 2000) {
         o.attempt_timeout_ms = m->timeout_ms; /* default is 2 s */
     }
@@ -155,7 +167,10 @@ static int usage(const char *fmt, ...)
 
 int main(int argc, char **argv)
 {
-    struct mqctl m = {.urls = MQCTL_DEFAULT_URLS};
+    struct mqctl m = {.urls = MQCTL_DEFAULT_URLS,
+                      .tls_ca = getenv("MQ_TLS_CA"),
+                      .tls_cert = getenv("MQ_TLS_CERT"),
+                      .tls_key = getenv("MQ_TLS_KEY")};
     const char *cmd;
     int i, rv;
 
@@ -172,6 +187,17 @@ int main(int argc, char **argv)
         }
         if (strcmp(a, "--any-node") == 0) {
             m.any_node = 1;
+            continue;
+        }
+        const char **tls = strcmp(a, "--tls-ca") == 0     ? &m.tls_ca
+                           : strcmp(a, "--tls-cert") == 0 ? &m.tls_cert
+                           : strcmp(a, "--tls-key") == 0  ? &m.tls_key
+                                                          : NULL;
+        if (tls != NULL) {
+            if (i + 1 == argc) {
+                return usage("%s needs a file", a);
+            }
+            *tls = argv[++i];
             continue;
         }
         if (strncmp(a, "--timeout=", 10) == 0) {

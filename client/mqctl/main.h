@@ -19,7 +19,10 @@ struct mqctl {
     /* The key: --token, else --token-file, else $MQ_TOKEN; NULL: none. */
     const char *token;
     const char *token_file;
-    mq_client *c; /* see mqctl_client */
+    const char *tls_ca;   /* --tls-ca, or MQ_TLS_CA */
+    const char *tls_cert; /* --tls-cert, or MQ_TLS_CERT */
+    const char *tls_key;  /* --tls-key, or MQ_TLS_KEY */
+    mq_client *c;         /* see mqctl_client */
 };
 
 /* The client, opened at the first call. NULL when it cannot be opened,

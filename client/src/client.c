@@ -18,6 +18,7 @@
 #include "check.h"
 #include "lasterr.h"
 #include "subscribe.h"
+#include "tlsdiag.h"
 #include "urls.h"
 
 MQ_API const char *mq_version(void)
@@ -186,6 +187,8 @@ MQ_API mq_err mq_client_open(mq_client **out, const mq_client_opts *opts)
     }
     c->opts = *opts;
     c->opts.urls = NULL;
+    /* Read at open (conn_new copies them); not kept. */
+    c->opts.tls_ca_file = c->opts.tls_cert_file = c->opts.tls_key_file = NULL;
     rv = client_opts_resolve(&c->opts);
     if (rv == MQ_OK) {
         rv = client_ns_set(c, opts->ns);
@@ -193,8 +196,16 @@ MQ_API mq_err mq_client_open(mq_client **out, const mq_client_opts *opts)
     if (rv == MQ_OK) {
         rv = urls_parse(opts->urls, &urls, &n);
     }
+    struct tlsdiag_files tls;
     if (rv == MQ_OK) {
-        rv = conn_new(&c->conn, urls, n, c->opts.attempt_timeout_ms);
+        rv = tlsdiag_files_set(&tls, opts->tls_ca_file, opts->tls_cert_file,
+                               opts->tls_key_file);
+        if (rv != MQ_OK) {
+            urls_free(urls, n);
+        }
+    }
+    if (rv == MQ_OK) {
+        rv = conn_new(&c->conn, urls, n, c->opts.attempt_timeout_ms, &tls);
         urls_free(urls, n);
     }
     if (rv == MQ_OK) {

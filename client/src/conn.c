@@ -50,11 +50,12 @@ struct conn {
     _Atomic int closed;
     _Atomic uint64_t written; /* conn_written_index */
     uint32_t attempt_timeout_ms;
-    char *token; /* sent in every request; NULL: none */
+    char *token;              /* sent in every request; NULL: none */
+    struct tlsdiag_files tls; /* for tls+tcp:// URLs */
 };
 
 mq_err conn_new(struct conn **out, char *const *urls, size_t n,
-                uint32_t attempt_timeout_ms)
+                uint32_t attempt_timeout_ms, const struct tlsdiag_files *tls)
 {
     struct conn *cn;
     pthread_condattr_t ca;
@@ -84,8 +85,11 @@ mq_err conn_new(struct conn **out, char *const *urls, size_t n,
         cn->spread = (size_t)retry_now_ms() ^ (size_t)(uintptr_t)cn;
     }
     cn->attempt_timeout_ms = attempt_timeout_ms;
+    if (tls != NULL) {
+        cn->tls = *tls;
+    }
     for (size_t i = 0; i < n; i++) {
-        rv = nodesock_new(&cn->nodes[i], urls[i]);
+        rv = nodesock_new(&cn->nodes[i], urls[i], &cn->tls);
         if (rv != MQ_OK) {
             conn_free(cn);
             return rv;
@@ -336,7 +340,7 @@ static long note_leader_url(struct conn *cn, size_t i, const char *url)
         if (hint < 0 && cn->n < CONN_NODES_MAX && !atomic_load(&cn->closed)) {
             struct nodesock *ns;
             /* nng dials without blocking: cheap enough under the lock. */
-            if (nodesock_new(&ns, url) == MQ_OK) {
+            if (nodesock_new(&ns, url, &cn->tls) == MQ_OK) {
                 cn->nodes[cn->n] = ns;
                 hint = (long)cn->n++;
             }

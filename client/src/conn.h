@@ -54,11 +54,13 @@ struct conn_call {
     int once;
 };
 
-/* Opens a socket to each of @urls (@n, copied) and starts dialing. Each
- * attempt waits at most @attempt_timeout_ms for a reply. Returns MQ_OK and
- * sets *out, MQ_ERR_INVALID when nng refuses a URL, or MQ_ERR_NO_MEMORY. */
+/* Opens a socket to each of @urls (@n, copied) and starts dialing,
+ * tls+tcp:// ones with @tls's files (copied; NULL: none). Each attempt
+ * waits at most @attempt_timeout_ms for a reply. Returns MQ_OK and sets
+ * *out, MQ_ERR_INVALID when nng refuses a URL or a TLS file does not load,
+ * or MQ_ERR_NO_MEMORY. */
 mq_err conn_new(struct conn **out, char *const *urls, size_t n,
-                uint32_t attempt_timeout_ms);
+                uint32_t attempt_timeout_ms, const struct tlsdiag_files *tls);
 
 /* Sets the token every request carries from now on (copied; NULL or "":
  * none). Call before the first request. Returns MQ_OK or

@@ -43,21 +43,41 @@ int nodesock_lost(struct nodesock *ns)
     return atomic_load(&ns->pipes) <= 0 && atomic_load(&ns->ever);
 }
 
-mq_err nodesock_new(struct nodesock **out, const char *url)
+mq_err nodesock_new(struct nodesock **out, const char *url,
+                    const struct tlsdiag_files *tls)
 {
-    struct nodesock *ns = calloc(1, sizeof *ns);
+    struct nodesock *ns;
+    nng_tls_config *tcfg = NULL;
     nng_dialer d;
     int rv;
 
     *out = NULL;
+    if (strncmp(url, "tls+tcp://", 10) == 0) {
+        static const struct tlsdiag_files none;
+        mq_err err = tlsdiag_config(tls ? tls : &none, url, &tcfg);
+        if (err != MQ_OK) {
+            return err;
+        }
+    }
+    ns = calloc(1, sizeof *ns);
+
     if (ns == NULL) {
+        if (tcfg != NULL) {
+            nng_tls_config_free(tcfg);
+        }
         return lasterr_fail(MQ_ERR_NO_MEMORY, "out of memory");
     }
     snprintf(ns->url, sizeof ns->url, "%s", url);
+    ns->tls = tls;
+    pthread_mutex_init(&ns->tls_lock, NULL);
     atomic_init(&ns->pipes, 0);
     atomic_init(&ns->ever, 0);
     rv = nng_req0_open(&ns->sock);
     if (rv != 0) {
+        if (tcfg != NULL) {
+            nng_tls_config_free(tcfg);
+        }
+        pthread_mutex_destroy(&ns->tls_lock);
         free(ns);
         return lasterr_fail(rv == NNG_ENOMEM ? MQ_ERR_NO_MEMORY
                                              : MQ_ERR_INTERNAL,
@@ -72,6 +92,10 @@ mq_err nodesock_new(struct nodesock **out, const char *url)
         (rv = nng_pipe_notify(ns->sock, NNG_PIPE_EV_REM_POST, pipe_cb, ns)) !=
             0) {
         nng_close(ns->sock);
+        if (tcfg != NULL) {
+            nng_tls_config_free(tcfg);
+        }
+        pthread_mutex_destroy(&ns->tls_lock);
         free(ns);
         return lasterr_fail(MQ_ERR_INTERNAL, "set up socket for %s: %s", url,
                             nng_strerror(rv));
@@ -80,10 +104,22 @@ mq_err nodesock_new(struct nodesock **out, const char *url)
     if (rv == 0) {
         nng_dialer_set_ms(d, NNG_OPT_RECONNMINT, NODESOCK_RECONNECT_MIN_MS);
         nng_dialer_set_ms(d, NNG_OPT_RECONNMAXT, NODESOCK_RECONNECT_MAX_MS);
+        if (tcfg != NULL) {
+            rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, tcfg);
+            if (rv == 0) { /* each request goes out at once */
+                rv = nng_dialer_set_bool(d, NNG_OPT_TCP_NODELAY, true);
+            }
+        }
+    }
+    if (rv == 0) {
         rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK);
+    }
+    if (tcfg != NULL) {
+        nng_tls_config_free(tcfg); /* the dialer holds its own */
     }
     if (rv != 0) {
         nng_close(ns->sock);
+        pthread_mutex_destroy(&ns->tls_lock);
         free(ns);
         return lasterr_fail(rv == NNG_ENOMEM ? MQ_ERR_NO_MEMORY
                                              : MQ_ERR_INVALID,
@@ -102,6 +138,7 @@ void nodesock_free(struct nodesock *ns)
 {
     if (ns != NULL) {
         nodesock_close(ns);
+        pthread_mutex_destroy(&ns->tls_lock);
         free(ns);
     }
 }
@@ -151,6 +188,46 @@ mq_err nodesock_start(struct nodesock_xchg *x, struct nodesock *ns,
     return MQ_OK;
 }
 
+/* Seconds a probe's finding is kept (one handshake per node and period). */
+#define TLS_PROBE_EVERY_MS 2000
+#define TLS_PROBE_TIMEOUT_MS 1000
+
+/* For a tls+tcp:// node that is not connected: whether its TLS handshake
+ * fails, and why (into @why). */
+static int tls_why(struct nodesock *ns, char *why)
+{
+    char found[NODESOCK_WHY_MAX];
+    uint64_t now = retry_now_ms();
+    int failed;
+
+    if (ns->tls == NULL || strncmp(ns->url, "tls+tcp://", 10) != 0) {
+        return 0;
+    }
+    pthread_mutex_lock(&ns->tls_lock);
+    if (ns->tls_probed_ms != 0 &&
+        now - ns->tls_probed_ms < TLS_PROBE_EVERY_MS) {
+        failed = ns->tls_why[0] != '\0';
+        snprintf(why, NODESOCK_WHY_MAX, "%s", ns->tls_why);
+        pthread_mutex_unlock(&ns->tls_lock);
+        return failed;
+    }
+    pthread_mutex_unlock(&ns->tls_lock);
+    /* Outside the lock: a probe takes up to TLS_PROBE_TIMEOUT_MS. */
+    failed = tlsdiag_probe(ns->tls, ns->url, TLS_PROBE_TIMEOUT_MS, found,
+                           sizeof found);
+    pthread_mutex_lock(&ns->tls_lock);
+    ns->tls_probed_ms = retry_now_ms();
+    if (failed) {
+        snprintf(ns->tls_why, sizeof ns->tls_why,
+                 "TLS handshake with %s failed: %s", ns->url, found);
+    } else {
+        ns->tls_why[0] = '\0';
+    }
+    snprintf(why, NODESOCK_WHY_MAX, "%s", ns->tls_why);
+    pthread_mutex_unlock(&ns->tls_lock);
+    return failed;
+}
+
 mq_err nodesock_finish(struct nodesock_xchg *x, Mq__V1__Reply **out, char *why)
 {
     const char *url = x->ns->url;
@@ -165,7 +242,9 @@ mq_err nodesock_finish(struct nodesock_xchg *x, Mq__V1__Reply **out, char *why)
         if (m != NULL) {
             nng_msg_free(m);
         }
-        if (rv == NNG_ETIMEDOUT) {
+        if (rv == NNG_ETIMEDOUT && tls_why(x->ns, why)) {
+            /* why says why the TLS connection fails */
+        } else if (rv == NNG_ETIMEDOUT) {
             snprintf(why, NODESOCK_WHY_MAX,
                      "not connected to %s (waited %u ms)", url,
                      x->send_wait_ms);

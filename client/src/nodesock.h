@@ -11,12 +11,14 @@
 #define MQ_CLIENT_NODESOCK_H
 
 #include <nng/nng.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "mq.h"
 #include "mq.pb-c.h"
+#include "tlsdiag.h"
 
 /* Longest wait for a connection to a node that has none, per exchange of
  * a call that retries: nng keeps dialing in the background, so the next
@@ -32,6 +34,12 @@ struct nodesock {
     nng_socket sock;
     _Atomic int pipes; /* connections up */
     _Atomic int ever;  /* 1 once a connection was up */
+    /* tls+tcp://: the client's TLS files (the conn's, borrowed) and the
+     * last reason found why the TLS connection fails (tlsdiag_probe). */
+    const struct tlsdiag_files *tls;
+    pthread_mutex_t tls_lock;
+    uint64_t tls_probed_ms; /* retry_now_ms of the last probe; 0: none */
+    char tls_why[NODESOCK_WHY_MAX];
 };
 
 /* Whether @ns is connected now; whether it was and lost its connections
@@ -39,10 +47,13 @@ struct nodesock {
 int nodesock_connected(struct nodesock *ns);
 int nodesock_lost(struct nodesock *ns);
 
-/* Opens a socket for @url and starts dialing. Returns MQ_OK and sets *out,
- * MQ_ERR_INVALID when nng refuses the URL, MQ_ERR_NO_MEMORY or
- * MQ_ERR_INTERNAL; mq_errmsg names the URL. */
-mq_err nodesock_new(struct nodesock **out, const char *url);
+/* Opens a socket for @url and starts dialing; a tls+tcp:// URL with @tls's
+ * files (borrowed for the socket's life; NULL: none). Returns MQ_OK and
+ * sets *out, MQ_ERR_INVALID when nng refuses the URL or a TLS file does
+ * not load, MQ_ERR_NO_MEMORY or MQ_ERR_INTERNAL; mq_errmsg names the URL
+ * or the file. */
+mq_err nodesock_new(struct nodesock **out, const char *url,
+                    const struct tlsdiag_files *tls);
 
 /* Closes the socket: exchanges in progress end with MQ_ERR_CANCELED, and so
  * do those to come. Waits for nng's callbacks on it to return. */
@@ -72,7 +83,9 @@ mq_err nodesock_start(struct nodesock_xchg *x, struct nodesock *ns,
 
 /* Waits for the send, then for the reply, and decodes it into *out (freed
  * with mq__v1__reply__free_unpacked). Returns MQ_OK; or, with @why set,
- * MQ_ERR_NOT_DONE (not connected in time: the request was not sent),
+ * MQ_ERR_NOT_DONE (not connected in time: the request was not sent; for a
+ * tls+tcp:// node whose TLS handshake fails, @why says why: "TLS handshake
+ * with URL failed: certificate verify failed: expired"),
  * MQ_ERR_UNAVAILABLE (the connection dropped after the send: outcome
  * unknown), MQ_ERR_TIMEOUT (sent, no reply by the deadline: outcome
  * unknown), MQ_ERR_CANCELED (closed), MQ_ERR_PROTOCOL (a reply that does

@@ -88,6 +88,35 @@ static const struct opt opts[] = {
     U64(max_clock_skew_ms, "1000", 10, 86400000,
         "warn when another node's clock is this far off; a node this far "
         "ahead of a majority does not lead, nor gets votes"),
+    STR(tls_cert_file, "", 0,
+        "certificate (PEM, chain) presented to clients; needed by a "
+        "tls+tcp:// client_url"),
+    STR(tls_key_file, "", 0, "private key (PEM) of tls_cert_file"),
+    STR(tls_client_ca_file, "", 0,
+        "CA (PEM) that signs client certificates: set, every client must "
+        "present one"),
+    STR(tls_ca_file, "", 0,
+        "CA (PEM) that signs the other nodes' client certificates, for this "
+        "node's calls to tls+tcp:// join URLs (default: peer_tls_ca_file)"),
+    STR(peer_tls_cert_file, "", 0,
+        "this node's certificate (PEM) for the other nodes: mutual TLS on "
+        "tls+tcp:// peer URLs; it must name the host of peer_url"),
+    STR(peer_tls_key_file, "", 0, "private key (PEM) of peer_tls_cert_file"),
+    STR(peer_tls_ca_file, "", 0,
+        "the cluster CA (PEM): a node's peer certificate must be signed by "
+        "it"),
+    U64(peer_max_pending_conns, "16", 1, 4096,
+        "peer connections from one address not yet known as a member's; "
+        "more are closed at once"),
+    U64(peer_hello_timeout_ms, "10000", 100, 600000,
+        "a peer connection that has not shown a member's hello (TLS) or "
+        "message in this time is closed"),
+    U64(peer_inbox_max_messages, "4096", 16, 1000000,
+        "peer messages received and not yet handled; more are dropped and "
+        "counted"),
+    U64(peer_inbox_max_bytes, "268435456", 1048576, UINT64_MAX,
+        "bytes of peer messages received and not yet handled; more are "
+        "dropped (one message is always taken)"),
     U64(member_catchup_timeout_ms, "60000", 1000, 86400000,
         "a node being added that catches up no further for this long is "
         "removed again (the add is abandoned)"),
@@ -227,22 +256,108 @@ static mq_err load_file(struct config *cfg, const char *path, uint8_t *seen,
     return rv;
 }
 
-/* Checks URL @url given as @key: tcp:// or ipc://. A tls+tcp:// URL is
- * refused with its own message: no certificate settings exist yet, so it
- * could never connect. */
+static int is_tls(const char *url)
+{
+    return strncmp(url, "tls+tcp://", 10) == 0;
+}
+
+/* Checks URL @url given as @key: tcp://, ipc:// or tls+tcp://. Whether the
+ * TLS settings a tls+tcp:// URL needs are there is check_tls's part. */
 static mq_err check_url(const char *key, const char *url, struct errmsg *e)
 {
-    if (strncmp(url, "tls+tcp://", 10) == 0) {
-        errmsg_set(e,
-                   "%s: \"%s\": TLS is not configured (mqd has no "
-                   "certificate settings yet), so a tls+tcp:// URL cannot "
-                   "work: use tcp:// or ipc://",
+    if (strncmp(url, "tcp://", 6) != 0 && strncmp(url, "ipc://", 6) != 0 &&
+        !is_tls(url)) {
+        errmsg_set(e, "%s: \"%s\" is not a tcp://, tls+tcp:// or ipc:// URL",
                    key, url);
         return MQ_ERR_INVALID;
     }
-    if (strncmp(url, "tcp://", 6) != 0 && strncmp(url, "ipc://", 6) != 0) {
-        errmsg_set(e, "%s: \"%s\" is not a tcp:// or ipc:// URL", key, url);
+    return MQ_OK;
+}
+
+/* A tls+tcp:// URL given as @key needs TLS settings that are not there. */
+static mq_err tls_missing(const char *key, const char *url, const char *needs,
+                          struct errmsg *e)
+{
+    errmsg_set(e,
+               "%s: \"%s\": TLS is not configured: a tls+tcp:// URL needs %s",
+               key, url, needs);
+    return MQ_ERR_INVALID;
+}
+
+/* The TLS keys agree with the URLs: a tls+tcp:// client URL has its
+ * certificate and key, and TLS keys are not set for a port without TLS
+ * (clients would talk in clear to a node configured for TLS); peer TLS is
+ * all or nothing: its three files, a tls+tcp:// peer URL and tls+tcp://
+ * URLs for every member, so that it is required on both ends. Files are
+ * read at start (node.c), not here. */
+static mq_err check_tls(const struct config *cfg, struct errmsg *e)
+{
+    int cert = cfg->tls_cert_file[0] != '\0';
+    int key = cfg->tls_key_file[0] != '\0';
+    int peer_n = (cfg->peer_tls_cert_file[0] != '\0') +
+                 (cfg->peer_tls_key_file[0] != '\0') +
+                 (cfg->peer_tls_ca_file[0] != '\0');
+
+    if (is_tls(cfg->client_url) && (!cert || !key)) {
+        return tls_missing("client_url", cfg->client_url,
+                           "tls_cert_file and tls_key_file", e);
+    }
+    if (!is_tls(cfg->client_url) &&
+        (cert || key || cfg->tls_client_ca_file[0] != '\0')) {
+        errmsg_set(e,
+                   "%s is set but client_url %s is not a tls+tcp:// URL: "
+                   "clients would talk in clear",
+                   cert  ? "tls_cert_file"
+                   : key ? "tls_key_file"
+                         : "tls_client_ca_file",
+                   cfg->client_url);
         return MQ_ERR_INVALID;
+    }
+    if (cert != key) {
+        errmsg_set(e, "tls_cert_file and tls_key_file: give both");
+        return MQ_ERR_INVALID;
+    }
+    if (peer_n != 0 && peer_n != 3) {
+        errmsg_set(e, "peer_tls_cert_file, peer_tls_key_file and "
+                      "peer_tls_ca_file: give all three (mutual TLS between "
+                      "nodes) or none");
+        return MQ_ERR_INVALID;
+    }
+    if (is_tls(cfg->peer_url) && peer_n == 0) {
+        return tls_missing("peer_url", cfg->peer_url,
+                           "peer_tls_cert_file, peer_tls_key_file and "
+                           "peer_tls_ca_file",
+                           e);
+    }
+    if (!is_tls(cfg->peer_url) && peer_n != 0) {
+        errmsg_set(e,
+                   "peer_tls_cert_file is set but peer_url %s is not a "
+                   "tls+tcp:// URL: nodes would talk in clear",
+                   cfg->peer_url);
+        return MQ_ERR_INVALID;
+    }
+    for (size_t i = 0; i < cfg->n_members; i++) {
+        const char *u = cfg->members[i].peer_url;
+        if (is_tls(u) && peer_n == 0) {
+            return tls_missing("members", u,
+                               "peer_tls_cert_file, peer_tls_key_file and "
+                               "peer_tls_ca_file",
+                               e);
+        }
+        if (!is_tls(u) && peer_n != 0) {
+            errmsg_set(e,
+                       "members: node %llu's peer URL %s is not a tls+tcp:// "
+                       "URL, and this node requires mutual TLS between nodes",
+                       (unsigned long long)cfg->members[i].id, u);
+            return MQ_ERR_INVALID;
+        }
+    }
+    if (strstr(cfg->join, "tls+tcp://") != NULL &&
+        cfg->tls_ca_file[0] == '\0' && cfg->peer_tls_ca_file[0] == '\0') {
+        return tls_missing("join", cfg->join,
+                           "tls_ca_file (or peer_tls_ca_file) to verify the "
+                           "nodes' certificates",
+                           e);
     }
     return MQ_OK;
 }
@@ -480,11 +595,17 @@ mq_err config_load(struct config *cfg, int argc, char **argv, struct errmsg *e)
             errmsg_set(e, "join: give either join or members, not both");
             return MQ_ERR_INVALID;
         }
-        return check_url_list("join", cfg->join, e);
+        if ((rv = check_url_list("join", cfg->join, e)) != MQ_OK) {
+            return rv;
+        }
+        return check_tls(cfg, e);
     }
     if (cfg->members_text[0] == '\0') {
         errmsg_set(e, "members: required, and not given (or give join)");
         return MQ_ERR_INVALID;
     }
-    return parse_members(cfg, e);
+    if ((rv = parse_members(cfg, e)) != MQ_OK) {
+        return rv;
+    }
+    return check_tls(cfg, e);
 }

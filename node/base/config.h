@@ -13,6 +13,7 @@
 #include "mq.h"
 
 #define CONFIG_MAX_MEMBERS 16
+#define CONFIG_PATH_MAX 512
 
 struct config_member {
     uint64_t id;
@@ -49,6 +50,24 @@ struct config {
     uint64_t max_waiting_per_sub;
     uint64_t max_waiting_fetches;
     uint64_t max_clock_skew_ms;
+    /* TLS for clients (tls+tcp:// client_url): this node's certificate and
+     * key, and the CA that signs client certificates (then required). */
+    char tls_cert_file[CONFIG_PATH_MAX];
+    char tls_key_file[CONFIG_PATH_MAX];
+    char tls_client_ca_file[CONFIG_PATH_MAX];
+    /* CA that signs the other nodes' client certificates: this node's own
+     * calls to tls+tcp:// client URLs (join, rejoin). */
+    char tls_ca_file[CONFIG_PATH_MAX];
+    /* Mutual TLS between nodes (tls+tcp:// peer URLs): this node's
+     * certificate and key, and the cluster CA. */
+    char peer_tls_cert_file[CONFIG_PATH_MAX];
+    char peer_tls_key_file[CONFIG_PATH_MAX];
+    char peer_tls_ca_file[CONFIG_PATH_MAX];
+    /* The peer port's bounds (also without TLS). */
+    uint64_t peer_max_pending_conns;
+    uint64_t peer_hello_timeout_ms;
+    uint64_t peer_inbox_max_messages;
+    uint64_t peer_inbox_max_bytes;
     /* Test hooks, from the environment only (never from a file or a flag;
      * see config_load). 0: off. */
     uint64_t test_delay_leader_append_ms;

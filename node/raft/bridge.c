@@ -28,11 +28,13 @@
 
 #include <nng/protocol/reqrep0/rep.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "alloc.h"
 #include "log.h"
+#include "tlsconf.h"
 
 enum { REQ_IDLE, REQ_RECV, REQ_LOOP, REQ_SEND };
 
@@ -94,15 +96,149 @@ static void push(struct bridge *b, struct inbound *in)
 
 void bridge_push_peer(struct bridge *b, nng_msg *msg)
 {
-    struct inbound *in = mq_malloc(sizeof *in);
-    if (in == NULL) {
+    struct inbound *in;
+    size_t len = nng_msg_len(msg);
+    int full;
+
+    uv_mutex_lock(&b->lock);
+    full = b->peer_queued > 0 &&
+           (b->peer_queued >= b->peer_max_queued ||
+            b->peer_queued_bytes + len > b->peer_max_queued_bytes);
+    if (!full) {
+        b->peer_queued++;
+        b->peer_queued_bytes += len;
+    }
+    uv_mutex_unlock(&b->lock);
+    if (full) {
+        atomic_fetch_add(&b->peer_dropped, 1);
         nng_msg_free(msg); /* raft tolerates a lost message */
+        return;
+    }
+    in = mq_malloc(sizeof *in);
+    if (in == NULL) {
+        uv_mutex_lock(&b->lock);
+        b->peer_queued--;
+        b->peer_queued_bytes -= len;
+        uv_mutex_unlock(&b->lock);
+        atomic_fetch_add(&b->peer_dropped, 1);
+        nng_msg_free(msg);
         return;
     }
     memset(in, 0, sizeof *in);
     in->kind = INBOUND_PEER;
     in->msg = msg;
     push(b, in);
+}
+
+void bridge_push_peer_event(struct bridge *b, enum inbound_kind kind,
+                            uint32_t pipe)
+{
+    struct inbound *in = mq_malloc(sizeof *in);
+    if (in == NULL) {
+        return; /* a pipe's state is made when its first message comes */
+    }
+    memset(in, 0, sizeof *in);
+    in->kind = kind;
+    in->pipe = pipe;
+    push(b, in);
+}
+
+/* A key for the remote address of @p (0 when it has none: ipc). */
+static uint64_t remote_key(nng_pipe p)
+{
+    nng_sockaddr sa;
+    if (nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) != 0) {
+        return 0;
+    }
+    switch (sa.s_family) {
+    case NNG_AF_INET:
+        return 0x100000000ull | sa.s_in.sa_addr;
+    case NNG_AF_INET6: {
+        uint64_t h = 1469598103934665603ull; /* FNV-1a of the address */
+        for (int i = 0; i < 16; i++) {
+            h = (h ^ sa.s_in6.sa_addr[i]) * 1099511628211ull;
+        }
+        return h | 1;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* Forgets pending pipe @id (under the lock). */
+static void pending_forget(struct bridge *b, uint32_t id)
+{
+    void *v = hmap_del(&b->pending_pipes, id);
+    if (v != NULL) {
+        uint64_t key = (uint64_t)(uintptr_t)v;
+        uintptr_t n = (uintptr_t)hmap_get(&b->pending_hosts, key);
+        if (n <= 1) {
+            hmap_del(&b->pending_hosts, key);
+        } else {
+            hmap_put(&b->pending_hosts, key, (void *)(n - 1)); /* exists */
+        }
+    }
+}
+
+static void peer_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg) /* nng */
+{
+    struct bridge *b = arg;
+    uint32_t id = nng_pipe_id(p);
+
+    if (ev == NNG_PIPE_EV_ADD_PRE) {
+        uint64_t key = remote_key(p);
+        int refuse = 0;
+        uv_mutex_lock(&b->lock);
+        uintptr_t n = (uintptr_t)hmap_get(&b->pending_hosts, key | 1);
+        if (n >= b->peer_max_pending ||
+            hmap_reserve(&b->pending_hosts, 1) != MQ_OK ||
+            hmap_reserve(&b->pending_pipes, 1) != MQ_OK) {
+            refuse = 1;
+        } else {
+            hmap_put(&b->pending_hosts, key | 1, (void *)(n + 1));
+            hmap_put(&b->pending_pipes, id, (void *)(uintptr_t)(key | 1));
+        }
+        uv_mutex_unlock(&b->lock);
+        if (refuse) {
+            atomic_fetch_add(&b->peer_refused, 1);
+            nng_pipe_close(p); /* its REM_POST follows */
+            return;
+        }
+        bridge_push_peer_event(b, INBOUND_PEER_PIPE_ADD, id);
+        return;
+    }
+    uv_mutex_lock(&b->lock);
+    pending_forget(b, id);
+    uv_mutex_unlock(&b->lock);
+    bridge_push_peer_event(b, INBOUND_PEER_PIPE_REM, id);
+}
+
+mq_err bridge_peer_watch(struct bridge *b, nng_socket pull, size_t max_pending,
+                         struct errmsg *e)
+{
+    int rv;
+    b->peer_max_pending = max_pending;
+    if ((rv = nng_pipe_notify(pull, NNG_PIPE_EV_ADD_PRE, peer_pipe_cb, b)) !=
+            0 ||
+        (rv = nng_pipe_notify(pull, NNG_PIPE_EV_REM_POST, peer_pipe_cb, b)) !=
+            0) {
+        errmsg_set(e, "peer socket: %s", nng_strerror(rv));
+        return MQ_ERR_INTERNAL;
+    }
+    return MQ_OK;
+}
+
+void bridge_peer_pipe_bound(struct bridge *b, uint32_t pipe)
+{
+    uv_mutex_lock(&b->lock);
+    pending_forget(b, pipe);
+    uv_mutex_unlock(&b->lock);
+}
+
+void bridge_peer_stats(struct bridge *b, uint64_t *dropped, uint64_t *refused)
+{
+    *dropped = atomic_load(&b->peer_dropped);
+    *refused = atomic_load(&b->peer_refused);
 }
 
 static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg) /* nng thread */
@@ -317,7 +453,19 @@ static void wakeup_cb(uv_async_t *h) /* loop thread */
             break;
         }
         case INBOUND_PEER:
+            uv_mutex_lock(&b->lock);
+            b->peer_queued--;
+            b->peer_queued_bytes -= nng_msg_len(in->msg);
+            uv_mutex_unlock(&b->lock);
             b->on_peer(b->arg, in->msg);
+            mq_free(in);
+            break;
+        case INBOUND_PEER_PIPE_ADD:
+        case INBOUND_PEER_PIPE_REM:
+        case INBOUND_PEER_DIAL_UP:
+            if (b->on_peer_event != NULL) {
+                b->on_peer_event(b->arg, in->kind, in->pipe);
+            }
             mq_free(in);
             break;
         case INBOUND_PIPE_ADD:
@@ -413,7 +561,15 @@ mq_err bridge_start(struct bridge *b, uv_loop_t *loop,
     b->loop = loop;
     b->on_request = o->on_request;
     b->on_peer = o->on_peer;
+    b->on_peer_event = o->on_peer_event;
     b->on_pipe_closed = o->on_pipe_closed;
+    b->peer_max_queued = o->peer_max_queued ? o->peer_max_queued : 4096;
+    b->peer_max_queued_bytes =
+        o->peer_max_queued_bytes ? o->peer_max_queued_bytes : SIZE_MAX;
+    hmap_init(&b->pending_hosts);
+    hmap_init(&b->pending_pipes);
+    atomic_init(&b->peer_dropped, 0);
+    atomic_init(&b->peer_refused, 0);
     b->arg = o->arg;
     b->max_active = o->max_active;
     hmap_init(&b->pipes);
@@ -437,7 +593,13 @@ mq_err bridge_start(struct bridge *b, uv_loop_t *loop,
         errmsg_set(e, "client socket: %s", nng_strerror(rv));
         return MQ_ERR_INTERNAL;
     }
-    if ((rv = nng_listen(b->rep, o->url, NULL, 0)) != 0) {
+    snprintf(b->url, sizeof b->url, "%s", o->url);
+    if ((rv = nng_listener_create(&b->listener, b->rep, o->url)) != 0 ||
+        (o->tls != NULL &&
+         (rv = nng_listener_set_ptr(b->listener, NNG_OPT_TLS_CONFIG, o->tls)) !=
+             0) ||
+        (o->tls != NULL && (rv = tlsconf_nodelay_listener(b->listener)) != 0) ||
+        (rv = nng_listener_start(b->listener, 0)) != 0) {
         errmsg_set(e, "listen on client_url %s: %s", o->url, nng_strerror(rv));
         return MQ_ERR_INVALID;
     }
@@ -447,6 +609,15 @@ mq_err bridge_start(struct bridge *b, uv_loop_t *loop,
         return MQ_ERR_NO_MEMORY;
     }
     return MQ_OK;
+}
+
+mq_err bridge_set_tls(struct bridge *b, nng_tls_config *tls, struct errmsg *e)
+{
+    if (!b->rep_open || !tlsconf_is_tls_url(b->url)) {
+        errmsg_set(e, "client_url %s is not a tls+tcp:// URL", b->url);
+        return MQ_ERR_INVALID;
+    }
+    return tlsconf_listener_set(b->listener, b->url, tls, e);
 }
 
 mq_err bridge_check_listen(const char *url, const char *key, struct errmsg *e)
@@ -507,6 +678,10 @@ void bridge_stop(struct bridge *b)
     }
     b->n_reqs = b->n_active = b->n_parked = b->n_receiving = 0;
     hmap_close(&b->pipes);
+    uv_mutex_lock(&b->lock);
+    hmap_close(&b->pending_hosts);
+    hmap_close(&b->pending_pipes);
+    uv_mutex_unlock(&b->lock);
 }
 
 void bridge_close(struct bridge *b, uv_close_cb cb)

@@ -20,6 +20,7 @@
 #define MQ_BRIDGE_H
 
 #include <nng/nng.h>
+#include <nng/supplemental/tls/tls.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +37,9 @@ enum inbound_kind {
     INBOUND_PEER,    /* a peer message */
     INBOUND_PIPE_ADD,
     INBOUND_PIPE_REM, /* a client connection opened or closed */
+    INBOUND_PEER_PIPE_ADD,
+    INBOUND_PEER_PIPE_REM, /* a connection to the peer port opened, closed */
+    INBOUND_PEER_DIAL_UP,  /* this node's connection to node (pipe) is up */
 };
 
 /* An inbound message or event. */
@@ -44,7 +48,7 @@ struct inbound {
     enum inbound_kind kind;
     struct rpc_req *req; /* INBOUND_REQUEST */
     nng_msg *msg;        /* INBOUND_PEER */
-    uint32_t pipe;       /* INBOUND_PIPE_* */
+    uint32_t pipe;       /* INBOUND_PIPE_*, INBOUND_PEER_PIPE_*; node id */
 };
 
 /* One client request and its context. Owned by the loop from dispatch
@@ -67,6 +71,9 @@ struct rpc_req {
 typedef void (*bridge_request_cb)(void *arg, struct rpc_req *req,
                                   const void *data, size_t len);
 typedef void (*bridge_peer_cb)(void *arg, nng_msg *msg);
+/* An INBOUND_PEER_* event (@kind) about @pipe (a node id for DIAL_UP). */
+typedef void (*bridge_peer_event_cb)(void *arg, enum inbound_kind kind,
+                                     uint32_t pipe);
 /* Connection @pipe closed: nothing more can be sent to it. */
 typedef void (*bridge_pipe_cb)(void *arg, uint32_t pipe);
 
@@ -92,6 +99,8 @@ struct bridge {
 
     nng_socket rep;
     int rep_open;
+    nng_listener listener; /* the client URL's */
+    char url[MQ_URL_MAX];
     size_t max_active;
     struct rpc_req *all; /* every request and context: loop thread */
     size_t n_reqs, n_active, n_parked, n_receiving;
@@ -102,8 +111,19 @@ struct bridge {
 
     bridge_request_cb on_request;
     bridge_peer_cb on_peer;
+    bridge_peer_event_cb on_peer_event;
     bridge_pipe_cb on_pipe_closed;
     void *arg;
+
+    /* The peer port (bridge_peer_watch), guarded by lock: its messages
+     * waiting in the inbox (count, bytes) and its bounds; connections not
+     * yet known as a member's, per remote address (pending_hosts: address
+     * key -> count) and by pipe (pending_pipes: pipe -> address key). */
+    size_t peer_queued, peer_queued_bytes;
+    size_t peer_max_queued, peer_max_queued_bytes, peer_max_pending;
+    struct hmap pending_hosts, pending_pipes;
+    /* Counts (atomic: read by status on the loop). */
+    _Atomic uint64_t peer_dropped, peer_refused;
 };
 
 /* nng closes a connection whose message is over the socket's receive
@@ -123,12 +143,19 @@ struct bridge {
 
 struct bridge_opts {
     const char *url;
+    /* A tls+tcp:// url's TLS configuration (borrowed: the listener holds
+     * its own reference); NULL otherwise. */
+    nng_tls_config *tls;
     size_t max_active; /* the limit on requests with the loop */
     size_t max_bytes;  /* max_request_bytes */
     bridge_request_cb on_request;
     bridge_peer_cb on_peer;
+    bridge_peer_event_cb on_peer_event;
     bridge_pipe_cb on_pipe_closed;
     void *arg;
+    /* Bounds of the peer inbox (messages, bytes): past either, a peer
+     * message is dropped and counted (one is always taken). */
+    size_t peer_max_queued, peer_max_queued_bytes;
 };
 
 /* Sets up the inbox and its wake-up on @loop, and starts serving clients
@@ -139,6 +166,13 @@ struct bridge_opts {
 mq_err bridge_start(struct bridge *b, uv_loop_t *loop,
                     const struct bridge_opts *o, struct errmsg *e);
 
+/* Gives the client listener (tls+tcp://) the TLS configuration @tls for
+ * the connections it accepts from now on; open ones keep theirs. Loop
+ * thread; blocks up to a second (tlsconf_listener_set). Returns MQ_OK;
+ * MQ_ERR_INVALID when the client URL is not tls+tcp://; or an error from
+ * nng, with @e. */
+mq_err bridge_set_tls(struct bridge *b, nng_tls_config *tls, struct errmsg *e);
+
 /* Checks that @url (the value of config key @key) can be listened on now:
  * listens and closes at once. Returns MQ_OK, or MQ_ERR_INVALID with @e
  * naming the key, the URL and why (e.g. "address in use"). For the start,
@@ -146,8 +180,29 @@ mq_err bridge_start(struct bridge *b, uv_loop_t *loop,
 mq_err bridge_check_listen(const char *url, const char *key, struct errmsg *e);
 
 /* Called from nng threads: hands @msg (taken over) to the loop's peer
- * handler. */
+ * handler; drops it (and counts it) when the peer inbox is at its bounds. */
 void bridge_push_peer(struct bridge *b, nng_msg *msg);
+
+/* Called from nng threads: hands the event @kind about @pipe to the loop's
+ * on_peer_event. */
+void bridge_push_peer_event(struct bridge *b, enum inbound_kind kind,
+                            uint32_t pipe);
+
+/* Watches the peer port's socket @pull: each connection is reported to
+ * on_peer_event (INBOUND_PEER_PIPE_ADD, _REM), and counts as pending (not
+ * yet a member's) until bridge_peer_pipe_bound; a connection past
+ * @max_pending pending ones from its remote address is closed at once (and
+ * counted). Loop thread, before @pull listens. */
+mq_err bridge_peer_watch(struct bridge *b, nng_socket pull, size_t max_pending,
+                         struct errmsg *e);
+
+/* Connection @pipe of the peer port is a member's (its hello or first
+ * message was accepted): it no longer counts as pending. Loop thread. */
+void bridge_peer_pipe_bound(struct bridge *b, uint32_t pipe);
+
+/* The peer port's counts: messages dropped at the inbox's bounds,
+ * connections refused past max_pending. Any thread. */
+void bridge_peer_stats(struct bridge *b, uint64_t *dropped, uint64_t *refused);
 
 /* @req waits for something else (a long poll): it no longer counts against
  * max_active, and another request may be received in its place. Undone by

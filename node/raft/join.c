@@ -15,7 +15,9 @@
 #include "errors.h"
 #include "log.h"
 #include "mq.pb-c.h"
+#include "pemfile.h"
 #include "repair.h"
+#include "tlsconf.h"
 
 /* Adding waits for the new node to catch up, which may take a while. */
 #define JOIN_REPLY_TIMEOUT_MS (10 * 60 * 1000)
@@ -44,6 +46,45 @@ static void pause_ms(struct joiner *j, int ms)
     }
 }
 
+/* Dials @url on j->sock; a tls+tcp:// one verifies the node against
+ * tls_ca_file (or peer_tls_ca_file) and presents tls_cert_file when set.
+ * Returns 0 or an nng error (a TLS file that does not load is logged). */
+static int dial(struct joiner *j, const char *url)
+{
+    const struct config *cfg = j->cfg;
+    struct errmsg e = ERRMSG_INIT;
+    nng_tls_config *tls = NULL;
+    nng_dialer d;
+    int rv;
+
+    if (tlsconf_is_tls_url(url)) {
+        int own = cfg->tls_cert_file[0] != '\0';
+        struct tlsconf_files f = {
+            .cert_key = "tls_cert_file",
+            .cert_file = own ? cfg->tls_cert_file : "",
+            .key_key = "tls_key_file",
+            .key_file = own ? cfg->tls_key_file : "",
+            .ca_key = cfg->tls_ca_file[0] ? "tls_ca_file" : "peer_tls_ca_file",
+            .ca_file =
+                cfg->tls_ca_file[0] ? cfg->tls_ca_file : cfg->peer_tls_ca_file};
+        char host[256];
+        pemfile_url_host(url, host, sizeof host);
+        if (tlsconf_client(&tls, &f, host, &e) != MQ_OK) {
+            LOG_WARN("join: %s", e.msg);
+            return NNG_EINVAL;
+        }
+    }
+    if ((rv = nng_dialer_create(&d, j->sock, url)) == 0 &&
+        (tls == NULL ||
+         (rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, tls)) == 0)) {
+        rv = nng_dialer_start(d, 0);
+    }
+    if (tls != NULL) {
+        nng_tls_config_free(tls); /* the dialer holds its own */
+    }
+    return rv;
+}
+
 /* One request to @url, waiting up to @timeout_ms for the reply. Returns
  * MQ_OK with *out set (the caller frees it), or the error; @redirect gets
  * the leader's URL when the reply names one. */
@@ -68,7 +109,7 @@ static mq_err call(struct joiner *j, const char *url, Mq__V1__Request *req,
     nng_socket_set_ms(j->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
     nng_socket_set_size(j->sock, NNG_OPT_RECVMAXSZ, 1 << 20);
     req->token = j->token;
-    if (nng_dial(j->sock, url, NULL, 0) != 0 ||
+    if (dial(j, url) != 0 ||
         nng_msg_alloc(&msg, mq__v1__request__get_packed_size(req)) != 0) {
         goto out;
     }

@@ -48,7 +48,6 @@
 #include "peer.h"
 
 #include <nng/protocol/pipeline0/pull.h>
-#include <nng/protocol/pipeline0/push.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -60,13 +59,8 @@
 #include "peer_codec.h"
 #include "segcheck.h"
 #include "termvote.h"
+#include "tlsconf.h"
 #include "wallclock.h"
-
-struct peer_conn {
-    uint64_t id;
-    char address[MQ_URL_MAX];
-    nng_socket sock;
-};
 
 struct peer_done {
     struct peer_done *next;
@@ -142,10 +136,17 @@ static void stub_close(struct raft_uv_transport *t,
     cb(t);
 }
 
-/* Learning client URLs ---------------------------------------------------- */
+/* Learning client URLs ----------------------------------------------------
+ *
+ * Who says where a node serves clients: with peer TLS, the node itself in
+ * its signed hello (peer_auth.c), so its latest word counts; without, the
+ * first message of a member, and a later message saying otherwise is
+ * ignored (logged once): a node's client URL then changes only through the
+ * membership (the node removed and added again at another peer URL, whose
+ * first message is heard anew), or when this node restarts. */
 
 static void learn(struct peer *p, uint64_t id, const char *client_url,
-                  const char *peer_url)
+                  const char *peer_url, int authenticated)
 {
     struct peer_known *k = NULL;
     for (size_t i = 0; i < p->n_known; i++) {
@@ -159,14 +160,27 @@ static void learn(struct peer *p, uint64_t id, const char *client_url,
             return;
         }
         k = &p->known[p->n_known++];
+        memset(k, 0, sizeof *k);
         k->id = id;
     }
-    if (client_url && strlen(client_url) < MQ_URL_MAX) {
-        strcpy(k->client_url, client_url);
+    if (client_url == NULL || strlen(client_url) >= MQ_URL_MAX ||
+        peer_url == NULL || strlen(peer_url) >= MQ_URL_MAX) {
+        return;
     }
-    if (peer_url && strlen(peer_url) < MQ_URL_MAX) {
-        strcpy(k->peer_url, peer_url);
+    if (!authenticated && k->client_url[0] != '\0' &&
+        strcmp(k->peer_url, peer_url) == 0) {
+        if (strcmp(k->client_url, client_url) != 0 && !k->warned) {
+            k->warned = 1;
+            LOG_WARN("node %llu says its client URL is %s, known as %s: "
+                     "ignored (without peer TLS a node's client URL changes "
+                     "only when it is added again, or this node restarts)",
+                     (unsigned long long)id, client_url, k->client_url);
+        }
+        return;
     }
+    strcpy(k->client_url, client_url);
+    strcpy(k->peer_url, peer_url);
+    k->warned = 0;
 }
 
 const char *peer_client_url(const struct peer *p, uint64_t id)
@@ -180,57 +194,6 @@ const char *peer_client_url(const struct peer *p, uint64_t id)
 }
 
 /* Sending ----------------------------------------------------------------- */
-
-static struct peer_conn *conn_get(struct peer *p, uint64_t id,
-                                  const char *address)
-{
-    struct peer_conn *c = NULL;
-    int rv;
-
-    for (size_t i = 0; i < p->n_conns; i++) {
-        if (p->conns[i].id == id) {
-            c = &p->conns[i];
-            break;
-        }
-    }
-    if (c != NULL && strcmp(c->address, address) == 0) {
-        return c;
-    }
-    if (c != NULL) { /* the node moved: reconnect */
-        nng_close(c->sock);
-    } else {
-        struct peer_conn *conns =
-            mq_realloc(p->conns, (p->n_conns + 1) * sizeof *conns);
-        if (conns == NULL) {
-            return NULL;
-        }
-        p->conns = conns;
-        c = &p->conns[p->n_conns++];
-        c->id = id;
-    }
-    if (strlen(address) >= sizeof c->address) {
-        c->address[0] = '\0';
-        return NULL;
-    }
-    strcpy(c->address, address);
-    if ((rv = nng_push0_open(&c->sock)) != 0) {
-        LOG_WARN("peer %llu: open: %s", (unsigned long long)id,
-                 nng_strerror(rv));
-        c->address[0] = '\0';
-        return NULL;
-    }
-    /* Guard (6): without a send buffer a PUSH socket cannot queue. */
-    nng_socket_set_int(c->sock, NNG_OPT_SENDBUF, (int)p->cfg->peer_send_buffer);
-    nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, 1024);
-    nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 20);
-    nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 500);
-    rv = nng_dial(c->sock, address, NULL, NNG_FLAG_NONBLOCK);
-    if (rv != 0) {
-        LOG_WARN("peer %llu: dial %s: %s", (unsigned long long)id, address,
-                 nng_strerror(rv));
-    }
-    return c;
-}
 
 static void idle_cb(uv_idle_t *h);
 
@@ -331,7 +294,8 @@ static int io_send(struct raft_io *io, struct raft_io_send *req,
     }
     status = peer_encode(&p->self, m, &msg);
     if (status == 0) {
-        struct peer_conn *c = conn_get(p, m->server_id, m->server_address);
+        struct peer_conn *c =
+            peer_conns_get(&p->conns, m->server_id, m->server_address);
         size_t len = nng_msg_len(msg);
         if (c == NULL || nng_sendmsg(c->sock, msg, NNG_FLAG_NONBLOCK) != 0) {
             p->dropped_out++;
@@ -364,13 +328,19 @@ static void recv_cb(void *arg) /* nng thread */
     nng_recv_aio(p->pull, p->recv_aio);
 }
 
-static void drop_bad(struct peer *p, const char *why)
+/* A message that does not decode: dropped. Its connection is not closed
+ * here: closing PULL pipes while their messages flow left nng 1.5.2's
+ * socket close waiting forever at the node's stop (test_peer_port). A
+ * connection that only sends such bytes is never bound to a member, and
+ * peer_auth_sweep closes it after peer_hello_timeout_ms. */
+static void drop_bad(struct peer *p, uint32_t pipe, const char *why)
 {
     p->bad_in++;
     /* Log the first few, then every 1000th: a flood must not flood logs. */
     if (p->bad_in <= 10 || p->bad_in % 1000 == 0) {
-        LOG_WARN("dropped a message on the peer port (%llu so far): %s",
-                 (unsigned long long)p->bad_in, why);
+        LOG_WARN("dropped a message on the peer port, connection %u (%llu "
+                 "so far): %s",
+                 pipe, (unsigned long long)p->bad_in, why);
     }
 }
 
@@ -489,21 +459,11 @@ static void reset_if_log_lost(struct raft *r, const struct guard_view *v,
     }
 }
 
-static int in_configuration(const struct raft *r, uint64_t id)
-{
-    for (unsigned i = 0; i < r->configuration.n; i++) {
-        if (r->configuration.servers[i].id == id) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 static void tell_not_member(struct peer *p, const struct raft *r, uint64_t id,
                             const char *address)
 {
     nng_msg *msg = NULL;
-    struct peer_conn *c = conn_get(p, id, address);
+    struct peer_conn *c = peer_conns_get(&p->conns, id, address);
     p->self.now_ms = wallclock_ms();
     if (c == NULL ||
         peer_encode_not_member(&p->self, r->configuration_index, &msg) != 0 ||
@@ -523,7 +483,9 @@ void peer_deliver(struct peer *p, nng_msg *msg)
     Mq__V1__PeerMessage *pm;
     struct raft_message m;
     struct raft *r = p->io.data;
-    const char *why = NULL;
+    const char *why = NULL, *url = NULL;
+    uint32_t pipe = nng_pipe_id(nng_msg_get_pipe(msg));
+    enum peer_verdict verdict;
 
     if (p->closing || p->recv_cb == NULL) {
         nng_msg_free(msg);
@@ -535,15 +497,33 @@ void peer_deliver(struct peer *p, nng_msg *msg)
                      &why);
     nng_msg_free(msg);
     if (pm == NULL) {
-        drop_bad(p, why);
+        drop_bad(p, pipe, why);
         return;
     }
     if (pm->from_id == p->id) {
         peer_message_release(&m);
-        drop_bad(p, "a message from this node's own id");
+        drop_bad(p, pipe, "a message from this node's own id");
         goto out;
     }
-    learn(p, pm->from_id, pm->from_client_url, pm->from_address);
+    /* Only members speak here (peer_auth.h); a hello binds the connection. */
+    verdict =
+        peer_auth_admit(&p->auth, &r->configuration, r->current_term, pipe, pm,
+                        &m, uv_now(p->loop), wallclock_ms(), &url);
+    if (url != NULL) {
+        learn(p, pm->from_id, url, pm->from_address,
+              pm->body_case == MQ__V1__PEER_MESSAGE__BODY_HELLO);
+    }
+    if (verdict == PEER_DROP) {
+        peer_message_release(&m);
+        goto out;
+    }
+    if (verdict == PEER_TELL_NOT_MEMBER) {
+        /* A node that is not in our configuration (removed, and never
+         * told, since a leader stops sending to what it removed) asks for
+         * votes: tell it, and keep it out of our elections. */
+        tell_not_member(p, r, pm->from_id, pm->from_address);
+        goto out;
+    }
     if (pm->sent_at_ms != 0 &&
         !measure_clock(p, pm->from_id, pm->sent_at_ms, m.type, &m)) {
         peer_message_release(&m);
@@ -553,14 +533,6 @@ void peer_deliver(struct peer *p, nng_msg *msg)
         if (p->not_member_cb) {
             p->not_member_cb(p->event_arg, pm->from_id, pm->config_index);
         }
-        goto out;
-    }
-    /* A node that is not in our configuration (removed, and never told,
-     * since a leader stops sending to what it removed) asks for votes: tell
-     * it, and keep it out of our elections. */
-    if (m.type == RAFT_IO_REQUEST_VOTE && r->configuration_index > 0 &&
-        !in_configuration(r, pm->from_id)) {
-        tell_not_member(p, r, pm->from_id, pm->from_address);
         goto out;
     }
 
@@ -606,6 +578,7 @@ static int io_init(struct raft_io *io, raft_id id, const char *address)
 static void finish_close(struct peer *p)
 {
     uv_close((uv_handle_t *)&p->idle, NULL);
+    uv_close((uv_handle_t *)&p->sweep, NULL);
     if (p->close_cb) {
         p->close_cb(&p->io);
     }
@@ -642,13 +615,9 @@ static void io_close(struct raft_io *io, raft_io_close_cb cb)
         nng_close(p->pull);
         p->pull_open = 0;
     }
-    for (size_t i = 0; i < p->n_conns; i++) {
-        if (p->conns[i].address[0]) {
-            nng_close(p->conns[i].sock);
-            p->conns[i].address[0] = '\0';
-        }
-    }
+    peer_conns_close(&p->conns);
     uv_idle_stop(&p->idle);
+    uv_timer_stop(&p->sweep);
     p->uv.close(&p->uv, uv_closed_cb);
 }
 
@@ -717,6 +686,8 @@ static void recv_unused(struct raft_io *uvio, struct raft_message *m)
     (void)m; /* the stub transport never receives */
 }
 
+static void sweep_cb(uv_timer_t *t);
+
 static int io_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick,
                     raft_io_recv_cb recv)
 {
@@ -740,16 +711,95 @@ static int io_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick,
     nng_socket_set_size(p->pull, NNG_OPT_RECVMAXSZ,
                         (size_t)p->cfg->peer_max_message_bytes);
     nng_socket_set_int(p->pull, NNG_OPT_RECVBUF, 1024);
-    if ((rv = nng_listen(p->pull, p->cfg->peer_url, NULL, 0)) != 0) {
+    {
+        struct errmsg e = ERRMSG_INIT;
+        if (bridge_peer_watch(p->bridge, p->pull,
+                              (size_t)p->cfg->peer_max_pending_conns,
+                              &e) != MQ_OK) {
+            snprintf(io->errmsg, sizeof io->errmsg, "%s", e.msg);
+            return RAFT_IOERR;
+        }
+    }
+    if ((rv = nng_listener_create(&p->pull_listener, p->pull,
+                                  p->cfg->peer_url)) != 0 ||
+        (p->pull_tls != NULL &&
+         ((rv = nng_listener_set_ptr(p->pull_listener, NNG_OPT_TLS_CONFIG,
+                                     p->pull_tls)) != 0 ||
+          (rv = tlsconf_nodelay_listener(p->pull_listener)) != 0)) ||
+        (rv = nng_listener_start(p->pull_listener, 0)) != 0) {
         snprintf(io->errmsg, sizeof io->errmsg, "listen on peer_url %s: %s",
                  p->cfg->peer_url, nng_strerror(rv));
         return RAFT_IOERR;
     }
+    uv_timer_start(&p->sweep, sweep_cb, 1000, 1000);
     if ((rv = nng_aio_alloc(&p->recv_aio, recv_cb, p)) != 0) {
         return RAFT_NOMEM;
     }
     nng_recv_aio(p->pull, p->recv_aio);
     return 0;
+}
+
+/* Closes the peer port's connections that were bound to no member in
+ * time (peer_auth.h). */
+static void sweep_cb(uv_timer_t *t)
+{
+    struct peer *p = t->data;
+    if (!p->closing) {
+        peer_auth_sweep(&p->auth, uv_now(p->loop));
+    }
+}
+
+void peer_event(struct peer *p, enum inbound_kind kind, uint32_t pipe)
+{
+    if (p->closing) {
+        return;
+    }
+    switch (kind) {
+    case INBOUND_PEER_PIPE_ADD:
+        peer_auth_pipe_added(&p->auth, pipe, uv_now(p->loop));
+        break;
+    case INBOUND_PEER_PIPE_REM:
+        peer_auth_pipe_removed(&p->auth, pipe);
+        break;
+    case INBOUND_PEER_DIAL_UP:
+        peer_conns_dial_up(&p->conns, pipe);
+        break;
+    default:
+        break;
+    }
+}
+
+mq_err peer_reload_tls(struct peer *p, struct errmsg *e)
+{
+    struct tlsconf_files f = peer_conns_tls_files(p->cfg);
+    nng_tls_config *tls = NULL;
+    struct tlsid *id = NULL;
+    mq_err rv;
+
+    if (p->pull_tls == NULL) {
+        errmsg_set(e, "peer TLS is not configured");
+        return MQ_ERR_INVALID;
+    }
+    if ((rv = tlsconf_server(&tls, &f, e)) != MQ_OK ||
+        (rv = tlsid_load(&id, &f, e)) != MQ_OK ||
+        (rv = peer_conns_reload(&p->conns, e)) != MQ_OK) {
+        if (tls != NULL) {
+            nng_tls_config_free(tls);
+        }
+        tlsid_free(id);
+        return rv;
+    }
+    if (p->pull_open &&
+        (rv = tlsconf_listener_set(p->pull_listener, p->cfg->peer_url, tls,
+                                   e)) != MQ_OK) {
+        nng_tls_config_free(tls);
+        tlsid_free(id);
+        return rv;
+    }
+    nng_tls_config_free(p->pull_tls);
+    p->pull_tls = tls;
+    peer_auth_set_id(&p->auth, id);
+    return MQ_OK;
 }
 
 static int io_bootstrap(struct raft_io *io,
@@ -952,7 +1002,26 @@ mq_err peer_init(struct peer *p, uv_loop_t *loop, struct bridge *bridge,
     p->io.time = io_time;
     p->io.random = io_random;
     p->io.async_work = io_async_work;
-    learn(p, cfg->id, cfg->client_url, cfg->peer_url);
+    learn(p, cfg->id, cfg->client_url, cfg->peer_url, 1);
+    uv_timer_init(loop, &p->sweep);
+    p->sweep.data = p;
+
+    /* Peer TLS: the listener's configuration (mutual: the cluster CA
+     * signs both ends) and this node's identity for the hello. */
+    struct tlsid *id = NULL;
+    if (tlsconf_is_tls_url(cfg->peer_url)) {
+        struct tlsconf_files f = peer_conns_tls_files(cfg);
+        mq_err rv2 = tlsconf_server(&p->pull_tls, &f, e);
+        if (rv2 == MQ_OK) {
+            rv2 = tlsid_load(&id, &f, e);
+        }
+        if (rv2 != MQ_OK) {
+            errmsg_wrap(e, "peer TLS");
+            return rv2;
+        }
+    }
+    peer_auth_init(&p->auth, cfg, bridge, id);
+    peer_conns_init(&p->conns, cfg, bridge, &p->self, &p->auth.id);
     return MQ_OK;
 }
 
@@ -962,8 +1031,11 @@ void peer_free(struct peer *p)
         nng_aio_free(p->recv_aio);
         p->recv_aio = NULL;
     }
-    mq_free(p->conns);
-    p->conns = NULL;
-    p->n_conns = 0;
+    peer_conns_free(&p->conns);
+    peer_auth_close(&p->auth);
+    if (p->pull_tls != NULL) {
+        nng_tls_config_free(p->pull_tls);
+        p->pull_tls = NULL;
+    }
     raft_uv_close(&p->uv);
 }

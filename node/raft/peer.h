@@ -4,9 +4,12 @@
  * transport.
  *
  * It also carries the node's guards against libraft 0.15 defects that sit
- * on the message path (see peer.c), and learns each node's client URL from
- * the messages it receives. Loop thread only, except the receive callback,
- * which only hands messages to the bridge. */
+ * on the message path (see peer.c), lets only members speak on the peer
+ * port (peer_auth.h: each connection bound to a member id by its hello,
+ * signed when peer TLS is on), and learns each node's client URL (from the
+ * signed hello with peer TLS, else from a member's first message). Loop
+ * thread only, except the receive callback, which only hands messages to
+ * the bridge. */
 #ifndef MQ_PEER_H
 #define MQ_PEER_H
 
@@ -21,17 +24,19 @@
 #include "config.h"
 #include "errmsg.h"
 #include "mq.h"
+#include "peer_auth.h"
 #include "peer_codec.h"
+#include "peer_conns.h"
 #include "peer_snap.h"
 #include "peer_write.h"
 
-struct peer_conn;
 struct peer_done;
 
 struct peer_known {
     uint64_t id;
     char client_url[MQ_URL_MAX];
-    char peer_url[MQ_URL_MAX];
+    char peer_url[MQ_URL_MAX]; /* the URL it was learnt with */
+    int warned;                /* told that a change was ignored */
 };
 
 struct peer {
@@ -49,10 +54,13 @@ struct peer {
     raft_io_close_cb close_cb;
 
     nng_socket pull;
+    nng_listener pull_listener;
+    nng_tls_config *pull_tls; /* peer TLS: the listener's; or NULL */
     nng_aio *recv_aio;
     int pull_open;
-    struct peer_conn *conns;
-    size_t n_conns;
+    struct peer_conns conns; /* to the other nodes */
+    struct peer_auth auth;   /* who may speak on the peer port */
+    uv_timer_t sweep;        /* closes connections bound to nobody */
 
     struct peer_done *done_head, *done_tail;
     uv_idle_t idle;
@@ -89,15 +97,25 @@ struct peer {
     uint64_t msgs_in, msgs_out, bytes_in, bytes_out, dropped_out, bad_in;
 };
 
-/* Sets up @p on @loop for the data dir of @cfg. Returns MQ_OK, or an error
- * with @e naming the data dir. */
+/* Sets up @p on @loop for the data dir of @cfg, and reads the peer TLS
+ * files when peer_url is tls+tcp://. Returns MQ_OK, or an error with @e
+ * naming the data dir or the file. */
 mq_err peer_init(struct peer *p, uv_loop_t *loop, struct bridge *bridge,
                  const struct config *cfg, struct errmsg *e);
 
 /* Handles one message from another node (loop thread; takes @msg). */
 void peer_deliver(struct peer *p, nng_msg *msg);
 
-/* Client URL of node @id as last heard from it (or ourselves), or NULL. */
+/* An event of the peer port or of a connection to another node (bridge
+ * callback, loop thread). */
+void peer_event(struct peer *p, enum inbound_kind kind, uint32_t pipe);
+
+/* Reads the peer TLS files again: the listener, the dialers and the hello
+ * use them for new connections; open ones keep theirs. Returns MQ_OK, or
+ * an error with @e (nothing changed). */
+mq_err peer_reload_tls(struct peer *p, struct errmsg *e);
+
+/* Client URL of node @id as learnt (peer.c's learn), or NULL. */
 const char *peer_client_url(const struct peer *p, uint64_t id);
 
 /* Whether this node's wall clock is more than max_clock_skew_ms ahead of

@@ -11,6 +11,7 @@
 
 #include "alloc.h"
 #include "guard.h"
+#include "peer_hello.h"
 
 /* protobuf-c allocations on raft's heap, so that raft can take over the
  * bytes fields of a received message. */
@@ -377,6 +378,15 @@ Mq__V1__PeerMessage *peer_decode(const void *buf, size_t len, uint64_t cluster,
         /* peer_encode_not_member never adds one: what the node cannot
          * send, it does not take. */
         *why = "a not-member notice carrying a raft message";
+    } else if (pm->body_case == MQ__V1__PEER_MESSAGE__BODY_HELLO) {
+        const char *bad = peer_hello_shape(pm->hello);
+        if (bad == NULL) {
+            memset(m, 0, sizeof *m); /* a hello, no raft message (type 0) */
+            m->server_id = pm->from_id;
+            m->server_address = pm->from_address;
+            return pm;
+        }
+        *why = bad;
     } else if (pm->not_member) {
         memset(m, 0, sizeof *m); /* a notice, no raft message (type 0) */
         m->server_id = pm->from_id;

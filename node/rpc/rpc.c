@@ -42,6 +42,31 @@
 
 /* Dispatch ---------------------------------------------------------------- */
 
+/* mqctl node reload-tls: this node's TLS files, read again. */
+static void reload_tls(struct rpc *r, struct call *call)
+{
+    struct errmsg e = ERRMSG_INIT;
+    char detail[256] = "";
+    mq_err rv = MQ_ERR_INVALID;
+
+    if (r->reload_tls_cb == NULL) {
+        errmsg_set(&e, "node %llu cannot reload TLS",
+                   (unsigned long long)r->cfg->id);
+    } else {
+        rv = r->reload_tls_cb(r->reload_tls_arg, detail, sizeof detail, &e);
+    }
+    if (rv != MQ_OK) {
+        LOG_ERROR("reload TLS (request): %s; the old TLS settings stay", e.msg);
+        call_reply_error(call, rv, "reload TLS on node %llu: %s",
+                         (unsigned long long)r->cfg->id, e.msg);
+        return;
+    }
+    LOG_INFO("reload TLS (request): %s", detail);
+    Mq__V1__Reply reply = MQ__V1__REPLY__INIT;
+    reply.detail = detail;
+    call_reply(call, &reply);
+}
+
 void rpc_handle(void *arg, struct rpc_req *req, const void *data, size_t len)
 {
     struct rpc *r = arg;
@@ -101,6 +126,7 @@ void rpc_route(struct call *call)
     case MQ__V1__REQUEST_RAW__BODY_STATUS:
     case MQ__V1__REQUEST_RAW__BODY_READ:
     case MQ__V1__REQUEST_RAW__BODY_MESSAGE_STATUS:
+    case MQ__V1__REQUEST_RAW__BODY_RELOAD_TLS: /* this node's own files */
         is_write = 0;
         break;
     default:
@@ -114,7 +140,8 @@ void rpc_route(struct call *call)
      * must not judge requests by that state (nor answer reads sent to the
      * leader for their freshness). */
     if (consensus_is_leader(r->c) && !consensus_leader_ready(r->c) &&
-        call->in->body_case != MQ__V1__REQUEST_RAW__BODY_STATUS) {
+        call->in->body_case != MQ__V1__REQUEST_RAW__BODY_STATUS &&
+        call->in->body_case != MQ__V1__REQUEST_RAW__BODY_RELOAD_TLS) {
         call_reply_error(call, MQ_ERR_NOT_DONE,
                          "node %llu was just elected leader and is applying "
                          "the log: retry",
@@ -212,6 +239,9 @@ void rpc_route(struct call *call)
         break;
     case MQ__V1__REQUEST_RAW__BODY_KEY_LIST:
         rpc_key_list(call);
+        break;
+    case MQ__V1__REQUEST_RAW__BODY_RELOAD_TLS:
+        reload_tls(r, call);
         break;
     default:
         call_reply_error(call, MQ_ERR_PROTOCOL, "request has no known body");

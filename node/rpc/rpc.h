@@ -41,6 +41,12 @@ struct rpc {
     size_t n_reads;
     uv_check_t read_check;
 
+    /* Reloads the node's TLS files (node.c): MQ_OK with @detail saying
+     * what was reloaded, or an error with @e. */
+    mq_err (*reload_tls_cb)(void *arg, char *detail, size_t len,
+                            struct errmsg *e);
+    void *reload_tls_arg;
+
     uint64_t id_term, id_counter; /* ids generated for id-less messages */
     uint64_t requests, bad_requests;
     int closing;

@@ -40,6 +40,9 @@ struct target {
     const char *q1; /* queue names as the request gives them */
     const char *q2;
     const char *what; /* request name, for the audit line */
+    /* Answered by this node about itself (status, reload-tls): its refusal
+     * is final, since the leader cannot answer for it. */
+    int local;
 };
 
 static int set(struct target *t, enum target_kind kind, unsigned verb,
@@ -48,7 +51,9 @@ static int set(struct target *t, enum target_kind kind, unsigned verb,
     t->kind = kind;
     t->verb = verb;
     t->q1 = q1;
+    t->q2 = NULL;
     t->what = what;
+    t->local = 0;
     return 0;
 }
 
@@ -173,6 +178,10 @@ static void target_of(const Mq__V1__RequestRaw *in, struct target *t)
     case MQ__V1__REQUEST_RAW__BODY_KEY_LIST:
         set(t, TARGET_CLUSTER, GRANT_ADMIN, NULL, "key list");
         break;
+    case MQ__V1__REQUEST_RAW__BODY_RELOAD_TLS:
+        set(t, TARGET_CLUSTER, GRANT_ADMIN, NULL, "node reload-tls");
+        t->local = 1;
+        break;
     default:
         set(t, TARGET_KEY, 0, NULL, "unknown request");
         break;
@@ -261,8 +270,8 @@ static int defer_to_leader(struct call *call, const struct target *t,
     const char *url = NULL;
     uint64_t leader = consensus_leader(r->c, &url);
 
-    if (consensus_is_leader(r->c) || leader == 0 || leader == r->cfg->id ||
-        url == NULL || url[0] == '\0') {
+    if (t->local || consensus_is_leader(r->c) || leader == 0 ||
+        leader == r->cfg->id || url == NULL || url[0] == '\0') {
         return 0;
     }
     LOG_DEBUG("%s: %s here: the leader decides", t->what, why);

@@ -138,6 +138,13 @@ static void test_publish_only_key_cannot_consume_or_delete(void **state)
                    "key publisher may not admin the cluster");
     assert_refused(mq_node_remove(pub, 3, 0), MQ_ERR_PERMISSION_DENIED,
                    "may not admin");
+    {
+        mq_node_reply *rl = NULL;
+        size_t rn = 0;
+        assert_refused(mq_node_reload_tls(pub, &rl, &rn, 0),
+                       MQ_ERR_PERMISSION_DENIED, "may not admin");
+        mq_node_replies_free(rl);
+    }
     assert_refused(mq_cancel(pub, "some-id", NULL, NULL, 0),
                    MQ_ERR_PERMISSION_DENIED, "in every namespace");
     /* Lists: nothing it may consume or manage. */

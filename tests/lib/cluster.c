@@ -69,9 +69,10 @@ static int spawn(struct cluster *c, int i)
 {
     struct cluster_node *nd = &c->nodes[i];
     char id[16];
-    char *argv[64];
+    char *argv[80];
     int k = 0;
     char extra[sizeof c->extra];
+    char tls[6][320];
     char launcher[sizeof nd->launcher];
     char *save = NULL;
 
@@ -101,8 +102,28 @@ static int spawn(struct cluster *c, int i)
         argv[k++] = "--auth_bootstrap_key_file";
         argv[k++] = c->auth_file;
     }
+    if (c->client_tls) {
+        snprintf(tls[0], sizeof tls[0], "%s/node.crt", c->tls_dir);
+        snprintf(tls[1], sizeof tls[1], "%s/node.key", c->tls_dir);
+        argv[k++] = "--tls_cert_file";
+        argv[k++] = tls[0];
+        argv[k++] = "--tls_key_file";
+        argv[k++] = tls[1];
+    }
+    if (c->peer_tls) {
+        const char *name = nd->peer_cert[0] ? nd->peer_cert : "node";
+        snprintf(tls[2], sizeof tls[2], "%s/%s.crt", c->tls_dir, name);
+        snprintf(tls[3], sizeof tls[3], "%s/%s.key", c->tls_dir, name);
+        snprintf(tls[4], sizeof tls[4], "%s/ca.crt", c->tls_dir);
+        argv[k++] = "--peer_tls_cert_file";
+        argv[k++] = tls[2];
+        argv[k++] = "--peer_tls_key_file";
+        argv[k++] = tls[3];
+        argv[k++] = "--peer_tls_ca_file";
+        argv[k++] = tls[4];
+    }
     snprintf(extra, sizeof extra, "%s", c->extra);
-    for (char *t = strtok_r(extra, " ", &save); t && k < 60;
+    for (char *t = strtok_r(extra, " ", &save); t && k < 76;
          t = strtok_r(NULL, " ", &save)) {
         argv[k++] = t;
     }
@@ -163,6 +184,12 @@ int cluster_start_opts(struct cluster *c, int n, const struct cluster_opts *o)
     c->n = n;
     c->die_with_test = o->die_with_test;
     snprintf(c->extra, sizeof c->extra, "%s", o->extra ? o->extra : "");
+    if (o->tls_dir != NULL) {
+        snprintf(c->tls_dir, sizeof c->tls_dir, "%s", o->tls_dir);
+        snprintf(c->tls_ca, sizeof c->tls_ca, "%s/ca.crt", o->tls_dir);
+        c->client_tls = o->client_tls;
+        c->peer_tls = o->peer_tls;
+    }
     snprintf(c->root, sizeof c->root, "%s/mqtest-XXXXXX",
              tmp && tmp[0] ? tmp : "/tmp");
     if (mkdtemp(c->root) == NULL) {
@@ -197,10 +224,10 @@ int cluster_start_opts(struct cluster *c, int n, const struct cluster_opts *o)
         }
         snprintf(nd->dir, sizeof nd->dir, "%s/n%d", c->root, nd->id);
         snprintf(nd->log, sizeof nd->log, "%s/n%d.log", c->root, nd->id);
-        snprintf(nd->client_url, sizeof nd->client_url, "tcp://%s:%d", host,
-                 nd->client_port);
-        snprintf(nd->peer_url, sizeof nd->peer_url, "tcp://%s:%d", host,
-                 nd->peer_port);
+        snprintf(nd->client_url, sizeof nd->client_url, "%s://%s:%d",
+                 c->client_tls ? "tls+tcp" : "tcp", host, nd->client_port);
+        snprintf(nd->peer_url, sizeof nd->peer_url, "%s://%s:%d",
+                 c->peer_tls ? "tls+tcp" : "tcp", host, nd->peer_port);
         snprintf(nd->launcher, sizeof nd->launcher, "%s",
                  o->launcher[i] ? o->launcher[i] : "");
         size_t ul = strlen(c->urls), ml = strlen(c->members);
@@ -241,10 +268,10 @@ int cluster_add_node(struct cluster *c, int id)
     }
     snprintf(nd->dir, sizeof nd->dir, "%s/n%d", c->root, id);
     snprintf(nd->log, sizeof nd->log, "%s/n%d.log", c->root, id);
-    snprintf(nd->client_url, sizeof nd->client_url, "tcp://127.0.0.1:%d",
-             nd->client_port);
-    snprintf(nd->peer_url, sizeof nd->peer_url, "tcp://127.0.0.1:%d",
-             nd->peer_port);
+    snprintf(nd->client_url, sizeof nd->client_url, "%s://127.0.0.1:%d",
+             c->client_tls ? "tls+tcp" : "tcp", nd->client_port);
+    snprintf(nd->peer_url, sizeof nd->peer_url, "%s://127.0.0.1:%d",
+             c->peer_tls ? "tls+tcp" : "tcp", nd->peer_port);
     snprintf(nd->join, sizeof nd->join, "%s", c->urls);
     size_t ul = strlen(c->urls);
     snprintf(c->urls + ul, sizeof c->urls - ul, ",%s", nd->client_url);
@@ -391,6 +418,7 @@ mq_client *cluster_client(struct cluster *c)
     o.timeout_ms = 15000;
     o.attempt_timeout_ms = 1000;
     o.token = c->token[0] ? c->token : NULL;
+    o.tls_ca_file = c->client_tls ? c->tls_ca : NULL;
     if (mq_client_open(&cl, &o) != MQ_OK) {
         fprintf(stderr, "cluster: client: %s\n", mq_errmsg());
         return NULL;
@@ -583,6 +611,10 @@ int cluster_mqctlv(struct cluster *c, char *out, size_t outlen,
     argv[k++] = MQ_BIN_DIR "/mqctl";
     argv[k++] = "-s";
     argv[k++] = c->urls;
+    if (c->client_tls) {
+        argv[k++] = "--tls-ca";
+        argv[k++] = c->tls_ca;
+    }
     for (int i = 0; args[i] && k < 62; i++) {
         argv[k++] = args[i];
     }
@@ -673,6 +705,7 @@ mq_client *cluster_node_client(struct cluster *c, int i)
     o.urls = c->nodes[i].client_url;
     o.timeout_ms = 10000;
     o.token = c->token[0] ? c->token : NULL;
+    o.tls_ca_file = c->client_tls ? c->tls_ca : NULL;
     if (mq_client_open(&cl, &o) != MQ_OK) {
         fprintf(stderr, "cluster: client of node %d: %s\n", c->nodes[i].id,
                 mq_errmsg());

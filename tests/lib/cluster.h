@@ -29,6 +29,9 @@ struct cluster_node {
     char peer_url[64];
     char launcher[128]; /* command words put before mqd, "" for none */
     char join[512];     /* client URLs to join through, "" for --members */
+    /* Peer TLS: the base name of the node's certificate and key in the
+     * cluster's tls_dir ("" for "node": node.crt, node.key). */
+    char peer_cert[32];
 };
 
 struct cluster {
@@ -45,6 +48,11 @@ struct cluster {
      * harness's own clients and mqctl runs present ("" for none). */
     char auth_file[300];
     char token[600];
+    /* TLS (see cluster_opts): the certificates' directory, and which
+     * ports use it. */
+    char tls_dir[256];
+    char tls_ca[300]; /* tls_dir/ca.crt: clients' and mqctl's CA */
+    int client_tls, peer_tls;
 };
 
 /* Starts @n nodes (extra mqd flags in @extra, may be NULL) and waits up to
@@ -73,6 +81,12 @@ struct cluster_opts {
      * auth_bootstrap_key_file, and becomes the harness's token (c->token,
      * which a test may change). */
     const char *auth_secret;
+    /* TLS: a directory made by tests/lib/make_certs.sh. client_tls:
+     * tls+tcp:// client URLs with node.crt (clients and mqctl of the
+     * harness use ca.crt); peer_tls: tls+tcp:// peer URLs, mutual TLS with
+     * the node's peer_cert (node.crt) and ca.crt. */
+    const char *tls_dir;
+    int client_tls, peer_tls;
 };
 
 #define CLUSTER_OPTS_INIT                                                      \

@@ -53,6 +53,17 @@ static const struct {
     {"max_waiting_per_sub", "512"},
     {"max_waiting_fetches", "65536"},
     {"max_clock_skew_ms", "1000"},
+    {"tls_cert_file", ""},
+    {"tls_key_file", ""},
+    {"tls_client_ca_file", ""},
+    {"tls_ca_file", ""},
+    {"peer_tls_cert_file", ""},
+    {"peer_tls_key_file", ""},
+    {"peer_tls_ca_file", ""},
+    {"peer_max_pending_conns", "16"},
+    {"peer_hello_timeout_ms", "10000"},
+    {"peer_inbox_max_messages", "4096"},
+    {"peer_inbox_max_bytes", "268435456"},
     {"member_catchup_timeout_ms", "60000"},
     {"auth_bootstrap_key_file", ""},
     {"auto_repair", "0"},
@@ -263,51 +274,119 @@ static void test_file_is_read_and_flags_win(void **state)
     unlink(path);
 }
 
-/* Loads @argv (a NULL-terminated list after "mqd") and expects a refusal
- * naming @key and TLS. */
-static void assert_tls_refused(const char *key, const char *const *args)
+/* Loads @argv (a NULL-terminated list after "mqd"): returns what
+ * config_load did, the message in @e. */
+static mq_err load_args(struct config *cfg, struct errmsg *e,
+                        const char *const *args)
 {
-    static struct config cfg;
-    struct errmsg e = ERRMSG_INIT;
-    const char *argv[16] = {"mqd"};
+    const char *argv[32] = {"mqd"};
     int argc = 1;
 
     for (; args[argc - 1] != NULL; argc++) {
         argv[argc] = args[argc - 1];
     }
-    assert_int_equal(load(&cfg, &e, argc, argv), MQ_ERR_INVALID);
-    if (strstr(e.msg, key) == NULL || strstr(e.msg, "tls+tcp://") == NULL ||
-        strstr(e.msg, "TLS is not configured") == NULL) {
-        fail_msg("message \"%s\" lacks %s, tls+tcp:// or TLS", e.msg, key);
+    return load(cfg, e, argc, argv);
+}
+
+/* Expects @args refused with a message holding each of @words. */
+static void assert_refused(const char *const *args, const char *const *words)
+{
+    static struct config cfg;
+    struct errmsg e = ERRMSG_INIT;
+
+    assert_int_equal(load_args(&cfg, &e, args), MQ_ERR_INVALID);
+    for (; *words != NULL; words++) {
+        if (strstr(e.msg, *words) == NULL) {
+            fail_msg("message \"%s\" lacks \"%s\"", e.msg, *words);
+        }
     }
 }
 
-/* No certificate settings exist yet: a tls+tcp:// URL could never work,
- * so it is refused at start, wherever it is given. */
-static void test_tls_urls_are_refused_until_tls_is_configured(void **state)
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define WORDS(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define TLS_MEMBERS "1=tls+tcp://127.0.0.1:7101,2=tls+tcp://127.0.0.1:7102"
+#define PEER_TLS                                                               \
+    "--peer_tls_cert_file", "n.crt", "--peer_tls_key_file", "n.key",           \
+        "--peer_tls_ca_file", "ca.crt"
+
+/* A tls+tcp:// URL without the TLS settings it needs could never work: it
+ * is refused at start, wherever it is given, naming what is missing. */
+static void test_tls_urls_are_refused_without_tls_settings(void **state)
 {
     (void)state;
-    assert_tls_refused(
-        "client_url",
-        (const char *const[]){"--id", "1", "--data_dir", "/tmp/x", "--peer_url",
-                              "tcp://127.0.0.1:7101", "--client_url",
-                              "tls+tcp://127.0.0.1:7001", "--members", MEMBERS,
-                              NULL});
-    assert_tls_refused("peer_url",
-                       (const char *const[]){
-                           "--id", "1", "--data_dir", "/tmp/x", "--peer_url",
-                           "tls+tcp://127.0.0.1:7101", "--members",
-                           "1=tls+tcp://127.0.0.1:7101,2=tcp://h:7102", NULL});
-    assert_tls_refused("members",
-                       (const char *const[]){
-                           "--id", "1", "--data_dir", "/tmp/x", "--peer_url",
-                           "tcp://127.0.0.1:7101", "--members",
-                           "1=tcp://127.0.0.1:7101,2=tls+tcp://h:7102", NULL});
-    assert_tls_refused(
-        "join",
-        (const char *const[]){"--id", "4", "--data_dir", "/tmp/x", "--peer_url",
-                              "tcp://127.0.0.1:7104", "--join",
-                              "tcp://h:7001,tls+tcp://h:7002", NULL});
+    assert_refused(ARGS("--id", "1", "--data_dir", "/tmp/x", "--peer_url",
+                        "tcp://127.0.0.1:7101", "--client_url",
+                        "tls+tcp://127.0.0.1:7001", "--members", MEMBERS),
+                   WORDS("client_url", "tls+tcp://", "TLS is not configured",
+                         "tls_cert_file and tls_key_file"));
+    assert_refused(ARGS("--id", "1", "--data_dir", "/tmp/x", "--peer_url",
+                        "tls+tcp://127.0.0.1:7101", "--members",
+                        "1=tls+tcp://127.0.0.1:7101,2=tcp://h:7102"),
+                   WORDS("peer_url", "tls+tcp://", "TLS is not configured",
+                         "peer_tls_cert_file"));
+    assert_refused(ARGS("--id", "1", "--data_dir", "/tmp/x", "--peer_url",
+                        "tcp://127.0.0.1:7101", "--members",
+                        "1=tcp://127.0.0.1:7101,2=tls+tcp://h:7102"),
+                   WORDS("members", "tls+tcp://", "TLS is not configured"));
+    assert_refused(
+        ARGS("--id", "4", "--data_dir", "/tmp/x", "--peer_url",
+             "tcp://127.0.0.1:7104", "--join", "tcp://h:7001,tls+tcp://h:7002"),
+        WORDS("join", "tls+tcp://", "TLS is not configured", "tls_ca_file"));
+}
+
+/* With its settings, a tls+tcp:// URL is accepted (the files are read at
+ * start, not by config_load). */
+static void test_tls_urls_are_accepted_with_tls_settings(void **state)
+{
+    static struct config cfg;
+    struct errmsg e = ERRMSG_INIT;
+    (void)state;
+
+    assert_int_equal(
+        load_args(&cfg, &e,
+                  ARGS("--id", "1", "--data_dir", "/tmp/x", "--peer_url",
+                       "tls+tcp://127.0.0.1:7101", "--client_url",
+                       "tls+tcp://127.0.0.1:7001", "--members", TLS_MEMBERS,
+                       "--tls_cert_file", "c.crt", "--tls_key_file", "c.key",
+                       "--tls_client_ca_file", "clients.crt", PEER_TLS)),
+        MQ_OK);
+    assert_string_equal(cfg.tls_cert_file, "c.crt");
+    assert_string_equal(cfg.tls_key_file, "c.key");
+    assert_string_equal(cfg.tls_client_ca_file, "clients.crt");
+    assert_string_equal(cfg.peer_tls_cert_file, "n.crt");
+    assert_string_equal(cfg.peer_tls_key_file, "n.key");
+    assert_string_equal(cfg.peer_tls_ca_file, "ca.crt");
+    assert_int_equal(
+        load_args(&cfg, &e,
+                  ARGS("--id", "4", "--data_dir", "/tmp/x", "--peer_url",
+                       "tls+tcp://127.0.0.1:7104", "--join",
+                       "tls+tcp://127.0.0.1:7001", PEER_TLS)),
+        MQ_OK);
+}
+
+/* TLS settings that do not fit the URLs are refused: clients or nodes
+ * would talk in clear to a node configured for TLS, or peer TLS would be
+ * required on one end only. */
+static void test_tls_settings_must_fit_the_urls(void **state)
+{
+    (void)state;
+    assert_refused(ARGS("--id", "1", "--data_dir", "/tmp/x", "--peer_url",
+                        "tcp://127.0.0.1:7101", "--members", MEMBERS,
+                        "--tls_cert_file", "c.crt", "--tls_key_file", "c.key"),
+                   WORDS("tls_cert_file", "client_url", "in clear"));
+    assert_refused(ARGS("--id", "1", "--data_dir", "/tmp/x", "--peer_url",
+                        "tls+tcp://127.0.0.1:7101", "--members", TLS_MEMBERS,
+                        "--peer_tls_cert_file", "n.crt", "--peer_tls_key_file",
+                        "n.key"),
+                   WORDS("peer_tls_ca_file", "all three"));
+    assert_refused(ARGS("--id", "1", "--data_dir", "/tmp/x", "--peer_url",
+                        "tcp://127.0.0.1:7101", "--members", MEMBERS, PEER_TLS),
+                   WORDS("peer_url", "in clear"));
+    assert_refused(ARGS("--id", "1", "--data_dir", "/tmp/x", "--peer_url",
+                        "tls+tcp://127.0.0.1:7101", "--members",
+                        "1=tls+tcp://127.0.0.1:7101,2=tcp://127.0.0.1:7102",
+                        PEER_TLS),
+                   WORDS("members", "node 2", "requires mutual TLS"));
 }
 
 /* deploy/mqd.conf is what `mqd --sample-config` prints: every key. */
@@ -373,7 +452,9 @@ int main(void)
         cmocka_unit_test(test_member_list_must_name_this_node),
         cmocka_unit_test(test_file_is_read_and_flags_win),
         cmocka_unit_test(test_sample_config_names_every_key),
-        cmocka_unit_test(test_tls_urls_are_refused_until_tls_is_configured),
+        cmocka_unit_test(test_tls_urls_are_refused_without_tls_settings),
+        cmocka_unit_test(test_tls_urls_are_accepted_with_tls_settings),
+        cmocka_unit_test(test_tls_settings_must_fit_the_urls),
         cmocka_unit_test(test_repair_flag_sets_auto_repair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -95,6 +95,12 @@ static void test_fuzz_corpus_peer_decode_seeds_run_clean(void **state)
     replay("peer_decode", fuzz_peer_decode_one);
 }
 
+static void test_fuzz_corpus_peer_hello_seeds_run_clean(void **state)
+{
+    (void)state;
+    replay("peer_hello", fuzz_peer_hello_one);
+}
+
 static void test_fuzz_corpus_segscan_seeds_run_clean(void **state)
 {
     (void)state;
@@ -114,6 +120,7 @@ int main(void)
         cmocka_unit_test(test_fuzz_corpus_fsm_apply_seeds_run_clean),
         cmocka_unit_test(test_fuzz_corpus_fsm_restore_seeds_run_clean),
         cmocka_unit_test(test_fuzz_corpus_peer_decode_seeds_run_clean),
+        cmocka_unit_test(test_fuzz_corpus_peer_hello_seeds_run_clean),
         cmocka_unit_test(test_fuzz_corpus_segscan_seeds_run_clean),
         cmocka_unit_test(test_fuzz_corpus_token_seeds_run_clean),
     };

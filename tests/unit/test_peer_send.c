@@ -45,6 +45,7 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     uv_close((uv_handle_t *)&f->peer.idle, NULL);
+    uv_close((uv_handle_t *)&f->peer.sweep, NULL);
     peer_free(&f->peer);
     uv_run(&f->loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&f->loop), 0);
