@@ -929,6 +929,24 @@ MQ_API mq_err mq_key_list(mq_client *c, mq_key_info **out, size_t *n,
                           uint32_t timeout_ms);
 MQ_API void mq_key_list_free(mq_key_info *list);
 
+/* ------------------------------------------------------------------------
+ * Sizes and durations as people type them: the parser mqd's configuration
+ * uses too. */
+
+/* Parses a size: a number (a fraction allowed) and a unit or none (bytes):
+ * B; kB, MB, GB, TB, PB (powers of 1000); KiB, MiB, GiB, TiB, PiB (powers
+ * of 1024); any case ("64KiB", "1MB", "1.5GiB", "4096"). K, M or G alone
+ * are refused (1000 or 1024?). Returns MQ_OK and sets *bytes, or
+ * MQ_ERR_INVALID with mq_errmsg saying why ("\"5x\": unknown unit ..."). */
+MQ_API mq_err mq_size_parse(const char *s, uint64_t *bytes);
+
+/* Parses a duration: number-unit pairs with units ms, s, m, h, d, a
+ * fraction allowed ("500ms", "90m", "1.5h", "7d", "1h30m"); "0" alone needs
+ * no unit, any other number does. The result must be whole milliseconds.
+ * Returns MQ_OK and sets *ms, or MQ_ERR_INVALID with mq_errmsg saying
+ * why. */
+MQ_API mq_err mq_duration_parse(const char *s, uint64_t *ms);
+
 #ifdef __cplusplus
 }
 #endif

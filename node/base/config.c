@@ -1,5 +1,10 @@
 /* config.c: the option table and its parsers. Each key is a flag of the
- * same name (--data_dir or --data-dir) and a line of the config file. */
+ * same name (--data_dir or --data-dir) and a line of the config file.
+ * Keys ending in _bytes take sizes ("64MiB", "1GB", or bytes), keys ending
+ * in _ms durations ("500ms", "1.5s", "2m", or ms), read by the units
+ * parser libmq uses too (proto/units.h). A bad value is named as it was
+ * given: the flag as typed ("--max-entry-bytes"), or the key of the file
+ * with its file:line. */
 #include "config.h"
 
 #include <ctype.h>
@@ -8,6 +13,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "units.h"
 
 enum opt_type { OPT_U64, OPT_STR, OPT_LEVEL };
 
@@ -153,26 +159,82 @@ static const struct opt *find_opt(const char *name, size_t len)
     return NULL;
 }
 
+/* What kind of number key @o takes, from its name's ending. */
+static enum config_kind opt_kind(const struct opt *o)
+{
+    size_t len = strlen(o->name);
+
+    if (o->type == OPT_STR) {
+        return len > 5 && strcmp(o->name + len - 5, "_file") == 0
+                   ? CONFIG_KIND_FILE
+               : strcmp(o->name, "data_dir") == 0 ? CONFIG_KIND_DIR
+                                                  : CONFIG_KIND_TEXT;
+    }
+    if (o->type == OPT_LEVEL) {
+        return CONFIG_KIND_LEVEL;
+    }
+    if (len > 6 && strcmp(o->name + len - 6, "_bytes") == 0) {
+        return CONFIG_KIND_SIZE;
+    }
+    if (len > 3 && strcmp(o->name + len - 3, "_ms") == 0) {
+        return CONFIG_KIND_DURATION;
+    }
+    return CONFIG_KIND_NUMBER;
+}
+
+/* @v as key @o shows it: "64MiB", "1s", or the number. */
+static void format_value(const struct opt *o, uint64_t v, char *buf, size_t len)
+{
+    switch (opt_kind(o)) {
+    case CONFIG_KIND_SIZE:
+        units_size_format(v, buf, len);
+        break;
+    case CONFIG_KIND_DURATION:
+        units_duration_format(v, buf, len);
+        break;
+    default:
+        snprintf(buf, len, "%llu", (unsigned long long)v);
+    }
+}
+
+/* Sets key @o from @val, given as @label (the flag as typed, or the key as
+ * the file names it). */
 static mq_err set_opt(struct config *cfg, const struct opt *o, const char *val,
-                      uint8_t *seen, struct errmsg *e)
+                      const char *label, uint8_t *seen, struct errmsg *e)
 {
     void *field = (char *)cfg + o->offset;
     switch (o->type) {
     case OPT_U64: {
-        char *end;
-        errno = 0;
-        if (val[0] == '-' || !isdigit((unsigned char)val[0])) {
-            errmsg_set(e, "%s: \"%s\" is not a number", o->name, val);
-            return MQ_ERR_INVALID;
-        }
-        unsigned long long v = strtoull(val, &end, 10);
-        if (errno != 0 || *end != '\0') {
-            errmsg_set(e, "%s: \"%s\" is not a number", o->name, val);
-            return MQ_ERR_INVALID;
+        enum config_kind kind = opt_kind(o);
+        char why[160], lo[UNITS_FORMAT_MAX], hi[UNITS_FORMAT_MAX];
+        unsigned long long v = 0;
+        if (kind == CONFIG_KIND_SIZE || kind == CONFIG_KIND_DURATION) {
+            uint64_t u;
+            int rc = kind == CONFIG_KIND_SIZE
+                         ? units_size(val, &u, why, sizeof why)
+                         : units_duration_ms(val, 1, &u, why, sizeof why);
+            if (rc != 0) {
+                errmsg_set(e, "%s: %s", label, why);
+                return MQ_ERR_INVALID;
+            }
+            v = u;
+        } else {
+            char *end;
+            errno = 0;
+            if (val[0] == '-' || !isdigit((unsigned char)val[0])) {
+                errmsg_set(e, "%s: \"%s\" is not a number", label, val);
+                return MQ_ERR_INVALID;
+            }
+            v = strtoull(val, &end, 10);
+            if (errno != 0 || *end != '\0') {
+                errmsg_set(e, "%s: \"%s\" is not a number", label, val);
+                return MQ_ERR_INVALID;
+            }
         }
         if (v < o->min || v > o->max) {
-            errmsg_set(e, "%s: %llu is out of range %llu..%llu", o->name, v,
-                       (unsigned long long)o->min, (unsigned long long)o->max);
+            format_value(o, o->min, lo, sizeof lo);
+            format_value(o, o->max, hi, sizeof hi);
+            errmsg_set(e, "%s: %s is out of range %s..%s", label, val, lo, hi);
             return MQ_ERR_INVALID;
         }
         *(uint64_t *)field = v;
@@ -180,7 +242,7 @@ static mq_err set_opt(struct config *cfg, const struct opt *o, const char *val,
     }
     case OPT_STR:
         if (strlen(val) >= o->size) {
-            errmsg_set(e, "%s: value is longer than %zu characters", o->name,
+            errmsg_set(e, "%s: value is longer than %zu characters", label,
                        o->size - 1);
             return MQ_ERR_INVALID;
         }
@@ -189,8 +251,8 @@ static mq_err set_opt(struct config *cfg, const struct opt *o, const char *val,
     case OPT_LEVEL: {
         int lvl = log_level_parse(val);
         if (lvl < 0) {
-            errmsg_set(e, "%s: \"%s\" is not error, warn, info or debug",
-                       o->name, val);
+            errmsg_set(e, "%s: \"%s\" is not error, warn, info or debug", label,
+                       val);
             return MQ_ERR_INVALID;
         }
         *(int *)field = lvl;
@@ -246,7 +308,9 @@ static mq_err load_file(struct config *cfg, const char *path, uint8_t *seen,
                        (int)klen, s);
             rv = MQ_ERR_INVALID;
         } else if (!from_flags[o - opts]) {
-            rv = set_opt(cfg, o, val, seen, e);
+            char key[64];
+            snprintf(key, sizeof key, "%.*s", (int)klen, s);
+            rv = set_opt(cfg, o, val, key, seen, e);
             if (rv != MQ_OK) {
                 errmsg_wrap(e, "%s:%d", path, lineno);
             }
@@ -447,18 +511,49 @@ const struct config_member *config_member(const struct config *cfg, uint64_t id)
     return NULL;
 }
 
+size_t config_key_count(void)
+{
+    return N_OPTS;
+}
+
+void config_key_at(size_t i, struct config_key *out)
+{
+    const struct opt *o = &opts[i];
+
+    out->name = o->name;
+    out->help = o->help;
+    out->required = o->required;
+    out->kind = opt_kind(o);
+    out->def[0] = '\0';
+    if (o->required) {
+        return;
+    }
+    if (out->kind == CONFIG_KIND_SIZE || out->kind == CONFIG_KIND_DURATION) {
+        uint64_t v = strtoull(o->def, NULL, 10);
+        format_value(o, v, out->def, sizeof out->def);
+    } else {
+        snprintf(out->def, sizeof out->def, "%s", o->def);
+    }
+}
+
 void config_usage(FILE *out)
 {
     fprintf(out, "usage: mqd [--config FILE] [--KEY VALUE]... [--repair]\n\n"
                  "Every key may be given as a flag or in the config file "
                  "(`key value` lines);\nflags win over the file. --repair: "
-                 "auto_repair 1 for this start.\n\n");
+                 "auto_repair 1 for this start.\n"
+                 "Keys ending in _bytes take sizes (64MiB, 1GB, or bytes), "
+                 "keys ending in _ms\ndurations (500ms, 1.5s, 2m, or ms).\n"
+                 "Also: --version, --sample-config, --man (the manual page), "
+                 "--completion bash.\n\n");
     for (size_t i = 0; i < N_OPTS; i++) {
-        fprintf(out, "  --%-28s %s", opts[i].name, opts[i].help);
-        if (opts[i].required) {
+        struct config_key k;
+        config_key_at(i, &k);
+        fprintf(out, "  --%-28s %s", k.name, k.help);
+        if (k.required) {
             fprintf(out, " (required)\n");
         } else {
-            fprintf(out, " (default %s)\n", opts[i].def);
+            fprintf(out, " (default %s)\n", k.def[0] != '\0' ? k.def : "\"\"");
         }
     }
 }
@@ -518,6 +613,18 @@ mq_err config_load(struct config *cfg, int argc, char **argv, struct errmsg *e)
             config_write_sample(stdout);
             return MQ_ERR_CANCELED;
         }
+        if (strcmp(a, "--man") == 0) {
+            config_man(stdout);
+            return MQ_ERR_CANCELED;
+        }
+        if (strcmp(a, "--completion") == 0) {
+            if (i + 1 == argc || strcmp(argv[i + 1], "bash") != 0) {
+                errmsg_set(e, "--completion: say --completion bash");
+                return MQ_ERR_INVALID;
+            }
+            config_completion_bash(stdout);
+            return MQ_ERR_CANCELED;
+        }
         if (strcmp(a, "--repair") == 0) {
             repair = 1;
             continue;
@@ -545,7 +652,9 @@ mq_err config_load(struct config *cfg, int argc, char **argv, struct errmsg *e)
                        name);
             return MQ_ERR_INVALID;
         }
-        rv = set_opt(cfg, o, val, seen, e);
+        char flag[64];
+        snprintf(flag, sizeof flag, "--%.*s", (int)nlen, name);
+        rv = set_opt(cfg, o, val, flag, seen, e);
         if (rv != MQ_OK) {
             return rv;
         }
@@ -565,7 +674,7 @@ mq_err config_load(struct config *cfg, int argc, char **argv, struct errmsg *e)
             errmsg_set(e, "%s: required, and not given", opts[i].name);
             return MQ_ERR_INVALID;
         }
-        rv = set_opt(cfg, &opts[i], opts[i].def, seen, e);
+        rv = set_opt(cfg, &opts[i], opts[i].def, opts[i].name, seen, e);
         if (rv != MQ_OK) {
             return rv;
         }

@@ -85,13 +85,47 @@ struct config {
 };
 
 /* Parses @argv (flags, and the file named by --config; flags win) into
- * @cfg. Returns MQ_OK; MQ_ERR_INVALID with @e naming the key (and file:line)
- * for a bad value; MQ_ERR_CANCELED when --help or --version printed what
- * was asked for. `--repair` (no value) sets auto_repair for this start. */
+ * @cfg. Keys ending in _bytes take sizes with units, keys ending in _ms
+ * durations (proto/units.h). Returns MQ_OK; MQ_ERR_INVALID with @e naming
+ * the flag as typed, or the key and file:line, for a bad value;
+ * MQ_ERR_CANCELED when --help, --version, --sample-config, --man or
+ * --completion bash printed what was asked for. `--repair` (no value) sets
+ * auto_repair for this start. */
 mq_err config_load(struct config *cfg, int argc, char **argv, struct errmsg *e);
 
 /* Prints every key with its default and help (mqd --help). */
 void config_usage(FILE *out);
+
+/* What a key takes, for help, the manual page and completion. */
+enum config_kind {
+    CONFIG_KIND_NUMBER,
+    CONFIG_KIND_SIZE,     /* keys ending in _bytes: "64MiB", "1GB", bytes */
+    CONFIG_KIND_DURATION, /* keys ending in _ms: "500ms", "2m", ms */
+    CONFIG_KIND_TEXT,
+    CONFIG_KIND_FILE, /* keys ending in _file */
+    CONFIG_KIND_DIR,  /* data_dir */
+    CONFIG_KIND_LEVEL,
+};
+
+/* One key of the option table, as mqd --help shows it. */
+struct config_key {
+    const char *name, *help; /* static */
+    int required;
+    enum config_kind kind;
+    char def[64]; /* the default as people write it ("64MiB"); "" if none */
+};
+
+/* The number of keys, and key @i (below it). */
+size_t config_key_count(void);
+void config_key_at(size_t i, struct config_key *out);
+
+/* Writes mqd's manual page (roff, section 1) from the option table (mqd
+ * --man; built and installed as mqd.1). */
+void config_man(FILE *out);
+
+/* Writes a bash completion script for mqd from the option table (mqd
+ * --completion bash). */
+void config_completion_bash(FILE *out);
 
 /* Writes a sample file naming every key with its default. */
 void config_write_sample(FILE *out);

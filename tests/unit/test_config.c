@@ -441,6 +441,117 @@ static void test_repair_flag_sets_auto_repair(void **state)
     assert_non_null(strstr(e.msg, "auto_repair"));
 }
 
+#define BASE                                                                   \
+    "--id", "1", "--data_dir", "/tmp/x", "--peer_url", "tcp://127.0.0.1:7101", \
+        "--members", MEMBERS
+
+/* Sizes and durations as people type them, in flags and in the file; a
+ * number alone keeps its old meaning (bytes, ms). */
+static void test_sizes_and_durations_take_units(void **state)
+{
+    static struct config cfg;
+    struct errmsg e = ERRMSG_INIT;
+    char path[] = "/tmp/mq-test-config-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    (void)state;
+
+    assert_int_equal(
+        load_args(&cfg, &e,
+                  ARGS(BASE, "--max-entry-bytes", "8MiB",
+                       "--memory_budget_bytes", "1.5GB",
+                       "--election-timeout-ms", "2s", "--heartbeat_timeout_ms",
+                       "250", "--member-catchup-timeout-ms", "1.5h")),
+        MQ_OK);
+    assert_int_equal(cfg.max_entry_bytes, 8 * MiB);
+    assert_int_equal(cfg.memory_budget_bytes, 1500000000ull);
+    assert_int_equal(cfg.election_timeout_ms, 2000);
+    assert_int_equal(cfg.heartbeat_timeout_ms, 250);
+    assert_int_equal(cfg.member_catchup_timeout_ms, 5400000);
+
+    fprintf(f, "id 2\ndata_dir /tmp/y\npeer_url tcp://127.0.0.1:7102\n"
+               "members " MEMBERS "\nsnapshot_log_bytes 128MiB\n"
+               "max_clock_skew_ms 1.5s\n");
+    fclose(f);
+    assert_int_equal(load_args(&cfg, &e, ARGS("--config", path)), MQ_OK);
+    assert_int_equal(cfg.snapshot_log_bytes, 128 * MiB);
+    assert_int_equal(cfg.max_clock_skew_ms, 1500);
+    f = fopen(path, "w");
+    fprintf(f, "id 2\n\nsnapshot_log_bytes 64M\n");
+    fclose(f);
+    assert_refused(ARGS("--config", path),
+                   WORDS(":3:", "snapshot_log_bytes", "say MB or MiB"));
+    unlink(path);
+}
+
+/* A bad value is named as the user gave it: the flag as typed, not the
+ * key of the table. */
+static void test_bad_units_name_the_flag_typed(void **state)
+{
+    (void)state;
+    assert_refused(ARGS(BASE, "--max-entry-bytes", "5x"),
+                   WORDS("--max-entry-bytes: ", "5x", "unknown unit"));
+    assert_refused(ARGS(BASE, "--memory_budget_bytes", "1G"),
+                   WORDS("--memory_budget_bytes: ", "say GB or GiB"));
+    assert_refused(ARGS(BASE, "--election-timeout-ms", "soon"),
+                   WORDS("--election-timeout-ms: ", "soon"));
+    assert_refused(ARGS(BASE, "--election-timeout-ms", "1.5ms"),
+                   WORDS("--election-timeout-ms: ", "not a whole number"));
+    /* Out of range, said in the key's units. */
+    assert_refused(
+        ARGS(BASE, "--election-timeout-ms", "2h"),
+        WORDS("--election-timeout-ms: 2h is out of range 100ms..1m"));
+    assert_refused(ARGS(BASE, "--max-entry-bytes", "1KiB"),
+                   WORDS("--max-entry-bytes: 1KiB is out of range "
+                         "64KiB..256MiB"));
+    assert_refused(ARGS(BASE, "--rpc-contexts", "64k"),
+                   WORDS("--rpc-contexts: ", "\"64k\" is not a number"));
+}
+
+/* mqd --help, its manual page and its bash completion come from the one
+ * table: every key is in each, sizes and durations with their units. */
+static void test_help_man_and_completion_name_every_key(void **state)
+{
+    char *help = NULL, *man = NULL, *comp = NULL;
+    size_t len = 0;
+    FILE *mem;
+    (void)state;
+
+    mem = open_memstream(&help, &len);
+    config_usage(mem);
+    fclose(mem);
+    mem = open_memstream(&man, &len);
+    config_man(mem);
+    fclose(mem);
+    mem = open_memstream(&comp, &len);
+    config_completion_bash(mem);
+    fclose(mem);
+    for (size_t i = 0; i < N_DEFAULTS; i++) {
+        char flag[80], man_flag[160], *d = man_flag;
+        snprintf(flag, sizeof flag, "--%s", defaults[i].key);
+        if (strstr(help, flag) == NULL || strstr(comp, flag) == NULL) {
+            fail_msg("%s is missing from --help or the completion", flag);
+        }
+        /* roff: "\-\-max_entry_bytes" */
+        d += sprintf(d, "\\-\\-");
+        for (const char *k = defaults[i].key; *k != '\0'; k++) {
+            *d++ = *k;
+        }
+        *d = '\0';
+        if (strstr(man, man_flag) == NULL) {
+            fail_msg("%s is missing from the manual page", flag);
+        }
+    }
+    assert_non_null(strstr(help, "--snapshot_log_bytes"));
+    assert_non_null(strstr(help, "(default 64MiB)"));
+    assert_non_null(strstr(help, "(default 1s)"));
+    assert_non_null(strstr(man, ".TH MQD 1"));
+    assert_non_null(strstr(comp, "complete -F _mqd mqd"));
+    free(help);
+    free(man);
+    free(comp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -456,6 +567,9 @@ int main(void)
         cmocka_unit_test(test_tls_urls_are_accepted_with_tls_settings),
         cmocka_unit_test(test_tls_settings_must_fit_the_urls),
         cmocka_unit_test(test_repair_flag_sets_auto_repair),
+        cmocka_unit_test(test_sizes_and_durations_take_units),
+        cmocka_unit_test(test_bad_units_name_the_flag_typed),
+        cmocka_unit_test(test_help_man_and_completion_name_every_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
