@@ -118,50 +118,29 @@ int args_uint(const char *s, uint64_t max, uint64_t *v)
 
 int args_duration_ms(const char *s, uint64_t *ms)
 {
-    static const struct {
-        const char *unit;
-        uint64_t ms;
-    } units[] = {
-        {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000},
-    };
-    uint64_t total = 0;
+    uint64_t v;
 
-    if (s == NULL || *s == '\0') {
+    /* libmq's parser, which mqd's configuration uses too. */
+    if (mq_duration_parse(s, &v) != MQ_OK) {
         return -1;
     }
-    if (strcmp(s, "0") == 0) {
-        *ms = 0;
-        return 0;
-    }
-    while (*s != '\0') {
-        uint64_t n = 0, mul = 0;
-        size_t ulen = 0;
-        if (*s < '0' || *s > '9') {
-            return -1;
-        }
-        for (; *s >= '0' && *s <= '9'; s++) {
-            if (n > (UINT64_MAX - 9) / 10) {
-                return -1;
-            }
-            n = n * 10 + (uint64_t)(*s - '0');
-        }
-        /* Longest unit first: "ms" before "m". */
-        for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-            size_t len = strlen(units[i].unit);
-            if (strncmp(s, units[i].unit, len) == 0 && len > ulen &&
-                (s[len] == '\0' || (s[len] >= '0' && s[len] <= '9'))) {
-                mul = units[i].ms;
-                ulen = len;
-            }
-        }
-        if (mul == 0 || n > (UINT64_MAX - total) / mul) {
-            return -1;
-        }
-        total += n * mul;
-        s += ulen;
-    }
-    *ms = total;
+    *ms = v;
     return 0;
+}
+
+void args_size_text(uint64_t bytes, char *buf, size_t len)
+{
+    static const char *const units[] = {"PiB", "TiB", "GiB", "MiB", "KiB"};
+
+    for (int i = 0; i < 5 && bytes != 0; i++) {
+        uint64_t mul = 1ull << (10 * (5 - i));
+        if (bytes % mul == 0) {
+            snprintf(buf, len, "%llu%s", (unsigned long long)(bytes / mul),
+                     units[i]);
+            return;
+        }
+    }
+    snprintf(buf, len, "%llu", (unsigned long long)bytes);
 }
 
 int args_rate(const char *s, uint64_t max, uint64_t *v)

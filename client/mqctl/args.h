@@ -1,6 +1,6 @@
 /* args.h: mqctl's command-line pieces: splitting a command's arguments
  * into positionals and --flags, and reading durations, numbers and times.
- * Pure functions of their input (tested in tests/unit/test_client_mqctl.c).
+ * Functions of their input only (tested in tests/unit/test_client_mqctl.c).
  */
 #ifndef MQCTL_ARGS_H
 #define MQCTL_ARGS_H
@@ -37,9 +37,15 @@ const char *args_get(const struct args *a, const char *name);
 /* 1 if flag @name was given. */
 int args_has(const struct args *a, const char *name);
 
-/* Parses a duration: a number with a unit, ms, s, m, h or d, or several
- * ("1m30s"); "0" alone needs no unit. Returns 0 and sets *ms, or -1. */
+/* Parses a duration with libmq's parser (mq_duration_parse): numbers with
+ * units ms, s, m, h or d, a fraction allowed ("1.5h", "90m", "1m30s"); "0"
+ * alone needs no unit. Returns 0 and sets *ms, or -1 (mq_errmsg says
+ * why). */
 int args_duration_ms(const char *s, uint64_t *ms);
+
+/* @bytes in the largest binary unit that divides it ("8MiB"), else in
+ * bytes. */
+void args_size_text(uint64_t bytes, char *buf, size_t len);
 
 /* Parses a decimal number that fits @max. Returns 0 and sets *v, or -1. */
 int args_uint(const char *s, uint64_t max, uint64_t *v);

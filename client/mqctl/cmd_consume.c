@@ -1,7 +1,11 @@
-/* cmd_consume.c: mqctl consume QUEUE SUB [--count N] [--wait DUR]. Fetches
- * until N messages arrived (no limit by default) or until a fetch waited
- * DUR (default 1s) for nothing; prints each message (out_msg: a delayed one
- * says when it was due) and acks each batch once printed.
+/* cmd_consume.c: mqctl consume QUEUE SUB [--count N] [--wait DUR]
+ * [--no-ack] (flags: cmds.c). Fetches until N messages arrived (no limit
+ * by default) or until a fetch waited DUR (default 1s) for nothing; prints
+ * each message (out_msg: a delayed one says when it was due) and acks each
+ * batch once printed. With --no-ack nothing is acked: the messages stay in
+ * flight and come again after the subscription's ack timeout (or once
+ * settled with mqctl nack, term, or a consume without --no-ack); their
+ * seqs are what nack and term take.
  *
  * --json prints one object per message and line (output.h's out_msg). */
 #include "cmd_consume.h"
@@ -9,44 +13,33 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "args.h"
+#include "flagval.h"
+#include "help.h"
 #include "output.h"
 
 #define CONSUME_BATCH 100
 #define CONSUME_WAIT_MS 1000
 
-static const char usage_text[] =
-    "mqctl consume QUEUE SUB [--count N] [--wait DUR]";
-
-int cmd_consume(struct mqctl *m, int argc, char **argv)
+int run_consume(struct mqctl *m, const struct cmd *cmd, const struct args *a)
 {
-    static const char *const valued[] = {"--count", "--wait", NULL};
     uint64_t count = 0, wait_ms = CONSUME_WAIT_MS, got = 0;
-    struct args a;
-    char err[128], obj[MQ_QNAME_MAX + MQ_NAME_MAX + 2];
-    const char *s;
+    int no_ack = args_has(a, "--no-ack"), rv;
+    char obj[MQ_QNAME_MAX + MQ_NAME_MAX + 2];
     mq_client *c;
 
-    if (args_split(argc, argv, valued, NULL, &a, err, sizeof err) != 0) {
-        return out_usage(usage_text, "consume: %s", err);
+    if ((rv = flag_count(cmd, a, "--count", 0, 1, UINT64_MAX, &count)) != 0 ||
+        (rv = flag_duration(cmd, a, "--wait", 0, &wait_ms)) != 0) {
+        return rv;
     }
-    if (a.n_pos != 2) {
-        return out_usage(usage_text, "consume takes QUEUE and SUB");
-    }
-    if ((s = args_get(&a, "--count")) != NULL &&
-        (args_uint(s, UINT64_MAX, &count) != 0 || count == 0)) {
-        return out_usage(usage_text, "--count %s is not a number from 1", s);
-    }
-    if ((s = args_get(&a, "--wait")) != NULL &&
-        (args_duration_ms(s, &wait_ms) != 0 || wait_ms > UINT32_MAX)) {
-        return out_usage(usage_text, "--wait %s is not a duration such as 5s",
-                         s);
+    if (wait_ms > UINT32_MAX) {
+        return usage_error(cmd, "--wait: %s is more than 49d",
+                           args_get(a, "--wait"));
     }
     if ((c = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }
-    snprintf(obj, sizeof obj, "%.*s/%.*s", MQ_QNAME_MAX, a.pos[0], MQ_NAME_MAX,
-             a.pos[1]);
+    snprintf(obj, sizeof obj, "%.*s/%.*s", MQ_QNAME_MAX, a->pos[0], MQ_NAME_MAX,
+             a->pos[1]);
     while (count == 0 || got < count) {
         uint64_t seqs[CONSUME_BATCH];
         size_t want = CONSUME_BATCH, n;
@@ -54,7 +47,7 @@ int cmd_consume(struct mqctl *m, int argc, char **argv)
         if (count != 0 && count - got < want) {
             want = (size_t)(count - got);
         }
-        if (mq_fetch(c, a.pos[0], a.pos[1], want, (uint32_t)wait_ms, &msgs,
+        if (mq_fetch(c, a->pos[0], a->pos[1], want, (uint32_t)wait_ms, &msgs,
                      &n) != MQ_OK) {
             return out_fail("consume", obj);
         }
@@ -67,7 +60,8 @@ int cmd_consume(struct mqctl *m, int argc, char **argv)
         if (n == 0) {
             break;
         }
-        if (mq_ack_seqs(c, a.pos[0], a.pos[1], seqs, n, 0) != MQ_OK) {
+        if (!no_ack &&
+            mq_ack_seqs(c, a->pos[0], a->pos[1], seqs, n, 0) != MQ_OK) {
             return out_fail("consume", obj);
         }
         got += n;

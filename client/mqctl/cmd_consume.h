@@ -2,10 +2,9 @@
 #ifndef MQCTL_CMD_CONSUME_H
 #define MQCTL_CMD_CONSUME_H
 
-#include "main.h"
+#include "cmds.h"
 
-/* Runs "mqctl consume" with the @argc arguments after the word "consume".
- * Returns the exit code. */
-int cmd_consume(struct mqctl *m, int argc, char **argv);
+/* Runs "mqctl consume" (cmds.h's cmd_run). */
+int run_consume(struct mqctl *m, const struct cmd *c, const struct args *a);
 
 #endif

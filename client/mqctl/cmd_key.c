@@ -2,7 +2,7 @@
  * a cluster with authentication on (docs/security.md). create and rotate
  * print the new token once ("token: mqk_..."): the cluster keeps only its
  * hash. rotate adds a second secret; rotate --retire-old drops every
- * secret but the newest.
+ * secret but the newest. Flags: cmds.c.
  *
  * --json: create and rotate print {"key": {...}, "token": "..."}; update,
  * info and retire print {"key": {...}}; list prints {"keys": [...]};
@@ -15,18 +15,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "args.h"
+#include "flagval.h"
+#include "help.h"
 #include "output.h"
-
-static const char usage_create[] =
-    "mqctl key create NAME [--allow NS:VERBS]... [--deny NS:VERBS]... "
-    "[--expires-in DUR]";
-static const char usage_update[] =
-    "mqctl key update NAME [--allow NS:VERBS]... [--deny NS:VERBS]...\n"
-    "         [--expires-in DUR | --no-expiry]";
-static const char usage_group[] =
-    "mqctl key create|update|list|info|rotate|revoke ... (mqctl --help for "
-    "details)";
 
 static const char *const verb_names[] = {"publish", "consume", "manage",
                                          "admin"};
@@ -135,7 +126,7 @@ static void show_key(const struct mqctl *m, const mq_key_info *k,
 }
 
 /* Collects --allow and --deny of @a into @g (@grants: their patterns). */
-static int parse_grants(const struct args *a, const char *usage, mq_grant *g,
+static int parse_grants(const struct cmd *c, const struct args *a, mq_grant *g,
                         char (*ns)[MQ_NAME_MAX + 2], size_t *n)
 {
     *n = 0;
@@ -146,16 +137,14 @@ static int parse_grants(const struct args *a, const char *usage, mq_grant *g,
             continue;
         }
         if (*n == MQ_KEY_GRANTS_MAX) {
-            out_usage(usage, "at most %d grants", MQ_KEY_GRANTS_MAX);
-            return -1;
+            return usage_error(c, "at most %d grants", MQ_KEY_GRANTS_MAX);
         }
         if (args_grant(a->flags[i].value, ns[*n], sizeof ns[*n],
                        &g[*n].verbs) != 0) {
-            out_usage(usage,
-                      "%s %s is not NS:VERBS (prd:publish,consume; "
-                      "team-*:consume; *:admin)",
-                      deny ? "--deny" : "--allow", a->flags[i].value);
-            return -1;
+            return usage_error(c,
+                               "%s: \"%s\" is not NS:VERBS (prd:publish,"
+                               "consume; team-*:consume; *:admin)",
+                               deny ? "--deny" : "--allow", a->flags[i].value);
         }
         g[*n].ns = ns[*n];
         g[*n].deny = deny;
@@ -164,36 +153,27 @@ static int parse_grants(const struct args *a, const char *usage, mq_grant *g,
     return 0;
 }
 
-static int key_create(struct mqctl *m, int argc, char **argv)
+int run_key_create(struct mqctl *m, const struct cmd *cmd, const struct args *a)
 {
-    static const char *const valued[] = {"--allow", "--deny", "--expires-in",
-                                         NULL};
     mq_key_config cfg = MQ_KEY_CONFIG_INIT;
     mq_grant grants[MQ_KEY_GRANTS_MAX];
     char ns[MQ_KEY_GRANTS_MAX][MQ_NAME_MAX + 2];
     char token[MQ_TOKEN_MAX + 1];
     mq_key_info info;
-    struct args a;
-    char err[128];
-    const char *s;
     mq_client *c;
+    int rv;
 
-    if (args_split(argc, argv, valued, NULL, &a, err, sizeof err) != 0) {
-        return out_usage(usage_create, "key create: %s", err);
-    }
-    if (a.n_pos != 1) {
-        return out_usage(usage_create, "key create takes a NAME");
-    }
-    cfg.name = a.pos[0];
-    if (parse_grants(&a, usage_create, grants, ns, &cfg.n_grants) != 0) {
-        return 2;
+    cfg.name = a->pos[0];
+    if ((rv = parse_grants(cmd, a, grants, ns, &cfg.n_grants)) != 0) {
+        return rv;
     }
     cfg.grants = grants;
-    if ((s = args_get(&a, "--expires-in")) != NULL &&
-        (args_duration_ms(s, &cfg.expires_in_ms) != 0 ||
-         cfg.expires_in_ms == 0)) {
-        return out_usage(usage_create,
-                         "--expires-in %s is not a duration such as 30d", s);
+    if ((rv = flag_duration(cmd, a, "--expires-in", 0, &cfg.expires_in_ms)) !=
+        0) {
+        return rv;
+    }
+    if (args_has(a, "--expires-in") && cfg.expires_in_ms == 0) {
+        return usage_error(cmd, "--expires-in: say a duration such as 30d");
     }
     if ((c = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
@@ -206,54 +186,42 @@ static int key_create(struct mqctl *m, int argc, char **argv)
     return 0;
 }
 
-static int key_update(struct mqctl *m, int argc, char **argv)
+int run_key_update(struct mqctl *m, const struct cmd *cmd, const struct args *a)
 {
-    static const char *const valued[] = {"--allow", "--deny", "--expires-in",
-                                         NULL};
-    static const char *const plain[] = {"--no-expiry", NULL};
     mq_key_config cfg = MQ_KEY_CONFIG_INIT;
     mq_grant grants[MQ_KEY_GRANTS_MAX];
     char ns[MQ_KEY_GRANTS_MAX][MQ_NAME_MAX + 2];
     mq_key_info info;
     unsigned flags = 0;
-    struct args a;
-    char err[128];
-    const char *s;
     mq_client *c;
+    int rv;
 
-    if (args_split(argc, argv, valued, plain, &a, err, sizeof err) != 0) {
-        return out_usage(usage_update, "key update: %s", err);
-    }
-    if (a.n_pos != 1) {
-        return out_usage(usage_update, "key update takes a NAME");
-    }
-    cfg.name = a.pos[0];
-    if (parse_grants(&a, usage_update, grants, ns, &cfg.n_grants) != 0) {
-        return 2;
+    cfg.name = a->pos[0];
+    if ((rv = parse_grants(cmd, a, grants, ns, &cfg.n_grants)) != 0) {
+        return rv;
     }
     cfg.grants = grants;
     if (cfg.n_grants > 0) {
         flags |= MQ_KEY_SET_GRANTS;
     }
-    if ((s = args_get(&a, "--expires-in")) != NULL) {
-        if (args_has(&a, "--no-expiry")) {
-            return out_usage(usage_update,
-                             "give --expires-in or --no-expiry, not both");
+    if (args_has(a, "--expires-in")) {
+        if (args_has(a, "--no-expiry")) {
+            return usage_error(cmd,
+                               "give --expires-in or --no-expiry, not both");
         }
-        if (args_duration_ms(s, &cfg.expires_in_ms) != 0 ||
-            cfg.expires_in_ms == 0) {
-            return out_usage(usage_update,
-                             "--expires-in %s is not a duration such as 30d",
-                             s);
+        if ((rv = flag_duration(cmd, a, "--expires-in", 0,
+                                &cfg.expires_in_ms)) != 0) {
+            return rv;
+        }
+        if (cfg.expires_in_ms == 0) {
+            return usage_error(cmd, "--expires-in: say a duration such as 30d");
         }
         flags |= MQ_KEY_SET_EXPIRY;
-    } else if (args_has(&a, "--no-expiry")) {
+    } else if (args_has(a, "--no-expiry")) {
         flags |= MQ_KEY_SET_EXPIRY;
     }
     if (flags == 0) {
-        return out_usage(usage_update,
-                         "key update: nothing to change (give grants or an "
-                         "expiry)");
+        return usage_error(cmd, "nothing to change (give grants or an expiry)");
     }
     if ((c = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
@@ -265,7 +233,7 @@ static int key_update(struct mqctl *m, int argc, char **argv)
     return 0;
 }
 
-static int key_list(struct mqctl *m, int argc, char **argv)
+int run_key_list(struct mqctl *m, const struct cmd *cmd, const struct args *a)
 {
     static const char *const head[] = {"NAME",    "GRANTS",    "EXPIRES",
                                        "SECRETS", "LAST USED", "BOOTSTRAP"};
@@ -273,10 +241,8 @@ static int key_list(struct mqctl *m, int argc, char **argv)
     size_t n;
     mq_client *c;
 
-    (void)argv;
-    if (argc != 0) {
-        return out_usage("mqctl key list", "key list takes no arguments");
-    }
+    (void)cmd;
+    (void)a;
     if ((c = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }
@@ -332,105 +298,67 @@ static int key_list(struct mqctl *m, int argc, char **argv)
     return 0;
 }
 
-static int key_info(struct mqctl *m, int argc, char **argv)
+int run_key_info(struct mqctl *m, const struct cmd *cmd, const struct args *a)
 {
     mq_key_info info;
     mq_client *c;
 
-    if (argc != 1 || argv[0][0] == '-') {
-        return out_usage("mqctl key info NAME", "key info takes a NAME");
-    }
+    (void)cmd;
     if ((c = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }
-    if (mq_key_info_get(c, argv[0], &info, 0) != MQ_OK) {
-        return out_fail("key info", argv[0]);
+    if (mq_key_info_get(c, a->pos[0], &info, 0) != MQ_OK) {
+        return out_fail("key info", a->pos[0]);
     }
     show_key(m, &info, NULL);
     return 0;
 }
 
-static int key_rotate(struct mqctl *m, int argc, char **argv)
+int run_key_rotate(struct mqctl *m, const struct cmd *cmd, const struct args *a)
 {
-    static const char *const plain[] = {"--retire-old", NULL};
-    static const char usage[] = "mqctl key rotate NAME [--retire-old]";
     char token[MQ_TOKEN_MAX + 1];
     mq_key_info info;
-    struct args a;
-    char err[128];
     mq_client *c;
     mq_err rv;
 
-    if (args_split(argc, argv, NULL, plain, &a, err, sizeof err) != 0) {
-        return out_usage(usage, "key rotate: %s", err);
-    }
-    if (a.n_pos != 1) {
-        return out_usage(usage, "key rotate takes a NAME");
-    }
+    (void)cmd;
     if ((c = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }
-    if (args_has(&a, "--retire-old")) {
-        rv = mq_key_retire_old(c, a.pos[0], &info, 0);
+    if (args_has(a, "--retire-old")) {
+        rv = mq_key_retire_old(c, a->pos[0], &info, 0);
     } else {
-        rv = mq_key_rotate(c, a.pos[0], &info, token, sizeof token, 0);
+        rv = mq_key_rotate(c, a->pos[0], &info, token, sizeof token, 0);
     }
     if (rv != MQ_OK) {
-        return out_fail("key rotate", a.pos[0]);
+        return out_fail("key rotate", a->pos[0]);
     }
-    show_key(m, &info, args_has(&a, "--retire-old") ? NULL : token);
+    show_key(m, &info, args_has(a, "--retire-old") ? NULL : token);
     memset(token, 0, sizeof token);
     return 0;
 }
 
-static int key_revoke(struct mqctl *m, int argc, char **argv)
+int run_key_revoke(struct mqctl *m, const struct cmd *cmd, const struct args *a)
 {
+    const char *name = a->pos[0];
     mq_client *c;
 
-    if (argc != 1 || argv[0][0] == '-') {
-        return out_usage("mqctl key revoke NAME", "key revoke takes a NAME");
-    }
+    (void)cmd;
     if ((c = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }
-    if (mq_key_revoke(c, argv[0], 0) != MQ_OK) {
-        return out_fail("key revoke", argv[0]);
+    if (mq_key_revoke(c, name, 0) != MQ_OK) {
+        return out_fail("key revoke", name);
     }
     if (m->json) {
         struct json j;
         json_begin(&j, stdout);
         json_obj_open(&j, NULL);
-        json_str(&j, "revoked", argv[0]);
+        json_str(&j, "revoked", name);
         json_obj_close(&j);
         json_end(&j);
     } else {
-        printf("revoked key %s: every node refuses it from now on\n", argv[0]);
+        printf("revoked key %s: every node refuses it from now on\n", name);
     }
     return 0;
-}
-
-int cmd_key(struct mqctl *m, int argc, char **argv)
-{
-    if (argc == 0) {
-        return out_usage(usage_group, "key needs a subcommand");
-    }
-    if (strcmp(argv[0], "create") == 0) {
-        return key_create(m, argc - 1, argv + 1);
-    }
-    if (strcmp(argv[0], "update") == 0) {
-        return key_update(m, argc - 1, argv + 1);
-    }
-    if (strcmp(argv[0], "list") == 0) {
-        return key_list(m, argc - 1, argv + 1);
-    }
-    if (strcmp(argv[0], "info") == 0) {
-        return key_info(m, argc - 1, argv + 1);
-    }
-    if (strcmp(argv[0], "rotate") == 0) {
-        return key_rotate(m, argc - 1, argv + 1);
-    }
-    if (strcmp(argv[0], "revoke") == 0) {
-        return key_revoke(m, argc - 1, argv + 1);
-    }
-    return out_usage(usage_group, "key %s: unknown subcommand", argv[0]);
 }

@@ -3,10 +3,14 @@
 #ifndef MQCTL_CMD_KEY_H
 #define MQCTL_CMD_KEY_H
 
-#include "main.h"
+#include "cmds.h"
 
-/* Runs "mqctl key" with the @argc arguments after the word "key". Returns
- * the exit code. */
-int cmd_key(struct mqctl *m, int argc, char **argv);
+/* Each runs "mqctl key <verb>" (cmds.h's cmd_run). */
+int run_key_create(struct mqctl *m, const struct cmd *c, const struct args *a);
+int run_key_update(struct mqctl *m, const struct cmd *c, const struct args *a);
+int run_key_list(struct mqctl *m, const struct cmd *c, const struct args *a);
+int run_key_info(struct mqctl *m, const struct cmd *c, const struct args *a);
+int run_key_rotate(struct mqctl *m, const struct cmd *c, const struct args *a);
+int run_key_revoke(struct mqctl *m, const struct cmd *c, const struct args *a);
 
 #endif

@@ -18,13 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "args.h"
 #include "output.h"
-
-static const char usage_status[] = "mqctl message status ID [--queue QUEUE]";
-static const char usage_cancel[] = "mqctl message cancel ID [--queue QUEUE]";
-static const char usage_group[] =
-    "mqctl message status|cancel ID [--queue QUEUE]";
 
 const char *msg_state_name(mq_msg_state s)
 {
@@ -66,21 +60,6 @@ const char *sub_state_name(mq_sub_state s)
         return "filtered";
     }
     return "unknown";
-}
-
-/* Splits the arguments of status and cancel: one ID, --queue. */
-static int split_id(int argc, char **argv, const char *usage, struct args *a)
-{
-    static const char *const valued[] = {"--queue", NULL};
-    char err[128];
-
-    if (args_split(argc, argv, valued, NULL, a, err, sizeof err) != 0) {
-        return out_usage(usage, "message: %s", err);
-    }
-    if (a->n_pos != 1) {
-        return out_usage(usage, "message takes one ID");
-    }
-    return 0;
 }
 
 static void cell_time(struct table *t, uint64_t ms)
@@ -153,21 +132,16 @@ static void json_status(struct json *j, const mq_msg_status *st)
     json_obj_close(j);
 }
 
-static int message_status(struct mqctl *m, int argc, char **argv)
+int run_message_status(struct mqctl *m, const struct cmd *cmd,
+                       const struct args *a)
 {
-    const char *id, *queue;
+    const char *id = a->pos[0], *queue = args_get(a, "--queue");
     mq_msg_status *list;
-    struct args a;
     size_t n;
     mq_client *c;
     mq_err rv;
-    int rc;
 
-    if ((rc = split_id(argc, argv, usage_status, &a)) != 0) {
-        return rc;
-    }
-    id = a.pos[0];
-    queue = args_get(&a, "--queue");
+    (void)cmd;
     if ((c = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }
@@ -206,47 +180,30 @@ static int message_status(struct mqctl *m, int argc, char **argv)
     return 0;
 }
 
-static int message_cancel(struct mqctl *m, int argc, char **argv)
+int run_message_cancel(struct mqctl *m, const struct cmd *cmd,
+                       const struct args *a)
 {
-    struct args a;
     uint64_t seq;
     mq_client *c;
-    int rc;
 
-    if ((rc = split_id(argc, argv, usage_cancel, &a)) != 0) {
-        return rc;
-    }
+    (void)cmd;
     if ((c = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }
-    if (mq_cancel(c, a.pos[0], args_get(&a, "--queue"), &seq, 0) != MQ_OK) {
-        return out_fail("message cancel", a.pos[0]);
+    if (mq_cancel(c, a->pos[0], args_get(a, "--queue"), &seq, 0) != MQ_OK) {
+        return out_fail("message cancel", a->pos[0]);
     }
     if (m->json) {
         struct json j;
         json_begin(&j, stdout);
         json_obj_open(&j, NULL);
-        json_str(&j, "cancelled", a.pos[0]);
+        json_str(&j, "cancelled", a->pos[0]);
         json_u64(&j, "seq", seq);
         json_obj_close(&j);
         json_end(&j);
     } else {
         printf("cancelled message %s (seq %llu): it will not be delivered\n",
-               a.pos[0], (unsigned long long)seq);
+               a->pos[0], (unsigned long long)seq);
     }
     return 0;
-}
-
-int cmd_message(struct mqctl *m, int argc, char **argv)
-{
-    if (argc == 0) {
-        return out_usage(usage_group, "message needs a subcommand");
-    }
-    if (strcmp(argv[0], "status") == 0) {
-        return message_status(m, argc - 1, argv + 1);
-    }
-    if (strcmp(argv[0], "cancel") == 0) {
-        return message_cancel(m, argc - 1, argv + 1);
-    }
-    return out_usage(usage_group, "message %s: unknown subcommand", argv[0]);
 }

@@ -2,11 +2,13 @@
 #ifndef MQCTL_CMD_MESSAGE_H
 #define MQCTL_CMD_MESSAGE_H
 
-#include "main.h"
+#include "cmds.h"
 
-/* Runs "mqctl message" with the @argc arguments after the word "message".
- * Returns the exit code. */
-int cmd_message(struct mqctl *m, int argc, char **argv);
+/* Each runs "mqctl message <verb>" (cmds.h's cmd_run). */
+int run_message_status(struct mqctl *m, const struct cmd *c,
+                       const struct args *a);
+int run_message_cancel(struct mqctl *m, const struct cmd *c,
+                       const struct args *a);
 
 /* The name of a message state ("dead-lettered"), and of a subscription's
  * state of a message; "unknown" for a number mq.h does not list. */

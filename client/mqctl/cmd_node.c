@@ -18,96 +18,62 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "args.h"
+#include "flagval.h"
 #include "output.h"
 
-static const char usage_add[] = "mqctl node add ID PEER-URL";
-static const char usage_remove[] = "mqctl node remove ID";
-static const char usage_list[] = "mqctl node list";
-static const char usage_reload[] = "mqctl node reload-tls";
-static const char usage_group[] = "mqctl node add ID PEER-URL | node remove ID "
-                                  "| node list | node reload-tls";
-static const char usage_transfer[] = "mqctl leader transfer [ID]";
-
-/* Splits @argc/@argv (no flags) and checks that it has @min..@max
- * positionals. Returns 0, or the usage error's exit code. */
-static int split(int argc, char **argv, size_t min, size_t max,
-                 const char *usage, const char *cmd, struct args *a)
+/* Reads node id @s (1..UINT32_MAX) into *id. Returns 0, or the usage
+ * error's exit code. */
+static int node_id(const struct cmd *c, const char *s, uint64_t *id)
 {
-    char err[128];
-
-    if (args_split(argc, argv, NULL, NULL, a, err, sizeof err) != 0) {
-        return out_usage(usage, "%s: %s", cmd, err);
-    }
-    if (a->n_pos < min || a->n_pos > max) {
-        return out_usage(usage, "%s takes %s", cmd,
-                         max == 0   ? "no arguments"
-                         : min == 2 ? "ID and PEER-URL"
-                         : min == 1 ? "one ID"
-                                    : "at most one ID");
-    }
-    return 0;
+    return pos_count(c, "node id", s, 1, UINT32_MAX, id);
 }
 
-/* Reads node id @s into *id. Returns 0, or the usage error's exit code. */
-static int node_id(const char *s, const char *usage, uint64_t *id)
+int run_node_add(struct mqctl *m, const struct cmd *cmd, const struct args *a)
 {
-    if (args_uint(s, UINT32_MAX, id) != 0 || *id == 0) {
-        return out_usage(usage, "node id %s is not a number in 1..%u", s,
-                         UINT32_MAX);
-    }
-    return 0;
-}
-
-static int node_add(struct mqctl *m, int argc, char **argv)
-{
-    struct args a;
     uint64_t id;
     mq_client *c;
     int rv;
 
-    if ((rv = split(argc, argv, 2, 2, usage_add, "node add", &a)) != 0 ||
-        (rv = node_id(a.pos[0], usage_add, &id)) != 0) {
+    if ((rv = node_id(cmd, a->pos[0], &id)) != 0) {
         return rv;
     }
     if ((c = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }
     /* --timeout, else libmq's long default for adding. */
-    if (mq_node_add(c, id, a.pos[1], m->timeout_ms) != MQ_OK) {
-        return out_fail("node add", a.pos[0]);
+    if (mq_node_add(c, id, a->pos[1], m->timeout_ms) != MQ_OK) {
+        return out_fail("node add", a->pos[0]);
     }
     if (m->json) {
         struct json j;
         json_begin(&j, stdout);
         json_obj_open(&j, NULL);
         json_u64(&j, "added", id);
-        json_str(&j, "peer_url", a.pos[1]);
+        json_str(&j, "peer_url", a->pos[1]);
         json_obj_close(&j);
         json_end(&j);
     } else {
         printf("added node %llu at %s: it is a voter\n", (unsigned long long)id,
-               a.pos[1]);
+               a->pos[1]);
     }
     return 0;
 }
 
-static int node_remove(struct mqctl *m, int argc, char **argv)
+int run_node_remove(struct mqctl *m, const struct cmd *cmd,
+                    const struct args *a)
 {
-    struct args a;
     uint64_t id;
     mq_client *c;
     int rv;
 
-    if ((rv = split(argc, argv, 1, 1, usage_remove, "node remove", &a)) != 0 ||
-        (rv = node_id(a.pos[0], usage_remove, &id)) != 0) {
+    if ((rv = node_id(cmd, a->pos[0], &id)) != 0) {
         return rv;
     }
     if ((c = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }
     if (mq_node_remove(c, id, 0) != MQ_OK) {
-        return out_fail("node remove", a.pos[0]);
+        return out_fail("node remove", a->pos[0]);
     }
     if (m->json) {
         struct json j;
@@ -166,17 +132,14 @@ static void list_table(const mq_member *list, size_t n)
     table_print(&t, stdout);
 }
 
-static int node_list(struct mqctl *m, int argc, char **argv)
+int run_node_list(struct mqctl *m, const struct cmd *cmd, const struct args *a)
 {
     mq_member *list;
-    struct args a;
     size_t n;
     mq_client *c;
-    int rv;
 
-    if ((rv = split(argc, argv, 0, 0, usage_list, "node list", &a)) != 0) {
-        return rv;
-    }
+    (void)cmd;
+    (void)a;
     if ((c = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }
@@ -194,19 +157,16 @@ static int node_list(struct mqctl *m, int argc, char **argv)
 
 /* Each node of -s reads its TLS files again; one line per node. Exit 1
  * when a node did not. */
-static int node_reload_tls(struct mqctl *m, int argc, char **argv)
+int run_node_reload_tls(struct mqctl *m, const struct cmd *cmd,
+                        const struct args *a)
 {
     mq_node_reply *list = NULL;
-    struct args a;
     size_t n = 0;
     mq_client *c;
     mq_err err;
-    int rv;
 
-    if ((rv = split(argc, argv, 0, 0, usage_reload, "node reload-tls", &a)) !=
-        0) {
-        return rv;
-    }
+    (void)cmd;
+    (void)a;
     if ((c = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }
@@ -241,43 +201,21 @@ static int node_reload_tls(struct mqctl *m, int argc, char **argv)
     return 0;
 }
 
-int cmd_node(struct mqctl *m, int argc, char **argv)
+int run_leader_transfer(struct mqctl *m, const struct cmd *cmd,
+                        const struct args *a)
 {
-    if (argc == 0) {
-        return out_usage(usage_group, "node needs a subcommand");
-    }
-    if (strcmp(argv[0], "add") == 0) {
-        return node_add(m, argc - 1, argv + 1);
-    }
-    if (strcmp(argv[0], "remove") == 0) {
-        return node_remove(m, argc - 1, argv + 1);
-    }
-    if (strcmp(argv[0], "list") == 0) {
-        return node_list(m, argc - 1, argv + 1);
-    }
-    if (strcmp(argv[0], "reload-tls") == 0) {
-        return node_reload_tls(m, argc - 1, argv + 1);
-    }
-    return out_usage(usage_group, "node %s: unknown subcommand", argv[0]);
-}
-
-static int leader_transfer(struct mqctl *m, int argc, char **argv)
-{
-    struct args a;
     uint64_t id = 0, leader;
     mq_client *c;
     int rv;
 
-    if ((rv = split(argc, argv, 0, 1, usage_transfer, "leader transfer", &a)) !=
-            0 ||
-        (a.n_pos == 1 && (rv = node_id(a.pos[0], usage_transfer, &id)) != 0)) {
+    if (a->n_pos == 1 && (rv = node_id(cmd, a->pos[0], &id)) != 0) {
         return rv;
     }
     if ((c = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }
     if (mq_leader_transfer(c, id, &leader, 0) != MQ_OK) {
-        return out_fail("leader transfer", a.n_pos == 1 ? a.pos[0] : NULL);
+        return out_fail("leader transfer", a->n_pos == 1 ? a->pos[0] : NULL);
     }
     if (m->json) {
         struct json j;
@@ -290,15 +228,4 @@ static int leader_transfer(struct mqctl *m, int argc, char **argv)
         printf("leader: node %llu\n", (unsigned long long)leader);
     }
     return 0;
-}
-
-int cmd_leader(struct mqctl *m, int argc, char **argv)
-{
-    if (argc == 0) {
-        return out_usage(usage_transfer, "leader needs a subcommand");
-    }
-    if (strcmp(argv[0], "transfer") == 0) {
-        return leader_transfer(m, argc - 1, argv + 1);
-    }
-    return out_usage(usage_transfer, "leader %s: unknown subcommand", argv[0]);
 }

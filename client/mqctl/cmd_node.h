@@ -2,14 +2,15 @@
 #ifndef MQCTL_CMD_NODE_H
 #define MQCTL_CMD_NODE_H
 
-#include "main.h"
+#include "cmds.h"
 
-/* Runs "mqctl node" with the @argc arguments after the word "node".
- * Returns the exit code. */
-int cmd_node(struct mqctl *m, int argc, char **argv);
-
-/* Runs "mqctl leader" with the @argc arguments after the word "leader".
- * Returns the exit code. */
-int cmd_leader(struct mqctl *m, int argc, char **argv);
+/* Each runs its command (cmds.h's cmd_run). */
+int run_node_add(struct mqctl *m, const struct cmd *c, const struct args *a);
+int run_node_remove(struct mqctl *m, const struct cmd *c, const struct args *a);
+int run_node_list(struct mqctl *m, const struct cmd *c, const struct args *a);
+int run_node_reload_tls(struct mqctl *m, const struct cmd *c,
+                        const struct args *a);
+int run_leader_transfer(struct mqctl *m, const struct cmd *c,
+                        const struct args *a);
 
 #endif

@@ -1,5 +1,8 @@
-/* cmd_publish.c: mqctl publish QUEUE EVENT DATA [--id ID] [--header k=v]...
- * [--delay DUR]. Publishes one message and prints its id and seq, whether
+/* cmd_publish.c: mqctl publish QUEUE EVENT DATA|@FILE|- [--id ID] [--header
+ * k=v]... [--delay DUR] (flags: cmds.c). The payload is DATA, or the bytes
+ * of FILE, or standard input (at most PUBLISH_PAYLOAD_MAX bytes, the
+ * largest message a queue may take; a DATA that starts with @ can only
+ * come through -). Publishes one message and prints its id and seq, whether
  * it was a duplicate of a message already stored with that id, the
  * durability it got ("durable (index N)": committed on a majority, each
  * having fsynced it, in raft entry N), and with --delay when it is due (by
@@ -8,54 +11,127 @@
  * --delay "deliver_at_ms"}. */
 #include "cmd_publish.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "args.h"
+#include "flagval.h"
+#include "help.h"
 #include "output.h"
 
 #define PUBLISH_HEADERS_MAX 64
+/* The largest message a queue takes (max_message_bytes at most 8 MiB). */
+#define PUBLISH_PAYLOAD_MAX (8u << 20)
 
-static const char usage_text[] =
-    "mqctl publish QUEUE EVENT DATA [--id ID] [--header KEY=VALUE]... "
-    "[--delay DUR]";
-
-int cmd_publish(struct mqctl *m, int argc, char **argv)
+/* Reads all of @f (named @name) into *out (*len bytes; the caller frees
+ * it). Returns 0, or 1 after saying why on stderr. */
+static int read_all(FILE *f, const char *name, char **out, size_t *len)
 {
-    static const char *const valued[] = {"--id", "--header", "--delay", NULL};
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+
+    while (buf != NULL) {
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) {
+            break;
+        }
+        if (n > PUBLISH_PAYLOAD_MAX) {
+            free(buf);
+            fprintf(stderr,
+                    "mqctl: publish: %s holds more than %u bytes, the "
+                    "largest message a queue takes\n",
+                    name, PUBLISH_PAYLOAD_MAX);
+            return 1;
+        }
+        if (n == cap) {
+            char *more = realloc(buf, cap * 2);
+            if (more == NULL) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = more;
+            cap *= 2;
+        }
+    }
+    if (buf == NULL) {
+        fprintf(stderr, "mqctl: publish: out of memory reading %s\n", name);
+        return 1;
+    }
+    if (ferror(f)) {
+        fprintf(stderr, "mqctl: publish: reading %s: %s\n", name,
+                strerror(errno));
+        free(buf);
+        return 1;
+    }
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+/* The payload argument @arg: DATA itself, @FILE's bytes or stdin's ("-").
+ * *owned is what to free (NULL for DATA). Returns 0, or 1 after saying
+ * why. */
+static int payload_of(const char *arg, const void **p, size_t *len,
+                      char **owned)
+{
+    FILE *f;
+    int rc;
+
+    *owned = NULL;
+    if (strcmp(arg, "-") == 0) {
+        if ((rc = read_all(stdin, "standard input", owned, len)) == 0) {
+            *p = *owned;
+        }
+        return rc;
+    }
+    if (arg[0] != '@') {
+        *p = arg;
+        *len = strlen(arg);
+        return 0;
+    }
+    if ((f = fopen(arg + 1, "rb")) == NULL) {
+        fprintf(stderr, "mqctl: publish: cannot open %s: %s\n", arg + 1,
+                strerror(errno));
+        return 1;
+    }
+    rc = read_all(f, arg + 1, owned, len);
+    fclose(f);
+    if (rc == 0) {
+        *p = *owned;
+    }
+    return rc;
+}
+
+int run_publish(struct mqctl *m, const struct cmd *cmd, const struct args *a)
+{
     mq_header headers[PUBLISH_HEADERS_MAX];
     char keys[PUBLISH_HEADERS_MAX][257];
     mq_pub pub = {0};
     mq_pub_result res;
-    struct args a;
-    char err[128], durable[64], due[64] = "";
-    const char *s;
+    char durable[64], due[64] = "", *owned = NULL;
     size_t n_headers = 0;
     uint64_t deliver_at = 0;
     mq_client *c;
+    int rv;
 
-    if (args_split(argc, argv, valued, NULL, &a, err, sizeof err) != 0) {
-        return out_usage(usage_text, "publish: %s", err);
-    }
-    if (a.n_pos != 3) {
-        return out_usage(usage_text, "publish takes QUEUE, EVENT and DATA");
-    }
-    for (size_t i = 0; i < a.n_flags; i++) {
-        const char *kv = a.flags[i].value;
+    for (size_t i = 0; i < a->n_flags; i++) {
+        const char *kv = a->flags[i].value;
         const char *eq;
-        if (strncmp(a.flags[i].name, "--header", 8) != 0) {
+        if (strncmp(a->flags[i].name, "--header", 8) != 0) {
             continue;
         }
         eq = strchr(kv, '=');
         if (eq == NULL || eq == kv || (size_t)(eq - kv) >= sizeof keys[0]) {
-            return out_usage(usage_text,
-                             "--header %s: say KEY=VALUE with a KEY of 1..256 "
-                             "bytes",
-                             kv);
+            return usage_error(cmd,
+                               "--header: \"%s\": say KEY=VALUE with a KEY of "
+                               "1..256 bytes",
+                               kv);
         }
         if (n_headers == PUBLISH_HEADERS_MAX) {
-            return out_usage(usage_text, "at most %d headers",
-                             PUBLISH_HEADERS_MAX);
+            return usage_error(cmd, "at most %d headers", PUBLISH_HEADERS_MAX);
         }
         memcpy(keys[n_headers], kv, (size_t)(eq - kv));
         keys[n_headers][eq - kv] = '\0';
@@ -63,31 +139,33 @@ int cmd_publish(struct mqctl *m, int argc, char **argv)
         headers[n_headers].value = eq + 1;
         n_headers++;
     }
-    if ((s = args_get(&a, "--delay")) != NULL &&
-        args_duration_ms(s, &pub.delay_ms) != 0) {
-        return out_usage(usage_text, "--delay %s is not a duration such as 5m",
-                         s);
+    if ((rv = flag_duration(cmd, a, "--delay", 0, &pub.delay_ms)) != 0) {
+        return rv;
     }
-    pub.id = args_get(&a, "--id");
-    pub.event = a.pos[1];
+    pub.id = args_get(a, "--id");
+    pub.event = a->pos[1];
     pub.headers = headers;
     pub.n_headers = n_headers;
-    pub.payload = a.pos[2];
-    pub.payload_len = strlen(a.pos[2]);
+    if (payload_of(a->pos[2], &pub.payload, &pub.payload_len, &owned) != 0) {
+        return 1;
+    }
     if ((c = mqctl_client(m)) == NULL) {
+        free(owned);
         return mqctl_client_exit();
     }
     if (pub.delay_ms > 0) {
         deliver_at = mqctl_now_ms() + pub.delay_ms;
     }
-    if (mq_publish(c, a.pos[0], &pub, &res, 0) != MQ_OK) {
-        return out_fail("publish", a.pos[0]);
+    rv = mq_publish(c, a->pos[0], &pub, &res, 0);
+    free(owned);
+    if (rv != MQ_OK) {
+        return out_fail("publish", a->pos[0]);
     }
     if (m->json) {
         struct json j;
         json_begin(&j, stdout);
         json_obj_open(&j, NULL);
-        json_str(&j, "queue", a.pos[0]);
+        json_str(&j, "queue", a->pos[0]);
         json_str(&j, "id", res.id);
         json_u64(&j, "seq", res.seq);
         json_bool(&j, "duplicate", res.duplicate);
@@ -111,9 +189,9 @@ int cmd_publish(struct mqctl *m, int argc, char **argv)
     if (res.duplicate) {
         printf("duplicate: %s already has id %s at seq %llu (not stored "
                "again), %s\n",
-               a.pos[0], res.id, (unsigned long long)res.seq, durable);
+               a->pos[0], res.id, (unsigned long long)res.seq, durable);
     } else {
-        printf("published to %s: seq %llu id %s, %s%s\n", a.pos[0],
+        printf("published to %s: seq %llu id %s, %s%s\n", a->pos[0],
                (unsigned long long)res.seq, res.id, durable, due);
     }
     return 0;

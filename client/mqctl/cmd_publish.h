@@ -2,10 +2,9 @@
 #ifndef MQCTL_CMD_PUBLISH_H
 #define MQCTL_CMD_PUBLISH_H
 
-#include "main.h"
+#include "cmds.h"
 
-/* Runs "mqctl publish" with the @argc arguments after the word "publish".
- * Returns the exit code. */
-int cmd_publish(struct mqctl *m, int argc, char **argv);
+/* Runs "mqctl publish" (cmds.h's cmd_run). */
+int run_publish(struct mqctl *m, const struct cmd *c, const struct args *a);
 
 #endif

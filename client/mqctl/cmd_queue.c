@@ -1,5 +1,5 @@
-/* cmd_queue.c: mqctl queue create|list|info|purge|delete, and redrive
- * (cmd_redrive.c).
+/* cmd_queue.c: mqctl queue create|list|info|purge|delete (redrive is in
+ * cmd_redrive.c). Flags and their defaults: cmds.c.
  *
  * --json: create and info print the queue as one object (the fields of
  * mq_queue_info, durations in ms); list prints {"queues": [...]}; purge
@@ -9,22 +9,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "args.h"
-#include "cmd_redrive.h"
+#include "flagval.h"
 #include "output.h"
 
-static const char usage_create[] =
-    "mqctl queue create NAME [--retention limits|work] [--discard "
-    "old|reject]\n"
-    "         [--max-messages N] [--max-bytes N] [--max-age DUR]\n"
-    "         [--max-message-bytes N] [--duplicate-window DUR]\n"
-    "         [--ack-timeout DUR] [--max-deliveries N] [--delay DUR]\n"
-    "         [--max-delay DUR] [--dead-letter-queue NAME] [--status-ttl "
-    "DUR]\n"
-    "         [--status-max N]";
-static const char usage_group[] =
-    "mqctl queue create|list|info|purge|delete|redrive ... (mqctl --help for "
-    "details)";
+/* The largest --max-message-bytes a node takes. */
+#define MAX_MESSAGE_BYTES (8u << 20)
 
 static const char *retention_name(mq_retention r)
 {
@@ -146,147 +135,91 @@ static void show_queue(const struct mqctl *m, const mq_queue_info *q)
     }
 }
 
-/* Reads flag @name as a number up to @max into *v; 0 if absent. */
-static int flag_uint(const struct args *a, const char *name, uint64_t max,
-                     uint64_t *v, const char *usage)
+/* Reads the settings flags of queue create (and update) into @cfg. Returns
+ * 0 or a usage error's exit code. */
+static int read_config(const struct cmd *c, const struct args *a,
+                       mq_queue_config *cfg)
 {
-    const char *s = args_get(a, name);
+    static const char *const retentions[] = {"limits", "work", NULL};
+    static const char *const discards[] = {"old", "reject", NULL};
+    int retention = 0, discard = 0, rv;
+    uint64_t max_message_bytes = 0, max_deliveries = 0;
 
-    if (s == NULL) {
-        return 0;
+    if ((rv = flag_choice(c, a, "--retention", retentions, &retention)) != 0 ||
+        (rv = flag_choice(c, a, "--discard", discards, &discard)) != 0 ||
+        (rv = flag_count(c, a, "--max-messages", FV_UNLIMITED, 0, UINT64_MAX,
+                         &cfg->max_messages)) != 0 ||
+        (rv = flag_size(c, a, "--max-bytes", FV_UNLIMITED, UINT64_MAX,
+                        &cfg->max_bytes)) != 0 ||
+        (rv = flag_duration(c, a, "--max-age", FV_UNLIMITED,
+                            &cfg->max_age_ms)) != 0 ||
+        (rv = flag_size(c, a, "--max-message-bytes", 0, MAX_MESSAGE_BYTES,
+                        &max_message_bytes)) != 0 ||
+        (rv = flag_duration(c, a, "--duplicate-window", 0,
+                            &cfg->duplicate_window_ms)) != 0 ||
+        (rv = flag_duration(c, a, "--ack-timeout", 0, &cfg->ack_timeout_ms)) !=
+            0 ||
+        (rv = flag_count(c, a, "--max-deliveries", FV_UNLIMITED, 0, UINT32_MAX,
+                         &max_deliveries)) != 0 ||
+        (rv = flag_duration(c, a, "--delay", 0, &cfg->delay_ms)) != 0 ||
+        (rv = flag_duration(c, a, "--max-delay", 0, &cfg->max_delay_ms)) != 0 ||
+        (rv = flag_duration(c, a, "--status-ttl", 0, &cfg->status_ttl_ms)) !=
+            0 ||
+        (rv = flag_count(c, a, "--status-max", 0, 0, UINT64_MAX,
+                         &cfg->status_max)) != 0) {
+        return rv;
     }
-    if (args_uint(s, max, v) != 0) {
-        return out_usage(usage, "%s %s is not a number up to %llu", name, s,
-                         (unsigned long long)max);
-    }
+    cfg->retention = retention == 1 ? MQ_RETENTION_WORK : MQ_RETENTION_LIMITS;
+    cfg->discard = discard == 1 ? MQ_DISCARD_REJECT : MQ_DISCARD_OLD;
+    cfg->max_message_bytes = (uint32_t)max_message_bytes;
+    cfg->max_deliveries = (uint32_t)max_deliveries;
+    cfg->dead_letter_queue = args_get(a, "--dead-letter-queue");
     return 0;
 }
 
-static int flag_duration(const struct args *a, const char *name, uint64_t *v,
-                         const char *usage)
+int run_queue_create(struct mqctl *m, const struct cmd *c, const struct args *a)
 {
-    const char *s = args_get(a, name);
-
-    if (s == NULL) {
-        return 0;
-    }
-    if (args_duration_ms(s, v) != 0) {
-        return out_usage(usage, "%s %s is not a duration such as 30s", name, s);
-    }
-    return 0;
-}
-
-static int queue_create(struct mqctl *m, int argc, char **argv)
-{
-    static const char *const valued[] = {"--retention",
-                                         "--discard",
-                                         "--max-messages",
-                                         "--max-bytes",
-                                         "--max-age",
-                                         "--max-message-bytes",
-                                         "--duplicate-window",
-                                         "--ack-timeout",
-                                         "--max-deliveries",
-                                         "--delay",
-                                         "--max-delay",
-                                         "--dead-letter-queue",
-                                         "--status-ttl",
-                                         "--status-max",
-                                         NULL};
     mq_queue_config cfg = MQ_QUEUE_CONFIG_INIT;
     mq_queue_info info;
-    struct args a;
-    char err[128];
-    const char *s;
-    uint64_t v = 0;
-    int rv = 0;
-    mq_client *c;
+    mq_client *cl;
+    mq_err err;
+    int rv;
 
-    if (args_split(argc, argv, valued, NULL, &a, err, sizeof err) != 0) {
-        return out_usage(usage_create, "queue create: %s", err);
-    }
-    if (a.n_pos != 1) {
-        return out_usage(usage_create, "queue create takes one NAME");
-    }
-    cfg.name = a.pos[0];
-    if ((s = args_get(&a, "--retention")) != NULL) {
-        if (strcmp(s, "limits") == 0) {
-            cfg.retention = MQ_RETENTION_LIMITS;
-        } else if (strcmp(s, "work") == 0) {
-            cfg.retention = MQ_RETENTION_WORK;
-        } else {
-            return out_usage(usage_create, "--retention %s: say limits or work",
-                             s);
-        }
-    }
-    if ((s = args_get(&a, "--discard")) != NULL) {
-        if (strcmp(s, "old") == 0) {
-            cfg.discard = MQ_DISCARD_OLD;
-        } else if (strcmp(s, "reject") == 0) {
-            cfg.discard = MQ_DISCARD_REJECT;
-        } else {
-            return out_usage(usage_create, "--discard %s: say old or reject",
-                             s);
-        }
-    }
-    if ((rv = flag_uint(&a, "--max-messages", UINT64_MAX, &cfg.max_messages,
-                        usage_create)) != 0 ||
-        (rv = flag_uint(&a, "--max-bytes", UINT64_MAX, &cfg.max_bytes,
-                        usage_create)) != 0 ||
-        (rv = flag_duration(&a, "--max-age", &cfg.max_age_ms, usage_create)) !=
-            0 ||
-        (rv = flag_uint(&a, "--max-message-bytes", UINT32_MAX, &v,
-                        usage_create)) != 0) {
+    cfg.name = a->pos[0];
+    if ((rv = read_config(c, a, &cfg)) != 0) {
         return rv;
     }
-    cfg.max_message_bytes = (uint32_t)v;
-    v = 0;
-    if ((rv = flag_duration(&a, "--duplicate-window", &cfg.duplicate_window_ms,
-                            usage_create)) != 0 ||
-        (rv = flag_duration(&a, "--ack-timeout", &cfg.ack_timeout_ms,
-                            usage_create)) != 0 ||
-        (rv = flag_uint(&a, "--max-deliveries", UINT32_MAX, &v,
-                        usage_create)) != 0) {
-        return rv;
-    }
-    cfg.max_deliveries = (uint32_t)v;
-    if ((rv = flag_duration(&a, "--delay", &cfg.delay_ms, usage_create)) != 0 ||
-        (rv = flag_duration(&a, "--max-delay", &cfg.max_delay_ms,
-                            usage_create)) != 0 ||
-        (rv = flag_duration(&a, "--status-ttl", &cfg.status_ttl_ms,
-                            usage_create)) != 0 ||
-        (rv = flag_uint(&a, "--status-max", UINT64_MAX, &cfg.status_max,
-                        usage_create)) != 0) {
-        return rv;
-    }
-    cfg.dead_letter_queue = args_get(&a, "--dead-letter-queue");
-    if ((c = mqctl_client(m)) == NULL) {
+    if ((cl = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }
-    if (mq_queue_create(c, &cfg, &info, 0) != MQ_OK) {
-        return out_fail("queue create", cfg.name);
+    if ((err = mq_queue_create(cl, &cfg, &info, 0)) != MQ_OK) {
+        rv = out_fail("queue create", cfg.name);
+        if (err == MQ_ERR_EXISTS) {
+            fprintf(stderr,
+                    "hint: mqctl queue update %s changes its limits, "
+                    "windows, timeouts and dead-letter queue\n",
+                    cfg.name);
+        }
+        return rv;
     }
     show_queue(m, &info);
     return 0;
 }
 
-static int queue_list(struct mqctl *m, int argc, char **argv)
+int run_queue_list(struct mqctl *m, const struct cmd *c, const struct args *a)
 {
     static const char *const head[] = {"NAME", "MESSAGES", "BYTES",    "FIRST",
                                        "LAST", "SUBS",     "RETENTION"};
     mq_queue_info *list;
     size_t n;
-    mq_client *c;
+    mq_client *cl;
 
-    (void)argv;
-    if (argc != 0) {
-        return out_usage("mqctl queue list", "queue list takes no "
-                                             "arguments");
-    }
-    if ((c = mqctl_client(m)) == NULL) {
+    (void)c;
+    (void)a;
+    if ((cl = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }
-    if (mq_queue_list(c, &list, &n, 0) != MQ_OK) {
+    if (mq_queue_list(cl, &list, &n, 0) != MQ_OK) {
         return out_fail("queue list", NULL);
     }
     if (m->json) {
@@ -318,19 +251,17 @@ static int queue_list(struct mqctl *m, int argc, char **argv)
     return 0;
 }
 
-static int queue_info(struct mqctl *m, int argc, char **argv)
+int run_queue_info(struct mqctl *m, const struct cmd *c, const struct args *a)
 {
     mq_queue_info info;
-    mq_client *c;
+    mq_client *cl;
 
-    if (argc != 1 || argv[0][0] == '-') {
-        return out_usage("mqctl queue info NAME", "queue info takes one NAME");
-    }
-    if ((c = mqctl_client(m)) == NULL) {
+    (void)c;
+    if ((cl = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }
-    if (mq_queue_info_get(c, argv[0], &info, 0) != MQ_OK) {
-        return out_fail("queue info", argv[0]);
+    if (mq_queue_info_get(cl, a->pos[0], &info, 0) != MQ_OK) {
+        return out_fail("queue info", a->pos[0]);
     }
     show_queue(m, &info);
     return 0;
@@ -338,61 +269,43 @@ static int queue_info(struct mqctl *m, int argc, char **argv)
 
 /* queue purge|delete NAME: @verb is "purge" or "delete", @done "purged"
  * or "deleted". */
-static int queue_op(struct mqctl *m, int argc, char **argv, const char *verb,
+static int queue_op(struct mqctl *m, const char *name, const char *verb,
                     const char *done)
 {
-    char usage[64], what[32];
-    mq_client *c;
+    char what[32];
+    mq_client *cl;
     mq_err rv;
 
-    snprintf(usage, sizeof usage, "mqctl queue %s NAME", verb);
     snprintf(what, sizeof what, "queue %s", verb);
-    if (argc != 1 || argv[0][0] == '-') {
-        return out_usage(usage, "queue %s takes one NAME", verb);
-    }
-    if ((c = mqctl_client(m)) == NULL) {
+    if ((cl = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }
-    rv = strcmp(verb, "purge") == 0 ? mq_queue_purge(c, argv[0], 0)
-                                    : mq_queue_delete(c, argv[0], 0);
+    rv = strcmp(verb, "purge") == 0 ? mq_queue_purge(cl, name, 0)
+                                    : mq_queue_delete(cl, name, 0);
     if (rv != MQ_OK) {
-        return out_fail(what, argv[0]);
+        return out_fail(what, name);
     }
     if (m->json) {
         struct json j;
         json_begin(&j, stdout);
         json_obj_open(&j, NULL);
-        json_str(&j, done, argv[0]);
+        json_str(&j, done, name);
         json_obj_close(&j);
         json_end(&j);
     } else {
-        printf("%s queue %s\n", done, argv[0]);
+        printf("%s queue %s\n", done, name);
     }
     return 0;
 }
 
-int cmd_queue(struct mqctl *m, int argc, char **argv)
+int run_queue_purge(struct mqctl *m, const struct cmd *c, const struct args *a)
 {
-    if (argc == 0) {
-        return out_usage(usage_group, "queue needs a subcommand");
-    }
-    if (strcmp(argv[0], "create") == 0) {
-        return queue_create(m, argc - 1, argv + 1);
-    }
-    if (strcmp(argv[0], "list") == 0) {
-        return queue_list(m, argc - 1, argv + 1);
-    }
-    if (strcmp(argv[0], "info") == 0) {
-        return queue_info(m, argc - 1, argv + 1);
-    }
-    if (strcmp(argv[0], "purge") == 0) {
-        return queue_op(m, argc - 1, argv + 1, "purge", "purged");
-    }
-    if (strcmp(argv[0], "delete") == 0) {
-        return queue_op(m, argc - 1, argv + 1, "delete", "deleted");
-    }
-    if (strcmp(argv[0], "redrive") == 0) {
-        return cmd_queue_redrive(m, argc - 1, argv + 1);
-    }
-    return out_usage(usage_group, "queue %s: unknown subcommand", argv[0]);
+    (void)c;
+    return queue_op(m, a->pos[0], "purge", "purged");
+}
+
+int run_queue_delete(struct mqctl *m, const struct cmd *c, const struct args *a)
+{
+    (void)c;
+    return queue_op(m, a->pos[0], "delete", "deleted");
 }

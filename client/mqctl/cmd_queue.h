@@ -1,11 +1,16 @@
-/* cmd_queue.h: mqctl's queue command (see cmd_queue.c). */
+/* cmd_queue.h: mqctl's queue commands (see cmd_queue.c). */
 #ifndef MQCTL_CMD_QUEUE_H
 #define MQCTL_CMD_QUEUE_H
 
-#include "main.h"
+#include "cmds.h"
 
-/* Runs "mqctl queue" with the @argc arguments after the word "queue". Returns
- * the exit code. */
-int cmd_queue(struct mqctl *m, int argc, char **argv);
+/* Each runs "mqctl queue <verb>" (cmds.h's cmd_run). */
+int run_queue_create(struct mqctl *m, const struct cmd *c,
+                     const struct args *a);
+int run_queue_list(struct mqctl *m, const struct cmd *c, const struct args *a);
+int run_queue_info(struct mqctl *m, const struct cmd *c, const struct args *a);
+int run_queue_purge(struct mqctl *m, const struct cmd *c, const struct args *a);
+int run_queue_delete(struct mqctl *m, const struct cmd *c,
+                     const struct args *a);
 
 #endif

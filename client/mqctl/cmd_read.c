@@ -1,7 +1,7 @@
 /* cmd_read.c: mqctl read QUEUE [--from-seq N | --from-time T] [--count N]
- * [--min-index N]. Reads up to N stored messages (default 100) of QUEUE in
- * seq order, from the first stored, seq N or the first published at or
- * after T, with mq_read (a follower answers, unless the client reads from
+ * [--min-index N] (flags: cmds.c). Reads up to N stored messages (default 100)
+ * of QUEUE in seq order, from the first stored, seq N or the first published at
+ * or after T, with mq_read (a follower answers, unless the client reads from
  * the leader); prints each as consume does, acks nothing and moves no
  * subscription; then says which node answered and how far it had applied:
  * "node N applied up to index I". --min-index makes that node first wait
@@ -13,56 +13,31 @@
 
 #include <stdio.h>
 
-#include "args.h"
+#include "flagval.h"
+#include "help.h"
 #include "output.h"
 
 #define READ_COUNT 100
 #define READ_BATCH 1000
 
-static const char usage_text[] =
-    "mqctl read QUEUE [--from-seq N | --from-time T] [--count N] "
-    "[--min-index N]";
-
-int cmd_read(struct mqctl *m, int argc, char **argv)
+int run_read(struct mqctl *m, const struct cmd *cmd, const struct args *a)
 {
-    static const char *const valued[] = {"--from-seq", "--from-time", "--count",
-                                         "--min-index", NULL};
     mq_read_opts o = MQ_READ_OPTS_INIT;
     mq_read_info info = {0};
     uint64_t count = READ_COUNT, got = 0;
-    struct args a;
-    char err[128];
-    const char *s;
     mq_client *c;
+    int rv;
 
-    if (args_split(argc, argv, valued, NULL, &a, err, sizeof err) != 0) {
-        return out_usage(usage_text, "read: %s", err);
+    if (args_has(a, "--from-seq") && args_has(a, "--from-time")) {
+        return usage_error(cmd, "give --from-seq or --from-time, not both");
     }
-    if (a.n_pos != 1) {
-        return out_usage(usage_text, "read takes one QUEUE");
-    }
-    if (args_has(&a, "--from-seq") && args_has(&a, "--from-time")) {
-        return out_usage(usage_text,
-                         "read takes --from-seq or --from-time, not both");
-    }
-    if ((s = args_get(&a, "--from-seq")) != NULL &&
-        (args_uint(s, UINT64_MAX, &o.from_seq) != 0 || o.from_seq == 0)) {
-        return out_usage(usage_text, "--from-seq %s is not a seq from 1", s);
-    }
-    if ((s = args_get(&a, "--from-time")) != NULL &&
-        args_time_ms(s, mqctl_now_ms(), &o.from_time_ms) != 0) {
-        return out_usage(usage_text,
-                         "--from-time %s is not a time such as "
-                         "2026-11-23T20:00:00Z, ms since the epoch or -5m",
-                         s);
-    }
-    if ((s = args_get(&a, "--count")) != NULL &&
-        (args_uint(s, UINT64_MAX, &count) != 0 || count == 0)) {
-        return out_usage(usage_text, "--count %s is not a number from 1", s);
-    }
-    if ((s = args_get(&a, "--min-index")) != NULL &&
-        args_uint(s, UINT64_MAX, &o.min_index) != 0) {
-        return out_usage(usage_text, "--min-index %s is not a number", s);
+    if ((rv = flag_count(cmd, a, "--from-seq", 0, 1, UINT64_MAX,
+                         &o.from_seq)) != 0 ||
+        (rv = flag_time(cmd, a, "--from-time", &o.from_time_ms)) != 0 ||
+        (rv = flag_count(cmd, a, "--count", 0, 1, UINT64_MAX, &count)) != 0 ||
+        (rv = flag_count(cmd, a, "--min-index", 0, 0, UINT64_MAX,
+                         &o.min_index)) != 0) {
+        return rv;
     }
     if ((c = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
@@ -72,8 +47,8 @@ int cmd_read(struct mqctl *m, int argc, char **argv)
         size_t n;
         o.max_messages =
             count - got < READ_BATCH ? (uint32_t)(count - got) : READ_BATCH;
-        if (mq_read(c, a.pos[0], &o, &msgs, &n, &info, 0) != MQ_OK) {
-            return out_fail("read", a.pos[0]);
+        if (mq_read(c, a->pos[0], &o, &msgs, &n, &info, 0) != MQ_OK) {
+            return out_fail("read", a->pos[0]);
         }
         for (size_t i = 0; i < n; i++) {
             out_msg(msgs[i], m->json);

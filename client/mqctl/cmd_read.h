@@ -2,10 +2,9 @@
 #ifndef MQCTL_CMD_READ_H
 #define MQCTL_CMD_READ_H
 
-#include "main.h"
+#include "cmds.h"
 
-/* Runs "mqctl read" with the @argc arguments after the word "read".
- * Returns the exit code. */
-int cmd_read(struct mqctl *m, int argc, char **argv);
+/* Runs "mqctl read" (cmds.h's cmd_run). */
+int run_read(struct mqctl *m, const struct cmd *c, const struct args *a);
 
 #endif

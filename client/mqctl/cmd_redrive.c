@@ -1,8 +1,8 @@
 /* cmd_redrive.c: mqctl queue redrive DLQ --to QUEUE [--rate N/s] [--batch
- * N] [--force]. Moves the messages of dead-letter queue DLQ back into QUEUE,
- * oldest first (a DLQ that is not a dead-letter queue is refused by the
- * node, naming --force, unless --force is given), at most N per second (default
- * 100): mq_queue_redrive calls of
+ * N] [--force] (flags: cmds.c). Moves the messages of dead-letter queue DLQ
+ * back into QUEUE, oldest first (a DLQ that is not a dead-letter queue is
+ * refused by the node, naming --force, unless --force is given), at most N per
+ * second (default 100): mq_queue_redrive calls of
  * --batch messages (default the rate, at most 1000), each started at an
  * absolute time so that the moves of the past never exceed the rate, until
  * DLQ is empty or Ctrl-C (the call in progress completes first). Then it
@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "args.h"
+#include "help.h"
 #include "output.h"
 
 #define REDRIVE_RATE 100
@@ -31,9 +31,6 @@
 #define REDRIVE_IDLE_NS 1000000000ull
 /* Most updates a second of the line in place. */
 #define REDRIVE_TTY_EVERY_NS 100000000ull
-
-static const char usage_text[] =
-    "mqctl queue redrive DLQ --to QUEUE [--rate N/s] [--batch N] [--force]";
 
 static volatile sig_atomic_t stop_requested;
 
@@ -91,39 +88,33 @@ static void progress_show(struct progress *p, uint64_t moved, uint64_t left,
     p->shown_ns = now;
 }
 
-int cmd_queue_redrive(struct mqctl *m, int argc, char **argv)
+int run_queue_redrive(struct mqctl *m, const struct cmd *cmd,
+                      const struct args *a)
 {
-    static const char *const valued[] = {"--to", "--rate", "--batch", NULL};
-    static const char *const plain[] = {"--force", NULL};
     struct sigaction sa, old_int, old_term;
     struct progress prog = {0};
     uint64_t rate = REDRIVE_RATE, batch, total = 0, left = 0, next_ns;
     const char *dlq, *to, *s;
-    struct args a;
-    char err[128];
     mq_client *c;
     int rc = 0;
 
-    if (args_split(argc, argv, valued, plain, &a, err, sizeof err) != 0) {
-        return out_usage(usage_text, "queue redrive: %s", err);
+    if ((to = args_get(a, "--to")) == NULL) {
+        return usage_error(cmd, "missing --to QUEUE");
     }
-    if (a.n_pos != 1 || (to = args_get(&a, "--to")) == NULL) {
-        return out_usage(usage_text, "queue redrive takes a DLQ and --to");
-    }
-    dlq = a.pos[0];
-    if ((s = args_get(&a, "--rate")) != NULL &&
+    dlq = a->pos[0];
+    if ((s = args_get(a, "--rate")) != NULL &&
         args_rate(s, REDRIVE_RATE_MAX, &rate) != 0) {
-        return out_usage(usage_text, "--rate %s: say N/s with N in 1..%d", s,
-                         REDRIVE_RATE_MAX);
+        return usage_error(cmd, "--rate: \"%s\": say N/s with N in 1..%d", s,
+                           REDRIVE_RATE_MAX);
     }
     batch = rate < REDRIVE_BATCH_MAX ? rate : REDRIVE_BATCH_MAX;
-    if ((s = args_get(&a, "--batch")) != NULL &&
+    if ((s = args_get(a, "--batch")) != NULL &&
         (args_uint(s, MQ_MAX_BATCH, &batch) != 0 || batch == 0 ||
          batch > rate)) {
-        return out_usage(usage_text,
-                         "--batch %s: say a number from 1 to the rate (%llu), "
-                         "at most %d",
-                         s, (unsigned long long)rate, MQ_MAX_BATCH);
+        return usage_error(cmd,
+                           "--batch: \"%s\": say a number from 1 to the rate "
+                           "(%llu), at most %d",
+                           s, (unsigned long long)rate, MQ_MAX_BATCH);
     }
     if ((c = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
@@ -143,8 +134,8 @@ int cmd_queue_redrive(struct mqctl *m, int argc, char **argv)
             break;
         }
         if (mq_queue_redrive_flags(c, dlq, to, (uint32_t)batch,
-                                   args_has(&a, "--force") ? MQ_REDRIVE_FORCE
-                                                           : 0,
+                                   args_has(a, "--force") ? MQ_REDRIVE_FORCE
+                                                          : 0,
                                    &moved, &left, 0) != MQ_OK) {
             if (prog.shown) {
                 fputc('\n', stderr);

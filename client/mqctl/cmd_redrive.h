@@ -2,10 +2,10 @@
 #ifndef MQCTL_CMD_REDRIVE_H
 #define MQCTL_CMD_REDRIVE_H
 
-#include "main.h"
+#include "cmds.h"
 
-/* Runs "mqctl queue redrive" with the @argc arguments after the word
- * "redrive". Returns the exit code. */
-int cmd_queue_redrive(struct mqctl *m, int argc, char **argv);
+/* Runs "mqctl queue redrive" (cmds.h's cmd_run). */
+int run_queue_redrive(struct mqctl *m, const struct cmd *c,
+                      const struct args *a);
 
 #endif

@@ -23,10 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "args.h"
 #include "output.h"
-
-static const char usage_text[] = "mqctl status";
 
 /* Whether the leader @id that a node names (at client URL @url) is dead to
  * us: listed and not answering, or answering and not leading. */
@@ -303,7 +300,7 @@ static void print_table(const mq_node_status *s, size_t n,
     }
 }
 
-int cmd_status(struct mqctl *m, int argc, char **argv)
+int run_status(struct mqctl *m, const struct cmd *cmd, const struct args *a)
 {
     const mq_node_status *leader;
     mq_node_status *list;
@@ -311,10 +308,8 @@ int cmd_status(struct mqctl *m, int argc, char **argv)
     size_t n;
     mq_client *c;
 
-    (void)argv;
-    if (argc != 0) {
-        return out_usage(usage_text, "status takes no arguments");
-    }
+    (void)cmd;
+    (void)a;
     if ((c = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }

@@ -2,10 +2,9 @@
 #ifndef MQCTL_CMD_STATUS_H
 #define MQCTL_CMD_STATUS_H
 
-#include "main.h"
+#include "cmds.h"
 
-/* Runs "mqctl status" with the @argc arguments after the word "status". Returns
- * the exit code. */
-int cmd_status(struct mqctl *m, int argc, char **argv);
+/* Runs "mqctl status" (cmds.h's cmd_run). */
+int run_status(struct mqctl *m, const struct cmd *c, const struct args *a);
 
 #endif

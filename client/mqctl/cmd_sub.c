@@ -1,7 +1,7 @@
 /* cmd_sub.c: mqctl sub create|list|info|delete. A subscription gets
  * every message of its queue, or with --filter (repeatable) those whose
  * event matches a filter; it starts at new messages, the first stored, a
- * seq, or the first published at or after a time.
+ * seq, or the first published at or after a time. Flags: cmds.c.
  *
  * --json: create and info print the subscription as one object (the fields
  * of mq_sub_info); list prints {"subs": [...]}; delete prints
@@ -11,15 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "args.h"
+#include "flagval.h"
+#include "help.h"
 #include "output.h"
-
-static const char usage_create[] =
-    "mqctl sub create QUEUE NAME [--start new|first|SEQ|time:T] [--filter "
-    "F]...\n"
-    "         [--ack-timeout DUR] [--max-deliveries N]";
-static const char usage_group[] =
-    "mqctl sub create|list|info|delete ... (mqctl --help for details)";
 
 static void json_sub(struct json *j, const char *key, const mq_sub_info *s)
 {
@@ -81,28 +75,20 @@ static void show_sub(const struct mqctl *m, const mq_sub_info *s)
     }
 }
 
-static int sub_create(struct mqctl *m, int argc, char **argv)
+int run_sub_create(struct mqctl *m, const struct cmd *c, const struct args *a)
 {
-    static const char *const valued[] = {"--start", "--ack-timeout",
-                                         "--max-deliveries", "--filter", NULL};
     mq_sub_config cfg = MQ_SUB_CONFIG_INIT;
     const char *filters[ARGS_MAX];
     mq_sub_info info;
-    struct args a;
-    char err[128], obj[MQ_QNAME_MAX + MQ_NAME_MAX + 2];
+    char obj[MQ_QNAME_MAX + MQ_NAME_MAX + 2];
     const char *s;
-    uint64_t v;
-    mq_client *c;
+    uint64_t v = 0;
+    mq_client *cl;
+    int rv;
 
-    if (args_split(argc, argv, valued, NULL, &a, err, sizeof err) != 0) {
-        return out_usage(usage_create, "sub create: %s", err);
-    }
-    if (a.n_pos != 2) {
-        return out_usage(usage_create, "sub create takes QUEUE and NAME");
-    }
-    cfg.queue = a.pos[0];
-    cfg.name = a.pos[1];
-    if ((s = args_get(&a, "--start")) != NULL) {
+    cfg.queue = a->pos[0];
+    cfg.name = a->pos[1];
+    if ((s = args_get(a, "--start")) != NULL) {
         if (strcmp(s, "new") == 0) {
             cfg.start = MQ_START_NEW;
         } else if (strcmp(s, "first") == 0) {
@@ -115,60 +101,54 @@ static int sub_create(struct mqctl *m, int argc, char **argv)
             cfg.start = MQ_START_TIME;
             cfg.start_time_ms = v;
         } else {
-            return out_usage(usage_create,
-                             "--start %s: say new, first, a seq from 1 or "
-                             "time:T (T such as 2026-11-23T20:00:00Z or -5m)",
-                             s);
+            return usage_error(c,
+                               "--start: \"%s\": say new, first, a seq from 1 "
+                               "or time:T (T such as 2026-11-23T20:00:00Z or "
+                               "-5m)",
+                               s);
         }
     }
-    for (size_t i = 0; i < a.n_flags; i++) {
-        if (strcmp(a.flags[i].name, "--filter") == 0 ||
-            strncmp(a.flags[i].name, "--filter=", 9) == 0) {
-            filters[cfg.n_filters++] = a.flags[i].value;
+    for (size_t i = 0; i < a->n_flags; i++) {
+        if (strcmp(a->flags[i].name, "--filter") == 0 ||
+            strncmp(a->flags[i].name, "--filter=", 9) == 0) {
+            filters[cfg.n_filters++] = a->flags[i].value;
         }
     }
     cfg.filters = filters;
-    if ((s = args_get(&a, "--ack-timeout")) != NULL &&
-        args_duration_ms(s, &cfg.ack_timeout_ms) != 0) {
-        return out_usage(usage_create,
-                         "--ack-timeout %s is not a duration such as 30s", s);
+    v = 0;
+    if ((rv = flag_duration(c, a, "--ack-timeout", 0, &cfg.ack_timeout_ms)) !=
+            0 ||
+        (rv = flag_count(c, a, "--max-deliveries", FV_UNLIMITED, 0, UINT32_MAX,
+                         &v)) != 0) {
+        return rv;
     }
-    if ((s = args_get(&a, "--max-deliveries")) != NULL) {
-        if (args_uint(s, UINT32_MAX, &v) != 0) {
-            return out_usage(usage_create,
-                             "--max-deliveries %s is not a number", s);
-        }
-        cfg.max_deliveries = (uint32_t)v;
-    }
-    if ((c = mqctl_client(m)) == NULL) {
+    cfg.max_deliveries = (uint32_t)v;
+    if ((cl = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }
     snprintf(obj, sizeof obj, "%s/%s", cfg.queue, cfg.name);
-    if (mq_sub_create(c, &cfg, &info, 0) != MQ_OK) {
+    if (mq_sub_create(cl, &cfg, &info, 0) != MQ_OK) {
         return out_fail("sub create", obj);
     }
     show_sub(m, &info);
     return 0;
 }
 
-static int sub_list(struct mqctl *m, int argc, char **argv)
+int run_sub_list(struct mqctl *m, const struct cmd *c, const struct args *a)
 {
     static const char *const head[] = {
         "QUEUE",     "NAME",  "NEXT",      "PENDING", "IN-FLIGHT",
         "DELIVERED", "ACKED", "SCHEDULED", "DEAD",    "FILTERS"};
-    const char *queue = argc == 1 ? argv[0] : NULL;
+    const char *queue = a->n_pos == 1 ? a->pos[0] : NULL;
     mq_sub_info *list;
     size_t n;
-    mq_client *c;
+    mq_client *cl;
 
-    if (argc > 1 || (argc == 1 && argv[0][0] == '-')) {
-        return out_usage("mqctl sub list [QUEUE]",
-                         "sub list takes at most a QUEUE");
-    }
-    if ((c = mqctl_client(m)) == NULL) {
+    (void)c;
+    if ((cl = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }
-    if (mq_sub_list(c, queue, &list, &n, 0) != MQ_OK) {
+    if (mq_sub_list(cl, queue, &list, &n, 0) != MQ_OK) {
         return out_fail("sub list", queue);
     }
     if (m->json) {
@@ -204,43 +184,37 @@ static int sub_list(struct mqctl *m, int argc, char **argv)
     return 0;
 }
 
-static int sub_info(struct mqctl *m, int argc, char **argv)
+int run_sub_info(struct mqctl *m, const struct cmd *c, const struct args *a)
 {
     char obj[MQ_QNAME_MAX + MQ_NAME_MAX + 2];
     mq_sub_info info;
-    mq_client *c;
+    mq_client *cl;
 
-    if (argc != 2 || argv[0][0] == '-' || argv[1][0] == '-') {
-        return out_usage("mqctl sub info QUEUE NAME",
-                         "sub info takes QUEUE and NAME");
-    }
-    if ((c = mqctl_client(m)) == NULL) {
+    (void)c;
+    if ((cl = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }
-    snprintf(obj, sizeof obj, "%.*s/%.*s", MQ_QNAME_MAX, argv[0], MQ_NAME_MAX,
-             argv[1]);
-    if (mq_sub_info_get(c, argv[0], argv[1], &info, 0) != MQ_OK) {
+    snprintf(obj, sizeof obj, "%.*s/%.*s", MQ_QNAME_MAX, a->pos[0], MQ_NAME_MAX,
+             a->pos[1]);
+    if (mq_sub_info_get(cl, a->pos[0], a->pos[1], &info, 0) != MQ_OK) {
         return out_fail("sub info", obj);
     }
     show_sub(m, &info);
     return 0;
 }
 
-static int sub_delete(struct mqctl *m, int argc, char **argv)
+int run_sub_delete(struct mqctl *m, const struct cmd *c, const struct args *a)
 {
     char obj[MQ_QNAME_MAX + MQ_NAME_MAX + 2];
-    mq_client *c;
+    mq_client *cl;
 
-    if (argc != 2 || argv[0][0] == '-' || argv[1][0] == '-') {
-        return out_usage("mqctl sub delete QUEUE NAME",
-                         "sub delete takes QUEUE and NAME");
-    }
-    if ((c = mqctl_client(m)) == NULL) {
+    (void)c;
+    if ((cl = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }
-    snprintf(obj, sizeof obj, "%.*s/%.*s", MQ_QNAME_MAX, argv[0], MQ_NAME_MAX,
-             argv[1]);
-    if (mq_sub_delete(c, argv[0], argv[1], 0) != MQ_OK) {
+    snprintf(obj, sizeof obj, "%.*s/%.*s", MQ_QNAME_MAX, a->pos[0], MQ_NAME_MAX,
+             a->pos[1]);
+    if (mq_sub_delete(cl, a->pos[0], a->pos[1], 0) != MQ_OK) {
         return out_fail("sub delete", obj);
     }
     if (m->json) {
@@ -254,24 +228,4 @@ static int sub_delete(struct mqctl *m, int argc, char **argv)
         printf("deleted subscription %s\n", obj);
     }
     return 0;
-}
-
-int cmd_sub(struct mqctl *m, int argc, char **argv)
-{
-    if (argc == 0) {
-        return out_usage(usage_group, "sub needs a subcommand");
-    }
-    if (strcmp(argv[0], "create") == 0) {
-        return sub_create(m, argc - 1, argv + 1);
-    }
-    if (strcmp(argv[0], "list") == 0) {
-        return sub_list(m, argc - 1, argv + 1);
-    }
-    if (strcmp(argv[0], "info") == 0) {
-        return sub_info(m, argc - 1, argv + 1);
-    }
-    if (strcmp(argv[0], "delete") == 0) {
-        return sub_delete(m, argc - 1, argv + 1);
-    }
-    return out_usage(usage_group, "sub %s: unknown subcommand", argv[0]);
 }

@@ -1,11 +1,13 @@
-/* cmd_sub.h: mqctl's sub command (see cmd_sub.c). */
+/* cmd_sub.h: mqctl's sub commands (see cmd_sub.c). */
 #ifndef MQCTL_CMD_SUB_H
 #define MQCTL_CMD_SUB_H
 
-#include "main.h"
+#include "cmds.h"
 
-/* Runs "mqctl sub" with the @argc arguments after the word "sub". Returns
- * the exit code. */
-int cmd_sub(struct mqctl *m, int argc, char **argv);
+/* Each runs "mqctl sub <verb>" (cmds.h's cmd_run). */
+int run_sub_create(struct mqctl *m, const struct cmd *c, const struct args *a);
+int run_sub_list(struct mqctl *m, const struct cmd *c, const struct args *a);
+int run_sub_info(struct mqctl *m, const struct cmd *c, const struct args *a);
+int run_sub_delete(struct mqctl *m, const struct cmd *c, const struct args *a);
 
 #endif

@@ -1,5 +1,6 @@
-/* main.c: mqctl, the admin CLI of mq: global options, then one command
- * group per file (cmd_*.c). Uses only mq.h.
+/* main.c: mqctl, the admin CLI of mq: its own flags, then one command of
+ * the table of cmds.c, whose flags and positionals are checked here
+ * before the command runs (cmd_*.c). Uses only mq.h.
  *
  *   mqctl [-s URL[,URL...]] [--ns NAMESPACE] [--json] [--timeout DUR]
  *         [--any-node] [--token TOKEN | --token-file FILE]
@@ -13,96 +14,21 @@
  * command sees what the commands before it did; --any-node lets any node
  * answer them, followers included, which may be a moment behind.
  *
- * -h or --help anywhere (before a "--") prints the usage; --json may come
- * anywhere too. Exit codes: 0 success, 1 the command failed (one line on
- * stderr), 2 usage error. */
+ * -h or --help anywhere (before a "--") prints the help of what precedes
+ * it: mqctl's, a group's or a command's; --json may come anywhere too.
+ * --version, --man and --completion bash print what they say. Exit codes:
+ * 0 success, 1 the command failed (one line on stderr), 2 usage error (one
+ * line and a hint). */
 #include "main.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "args.h"
-#include "cmd_consume.h"
-#include "cmd_key.h"
-#include "cmd_message.h"
-#include "cmd_node.h"
-#include "cmd_publish.h"
-#include "cmd_queue.h"
-#include "cmd_read.h"
-#include "cmd_status.h"
-#include "cmd_sub.h"
-#include "output.h"
-
-static const char usage_text[] =
-    "mqctl [-s URL[,URL...]] [--ns NAMESPACE] [--json] [--timeout DUR] "
-    "[--any-node]\n"
-    "      [--token TOKEN | --token-file FILE]\n"
-    "      [--tls-ca FILE [--tls-cert FILE --tls-key FILE]] COMMAND ...\n"
-    "\n"
-    "commands:\n"
-    "  status\n"
-    "  node add ID PEER-URL\n"
-    "  node remove ID\n"
-    "  node list\n"
-    "  node reload-tls\n"
-    "  leader transfer [ID]\n"
-    "  queue create NAME [--retention limits|work] [--discard old|reject]\n"
-    "               [--max-messages N] [--max-bytes N] [--max-age DUR]\n"
-    "               [--max-message-bytes N] [--duplicate-window DUR]\n"
-    "               [--ack-timeout DUR] [--max-deliveries N] [--delay DUR]\n"
-    "               [--max-delay DUR] [--dead-letter-queue NAME]\n"
-    "               [--status-ttl DUR] [--status-max N]\n"
-    "  queue list\n"
-    "  queue info NAME\n"
-    "  queue purge NAME\n"
-    "  queue delete NAME\n"
-    "  queue redrive DLQ --to QUEUE [--rate N/s (default 100/s)] [--batch N]\n"
-    "                [--force]\n"
-    "  sub create QUEUE NAME [--start new|first|SEQ|time:T] [--filter F]...\n"
-    "             [--ack-timeout DUR] [--max-deliveries N]\n"
-    "  sub list [QUEUE]\n"
-    "  sub info QUEUE NAME\n"
-    "  sub delete QUEUE NAME\n"
-    "  publish QUEUE EVENT DATA [--id ID] [--header KEY=VALUE]... [--delay "
-    "DUR]\n"
-    "  consume QUEUE SUB [--count N] [--wait DUR]\n"
-    "  read QUEUE [--from-seq N | --from-time T] [--count N] [--min-index N]\n"
-    "  message status ID [--queue QUEUE]\n"
-    "  message cancel ID [--queue QUEUE]\n"
-    "  key create NAME [--allow NS:VERBS]... [--deny NS:VERBS]... "
-    "[--expires-in DUR]\n"
-    "  key update NAME [--allow NS:VERBS]... [--deny NS:VERBS]...\n"
-    "             [--expires-in DUR | --no-expiry]\n"
-    "  key list\n"
-    "  key info NAME\n"
-    "  key rotate NAME [--retire-old]\n"
-    "  key revoke NAME\n"
-    "\n"
-    "-s: node URLs (default " MQCTL_DEFAULT_URLS ")\n"
-    "--ns: namespace of QUEUE names given without one (NS/QUEUE); default:\n"
-    "      the node's, \"default\"\n"
-    "--any-node: read and message status may be answered by any node (a\n"
-    "      follower may be a moment behind); default: by the leader\n"
-    "--token: the key (mqk_NAME_SECRET, or the bootstrap secret); else\n"
-    "      --token-file FILE (its first line), else $MQ_TOKEN\n"
-    "NS:VERBS: a namespace (prd), a prefix and * (team-*) or *, and verbs\n"
-    "      among publish,consume,manage,admin (admin on * only)\n"
-    "--tls-ca: CA file (PEM) that signs the nodes' certificates, for\n"
-    "      tls+tcp:// URLs (default: $MQ_TLS_CA); --tls-cert, --tls-key: a\n"
-    "      client certificate and its key, for nodes that require one\n"
-    "      (default: $MQ_TLS_CERT, $MQ_TLS_KEY)\n"
-    "DUR: a duration such as 500ms, 5s, 2m, 1h, 7d\n"
-    "T: a time: RFC 3339 (2026-11-23T20:00:00Z), ms since the epoch, or a\n"
-    "   duration ago (-5m)\n"
-    "F: an event filter: order.created, order.* (one token), order.> (the "
-    "rest)\n"
-    "node add waits until the node has caught up (--timeout, by default at\n"
-    "least 60s); leader transfer without an ID picks the most up-to-date "
-    "voter;\n"
-    "node reload-tls: each node of -s reads its TLS files again (as SIGHUP)";
+#include "cmds.h"
+#include "help.h"
 
 static int client_exit = 1;
 
@@ -151,18 +77,100 @@ uint64_t mqctl_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage(const char *fmt, ...)
+/* Sets global flag @f to @val (NULL for a flag without value). Returns 0,
+ * or a usage error's exit code. */
+static int set_global(struct mqctl *m, const struct cmd_flag *f,
+                      const char *val)
 {
-    va_list ap;
+    const char *n = f->name;
 
-    fputs("mqctl: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\nusage: %s\n", usage_text);
-    return 2;
+    if (strcmp(n, "-s") == 0) {
+        m->urls = val;
+    } else if (strcmp(n, "--ns") == 0) {
+        m->ns = val;
+    } else if (strcmp(n, "--json") == 0) {
+        m->json = 1;
+    } else if (strcmp(n, "--any-node") == 0) {
+        m->any_node = 1;
+    } else if (strcmp(n, "--token") == 0) {
+        m->token = val;
+    } else if (strcmp(n, "--token-file") == 0) {
+        m->token_file = val;
+    } else if (strcmp(n, "--tls-ca") == 0) {
+        m->tls_ca = val;
+    } else if (strcmp(n, "--tls-cert") == 0) {
+        m->tls_cert = val;
+    } else if (strcmp(n, "--tls-key") == 0) {
+        m->tls_key = val;
+    } else if (strcmp(n, "--timeout") == 0) {
+        uint64_t ms;
+        if (mq_duration_parse(val, &ms) != MQ_OK) {
+            return usage_error(NULL, "--timeout: %s", mq_errmsg());
+        }
+        if (ms == 0 || ms > UINT32_MAX) {
+            return usage_error(NULL, "--timeout: %s is not in 1ms..49d", val);
+        }
+        m->timeout_ms = (uint32_t)ms;
+    }
+    return 0;
+}
+
+/* "missing NAME" or "too many arguments" for @c given @n positionals. */
+static int wrong_count(const struct cmd *c, const struct args *a)
+{
+    if (a->n_pos < c->min_pos) {
+        return usage_error(c, "missing %s", c->args);
+    }
+    if (c->max_pos == 0) {
+        return usage_error(c, "takes no arguments, not \"%s\"", a->pos[0]);
+    }
+    return usage_error(c, "too many arguments (\"%s\"): takes %s",
+                       a->pos[c->max_pos], c->args);
+}
+
+/* Splits @c's arguments as its table entry says into @a. Returns 0, or a
+ * usage error's exit code. */
+static int split_args(const struct cmd *c, int argc, char **argv,
+                      struct args *a)
+{
+    const char *valued[ARGS_MAX + 1], *plain[ARGS_MAX + 1];
+    size_t nv = 0, np = 0;
+    char err[160];
+
+    for (const struct cmd_flag *f = c->flags; f != NULL && f->name != NULL;
+         f++) {
+        if (f->arg != NULL) {
+            valued[nv++] = f->name;
+        } else {
+            plain[np++] = f->name;
+        }
+    }
+    valued[nv] = NULL;
+    plain[np] = NULL;
+    if (args_split(argc, argv, valued, plain, a, err, sizeof err) != 0) {
+        return usage_error(c, "%s", err);
+    }
+    if (a->n_pos < c->min_pos || a->n_pos > c->max_pos) {
+        return wrong_count(c, a);
+    }
+    return 0;
+}
+
+/* The help of what @argc/@argv (after mqctl's flags, "help" or "--help"
+ * taken out) name: a command, a group, or mqctl. */
+static int print_help(int argc, char **argv)
+{
+    int words;
+    const struct cmd *c = cmd_find(argc, argv, &words);
+
+    if (c != NULL) {
+        help_cmd(stdout, c);
+    } else if (argc > 0 && argv[0][0] != '-' && cmd_is_group(argc, argv, 1)) {
+        help_group(stdout, argv[0]);
+    } else {
+        help_all(stdout);
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -171,123 +179,105 @@ int main(int argc, char **argv)
                       .tls_ca = getenv("MQ_TLS_CA"),
                       .tls_cert = getenv("MQ_TLS_CERT"),
                       .tls_key = getenv("MQ_TLS_KEY")};
-    const char *cmd;
-    int i, rv;
+    const struct cmd *c;
+    struct args a;
+    int i, rv, words, help = 0;
 
-    for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-        const char *a = argv[i];
+    for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
+        const char *arg = argv[i];
+        const char *eq = strchr(arg, '=');
+        char name[32];
+        const struct cmd_flag *f;
         const char *val = NULL;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            printf("usage: %s\n", usage_text);
+
+        if (strcmp(arg, "--") == 0) {
+            i++;
+            break;
+        }
+        snprintf(name, sizeof name, "%.*s",
+                 (int)(eq != NULL ? (size_t)(eq - arg) : strlen(arg)), arg);
+        if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0) {
+            help = 1;
+            continue;
+        }
+        if (strcmp(name, "--version") == 0) {
+            printf("mqctl %s (libmq %s)\n", MQ_VERSION_STRING, mq_version());
             return 0;
         }
-        if (strcmp(a, "--json") == 0) {
-            m.json = 1;
-            continue;
+        if (strcmp(name, "--man") == 0) {
+            help_man(stdout);
+            return 0;
         }
-        if (strcmp(a, "--any-node") == 0) {
-            m.any_node = 1;
-            continue;
+        f = cmd_flag_find(NULL, name);
+        if (f == NULL) {
+            return usage_error(NULL, "unknown flag %s", name);
         }
-        const char **tls = strcmp(a, "--tls-ca") == 0     ? &m.tls_ca
-                           : strcmp(a, "--tls-cert") == 0 ? &m.tls_cert
-                           : strcmp(a, "--tls-key") == 0  ? &m.tls_key
-                                                          : NULL;
-        if (tls != NULL) {
-            if (i + 1 == argc) {
-                return usage("%s needs a file", a);
+        if (f->arg != NULL) {
+            if (eq != NULL) {
+                val = eq + 1;
+            } else if (i + 1 < argc) {
+                val = argv[++i];
+            } else {
+                return usage_error(NULL, "%s needs a value (%s)", name, f->arg);
             }
-            *tls = argv[++i];
-            continue;
+        } else if (eq != NULL) {
+            return usage_error(NULL, "%s takes no value", name);
         }
-        if (strncmp(a, "--timeout=", 10) == 0) {
-            val = a + 10;
-        } else if (strncmp(a, "--ns=", 5) == 0) {
-            val = a + 5;
-        } else if (strncmp(a, "-s=", 3) == 0) {
-            val = a + 3;
-        } else if (strncmp(a, "--token=", 8) == 0) {
-            m.token = a + 8;
-            continue;
-        } else if (strncmp(a, "--token-file=", 13) == 0) {
-            m.token_file = a + 13;
-            continue;
-        } else if (strcmp(a, "-s") == 0 || strcmp(a, "--timeout") == 0 ||
-                   strcmp(a, "--ns") == 0 || strcmp(a, "--token") == 0 ||
-                   strcmp(a, "--token-file") == 0) {
-            if (i + 1 == argc) {
-                return usage("%s needs a value", a);
+        if (strcmp(name, "--completion") == 0) {
+            if (strcmp(val, "bash") != 0) {
+                return usage_error(NULL, "--completion: say bash");
             }
-            val = argv[++i];
-        } else {
-            return usage("unknown option %s", a);
+            help_completion_bash(stdout);
+            return 0;
         }
-        if (strcmp(a, "--token") == 0) {
-            m.token = val;
-        } else if (strcmp(a, "--token-file") == 0) {
-            m.token_file = val;
-        } else if (a[1] == 's') {
-            m.urls = val;
-        } else if (a[2] == 'n') {
-            m.ns = val;
-        } else {
-            uint64_t ms;
-            if (args_duration_ms(val, &ms) != 0 || ms == 0 || ms > UINT32_MAX) {
-                return usage("--timeout %s is not a duration such as 5s", val);
-            }
-            m.timeout_ms = (uint32_t)ms;
+        if ((rv = set_global(&m, f, val)) != 0) {
+            return rv;
         }
     }
-    if (i == argc) {
-        return usage("no command given");
-    }
-    if (m.token != NULL && m.token_file != NULL) {
-        return usage("give --token or --token-file, not both");
-    }
-    if (m.token == NULL && m.token_file == NULL) {
-        m.token = getenv("MQ_TOKEN");
-    }
+    /* --json may follow the command too, and -h or --help: taken out of
+     * its arguments. */
     for (int k = i; k < argc && strcmp(argv[k], "--") != 0; k++) {
-        if (strcmp(argv[k], "-h") == 0 || strcmp(argv[k], "--help") == 0) {
-            printf("usage: %s\n", usage_text);
-            return 0;
-        }
-        /* --json may follow the command too: taken out of its arguments. */
-        if (strcmp(argv[k], "--json") == 0) {
-            m.json = 1;
+        int json = strcmp(argv[k], "--json") == 0;
+        int h = strcmp(argv[k], "-h") == 0 || strcmp(argv[k], "--help") == 0;
+        if (json || h) {
+            m.json |= json;
+            help |= h;
             memmove(&argv[k], &argv[k + 1],
                     (size_t)(argc - k - 1) * sizeof *argv);
             argc--;
             k--;
         }
     }
-    cmd = argv[i++];
-    if (strcmp(cmd, "status") == 0) {
-        rv = cmd_status(&m, argc - i, argv + i);
-    } else if (strcmp(cmd, "queue") == 0) {
-        rv = cmd_queue(&m, argc - i, argv + i);
-    } else if (strcmp(cmd, "sub") == 0) {
-        rv = cmd_sub(&m, argc - i, argv + i);
-    } else if (strcmp(cmd, "publish") == 0) {
-        rv = cmd_publish(&m, argc - i, argv + i);
-    } else if (strcmp(cmd, "consume") == 0) {
-        rv = cmd_consume(&m, argc - i, argv + i);
-    } else if (strcmp(cmd, "read") == 0) {
-        rv = cmd_read(&m, argc - i, argv + i);
-    } else if (strcmp(cmd, "message") == 0) {
-        rv = cmd_message(&m, argc - i, argv + i);
-    } else if (strcmp(cmd, "node") == 0) {
-        rv = cmd_node(&m, argc - i, argv + i);
-    } else if (strcmp(cmd, "leader") == 0) {
-        rv = cmd_leader(&m, argc - i, argv + i);
-    } else if (strcmp(cmd, "key") == 0) {
-        rv = cmd_key(&m, argc - i, argv + i);
-    } else if (strcmp(cmd, "help") == 0) {
-        printf("usage: %s\n", usage_text);
-        rv = 0;
-    } else {
-        rv = usage("unknown command %s", cmd);
+    if (i < argc && strcmp(argv[i], "help") == 0) {
+        return print_help(argc - i - 1, argv + i + 1);
     }
+    if (help) {
+        return print_help(argc - i, argv + i);
+    }
+    if (i == argc) {
+        return usage_error(NULL, "no command given");
+    }
+    if (m.token != NULL && m.token_file != NULL) {
+        return usage_error(NULL, "give --token or --token-file, not both");
+    }
+    if (m.token == NULL && m.token_file == NULL) {
+        m.token = getenv("MQ_TOKEN");
+    }
+    c = cmd_find(argc - i, argv + i, &words);
+    if (c == NULL) {
+        if (cmd_is_group(argc - i, argv + i, 1)) {
+            return i + 1 < argc
+                       ? usage_error_group(argv[i], "unknown command %s",
+                                           argv[i + 1])
+                       : usage_error_group(argv[i], "which command?");
+        }
+        return usage_error(NULL, "unknown command %s", argv[i]);
+    }
+    i += words;
+    if ((rv = split_args(c, argc - i, argv + i, &a)) != 0) {
+        return rv;
+    }
+    rv = c->run(&m, c, &a);
     mq_client_close(m.c);
     if (fflush(stdout) != 0 && rv == 0) {
         fprintf(stderr, "mqctl: writing the output failed\n");

@@ -25,6 +25,8 @@ struct mqctl {
     mq_client *c;         /* see mqctl_client */
 };
 
+struct cmd;
+
 /* The client, opened at the first call. NULL when it cannot be opened,
  * after printing why; the command then exits with mqctl_client_exit(). */
 mq_client *mqctl_client(struct mqctl *m);

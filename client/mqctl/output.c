@@ -19,18 +19,6 @@ int out_fail(const char *cmd, const char *obj)
     return 1;
 }
 
-int out_usage(const char *usage, const char *fmt, ...)
-{
-    va_list ap;
-
-    fputs("mqctl: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\nusage: %s\n", usage);
-    return 2;
-}
-
 /* ---- tables ---------------------------------------------------------- */
 
 static void table_put(struct table *t, char *s)

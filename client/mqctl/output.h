@@ -19,10 +19,7 @@
  * is NULL) on stderr and returns 1, the exit code of a failure. */
 int out_fail(const char *cmd, const char *obj);
 
-/* Prints "mqctl: <message>" and the usage of @usage on stderr and returns
- * 2, the exit code of a usage error. */
-int out_usage(const char *usage, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* Usage errors: help.h's usage_error. */
 
 /* ---- tables ---- */
 

@@ -1,7 +1,7 @@
-/* test_client_mqctl.c: mqctl's pure helpers: durations, numbers, rates,
- * times, flags (client/mqctl/args.c) and JSON, text, base64 and size output
- * (client/mqctl/output.c). mqctl is an executable, so its sources are
- * compiled into this test directly. */
+/* test_client_mqctl.c: mqctl's helpers: durations (libmq's parser),
+ * numbers, rates, times, flags (client/mqctl/args.c) and JSON, text, base64 and
+ * size output (client/mqctl/output.c). mqctl is an executable, so its sources
+ * are compiled into this test directly. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,10 +21,11 @@ static void test_duration_units_parse_to_ms(void **state)
         const char *s;
         uint64_t ms;
     } ok[] = {
-        {"500ms", 500},     {"5s", 5000},      {"2m", 120000},
-        {"1h", 3600000},    {"7d", 604800000}, {"1m30s", 90000},
-        {"0", 0},           {"0s", 0},         {"1h2m3s4ms", 3723004},
-        {"10000ms", 10000},
+        {"500ms", 500},     {"5s", 5000},       {"2m", 120000},
+        {"1h", 3600000},    {"7d", 604800000},  {"1m30s", 90000},
+        {"0", 0},           {"0s", 0},          {"1h2m3s4ms", 3723004},
+        {"10000ms", 10000}, {"1.5h", 5400000},  {"90m", 5400000},
+        {"1.5s", 1500},     {"0.5d", 43200000},
     };
     uint64_t ms;
 
@@ -46,7 +47,7 @@ static void test_duration_without_unit_or_garbage_is_refused(void **state)
         "5x",
         "ms",
         "-1s",
-        "1.5s",
+        "1.5ms",
         "s5",
         " 5s",
         "5s ",
@@ -66,6 +67,25 @@ static void test_duration_without_unit_or_garbage_is_refused(void **state)
     }
     assert_int_equal(args_duration_ms(NULL, &ms), -1);
     assert_int_equal(ms, 42); /* unchanged */
+}
+
+/* The limits mqctl names in its errors ("--max-message-bytes: 16MiB is
+ * more than 8MiB"). */
+static void test_size_text_uses_the_largest_exact_unit(void **state)
+{
+    char buf[32];
+
+    (void)state;
+    args_size_text(8u << 20, buf, sizeof buf);
+    assert_string_equal(buf, "8MiB");
+    args_size_text(1536, buf, sizeof buf);
+    assert_string_equal(buf, "1536");
+    args_size_text(3072, buf, sizeof buf);
+    assert_string_equal(buf, "3KiB");
+    args_size_text(0, buf, sizeof buf);
+    assert_string_equal(buf, "0");
+    args_size_text(UINT64_MAX, buf, sizeof buf);
+    assert_string_equal(buf, "18446744073709551615");
 }
 
 static void test_uint_checks_digits_and_range(void **state)
@@ -399,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_table_of_twelve_columns_pads_each_to_its_widest),
         cmocka_unit_test(test_duration_units_parse_to_ms),
         cmocka_unit_test(test_duration_without_unit_or_garbage_is_refused),
+        cmocka_unit_test(test_size_text_uses_the_largest_exact_unit),
         cmocka_unit_test(test_uint_checks_digits_and_range),
         cmocka_unit_test(test_rate_takes_per_second_or_bare_number),
         cmocka_unit_test(test_time_parses_rfc3339_ms_and_relative),
