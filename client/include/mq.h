@@ -930,6 +930,22 @@ MQ_API mq_err mq_key_list(mq_client *c, mq_key_info **out, size_t *n,
 MQ_API void mq_key_list_free(mq_key_info *list);
 
 /* ------------------------------------------------------------------------
+ * Settling by seq, as mq_ack_seqs does: for tools (mqctl nack, term) that
+ * hold seqs, not messages. Codes as mq_nack's and mq_term's; MQ_ERR_INVALID
+ * names the first seq that was not delivered. */
+
+/* Gives @n delivered seqs of @sub of @queue back: delivered again after
+ * @delay_ms. */
+MQ_API mq_err mq_nack_seqs(mq_client *c, const char *queue, const char *sub,
+                           const uint64_t *seqs, size_t n, uint64_t delay_ms,
+                           uint32_t timeout_ms);
+/* Dead-letters @n delivered seqs of @sub of @queue now, with @reason (may
+ * be NULL) in their headers. */
+MQ_API mq_err mq_term_seqs(mq_client *c, const char *queue, const char *sub,
+                           const uint64_t *seqs, size_t n, const char *reason,
+                           uint32_t timeout_ms);
+
+/* ------------------------------------------------------------------------
  * Sizes and durations as people type them: the parser mqd's configuration
  * uses too. */
 

@@ -14,6 +14,7 @@
 #include "cmd_queue.h"
 #include "cmd_read.h"
 #include "cmd_redrive.h"
+#include "cmd_settle.h"
 #include "cmd_status.h"
 #include "cmd_sub.h"
 
@@ -128,6 +129,22 @@ static const struct cmd_flag consume_flags[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+static const struct cmd_flag nack_flags[] = {
+    {"--delay", "DUR", "0", "deliver them again after this long"},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct cmd_flag term_flags[] = {
+    {"--reason", "TEXT", NULL,
+     "why, in the dead letters' header x-dead-letter-reason (\"term: TEXT\")"},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct cmd_flag peek_flags[] = {
+    {"--count", "N", "10", "show at most N messages"},
+    {NULL, NULL, NULL, NULL},
+};
+
 static const struct cmd_flag read_flags[] = {
     {"--from-seq", "N", "the first stored", "start at seq N"},
     {"--from-time", "T", NULL, "start at the first published at or after T"},
@@ -231,6 +248,18 @@ const struct cmd cmds[] = {
     {"consume", "QUEUE SUB", 2, 2,
      "fetch and print messages, acking each batch once printed", NULL,
      consume_flags, run_consume},
+    {"nack", "QUEUE SUB SEQ...", 3, CMD_MANY,
+     "give delivered messages back: they are delivered again (after "
+     "--delay)",
+     NULL, nack_flags, run_nack},
+    {"term", "QUEUE SUB SEQ...", 3, CMD_MANY,
+     "dead-letter delivered messages now", NULL, term_flags, run_term},
+    {"peek", "QUEUE SUB", 2, 2,
+     "the messages SUB has not acked yet, oldest first, with their state; "
+     "changes nothing",
+     "Nothing is delivered, acked or moved: peek reads the messages and "
+     "asks what SUB did with each.",
+     peek_flags, run_peek},
     {"read", "QUEUE", 1, 1,
      "read stored messages in seq order; acks nothing, moves no "
      "subscription",

@@ -378,7 +378,7 @@ void out_size(uint64_t bytes, char *buf, size_t len)
 
 /* ---- messages -------------------------------------------------------- */
 
-static void msg_json(const mq_msg *msg)
+static void msg_json(const mq_msg *msg, const char *state, uint32_t attempts)
 {
     size_t len;
     const void *p = mq_msg_payload(msg, &len);
@@ -394,6 +394,10 @@ static void msg_json(const mq_msg *msg)
     json_u64(&j, "attempt", mq_msg_attempt(msg));
     json_u64(&j, "published_at_ms", mq_msg_published_at(msg));
     json_u64(&j, "deliver_at_ms", mq_msg_deliver_at(msg));
+    if (state != NULL) {
+        json_str(&j, "state", state);
+        json_u64(&j, "attempts", attempts);
+    }
     json_obj_open(&j, "headers");
     for (size_t i = 0; i < mq_msg_header_count(msg); i++) {
         const mq_header *h = mq_msg_header_at(msg, i);
@@ -413,7 +417,7 @@ static void msg_json(const mq_msg *msg)
     json_end(&j);
 }
 
-static void msg_text(const mq_msg *msg)
+static void msg_text(const mq_msg *msg, const char *state, uint32_t attempts)
 {
     size_t len;
     const void *p = mq_msg_payload(msg, &len);
@@ -429,6 +433,10 @@ static void msg_text(const mq_msg *msg)
     if (mq_msg_deliver_at(msg) > mq_msg_published_at(msg)) {
         out_time(mq_msg_deliver_at(msg), due, sizeof due);
         printf("  deliver at %s", due);
+    }
+    if (state != NULL) {
+        printf("  %s (%u deliver%s)", state, attempts,
+               attempts == 1 ? "y" : "ies");
     }
     putchar('\n');
     for (size_t i = 0; i < mq_msg_header_count(msg); i++) {
@@ -446,9 +454,15 @@ static void msg_text(const mq_msg *msg)
 
 void out_msg(const mq_msg *m, int json)
 {
+    out_msg_state(m, json, NULL, 0);
+}
+
+void out_msg_state(const mq_msg *m, int json, const char *state,
+                   uint32_t attempts)
+{
     if (json) {
-        msg_json(m);
+        msg_json(m, state, attempts);
     } else {
-        msg_text(m);
+        msg_text(m, state, attempts);
     }
 }

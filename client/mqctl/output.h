@@ -85,6 +85,12 @@ void out_time(uint64_t ms, char *buf, size_t len);
  * "payload", "payload_encoding": "utf8" or "base64"}. */
 void out_msg(const mq_msg *m, int json);
 
+/* out_msg with what a subscription did with it: @state ("delivered") and
+ * @attempts, at the end of the first line ("delivered (2 deliveries)"),
+ * or in JSON "state" and "attempts". */
+void out_msg_state(const mq_msg *m, int json, const char *state,
+                   uint32_t attempts);
+
 /* The shortest exact form of @ms: "0", "1500ms", "30s", "2m", "1h", "7d". */
 void out_duration(uint64_t ms, char *buf, size_t len);
 

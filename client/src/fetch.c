@@ -306,3 +306,59 @@ MQ_API mq_err mq_ack_seqs(mq_client *c, const char *queue, const char *sub,
     return fetch_settle(c, qname, sub, seqs, n, FETCH_ACK, 0, NULL,
                         client_timeout(c, timeout_ms));
 }
+
+/* Checks what mq_nack_seqs and mq_term_seqs take; @verb names the call. */
+static mq_err seqs_check(mq_client *c, const char *queue, const char *sub,
+                         const uint64_t *seqs, size_t n, const char *verb,
+                         char *qname)
+{
+    mq_err rv;
+
+    if (c == NULL || (seqs == NULL && n > 0)) {
+        return lasterr_fail(MQ_ERR_INVALID, "%s: %s is NULL", verb,
+                            c == NULL ? "client" : "seqs");
+    }
+    if ((rv = client_sub_check(c, queue, sub, qname)) != MQ_OK) {
+        lasterr_wrap("%s", verb);
+        return rv;
+    }
+    if (n > MQ_MAX_BATCH) {
+        return lasterr_fail(MQ_ERR_INVALID,
+                            "%s %s/%s: %zu seqs, at most %d are allowed", verb,
+                            qname, sub, n, MQ_MAX_BATCH);
+    }
+    return MQ_OK;
+}
+
+MQ_API mq_err mq_nack_seqs(mq_client *c, const char *queue, const char *sub,
+                           const uint64_t *seqs, size_t n, uint64_t delay_ms,
+                           uint32_t timeout_ms)
+{
+    char qname[MQ_QNAME_MAX + 1];
+    mq_err rv = seqs_check(c, queue, sub, seqs, n, "nack", qname);
+
+    if (rv != MQ_OK || n == 0) {
+        return rv;
+    }
+    return fetch_settle(c, qname, sub, seqs, n, FETCH_NACK, delay_ms, NULL,
+                        client_timeout(c, timeout_ms));
+}
+
+MQ_API mq_err mq_term_seqs(mq_client *c, const char *queue, const char *sub,
+                           const uint64_t *seqs, size_t n, const char *reason,
+                           uint32_t timeout_ms)
+{
+    char qname[MQ_QNAME_MAX + 1];
+    mq_err rv = seqs_check(c, queue, sub, seqs, n, "term", qname);
+
+    if (rv != MQ_OK || n == 0) {
+        return rv;
+    }
+    if (reason != NULL && strlen(reason) > CHECK_HEADER_VALUE_MAX) {
+        return lasterr_fail(MQ_ERR_INVALID,
+                            "term: reason is longer than %d bytes",
+                            CHECK_HEADER_VALUE_MAX);
+    }
+    return fetch_settle(c, qname, sub, seqs, n, FETCH_TERM, 0, reason,
+                        client_timeout(c, timeout_ms));
+}

@@ -1,5 +1,6 @@
 /* fetch.h: pull consumption: mq_fetch, and settling what was delivered:
- * mq_ack, mq_ack_seqs, mq_nack, mq_touch, mq_term. */
+ * mq_ack, mq_ack_seqs, mq_nack, mq_touch, mq_term, mq_nack_seqs,
+ * mq_term_seqs. */
 #ifndef MQ_CLIENT_FETCH_H
 #define MQ_CLIENT_FETCH_H
 
