@@ -361,10 +361,41 @@ typedef struct mq_queue_info {
  * what came since, a redrive repeated moves the next batch. */
 
 /* Creates a queue. Creating it again with the same settings succeeds (the
- * call is idempotent); with other settings it fails with MQ_ERR_EXISTS.
+ * call is idempotent); with other settings it fails with MQ_ERR_EXISTS,
+ * mq_errmsg naming each setting that differs.
  * @info (may be NULL) receives the queue. */
 MQ_API mq_err mq_queue_create(mq_client *c, const mq_queue_config *cfg,
                               mq_queue_info *info, uint32_t timeout_ms);
+
+/* The settings mq_queue_update may change, a bit each (name and retention
+ * cannot change). */
+#define MQ_QUEUE_SET_DISCARD (1u << 3)
+#define MQ_QUEUE_SET_MAX_MESSAGES (1u << 4)
+#define MQ_QUEUE_SET_MAX_BYTES (1u << 5)
+#define MQ_QUEUE_SET_MAX_AGE (1u << 6)
+#define MQ_QUEUE_SET_MAX_MESSAGE_BYTES (1u << 7)
+#define MQ_QUEUE_SET_DUPLICATE_WINDOW (1u << 8)
+#define MQ_QUEUE_SET_ACK_TIMEOUT (1u << 9)
+#define MQ_QUEUE_SET_MAX_DELIVERIES (1u << 10)
+#define MQ_QUEUE_SET_DELAY (1u << 11)
+#define MQ_QUEUE_SET_MAX_DELAY (1u << 12)
+#define MQ_QUEUE_SET_DEAD_LETTER_QUEUE (1u << 13)
+#define MQ_QUEUE_SET_STATUS_TTL (1u << 14)
+#define MQ_QUEUE_SET_STATUS_MAX (1u << 15)
+#define MQ_QUEUE_SET_ALL 0xfff8u
+
+/* Changes the settings of queue @cfg->name that @set names (MQ_QUEUE_SET_*
+ * bits) to their values in @cfg; the others stay. A value of 0 means the
+ * default, as at create. The change is one replicated command: every node
+ * makes it at the same point of the log. Lowered limits hold at once:
+ * under discard "old" the oldest messages go (their status says expired);
+ * subscriptions keep the ack timeout and max deliveries they were created
+ * with. MQ_ERR_NOT_FOUND: no such queue; MQ_ERR_INVALID: @set is 0 or
+ * names name or retention, or a value is bad (nothing changes). @info (may
+ * be NULL) receives the queue. Repeating it is harmless. */
+MQ_API mq_err mq_queue_update(mq_client *c, const mq_queue_config *cfg,
+                              uint32_t set, mq_queue_info *info,
+                              uint32_t timeout_ms);
 MQ_API mq_err mq_queue_info_get(mq_client *c, const char *name,
                                 mq_queue_info *info, uint32_t timeout_ms);
 /* Sets *out to an array of *n queues, freed with mq_queue_list_free. */

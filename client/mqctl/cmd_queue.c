@@ -1,7 +1,7 @@
-/* cmd_queue.c: mqctl queue create|list|info|purge|delete (redrive is in
- * cmd_redrive.c). Flags and their defaults: cmds.c.
+/* cmd_queue.c: mqctl queue create|update|list|info|purge|delete (redrive
+ * is in cmd_redrive.c). Flags and their defaults: cmds.c.
  *
- * --json: create and info print the queue as one object (the fields of
+ * --json: create, update and info print the queue as one object (the fields of
  * mq_queue_info, durations in ms); list prints {"queues": [...]}; purge
  * and delete print {"purged": "NAME"} and {"deleted": "NAME"}. */
 #include "cmd_queue.h"
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "flagval.h"
+#include "help.h"
 #include "output.h"
 
 /* The largest --max-message-bytes a node takes. */
@@ -201,6 +202,56 @@ int run_queue_create(struct mqctl *m, const struct cmd *c, const struct args *a)
                     cfg.name);
         }
         return rv;
+    }
+    show_queue(m, &info);
+    return 0;
+}
+
+/* The flags of queue update and the setting each changes. */
+static const struct {
+    const char *flag;
+    uint32_t bit;
+} update_bits[] = {
+    {"--discard", MQ_QUEUE_SET_DISCARD},
+    {"--max-messages", MQ_QUEUE_SET_MAX_MESSAGES},
+    {"--max-bytes", MQ_QUEUE_SET_MAX_BYTES},
+    {"--max-age", MQ_QUEUE_SET_MAX_AGE},
+    {"--max-message-bytes", MQ_QUEUE_SET_MAX_MESSAGE_BYTES},
+    {"--duplicate-window", MQ_QUEUE_SET_DUPLICATE_WINDOW},
+    {"--ack-timeout", MQ_QUEUE_SET_ACK_TIMEOUT},
+    {"--max-deliveries", MQ_QUEUE_SET_MAX_DELIVERIES},
+    {"--delay", MQ_QUEUE_SET_DELAY},
+    {"--max-delay", MQ_QUEUE_SET_MAX_DELAY},
+    {"--dead-letter-queue", MQ_QUEUE_SET_DEAD_LETTER_QUEUE},
+    {"--status-ttl", MQ_QUEUE_SET_STATUS_TTL},
+    {"--status-max", MQ_QUEUE_SET_STATUS_MAX},
+};
+
+int run_queue_update(struct mqctl *m, const struct cmd *c, const struct args *a)
+{
+    mq_queue_config cfg = MQ_QUEUE_CONFIG_INIT;
+    mq_queue_info info;
+    uint32_t set = 0;
+    mq_client *cl;
+    int rv;
+
+    cfg.name = a->pos[0];
+    if ((rv = read_config(c, a, &cfg)) != 0) {
+        return rv;
+    }
+    for (size_t i = 0; i < sizeof update_bits / sizeof update_bits[0]; i++) {
+        if (args_has(a, update_bits[i].flag)) {
+            set |= update_bits[i].bit;
+        }
+    }
+    if (set == 0) {
+        return usage_error(c, "give at least one setting to change");
+    }
+    if ((cl = mqctl_client(m)) == NULL) {
+        return mqctl_client_exit();
+    }
+    if (mq_queue_update(cl, &cfg, set, &info, 0) != MQ_OK) {
+        return out_fail("queue update", cfg.name);
     }
     show_queue(m, &info);
     return 0;

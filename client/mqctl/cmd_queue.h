@@ -7,6 +7,8 @@
 /* Each runs "mqctl queue <verb>" (cmds.h's cmd_run). */
 int run_queue_create(struct mqctl *m, const struct cmd *c,
                      const struct args *a);
+int run_queue_update(struct mqctl *m, const struct cmd *c,
+                     const struct args *a);
 int run_queue_list(struct mqctl *m, const struct cmd *c, const struct args *a);
 int run_queue_info(struct mqctl *m, const struct cmd *c, const struct args *a);
 int run_queue_purge(struct mqctl *m, const struct cmd *c, const struct args *a);

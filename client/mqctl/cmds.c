@@ -89,6 +89,11 @@ static const struct cmd_flag queue_create_flags[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+static const struct cmd_flag queue_update_flags[] = {
+    QUEUE_LIMIT_FLAGS,
+    {NULL, NULL, NULL, NULL},
+};
+
 static const struct cmd_flag redrive_flags[] = {
     {"--to", "QUEUE", NULL, "the queue the messages go back to (required)"},
     {"--rate", "N/s", "100/s", "most messages moved per second"},
@@ -213,6 +218,14 @@ const struct cmd cmds[] = {
      "settings it fails naming those that differ (queue update changes "
      "those that can change).",
      queue_create_flags, run_queue_create},
+    {"queue update", "NAME", 1, 1,
+     "change a queue's limits, windows, timeouts or dead-letter queue",
+     "Only the settings given change (at least one; name and retention "
+     "cannot); a default shown is what the setting becomes when given as "
+     "0. Lowered limits hold at once: under discard old the oldest "
+     "messages go. Subscriptions keep the ack timeout and max deliveries "
+     "they were created with.",
+     queue_update_flags, run_queue_update},
     {"queue list", "", 0, 0, "the queues", NULL, NULL, run_queue_list},
     {"queue info", "NAME", 1, 1, "a queue's settings and counts", NULL, NULL,
      run_queue_info},

@@ -185,6 +185,48 @@ MQ_API mq_err mq_queue_create(mq_client *c, const mq_queue_config *cfg,
     return rv;
 }
 
+MQ_API mq_err mq_queue_update(mq_client *c, const mq_queue_config *cfg,
+                              uint32_t set, mq_queue_info *info,
+                              uint32_t timeout_ms)
+{
+    Mq__V1__QueueUpdateRequest qu = MQ__V1__QUEUE_UPDATE_REQUEST__INIT;
+    Mq__V1__Request req = MQ__V1__REQUEST__INIT;
+    Mq__V1__QueueConfig pb;
+    Mq__V1__Reply *r = NULL;
+    struct admin_names names;
+    char what[MQ_QNAME_MAX + 32];
+    mq_err rv;
+
+    if (c == NULL || cfg == NULL) {
+        return lasterr_fail(MQ_ERR_INVALID, "update queue: %s is NULL",
+                            c == NULL ? "client" : "config");
+    }
+    if ((rv = admin_queue_config_check(cfg, c->opts.ns, &names)) != MQ_OK) {
+        lasterr_wrap("update queue");
+        return rv;
+    }
+    if (set == 0 || (set & ~MQ_QUEUE_SET_ALL) != 0) {
+        return lasterr_fail(MQ_ERR_INVALID, "update queue %s: %s", names.queue,
+                            set == 0 ? "no setting to change"
+                                     : "name and retention cannot change");
+    }
+    snprintf(what, sizeof what, "update queue %s", names.queue);
+    admin_queue_config_to_pb(&pb, cfg, &names);
+    qu.config = &pb;
+    qu.set = set;
+    req.body_case = MQ__V1__REQUEST__BODY_QUEUE_UPDATE;
+    req.queue_update = &qu;
+    rv = admin_call(c, what, CONN_LEADER, timeout_ms, &req,
+                    info != NULL ? MQ__V1__REPLY__BODY_QUEUE
+                                 : MQ__V1__REPLY__BODY__NOT_SET,
+                    &r);
+    if (rv == MQ_OK && info != NULL) {
+        admin_queue_info_from_pb(info, r->queue);
+    }
+    admin_release(r);
+    return rv;
+}
+
 MQ_API mq_err mq_queue_info_get(mq_client *c, const char *name,
                                 mq_queue_info *info, uint32_t timeout_ms)
 {

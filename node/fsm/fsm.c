@@ -235,22 +235,6 @@ struct sub *fsm_find_sub(struct queue *q, const char *name,
     return s;
 }
 
-static int queue_config_equal(const struct queue_config *a,
-                              const struct queue_config *b)
-{
-    return strcmp(a->name, b->name) == 0 && a->retention == b->retention &&
-           a->discard == b->discard && a->max_messages == b->max_messages &&
-           a->max_bytes == b->max_bytes && a->max_age_ms == b->max_age_ms &&
-           a->max_message_bytes == b->max_message_bytes &&
-           a->duplicate_window_ms == b->duplicate_window_ms &&
-           a->ack_timeout_ms == b->ack_timeout_ms &&
-           a->max_deliveries == b->max_deliveries &&
-           a->delay_ms == b->delay_ms && a->max_delay_ms == b->max_delay_ms &&
-           strcmp(a->dead_letter_queue, b->dead_letter_queue) == 0 &&
-           a->status_ttl_ms == b->status_ttl_ms &&
-           a->status_max == b->status_max;
-}
-
 static mq_err apply_queue_create(struct fsm *f, const Mq__V1__QueueConfig *pb,
                                  struct fsm_op_result *r)
 {
@@ -269,9 +253,11 @@ static mq_err apply_queue_create(struct fsm *f, const Mq__V1__QueueConfig *pb,
     }
     struct queue *q = fsm_queue(f, cfg.name);
     if (q != NULL) {
-        if (!queue_config_equal(&q->cfg, &cfg)) {
+        char diff[sizeof r->e.msg];
+        if (queue_config_diff(&q->cfg, &cfg, diff, sizeof diff) > 0) {
             r->err = MQ_ERR_EXISTS;
-            errmsg_set(&r->e, "queue %s exists with other settings", cfg.name);
+            errmsg_set(&r->e, "queue %s exists with other settings: %s",
+                       cfg.name, diff);
         }
         return MQ_OK;
     }
@@ -392,6 +378,8 @@ static mq_err apply_op(struct fsm *f, const Mq__V1__Op *op,
         return fsm_apply_purge(f, op->queue_purge, r);
     case MQ__V1__OP__OP_REDRIVE:
         return fsm_apply_redrive(f, op->redrive, r);
+    case MQ__V1__OP__OP_QUEUE_UPDATE:
+        return fsm_apply_queue_update(f, op->queue_update, r);
     case MQ__V1__OP__OP_KEY_CREATE:
         return fsm_apply_key_create(f, op->key_create, r);
     case MQ__V1__OP__OP_KEY_UPDATE:

@@ -1,6 +1,7 @@
 /* fsm_internal.h: helpers shared by the FSM's files (fsm.c: dispatch and
  * admin ops; fsm_pub.c: publishing, dead letters, redrive; fsm_ops.c:
- * deliveries, acks, cancel, purge). Not for use outside the FSM. */
+ * deliveries, acks, cancel, purge; fsm_update.c: queue update). Not for use
+ * outside the FSM. */
 #ifndef MQ_FSM_INTERNAL_H
 #define MQ_FSM_INTERNAL_H
 
@@ -51,5 +52,8 @@ mq_err fsm_apply_cancel(struct fsm *f, const Mq__V1__CancelOp *op,
                         struct fsm_op_result *r);
 mq_err fsm_apply_purge(struct fsm *f, const char *name,
                        struct fsm_op_result *r);
+/* fsm_update.c */
+mq_err fsm_apply_queue_update(struct fsm *f, const Mq__V1__QueueUpdateOp *op,
+                              struct fsm_op_result *r);
 
 #endif

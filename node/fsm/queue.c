@@ -262,6 +262,43 @@ mq_err queue_append(struct queue *q, struct msg *m, int force, struct errmsg *e)
     return MQ_OK;
 }
 
+mq_err queue_set_config(struct queue *q, const struct queue_config *cfg,
+                        uint64_t now_ms)
+{
+    uint64_t n = q->msgs.n_msgs, bytes = q->msgs.n_bytes;
+    size_t k = 0;
+
+    /* How many of the oldest must go for the new limits to hold. */
+    for (uint64_t seq = q->msgs.first_seq;
+         cfg->discard == MQ_DISCARD_OLD && n > 0 &&
+         ((cfg->max_messages && n > cfg->max_messages) ||
+          (cfg->max_bytes && bytes > cfg->max_bytes));
+         seq++) {
+        const struct msg *old = ring_get(&q->msgs, seq);
+        if (old != NULL) {
+            n--;
+            bytes -= old->rec.blob_len;
+            k++;
+        }
+    }
+    /* Room for their statuses first: then nothing fails half-way. */
+    if (tombs_reserve(&q->tombs, k) != MQ_OK) {
+        return MQ_ERR_NO_MEMORY;
+    }
+    q->cfg = *cfg;
+    for (size_t i = 0; i < k; i++) {
+        remove_reserved(q, q->msgs.first_seq, TOMB_EXPIRED, now_ms);
+    }
+    while (tombs_len(&q->tombs) > q->cfg.status_max) {
+        tombs_pop(&q->tombs); /* a lowered status_max holds at once */
+    }
+    /* A shorter max age, status ttl or duplicate window may make something
+     * due sooner than the queue's bound says: due now, worked out again
+     * when the Command's ops are done (fsm_due_update). */
+    due_heap_lower(q->due_heap, &q->due, now_ms);
+    return MQ_OK;
+}
+
 mq_err queue_restore_msg(struct queue *q, struct msg *m)
 {
     if ((is_delayed(m) && due_times_reserve(&q->delayed, 1) != MQ_OK) ||

@@ -42,7 +42,10 @@ struct queue {
     struct trash_link shell; /* once freed (see queue_free) */
     /* Generation of the last snapshot that took this queue (fsm_ctx.h). */
     uint64_t snap_gen;
-    /* Settings: never change once created. */
+    /* Settings: created_at_ms and cfg's name and retention never change;
+     * the rest only by queue_set_config (queue update), once a snapshot
+     * being taken has taken the queue with its settings of the moment
+     * (queue_changing). */
     uint64_t created_at_ms;
     struct queue_config cfg;
 };
@@ -65,6 +68,17 @@ struct queue *queue_new(const struct queue_config *cfg, uint64_t now_ms,
  * While the trash holds, what is left is its settings and counters (its
  * shell: a snapshot's encoder reads them), freed when the hold ends. */
 void queue_free(struct queue *q);
+
+/* Gives @q the settings @cfg (normalized; the same name and retention)
+ * at @now_ms, the Command's time. Lowered limits hold at once: under
+ * discard "old" the oldest messages go (status expired) until the
+ * max_messages and max_bytes hold; under "reject" nothing goes, and
+ * publishes are refused until there is room; a lowered status_max drops
+ * the oldest statuses. What falls due is worked out
+ * again (the queue is due at @now_ms). MQ_ERR_NO_MEMORY leaves @q
+ * unchanged. Call queue_changing(q) first. */
+mq_err queue_set_config(struct queue *q, const struct queue_config *cfg,
+                        uint64_t now_ms);
 
 /* Message @seq, or NULL if not stored. */
 static inline struct msg *queue_get(const struct queue *q, uint64_t seq)

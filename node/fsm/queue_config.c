@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "names.h"
+#include "units.h"
 
 mq_err queue_config_normalize(struct queue_config *cfg, struct errmsg *e)
 {
@@ -73,4 +74,105 @@ mq_err queue_config_normalize(struct queue_config *cfg, struct errmsg *e)
         return MQ_ERR_INVALID;
     }
     return MQ_OK;
+}
+
+void queue_config_set(struct queue_config *to, const struct queue_config *from,
+                      uint32_t set)
+{
+#define COPY(bit, field)                                                       \
+    if ((set & (bit)) != 0) {                                                  \
+        to->field = from->field;                                               \
+    }
+    COPY(QUEUE_SET_DISCARD, discard)
+    COPY(QUEUE_SET_MAX_MESSAGES, max_messages)
+    COPY(QUEUE_SET_MAX_BYTES, max_bytes)
+    COPY(QUEUE_SET_MAX_AGE, max_age_ms)
+    COPY(QUEUE_SET_MAX_MESSAGE_BYTES, max_message_bytes)
+    COPY(QUEUE_SET_DUPLICATE_WINDOW, duplicate_window_ms)
+    COPY(QUEUE_SET_ACK_TIMEOUT, ack_timeout_ms)
+    COPY(QUEUE_SET_MAX_DELIVERIES, max_deliveries)
+    COPY(QUEUE_SET_DELAY, delay_ms)
+    COPY(QUEUE_SET_MAX_DELAY, max_delay_ms)
+    COPY(QUEUE_SET_STATUS_TTL, status_ttl_ms)
+    COPY(QUEUE_SET_STATUS_MAX, status_max)
+#undef COPY
+    if ((set & QUEUE_SET_DEAD_LETTER_QUEUE) != 0) {
+        memcpy(to->dead_letter_queue, from->dead_letter_queue,
+               sizeof to->dead_letter_queue);
+    }
+}
+
+/* How a setting reads in a message: sizes and durations with units. */
+enum shown { SHOWN_NUMBER, SHOWN_SIZE, SHOWN_MS };
+
+/* Appends "; NAME is HAVE, not WANT" to @out at *used. */
+static void add_diff(char *out, size_t len, size_t *used, const char *name,
+                     enum shown how, uint64_t have, uint64_t want)
+{
+    char h[UNITS_FORMAT_MAX], w[UNITS_FORMAT_MAX];
+
+    if (how == SHOWN_SIZE) {
+        units_size_format(have, h, sizeof h);
+        units_size_format(want, w, sizeof w);
+    } else if (how == SHOWN_MS) {
+        units_duration_format(have, h, sizeof h);
+        units_duration_format(want, w, sizeof w);
+    } else {
+        snprintf(h, sizeof h, "%llu", (unsigned long long)have);
+        snprintf(w, sizeof w, "%llu", (unsigned long long)want);
+    }
+    if (*used < len) {
+        *used +=
+            (size_t)snprintf(out + *used, len - *used, "%s%s is %s, not %s",
+                             *used ? "; " : "", name, h, w);
+    }
+}
+
+int queue_config_diff(const struct queue_config *have,
+                      const struct queue_config *want, char *out, size_t len)
+{
+    static const char *const retention[] = {"limits", "work"};
+    static const char *const discard[] = {"old", "reject"};
+    size_t used = 0;
+    int n = 0;
+
+    out[0] = '\0';
+#define DIFF(field, how)                                                       \
+    if (have->field != want->field) {                                          \
+        add_diff(out, len, &used, #field, how, have->field, want->field);      \
+        n++;                                                                   \
+    }
+    if (have->retention != want->retention && used < len) {
+        used += (size_t)snprintf(out + used, len - used,
+                                 "%sretention is %s, not %s", used ? "; " : "",
+                                 retention[have->retention & 1],
+                                 retention[want->retention & 1]);
+        n++;
+    }
+    if (have->discard != want->discard && used < len) {
+        used += (size_t)snprintf(
+            out + used, len - used, "%sdiscard is %s, not %s", used ? "; " : "",
+            discard[have->discard & 1], discard[want->discard & 1]);
+        n++;
+    }
+    DIFF(max_messages, SHOWN_NUMBER)
+    DIFF(max_bytes, SHOWN_SIZE)
+    DIFF(max_age_ms, SHOWN_MS)
+    DIFF(max_message_bytes, SHOWN_SIZE)
+    DIFF(duplicate_window_ms, SHOWN_MS)
+    DIFF(ack_timeout_ms, SHOWN_MS)
+    DIFF(max_deliveries, SHOWN_NUMBER)
+    DIFF(delay_ms, SHOWN_MS)
+    DIFF(max_delay_ms, SHOWN_MS)
+    DIFF(status_ttl_ms, SHOWN_MS)
+    DIFF(status_max, SHOWN_NUMBER)
+#undef DIFF
+    if (strcmp(have->dead_letter_queue, want->dead_letter_queue) != 0 &&
+        used < len) {
+        used += (size_t)snprintf(
+            out + used, len - used, "%sdead_letter_queue is %s, not %s",
+            used ? "; " : "", have->dead_letter_queue, want->dead_letter_queue);
+        n++;
+    }
+    return n;
 }

@@ -135,7 +135,7 @@ static void *pack_queue(struct arena *a, const struct snap_queue *sq,
         goto out;
     }
 
-    pbconv_queue_to(&qc, &sq->q->cfg);
+    pbconv_queue_to(&qc, &sq->cfg);
     qs.config = &qc;
     qs.created_at_ms = sq->q->created_at_ms;
     qs.first_seq = sq->first_seq;

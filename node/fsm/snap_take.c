@@ -14,8 +14,10 @@
  * what the queue was when the snapshot began, since nothing in it changed
  * before. No step holds the loop long, whatever the number of queues.
  * fsm_snapshot_encode, on raft's thread pool once all are taken, writes
- * the format of snapshot.h from that copy alone (settings from the
- * shells, which never change), the message records by reference.
+ * the format of snapshot.h from that copy alone (the queues' settings
+ * copied, since a queue update changes them; names, creation times and
+ * subscriptions' settings from the shells, which never change), the
+ * message records by reference.
  * fsm_snapshot_done frees both and ends the hold. Failure modes: out of
  * memory while taking a queue fails the snapshot, never the apply that
  * changes the queue (encode says so; raft calls done and tries again at
@@ -164,6 +166,7 @@ static int take_queue(struct arena *a, struct snap_queue *sq,
     size_t n = ring_len(r);
 
     sq->q = q;
+    sq->cfg = q->cfg;
     sq->first_seq = r->first_seq;
     sq->last_seq = r->last_seq;
     sq->n_msgs = r->n_msgs;

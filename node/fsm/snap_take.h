@@ -46,7 +46,8 @@ struct snap_sub {
 };
 
 struct snap_queue {
-    const struct queue *q; /* settings and creation time (its shell) */
+    const struct queue *q;   /* name and creation time (its shell) */
+    struct queue_config cfg; /* settings when taken (queue update) */
     uint64_t first_seq, last_seq, n_msgs;
     struct msg **slots; /* first_seq..last_seq; NULL: removed */
     size_t n_slots;

@@ -28,6 +28,10 @@ struct call {
         Mq__V1__SubConfig sc;
         Mq__V1__CancelOp cancel;
         Mq__V1__RedriveOp redrive;
+        struct {
+            Mq__V1__QueueUpdateOp op;
+            Mq__V1__QueueConfig qc;
+        } qu;
     } body;
     struct queue_config qcfg;
     struct sub_config scfg;

@@ -156,6 +156,9 @@ void rpc_route(struct call *call)
     case MQ__V1__REQUEST_RAW__BODY_QUEUE_CREATE:
         rpc_queue_create(call);
         break;
+    case MQ__V1__REQUEST_RAW__BODY_QUEUE_UPDATE:
+        rpc_queue_update(call);
+        break;
     case MQ__V1__REQUEST_RAW__BODY_QUEUE_INFO:
         rpc_queue_info(call);
         break;

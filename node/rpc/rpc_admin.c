@@ -1,6 +1,6 @@
-/* rpc_admin.c: queues and subscriptions: create, delete, purge, redrive,
- * cancel (writes, through the log) and info, lists and the node's status
- * (reads, from this node's applied state). */
+/* rpc_admin.c: queues and subscriptions: create, update, delete, purge,
+ * redrive, cancel (writes, through the log) and info, lists and the node's
+ * status (reads, from this node's applied state). */
 #include "rpc_admin.h"
 
 #include <stdio.h>
@@ -306,6 +306,7 @@ static void admin_done(void *arg, mq_err err, const struct fsm_op_result *r,
     switch (call->op.op_case) {
     case MQ__V1__OP__OP_QUEUE_CREATE:
     case MQ__V1__OP__OP_QUEUE_PURGE:
+    case MQ__V1__OP__OP_QUEUE_UPDATE:
         q = fsm_queue(f, call->qname);
         if (q) {
             rpc_reply_queue_info(call, q);
@@ -374,6 +375,38 @@ void rpc_queue_create(struct call *call)
     call->op.op_case = MQ__V1__OP__OP_QUEUE_CREATE;
     call->op.queue_create = &call->body.qc;
     snprintf(what, sizeof what, "queue create %s", call->qname);
+    propose_admin(call, what);
+}
+
+void rpc_queue_update(struct call *call)
+{
+    const Mq__V1__QueueUpdateRequest *in = call->in->queue_update;
+    const Mq__V1__QueueConfig *pb = in->config;
+    char what[160];
+
+    if (existing_queue(call, pb ? pb->name : NULL) == NULL) {
+        return;
+    }
+    /* The FSM checks the settings against those of the moment it applies
+     * the op (an update before this one may change them); here only what
+     * no state can make valid. */
+    if (in->set == 0 || (in->set & ~QUEUE_SET_ALL) != 0) {
+        call_reply_error(call, MQ_ERR_INVALID, "queue update %s: %s",
+                         call->qname,
+                         in->set == 0 ? "no setting to change"
+                                      : "name and retention cannot change");
+        return;
+    }
+    pbconv_queue_from(&call->qcfg, pb);
+    snprintf(call->qcfg.name, sizeof call->qcfg.name, "%s", call->qname);
+    pbconv_queue_to(&call->body.qu.qc, &call->qcfg);
+    mq__v1__queue_update_op__init(&call->body.qu.op);
+    call->body.qu.op.config = &call->body.qu.qc;
+    call->body.qu.op.set = in->set;
+    mq__v1__op__init(&call->op);
+    call->op.op_case = MQ__V1__OP__OP_QUEUE_UPDATE;
+    call->op.queue_update = &call->body.qu.op;
+    snprintf(what, sizeof what, "queue update %s", call->qname);
     propose_admin(call, what);
 }
 

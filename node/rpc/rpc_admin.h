@@ -7,6 +7,7 @@
 #include "call.h"
 
 void rpc_queue_create(struct call *call);
+void rpc_queue_update(struct call *call);
 void rpc_queue_info(struct call *call);
 void rpc_queue_list(struct call *call);
 void rpc_queue_delete(struct call *call);

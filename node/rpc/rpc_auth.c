@@ -82,6 +82,11 @@ static void target_of(const Mq__V1__RequestRaw *in, struct target *t)
             in->queue_create->config ? in->queue_create->config->name : NULL,
             "queue create");
         break;
+    case MQ__V1__REQUEST_RAW__BODY_QUEUE_UPDATE:
+        set(t, TARGET_QUEUE, GRANT_MANAGE,
+            in->queue_update->config ? in->queue_update->config->name : NULL,
+            "queue update");
+        break;
     case MQ__V1__REQUEST_RAW__BODY_QUEUE_DELETE:
         set(t, TARGET_QUEUE, GRANT_MANAGE, in->queue_delete->name,
             "queue delete");

@@ -155,6 +155,21 @@ Mq__V1__QueueConfig *tcmd_queue_create(struct tcmd *t, const char *name)
     return qc;
 }
 
+Mq__V1__QueueConfig *tcmd_queue_update(struct tcmd *t, const char *name,
+                                       uint32_t set)
+{
+    Mq__V1__Op *op = add_op(t, MQ__V1__OP__OP_QUEUE_UPDATE);
+    Mq__V1__QueueUpdateOp *qu = talloc(t, sizeof *qu);
+    Mq__V1__QueueConfig *qc = talloc(t, sizeof *qc);
+    mq__v1__queue_update_op__init(qu);
+    mq__v1__queue_config__init(qc);
+    qc->name = tstr(t, name);
+    qu->config = qc;
+    qu->set = set;
+    op->queue_update = qu;
+    return qc;
+}
+
 void tcmd_queue_delete(struct tcmd *t, const char *name)
 {
     Mq__V1__Op *op = add_op(t, MQ__V1__OP__OP_QUEUE_DELETE);
@@ -622,6 +637,30 @@ static void random_queue_create(struct tcmd *t, size_t k)
     }
 }
 
+/* A queue update of @qn: limits up or down (under the queue's discard),
+ * windows, status bounds, a delay over max_delay now and then (refused). */
+static void random_queue_update(struct tcmd *t, const char *qn, uint64_t *seed)
+{
+    static const uint32_t sets[] = {
+        MQ_QUEUE_SET_MAX_MESSAGES,
+        MQ_QUEUE_SET_MAX_BYTES | MQ_QUEUE_SET_DISCARD,
+        MQ_QUEUE_SET_MAX_AGE | MQ_QUEUE_SET_DUPLICATE_WINDOW,
+        MQ_QUEUE_SET_STATUS_MAX | MQ_QUEUE_SET_STATUS_TTL,
+        MQ_QUEUE_SET_DELAY | MQ_QUEUE_SET_ACK_TIMEOUT,
+    };
+    uint32_t set = sets[test_rand(seed) % (sizeof sets / sizeof sets[0])];
+    Mq__V1__QueueConfig *qc = tcmd_queue_update(t, qn, set);
+    qc->max_messages = 1 + test_rand(seed) % 8;
+    qc->max_bytes = 100 + test_rand(seed) % 900;
+    qc->discard = (Mq__V1__Discard)(test_rand(seed) % 2);
+    qc->max_age_ms = 1000 + test_rand(seed) % 8000;
+    qc->duplicate_window_ms = 500 + test_rand(seed) % 3000;
+    qc->status_max = 1 + test_rand(seed) % 12;
+    qc->status_ttl_ms = 500 + test_rand(seed) % 4000;
+    qc->delay_ms = test_rand(seed) % 2 ? 0 : 100ull * 86400000;
+    qc->ack_timeout_ms = 100 + test_rand(seed) % 400;
+}
+
 /* A seq of @q to name in an ack: mostly one in flight for @s. */
 static uint64_t random_seq(const struct queue *q, const struct sub *s,
                            uint64_t *seed)
@@ -728,6 +767,8 @@ struct tcmd *random_cmd(const struct fsm *f, uint64_t *seed, uint64_t *now_ms)
                          (uint32_t)(test_rand(seed) % 6));
         } else if (r < 95) {
             tcmd_purge(t, test_rand(seed) % 3 ? qn : "dl");
+        } else if (r < 97) {
+            random_queue_update(t, qn, seed);
         } else {
             char id[16];
             snprintf(id, sizeof id, "m%d", (int)(test_rand(seed) % RID_N));

@@ -45,6 +45,10 @@ Mq__V1__Command *tcmd_command(struct tcmd *t);
 
 /* Op builders; each appends one op and returns its body for tweaking. */
 Mq__V1__QueueConfig *tcmd_queue_create(struct tcmd *t, const char *name);
+/* A queue update of the settings @set names (MQ_QUEUE_SET_* bits); set
+ * their values in the config returned. */
+Mq__V1__QueueConfig *tcmd_queue_update(struct tcmd *t, const char *name,
+                                       uint32_t set);
 void tcmd_queue_delete(struct tcmd *t, const char *name);
 Mq__V1__SubConfig *tcmd_sub_create(struct tcmd *t, const char *queue,
                                    const char *name);
@@ -129,8 +133,8 @@ uint64_t test_rand(uint64_t *state);
  * dead-letter queues of their own and by hand) and their subscriptions:
  * creates and deletes, publishes (duplicates, delays, atomic batches,
  * messages past the limits), deliveries, ack / nack / touch / term,
- * redrives, purges, cancels. Time moves on by 0 to 700 ms from *@now_ms,
- * which is updated. Apply the Command and free it with tcmd_free. */
+ * redrives, purges, queue updates, cancels. Time moves on by 0 to 700 ms from
+ * *@now_ms, which is updated. Apply the Command and free it with tcmd_free. */
 struct tcmd *random_cmd(const struct fsm *f, uint64_t *seed, uint64_t *now_ms);
 
 #endif

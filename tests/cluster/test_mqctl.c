@@ -1,0 +1,116 @@
+/* test_mqctl.c: mqctl's operator commands against a real three-node
+ * cluster: queue update changes a queue's settings on every node (a new
+ * leader has them after the old one is killed), lowered limits hold at
+ * once, and a create with other settings names those that differ. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cluster.h"
+
+static void publish_n(mq_client *cl, const char *queue, int n)
+{
+    for (int i = 0; i < n; i++) {
+        mq_pub m = {0};
+        mq_pub_result res;
+        m.event = "order.created";
+        m.payload = "body";
+        m.payload_len = 4;
+        assert_int_equal(mq_publish(cl, queue, &m, &res, 15000), MQ_OK);
+    }
+}
+
+static void
+test_queue_update_replicated_and_create_names_differences(void **state)
+{
+    struct cluster *c = *state;
+    mq_client *cl = cluster_client(c);
+    mq_queue_info qi;
+    char out[4096];
+
+    CLUSTER_TEST_BEGIN(c);
+    assert_int_equal(cluster_mqctl(c, out, sizeof out,
+                                   "queue create orders --max-messages 1000"),
+                     0);
+    publish_n(cl, "orders", 5);
+
+    /* Lowered under discard old: the three oldest go at once. */
+    assert_int_equal(cluster_mqctl(c, out, sizeof out,
+                                   "--json queue update orders "
+                                   "--max-messages 2 --ack-timeout 1m "
+                                   "--dead-letter-queue orders-dead"),
+                     0);
+    assert_non_null(strstr(out, "\"max_messages\":2"));
+    assert_non_null(strstr(out, "\"ack_timeout_ms\":60000"));
+    assert_non_null(strstr(out, "\"messages\":2"));
+    assert_non_null(
+        strstr(out, "\"dead_letter_queue\":\"default/orders-dead\""));
+
+    /* Every node applied it: the next leader has the new settings. */
+    assert_int_equal(cluster_settle(c, 10000), 0);
+    int leader = cluster_leader(c);
+    assert_true(leader >= 0);
+    cluster_signal(c, leader, SIGKILL);
+    assert_true(cluster_wait_leader(c, 20000) >= 0);
+    assert_int_equal(mq_queue_info_get(cl, "orders", &qi, 20000), MQ_OK);
+    assert_int_equal(qi.max_messages, 2);
+    assert_int_equal(qi.ack_timeout_ms, 60000);
+    assert_int_equal(qi.messages, 2);
+    assert_int_equal(qi.first_seq, 4);
+    assert_string_equal(qi.dead_letter_queue, "default/orders-dead");
+    assert_int_equal(cluster_restart(c, leader), 0);
+
+    /* A create with other settings names them and changes nothing. */
+    assert_int_equal(
+        cluster_mqctl(c, out, sizeof out,
+                      "queue create orders --max-messages 1000 --ack-timeout "
+                      "1m --dead-letter-queue orders-dead --max-bytes 1MiB"),
+        1);
+    assert_non_null(strstr(out, "exists with other settings"));
+    assert_non_null(strstr(out, "max_messages is 2, not 1000"));
+    assert_non_null(strstr(out, "max_bytes is 0, not 1MiB"));
+    assert_null(strstr(out, "ack_timeout_ms is"));
+    assert_non_null(strstr(out, "hint: mqctl queue update orders"));
+
+    /* Bad updates: a usage error, or the node's refusal; nothing changes. */
+    assert_int_equal(cluster_mqctl(c, out, sizeof out, "queue update orders"),
+                     2);
+    assert_non_null(strstr(out, "at least one setting"));
+    assert_int_equal(cluster_mqctl(c, out, sizeof out,
+                                   "queue update orders --retention work"),
+                     2);
+    assert_int_equal(
+        cluster_mqctl(c, out, sizeof out, "queue update nope --max-messages 1"),
+        1);
+    assert_non_null(strstr(out, "queue default/nope does not exist"));
+    assert_int_equal(
+        cluster_mqctl(c, out, sizeof out, "queue update orders --delay 40d"),
+        1);
+    assert_non_null(strstr(out, "delay_ms"));
+    assert_int_equal(cluster_mqctl(c, out, sizeof out,
+                                   "queue update orders --dead-letter-queue "
+                                   "orders"),
+                     1);
+    assert_non_null(strstr(out, "its own dead-letter queue"));
+    assert_int_equal(mq_queue_info_get(cl, "orders", &qi, 20000), MQ_OK);
+    assert_int_equal(qi.max_messages, 2);
+    assert_int_equal(qi.delay_ms, 0);
+    assert_string_equal(qi.dead_letter_queue, "default/orders-dead");
+    mq_client_close(cl);
+    CLUSTER_TEST_PASSED(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(
+            test_queue_update_replicated_and_create_names_differences),
+    };
+    return cmocka_run_group_tests(tests, cluster_group_setup,
+                                  cluster_group_teardown);
+}
