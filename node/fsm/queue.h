@@ -18,6 +18,18 @@
 #include "tomb.h"
 #include "trash.h"
 
+/* What happened to a queue's messages since this node loaded the queue, for
+ * /metrics: messages stored (published, dead letters moved in, redriven),
+ * publishes of an id already stored, deliveries (first and repeated) and
+ * repeated ones, acks, nacks, messages dead-lettered by a subscription, and
+ * messages dropped by max_age or to make room. Derived: neither replicated
+ * nor in snapshots, never read by apply; a restart or a snapshot install
+ * starts them again at 0 (a counter reset, to Prometheus). */
+struct queue_counts {
+    uint64_t published, duplicates, delivered, redelivered, acked, nacked,
+        dead_lettered, expired;
+};
+
 struct queue {
     struct queue_config cfg;
     uint64_t created_at_ms;
@@ -34,6 +46,7 @@ struct queue {
     struct due_item due;
     struct due_heap *due_heap;
     struct due_times delayed;
+    struct queue_counts counts;
 };
 
 struct queue *queue_new(const struct queue_config *cfg, uint64_t now_ms,
