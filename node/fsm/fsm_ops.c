@@ -31,6 +31,7 @@ mq_err fsm_apply_deliver(struct fsm *f, const Mq__V1__DeliverOp *op,
     for (size_t i = 0; i < n; i++) {
         q->counts.delivered++;
         q->counts.redelivered += f->dels[f->n_dels + i].attempt > 1;
+        s->redelivered += f->dels[f->n_dels + i].attempt > 1;
     }
     f->n_dels += n;
     if (rv == MQ_OK && s->n_dl > 0) {
