@@ -26,6 +26,10 @@ int fuzz_peer_decode_one(const uint8_t *data, size_t size);
  * hold it. */
 int fuzz_segscan_one(const uint8_t *data, size_t size);
 
+/* httpreq_parse on arbitrary bytes: an HTTP request head as a client of
+ * http_url may send it. */
+int fuzz_http_request_one(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Aborts with a message when @cond is false. */

@@ -199,8 +199,7 @@ static void list_subs(struct figures *fg, const struct queue *q,
     }
 }
 
-/* The queue and subscription rows. MQ_ERR_NO_MEMORY leaves none. */
-static mq_err collect_queues(struct figures *fg, const struct fsm *f,
+mq_err collect_queue_rows(struct figures *fg, const struct fsm *f,
                              uint64_t max_listed, uint64_t now_ms)
 {
     size_t n = f->n_queues;
@@ -364,7 +363,7 @@ struct figures *collect_figures(const struct collect_sources *s)
     fg->peer_msgs_in = s->peer->msgs_in;
     fg->peer_msgs_out = s->peer->msgs_out;
 
-    if (collect_queues(fg, s->fsm, s->cfg->metrics_max_queues,
+    if (collect_queue_rows(fg, s->fsm, s->cfg->metrics_max_queues,
                        fg->taken_wall_ms) != MQ_OK) {
         figures_release(fg);
         return NULL;

@@ -31,4 +31,10 @@ struct collect_sources {
  * entries). */
 struct figures *collect_figures(const struct collect_sources *s);
 
+/* The queue and subscription rows of @f into @fg (which has none yet):
+ * the @max_listed largest queues, the rest summed; ages against the wall
+ * clock @now_ms. MQ_ERR_NO_MEMORY: the caller frees @fg. Loop thread. */
+mq_err collect_queue_rows(struct figures *fg, const struct fsm *f,
+                          uint64_t max_listed, uint64_t now_ms);
+
 #endif

@@ -101,6 +101,12 @@ static void test_fuzz_corpus_segscan_seeds_run_clean(void **state)
     replay("segscan", fuzz_segscan_one);
 }
 
+static void test_fuzz_corpus_http_request_seeds_run_clean(void **state)
+{
+    (void)state;
+    replay("http_request", fuzz_http_request_one);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -109,6 +115,7 @@ int main(void)
         cmocka_unit_test(test_fuzz_corpus_fsm_restore_seeds_run_clean),
         cmocka_unit_test(test_fuzz_corpus_peer_decode_seeds_run_clean),
         cmocka_unit_test(test_fuzz_corpus_segscan_seeds_run_clean),
+        cmocka_unit_test(test_fuzz_corpus_http_request_seeds_run_clean),
     };
     return cmocka_run_group_tests_name("fuzz_corpus", tests, NULL, NULL);
 }
