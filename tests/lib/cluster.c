@@ -97,6 +97,10 @@ static int spawn(struct cluster *c, int i)
     argv[k++] = "600";
     argv[k++] = "--heartbeat_timeout_ms";
     argv[k++] = "60";
+    if (nd->http_url[0] != '\0') {
+        argv[k++] = "--http_url";
+        argv[k++] = nd->http_url;
+    }
     snprintf(extra, sizeof extra, "%s", c->extra);
     for (char *t = strtok_r(extra, " ", &save); t && k < 60;
          t = strtok_r(NULL, " ", &save)) {
@@ -184,6 +188,15 @@ int cluster_start_opts(struct cluster *c, int n, const struct cluster_opts *o)
                  nd->peer_port);
         snprintf(nd->launcher, sizeof nd->launcher, "%s",
                  o->launcher[i] ? o->launcher[i] : "");
+        if (o->http) {
+            nd->http_port = free_port();
+            if (nd->http_port <= 0) {
+                fprintf(stderr, "cluster: no free port\n");
+                return -1;
+            }
+            snprintf(nd->http_url, sizeof nd->http_url, "http://%s:%d", host,
+                     nd->http_port);
+        }
         size_t ul = strlen(c->urls), ml = strlen(c->members);
         snprintf(c->urls + ul, sizeof c->urls - ul, "%s%s", i ? "," : "",
                  nd->client_url);
