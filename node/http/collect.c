@@ -200,7 +200,7 @@ static void list_subs(struct figures *fg, const struct queue *q,
 }
 
 mq_err collect_queue_rows(struct figures *fg, const struct fsm *f,
-                             uint64_t max_listed, uint64_t now_ms)
+                          uint64_t max_listed, uint64_t now_ms)
 {
     size_t n = f->n_queues;
     size_t listed = n < max_listed ? n : (size_t)max_listed;
@@ -364,7 +364,7 @@ struct figures *collect_figures(const struct collect_sources *s)
     fg->peer_msgs_out = s->peer->msgs_out;
 
     if (collect_queue_rows(fg, s->fsm, s->cfg->metrics_max_queues,
-                       fg->taken_wall_ms) != MQ_OK) {
+                           fg->taken_wall_ms) != MQ_OK) {
         figures_release(fg);
         return NULL;
     }
