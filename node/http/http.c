@@ -137,7 +137,10 @@ static void serve_metrics(struct http *h, const struct figures *fg,
     struct httpd_stats st;
     struct textbuf tb;
 
-    httpd_stats(h->server, &st);
+    memset(&st, 0, sizeof st);
+    if (h->server != NULL) {
+        httpd_stats(h->server, &st);
+    }
     mh.connections = st.connections;
     mh.accepted = st.accepted;
     mh.refused = st.refused;
@@ -188,8 +191,8 @@ static int serve_livez(struct http *h, struct httpd_reply *rep)
     return 0;
 }
 
-static int handler(void *arg, const struct http_request *req, uint64_t *cookie,
-                   struct httpd_reply *rep)
+int http_handle(void *arg, const struct http_request *req, uint64_t *cookie,
+                struct httpd_reply *rep)
 {
     struct http *h = arg;
     const char *path = req->path;
@@ -279,7 +282,7 @@ mq_err http_start(struct http *h, uv_loop_t *loop,
         .max_connections = (size_t)h->cfg->http_max_connections,
         .max_request_bytes = (size_t)h->cfg->http_max_request_bytes,
         .timeout_ms = h->cfg->http_timeout_ms,
-        .handler = handler,
+        .handler = http_handle,
         .arg = h,
     };
     rv = httpd_start(&h->server, &o, e);

@@ -43,13 +43,15 @@
 #define HTTP_POLL_MS 2
 
 /* The key check, for when keys exist (node/auth/). @check runs on an nng
- * thread for every request to an endpoint that is not open: it gets the
- * request's path and its Authorization header ("" if none: "Bearer
- * <token>" is what clients send) and returns MQ_OK to serve it, or an
- * error (answered 401, or 403 for MQ_ERR_PERMISSION-like refusals the
- * hook names in @why) with one line in @why. It must not touch the loop
- * thread's state: what it needs (key hashes, grants) it keeps itself,
- * published the way the figures are. */
+ * thread for every request to an endpoint that is not open
+ * (http_metrics_open, http_health_open): it gets the request's path and
+ * its Authorization header ("" if none; clients send "Bearer <key>").
+ * MQ_OK serves the request; any other code refuses it with *@status (401,
+ * the default: no key or an unknown one; 403: a key without the grant)
+ * and one line in @why for the client (never the key itself). It must not
+ * touch the loop thread's state: what it needs (key hashes, grants) it
+ * keeps itself, published the way the figures are. Refusals are counted
+ * in mq_auth_refusals_total{listener="http"}. */
 struct http_auth {
     mq_err (*check)(void *arg, const char *path, const char *authorization,
                     int *status, char *why, size_t why_len);
@@ -83,6 +85,12 @@ struct http {
 mq_err http_start(struct http *h, uv_loop_t *loop,
                   const struct collect_sources *src,
                   const struct http_auth *auth, struct errmsg *e);
+
+/* The handler of every request (httpd.h's httpd_handler, with @arg the
+ * struct http): routes, checks the key, and answers from a snapshot.
+ * Exposed for the unit tests. */
+int http_handle(void *arg, const struct http_request *req, uint64_t *cookie,
+                struct httpd_reply *rep);
 
 /* Stops serving (waits for handlers running on nng threads to finish),
  * then closes the loop's handles. Loop thread. */
