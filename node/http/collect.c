@@ -211,8 +211,10 @@ mq_err collect_queue_rows(struct figures *fg, const struct fsm *f,
     if (order == NULL) {
         return MQ_ERR_NO_MEMORY;
     }
-    memcpy(order, f->queues, n * sizeof *order);
-    qsort(order, n, sizeof *order, cmp_queue_size);
+    if (n > 0) {
+        memcpy(order, f->queues, n * sizeof *order);
+        qsort(order, n, sizeof *order, cmp_queue_size);
+    }
     for (size_t i = 0; i < n; i++) {
         fg->n_subs_total += f->queues[i]->n_subs;
         if (i < listed) {

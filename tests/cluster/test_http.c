@@ -30,12 +30,27 @@
 
 #define PAGE (1u << 20)
 
+/* The cluster of the test running: stopped by the teardown if an
+ * assertion left the test early (its logs are then printed). */
+static struct cluster *live;
+
 static int start(struct cluster *c, const char *extra)
 {
     struct cluster_opts o = CLUSTER_OPTS_INIT;
     o.http = 1;
     o.extra = extra;
+    live = c;
     return cluster_start_opts(c, 3, &o);
+}
+
+static int stop_live(void **state)
+{
+    (void)state;
+    if (live != NULL) {
+        cluster_stop(live);
+        live = NULL;
+    }
+    return 0;
 }
 
 /* The value of sample @line_start ("name{labels} ") in @page, or -1. */
@@ -68,7 +83,7 @@ static int promtool_check(struct cluster *c, int i, const char *page)
 
 static void test_metrics_of_every_node_pass_promtool(void **state)
 {
-    struct cluster c;
+    static struct cluster c;
     char *page = malloc(PAGE);
     char out[4096];
     (void)state;
@@ -127,6 +142,7 @@ static void test_metrics_of_every_node_pass_promtool(void **state)
     assert_non_null(
         strstr(page, "\nmq_raft_follower_match_lag_entries{peer=\""));
     CLUSTER_TEST_PASSED(&c);
+    live = NULL;
     assert_int_equal(cluster_stop(&c), 0);
     free(page);
 }
@@ -139,11 +155,11 @@ static int poll_until(struct cluster *c, int i, const char *path, int want,
     uint64_t deadline = test_now_ms() + (uint64_t)timeout_ms;
     int st = -1;
     while (test_now_ms() < deadline) {
-        char live[256];
+        char text[256];
         assert_int_equal(
-            http_get(c->nodes[i].http_port, "/livez", live, sizeof live, 3000),
+            http_get(c->nodes[i].http_port, "/livez", text, sizeof text, 3000),
             200);
-        assert_string_equal(live, "live\n");
+        assert_string_equal(text, "live\n");
         st = http_get(c->nodes[i].http_port, path, body, len, 3000);
         if (st == want) {
             return st;
@@ -155,7 +171,7 @@ static int poll_until(struct cluster *c, int i, const char *path, int want,
 
 static void test_readyz_follows_the_majority_and_livez_stays(void **state)
 {
-    struct cluster c;
+    static struct cluster c;
     char body[2048];
     (void)state;
     assert_int_equal(start(&c, NULL), 0);
@@ -194,12 +210,13 @@ static void test_readyz_follows_the_majority_and_livez_stays(void **state)
             poll_until(&c, i, "/readyz", 200, 20000, body, sizeof body), 200);
     }
     CLUSTER_TEST_PASSED(&c);
+    live = NULL;
     assert_int_equal(cluster_stop(&c), 0);
 }
 
 static void test_healthz_verbose_is_json_of_every_check(void **state)
 {
-    struct cluster c;
+    static struct cluster c;
     char body[4096];
     static const char *const checks[] = {"serving", "member",   "leader",
                                          "applied", "snapshot", "memory"};
@@ -223,12 +240,13 @@ static void test_healthz_verbose_is_json_of_every_check(void **state)
         200);
     assert_string_equal(body, "ok\n");
     CLUSTER_TEST_PASSED(&c);
+    live = NULL;
     assert_int_equal(cluster_stop(&c), 0);
 }
 
 static void test_listener_is_bounded(void **state)
 {
-    struct cluster c;
+    static struct cluster c;
     char out[8192], big[3000];
     int fds[4], closed;
     (void)state;
@@ -300,16 +318,20 @@ static void test_listener_is_bounded(void **state)
                "mq_http_connections_closed_total{reason=\"too_large\"}") >= 1);
     free(page);
     CLUSTER_TEST_PASSED(&c);
+    live = NULL;
     assert_int_equal(cluster_stop(&c), 0);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_metrics_of_every_node_pass_promtool),
-        cmocka_unit_test(test_readyz_follows_the_majority_and_livez_stays),
-        cmocka_unit_test(test_healthz_verbose_is_json_of_every_check),
-        cmocka_unit_test(test_listener_is_bounded),
+        cmocka_unit_test_teardown(test_metrics_of_every_node_pass_promtool,
+                                  stop_live),
+        cmocka_unit_test_teardown(
+            test_readyz_follows_the_majority_and_livez_stays, stop_live),
+        cmocka_unit_test_teardown(test_healthz_verbose_is_json_of_every_check,
+                                  stop_live),
+        cmocka_unit_test_teardown(test_listener_is_bounded, stop_live),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

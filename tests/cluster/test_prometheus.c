@@ -29,6 +29,11 @@
 
 #define BODY (1u << 20)
 
+/* What the test started, for the teardown when an assertion left it
+ * early: the cluster (its logs are then printed) and the server. */
+static struct cluster *live;
+static pid_t live_prom;
+
 static int free_port(void)
 {
     struct sockaddr_in a;
@@ -212,7 +217,7 @@ static void dashboard_queries_run(int port, char *body)
 
 static void test_prometheus_sees_the_lag_mqctl_reports(void **state)
 {
-    struct cluster c;
+    static struct cluster c;
     struct cluster_opts o = CLUSTER_OPTS_INIT;
     char *body = malloc(BODY);
     char out[4096];
@@ -220,6 +225,7 @@ static void test_prometheus_sees_the_lag_mqctl_reports(void **state)
                       "subscription=\"workers\"}";
     (void)state;
     o.http = 1;
+    live = &c;
     assert_int_equal(cluster_start_opts(&c, 3, &o), 0);
     CLUSTER_TEST_BEGIN(&c);
     assert_int_equal(cluster_mqctl(&c, out, sizeof out, "queue create orders"),
@@ -240,10 +246,10 @@ static void test_prometheus_sees_the_lag_mqctl_reports(void **state)
     int port = free_port();
     assert_true(port > 0);
     pid_t prom = prometheus_start(&c, port);
+    live_prom = prom;
     uint64_t deadline = test_now_ms() + 30000;
     while (http_get(port, "/-/ready", body, BODY, 2000) != 200) {
         if (test_now_ms() > deadline) {
-            prometheus_stop(prom);
             fail_msg("prometheus not ready within 30 s (see %s/prometheus.log)",
                      c.root);
         }
@@ -276,15 +282,32 @@ static void test_prometheus_sees_the_lag_mqctl_reports(void **state)
     dashboard_queries_run(port, body);
 
     prometheus_stop(prom);
+    live_prom = 0;
     CLUSTER_TEST_PASSED(&c);
+    live = NULL;
     assert_int_equal(cluster_stop(&c), 0);
     free(body);
+}
+
+static int stop_live(void **state)
+{
+    (void)state;
+    if (live_prom > 0) {
+        prometheus_stop(live_prom);
+        live_prom = 0;
+    }
+    if (live != NULL) {
+        cluster_stop(live);
+        live = NULL;
+    }
+    return 0;
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_prometheus_sees_the_lag_mqctl_reports),
+        cmocka_unit_test_teardown(test_prometheus_sees_the_lag_mqctl_reports,
+                                  stop_live),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

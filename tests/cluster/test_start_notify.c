@@ -94,9 +94,23 @@ static int check_json_log(struct cluster *c, int i, int *leader_lines)
     return n;
 }
 
+/* The cluster of the test, for the teardown when an assertion left the
+ * test early (its logs are then printed). */
+static struct cluster *live;
+
+static int stop_live(void **state)
+{
+    (void)state;
+    if (live != NULL) {
+        cluster_stop(live);
+        live = NULL;
+    }
+    return 0;
+}
+
 static void test_ready_stopping_and_json_logs(void **state)
 {
-    struct cluster c;
+    static struct cluster c;
     struct sockaddr_un a;
     char dir[] = "/tmp/mqnotify-XXXXXX";
     long pids[8];
@@ -111,6 +125,7 @@ static void test_ready_stopping_and_json_logs(void **state)
     snprintf(a.sun_path, sizeof a.sun_path, "%s/notify", dir);
     assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
     setenv("NOTIFY_SOCKET", a.sun_path, 1);
+    live = &c;
     int rv = cluster_start(&c, 3, "--log_format json");
     unsetenv("NOTIFY_SOCKET");
     assert_int_equal(rv, 0);
@@ -128,6 +143,7 @@ static void test_ready_stopping_and_json_logs(void **state)
     assert_true(leader_lines >= 1);
 
     CLUSTER_TEST_PASSED(&c);
+    live = NULL;
     assert_int_equal(cluster_stop(&c), 0);
     assert_int_equal(collect(fd, "STOPPING=1", 3, 5000, NULL), 3);
     close(fd);
@@ -138,7 +154,7 @@ static void test_ready_stopping_and_json_logs(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ready_stopping_and_json_logs),
+        cmocka_unit_test_teardown(test_ready_stopping_and_json_logs, stop_live),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
