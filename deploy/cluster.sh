@@ -3,8 +3,10 @@
 #
 # up:     installs what is missing, builds, and starts a local three-node
 #         cluster on 127.0.0.1 (clients at tcp://127.0.0.1:7001-7003, peers at
-#         7101-7103) with its data, configs and logs in DIR; waits until a
-#         leader is elected and prints the mqctl line to use.
+#         7101-7103, HTTP (/metrics, /livez, /readyz, /healthz) at
+#         http://127.0.0.1:7201-7203) with its data, configs and logs in DIR;
+#         waits until a leader is elected and prints the mqctl line to use
+#         and the HTTP URLs.
 # down:   stops the nodes started in DIR (by the PIDs recorded there).
 # status: shows what each node says.
 # DIR defaults to ${TMPDIR:-/tmp}/mq-cluster.
@@ -66,6 +68,10 @@ up() {
             echo
             echo "cluster up in $dir; use:"
             echo "  $build/bin/mqctl -s $urls status"
+            echo "HTTP (/metrics, /livez, /readyz, /healthz?verbose):"
+            for i in 1 2 3; do
+                echo "  http://127.0.0.1:720$i"
+            done
             return 0
         fi
         sleep 0.2

@@ -3,9 +3,15 @@
 # missing. Used by deploy/cluster.sh, tests/run.sh and .ci/run.
 set -euo pipefail
 
+# prometheus brings promtool and the server the cluster tests run;
+# systemd brings systemd-analyze (it works without a running systemd);
+# jq reads the Grafana dashboard in tests/check_deploy.sh. (On a machine
+# that runs systemd, Debian enables and starts its prometheus service on
+# :9090; `systemctl disable --now prometheus` if it is not wanted.)
 pkgs=(build-essential cmake pkg-config libnng-dev libprotobuf-c-dev
       protobuf-c-compiler libraft-dev libuv1-dev libcmocka-dev
-      libmbedtls-dev openssl clang-format iproute2 nftables procps)
+      libmbedtls-dev openssl clang-format iproute2 nftables procps prometheus
+      systemd jq)
 if [ "${MQ_DEPS_SANITIZE:-0}" = 1 ]; then
     pkgs+=(clang libclang-rt-14-dev)
 fi

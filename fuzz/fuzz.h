@@ -32,6 +32,9 @@ int fuzz_segscan_one(const uint8_t *data, size_t size);
 
 /* token_parse on arbitrary bytes: the key a request presents. */
 int fuzz_token_one(const uint8_t *data, size_t size);
+/* httpreq_parse on arbitrary bytes: an HTTP request head as a client of
+ * http_url may send it. */
+int fuzz_http_request_one(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

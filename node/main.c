@@ -1,4 +1,7 @@
-/* main.c: mqd's entry point: configuration, then the node. */
+/* main.c: mqd's entry point: configuration, then the node. Exit codes: 0 a
+ * clean stop (or --help, --check-config of a valid file), 1 a failure
+ * while starting or running, 2 a configuration error (a supervisor must
+ * not restart on it: see deploy/mqd@.service). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -20,6 +23,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "mqd: config: %s\n", e.msg);
         return 2;
     }
+    if (cfg.check_only) {
+        printf("mqd: config is valid (node %llu, data_dir %s, clients at %s, "
+               "peers at %s%s%s)\n",
+               (unsigned long long)cfg.id, cfg.data_dir, cfg.client_url,
+               cfg.peer_url, cfg.http_url[0] ? ", HTTP at " : "", cfg.http_url);
+        return 0;
+    }
     log_level = cfg.log_level;
+    log_set_format(cfg.log_format);
     return node_run(&cfg);
 }

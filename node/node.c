@@ -1,10 +1,13 @@
 /* node.c: composition root. Start order: FSM, raft storage and peer
  * transport, group commit, request handling, the leader's ticker
  * (time-only entries), client socket, a check that the peer address is free
- * (raft listens there only after it bootstraps a new data dir), raft
- * (saying so when the config's members differ from the data dir's),
- * signals.
- * Stop order (SIGINT/SIGTERM): raft closes first, outside any raft
+ * (raft listens there only after it bootstraps a new data dir), the HTTP
+ * listener (http_url), raft (saying so when the config's members differ
+ * from the data dir's), signals; then the supervisor is told that the node
+ * serves (systemd's READY=1, when $NOTIFY_SOCKET is set).
+ * Stop order (SIGINT/SIGTERM): the HTTP listener stops at once (it reads
+ * raft's state, which is about to close; the supervisor is told
+ * STOPPING=1); raft closes next, outside any raft
  * callback, failing what it had in flight (those requests are answered
  * UNAVAILABLE through the still-open client socket); then requests waiting,
  * the ticker, group commit, the keys checks (requests waiting for one are
@@ -16,6 +19,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "alloc.h"
@@ -24,6 +28,7 @@
 #include "bridge.h"
 #include "consensus.h"
 #include "fsm.h"
+#include "http.h"
 #include "join.h"
 #include "log.h"
 #include "peer.h"
@@ -31,6 +36,7 @@
 #include "repair.h"
 #include "rpc.h"
 #include "rpc_auth.h"
+#include "sdnotify.h"
 #include "ticker.h"
 #include "tlsconf.h"
 #include "wallclock.h"
@@ -46,6 +52,7 @@ struct node {
     struct rpc rpc;
     struct auth auth;
     struct ticker ticker;
+    struct http http;
     uv_signal_t sigint, sigterm, sighup;
     nng_tls_config *client_tls; /* the client listener's, tls+tcp:// */
     uv_timer_t removed_timer;
@@ -121,6 +128,11 @@ static void stop(struct node *n)
         return;
     }
     n->stopping = 1;
+    if (sdnotify_send(n->cfg->notify_socket, "STOPPING=1") != 0) {
+        LOG_WARN("cannot notify the supervisor (NOTIFY_SOCKET %s): %s",
+                 n->cfg->notify_socket, strerror(errno));
+    }
+    http_stop(&n->http);
     uv_signal_stop(&n->sigint);
     uv_signal_stop(&n->sigterm);
     uv_signal_stop(&n->sighup);
@@ -445,6 +457,20 @@ int node_run(const struct config *cfg)
         LOG_ERROR("%s", e.msg);
         goto out;
     }
+    struct collect_sources src = {
+        .cfg = cfg,
+        .fsm = n->fsm,
+        .cons = &n->cons,
+        .peer = &n->peer,
+        .rpc = &n->rpc,
+        .bridge = &n->bridge,
+        .batch = &n->batch,
+    };
+    /* No key check yet (NULL): every endpoint is open. */
+    if (http_start(&n->http, &n->loop, &src, NULL, &e) != MQ_OK) {
+        LOG_ERROR("%s", e.msg);
+        goto out;
+    }
     if (consensus_start(&n->cons, &n->loop, &n->peer, n->fsm, cfg, &e) !=
         MQ_OK) {
         LOG_ERROR("%s", e.msg);
@@ -473,8 +499,19 @@ int node_run(const struct config *cfg)
         LOG_ERROR("join: out of memory");
         goto out;
     }
-    LOG_INFO("mqd %s serving clients at %s, peers at %s", MQ_VERSION_STRING,
-             cfg->client_url, cfg->peer_url);
+    LOG_INFO("mqd %s serving clients at %s, peers at %s%s%s", MQ_VERSION_STRING,
+             cfg->client_url, cfg->peer_url,
+             cfg->http_url[0] ? ", HTTP at " : "", cfg->http_url);
+    {
+        char state[MQ_URL_MAX + 64];
+        snprintf(state, sizeof state,
+                 "READY=1\nSTATUS=serving clients at %s\nMAINPID=%ld",
+                 cfg->client_url, (long)getpid());
+        if (sdnotify_send(cfg->notify_socket, state) != 0) {
+            LOG_WARN("cannot notify the supervisor (NOTIFY_SOCKET %s): %s",
+                     cfg->notify_socket, strerror(errno));
+        }
+    }
     uv_run(&n->loop, UV_RUN_DEFAULT);
     code = 0;
 out:

@@ -15,7 +15,7 @@
 #include "log.h"
 #include "units.h"
 
-enum opt_type { OPT_U64, OPT_STR, OPT_LEVEL };
+enum opt_type { OPT_U64, OPT_STR, OPT_LEVEL, OPT_LOG_FORMAT };
 
 struct opt {
     const char *name;
@@ -57,6 +57,9 @@ static const struct opt opts[] = {
         "nodes only talk to nodes with the same cluster name"),
     {"log_level", OPT_LEVEL, offsetof(struct config, log_level), 0, "info", 0,
      0, 0, "error, warn, info or debug"},
+    {"log_format", OPT_LOG_FORMAT, offsetof(struct config, log_format), 0,
+     "text", 0, 0, 0,
+     "text (one line per event) or json (one JSON object per line)"},
     U64(election_timeout_ms, "1000", 100, 60000,
         "follower waits this long without a leader, then runs"),
     U64(heartbeat_timeout_ms, "100", 10, 10000, "leader heartbeat interval"),
@@ -134,6 +137,30 @@ static const struct opt opts[] = {
         "1: repair a damaged data dir at start (keep term and vote if "
         "intact, move damaged files aside, rejoin as a non-voter until "
         "caught up) instead of refusing; --repair does it once"),
+    {"http_url", OPT_STR, offsetof(struct config, http_url),
+     sizeof(((struct config *)0)->http_url), "", 0, 0, 0,
+     "HTTP listener for /metrics, /livez, /readyz and /healthz, "
+     "http://HOST:PORT (empty: none)"},
+    U64(http_max_connections, "64", 1, 4096,
+        "HTTP connections open at once; more are closed at once"),
+    U64(http_max_request_bytes, "8192", 1024, 1048576,
+        "largest HTTP request (request line and headers); larger get 431"),
+    U64(http_timeout_ms, "5000", 100, 600000,
+        "an HTTP connection must send its request and take the answer "
+        "within this time, or it is closed"),
+    U64(http_metrics_open, "0", 0, 1,
+        "1: /metrics answers without a key when keys are checked"),
+    U64(http_health_open, "1", 0, 1,
+        "1: /livez, /readyz and /healthz answer without a key when keys are "
+        "checked"),
+    U64(metrics_max_queues, "50", 0, 100000,
+        "/metrics: per-queue and per-subscription series for at most this "
+        "many queues, the largest first; the rest are summed"),
+    U64(ready_max_apply_lag, "1000", 0, UINT32_MAX,
+        "/readyz: at most this many committed log entries not yet applied"),
+    U64(livez_stall_ms, "30000", 0, 3600000,
+        "/livez fails when the node's loop thread has not run for this long "
+        "(0: never)"),
 };
 
 #define N_OPTS (sizeof opts / sizeof opts[0])
@@ -172,6 +199,9 @@ static enum config_kind opt_kind(const struct opt *o)
     }
     if (o->type == OPT_LEVEL) {
         return CONFIG_KIND_LEVEL;
+    }
+    if (o->type == OPT_LOG_FORMAT) {
+        return CONFIG_KIND_LOG_FORMAT;
     }
     if (len > 6 && strcmp(o->name + len - 6, "_bytes") == 0) {
         return CONFIG_KIND_SIZE;
@@ -248,6 +278,15 @@ static mq_err set_opt(struct config *cfg, const struct opt *o, const char *val,
         }
         strcpy(field, val);
         break;
+    case OPT_LOG_FORMAT: {
+        int fmt = log_format_parse(val);
+        if (fmt < 0) {
+            errmsg_set(e, "%s: \"%s\" is not text or json", label, val);
+            return MQ_ERR_INVALID;
+        }
+        *(int *)field = fmt;
+        break;
+    }
     case OPT_LEVEL: {
         int lvl = log_level_parse(val);
         if (lvl < 0) {
@@ -426,6 +465,51 @@ static mq_err check_tls(const struct config *cfg, struct errmsg *e)
     return MQ_OK;
 }
 
+/* Checks http_url: empty, or http://HOST:PORT with nothing after the port.
+ * https:// is refused until mqd has certificate settings. */
+static mq_err check_http_url(const char *url, struct errmsg *e)
+{
+    const char *hp, *colon;
+    char *end;
+    unsigned long port;
+
+    if (url[0] == '\0') {
+        return MQ_OK;
+    }
+    if (strncmp(url, "https://", 8) == 0) {
+        errmsg_set(e,
+                   "http_url: \"%s\": TLS is not configured (mqd has no "
+                   "certificate settings yet): use http://",
+                   url);
+        return MQ_ERR_INVALID;
+    }
+    if (strncmp(url, "http://", 7) != 0) {
+        errmsg_set(e, "http_url: \"%s\" is not an http://HOST:PORT URL", url);
+        return MQ_ERR_INVALID;
+    }
+    hp = url + 7;
+    colon = strrchr(hp, ':');
+    if (colon == NULL || colon == hp) {
+        errmsg_set(e, "http_url: \"%s\" has no host and port", url);
+        return MQ_ERR_INVALID;
+    }
+    errno = 0;
+    port = strtoul(colon + 1, &end, 10);
+    if (errno != 0 || end == colon + 1 || *end != '\0' || port > 65535) {
+        errmsg_set(e,
+                   "http_url: \"%s\" has no valid port (a path is not "
+                   "allowed: the endpoints are fixed)",
+                   url);
+        return MQ_ERR_INVALID;
+    }
+    return MQ_OK;
+}
+
+const char *config_http_hostport(const struct config *cfg)
+{
+    return cfg->http_url[0] != '\0' ? cfg->http_url + 7 : "";
+}
+
 /* Checks each URL of the comma-separated list @list (join). */
 static mq_err check_url_list(const char *key, const char *list,
                              struct errmsg *e)
@@ -538,10 +622,13 @@ void config_key_at(size_t i, struct config_key *out)
 
 void config_usage(FILE *out)
 {
-    fprintf(out, "usage: mqd [--config FILE] [--KEY VALUE]... [--repair]\n\n"
+    fprintf(out, "usage: mqd [--config FILE] [--KEY VALUE]... [--repair]\n"
+                 "       mqd --check-config FILE [--KEY VALUE]...\n\n"
                  "Every key may be given as a flag or in the config file "
                  "(`key value` lines);\nflags win over the file. --repair: "
-                 "auto_repair 1 for this start.\n"
+                 "auto_repair 1 for this start. --check-config:\nvalidate "
+                 "the configuration (exit 0, or 2 naming the bad key) "
+                 "without starting.\n"
                  "Keys ending in _bytes take sizes (64MiB, 1GB, or bytes), "
                  "keys ending in _ms\ndurations (500ms, 1.5s, 2m, or ms).\n"
                  "Also: --version, --sample-config, --man (the manual page), "
@@ -579,7 +666,13 @@ void config_write_sample(FILE *out)
  * logged at start when set. */
 static void load_test_hooks(struct config *cfg)
 {
-    const char *v = getenv("MQ_TEST_DELAY_LEADER_APPEND_MS");
+    const char *v = getenv("NOTIFY_SOCKET");
+    /* systemd's notification socket (sd_notify(3)): a path, or an
+     * abstract name starting with '@'. Too long a name is ignored. */
+    if (v != NULL && strlen(v) < sizeof cfg->notify_socket) {
+        strcpy(cfg->notify_socket, v);
+    }
+    v = getenv("MQ_TEST_DELAY_LEADER_APPEND_MS");
     if (v != NULL) {
         cfg->test_delay_leader_append_ms = strtoull(v, NULL, 10);
     }
@@ -594,7 +687,7 @@ mq_err config_load(struct config *cfg, int argc, char **argv, struct errmsg *e)
     uint8_t seen[N_OPTS] = {0};
     uint8_t from_flags[N_OPTS] = {0};
     const char *file = NULL;
-    int repair = 0;
+    int repair = 0, check_only = 0;
     mq_err rv;
 
     memset(cfg, 0, sizeof *cfg);
@@ -627,6 +720,15 @@ mq_err config_load(struct config *cfg, int argc, char **argv, struct errmsg *e)
         }
         if (strcmp(a, "--repair") == 0) {
             repair = 1;
+            continue;
+        }
+        if (strcmp(a, "--check-config") == 0) {
+            if (i + 1 >= argc) {
+                errmsg_set(e, "--check-config needs a file");
+                return MQ_ERR_INVALID;
+            }
+            file = argv[++i];
+            check_only = 1;
             continue;
         }
         if (strncmp(a, "--", 2) != 0) {
@@ -683,8 +785,10 @@ mq_err config_load(struct config *cfg, int argc, char **argv, struct errmsg *e)
         cfg->auto_repair = 1;
         cfg->repair = 1;
     }
+    cfg->check_only = check_only;
     if ((rv = check_url("client_url", cfg->client_url, e)) != MQ_OK ||
-        (rv = check_url("peer_url", cfg->peer_url, e)) != MQ_OK) {
+        (rv = check_url("peer_url", cfg->peer_url, e)) != MQ_OK ||
+        (rv = check_http_url(cfg->http_url, e)) != MQ_OK) {
         return rv;
     }
     if (strcmp(cfg->client_url, cfg->peer_url) == 0) {

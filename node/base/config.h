@@ -82,6 +82,34 @@ struct config {
     /* Authentication (node/auth): the bootstrap secret's file, "" for
      * none. */
     char auth_bootstrap_key_file[512];
+    int log_format; /* LOG_FORMAT_TEXT or LOG_FORMAT_JSON (log.h) */
+
+    /* The HTTP listener (node/http/): "" for none, else http://HOST:PORT.
+     * Its bounds: connections open at once, bytes of a request (request
+     * line and headers), and the time a connection may take to send its
+     * request and take the answer. */
+    char http_url[MQ_URL_MAX];
+    uint64_t http_max_connections;
+    uint64_t http_max_request_bytes;
+    uint64_t http_timeout_ms;
+    /* 1: /metrics, or the health endpoints, answer without a key once
+     * keys are checked (see node/http/http.h's auth hook). */
+    uint64_t http_metrics_open;
+    uint64_t http_health_open;
+    /* /metrics: per-queue and per-subscription series for at most this
+     * many queues (the largest by bytes first); the others are summed. */
+    uint64_t metrics_max_queues;
+    /* /readyz: at most this many committed entries not yet applied. */
+    uint64_t ready_max_apply_lag;
+    /* /livez fails when the loop thread has not run for this long (0:
+     * never). */
+    uint64_t livez_stall_ms;
+
+    /* From the environment only: the socket a supervisor (systemd,
+     * Type=notify) is told on when the node serves; "" for none. */
+    char notify_socket[108];
+    /* `mqd --check-config FILE`: validate and stop. */
+    int check_only;
 };
 
 /* Parses @argv (flags, and the file named by --config; flags win) into
@@ -90,8 +118,12 @@ struct config {
  * the flag as typed, or the key and file:line, for a bad value;
  * MQ_ERR_CANCELED when --help, --version, --sample-config, --man or
  * --completion bash printed what was asked for. `--repair` (no value) sets
- * auto_repair for this start. */
+ * auto_repair for this start; `--check-config FILE` reads FILE as --config
+ * does and sets check_only. */
 mq_err config_load(struct config *cfg, int argc, char **argv, struct errmsg *e);
+
+/* The host:port of @cfg's http_url (after "http://"), for a listener. */
+const char *config_http_hostport(const struct config *cfg);
 
 /* Prints every key with its default and help (mqd --help). */
 void config_usage(FILE *out);
@@ -105,6 +137,7 @@ enum config_kind {
     CONFIG_KIND_FILE, /* keys ending in _file */
     CONFIG_KIND_DIR,  /* data_dir */
     CONFIG_KIND_LEVEL,
+    CONFIG_KIND_LOG_FORMAT, /* text or json */
 };
 
 /* One key of the option table, as mqd --help shows it. */

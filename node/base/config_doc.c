@@ -38,6 +38,8 @@ static const char *kind_arg(enum config_kind kind)
         return "DIR";
     case CONFIG_KIND_LEVEL:
         return "LEVEL";
+    case CONFIG_KIND_LOG_FORMAT:
+        return "FORMAT";
     case CONFIG_KIND_TEXT:
         return "VALUE";
     case CONFIG_KIND_NUMBER:
@@ -56,6 +58,10 @@ void config_man(FILE *out)
             ".B mqd\n"
             "[\\fB\\-\\-config\\fR \\fIFILE\\fR] "
             "[\\fB\\-\\-\\fIKEY\\fR \\fIVALUE\\fR]... [\\fB\\-\\-repair\\fR]\n"
+            ".br\n"
+            ".B mqd\n"
+            "\\fB\\-\\-check\\-config\\fR \\fIFILE\\fR "
+            "[\\fB\\-\\-\\fIKEY\\fR \\fIVALUE\\fR]...\n"
             ".br\n"
             ".B mqd\n"
             "\\fB\\-\\-help\\fR | \\fB\\-\\-version\\fR | "
@@ -82,6 +88,10 @@ void config_man(FILE *out)
             ".TP\n"
             "\\fB\\-\\-repair\\fR\n"
             "Repair a damaged data dir at this start (auto_repair 1 once).\n"
+            ".TP\n"
+            "\\fB\\-\\-check\\-config\\fR \\fIFILE\\fR\n"
+            "Validate the configuration of FILE (and the flags) without "
+            "starting: exit 0, or 2 naming the bad key.\n"
             ".TP\n"
             "\\fB\\-\\-sample\\-config\\fR\n"
             "Print a configuration file naming every key with its default.\n"
@@ -124,7 +134,7 @@ void config_completion_bash(FILE *out)
           "    cur=${COMP_WORDS[COMP_CWORD]}\n"
           "    prev=${COMP_WORDS[COMP_CWORD-1]}\n"
           "    case $prev in\n"
-          "    --config",
+          "    --config|--check-config",
           out);
     for (size_t i = 0; i < config_key_count(); i++) {
         struct config_key k;
@@ -133,25 +143,30 @@ void config_completion_bash(FILE *out)
             fprintf(out, "|--%s", k.name);
         }
     }
-    fputs(")\n        COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
-          "    --data_dir)\n"
-          "        COMPREPLY=($(compgen -d -- \"$cur\")); return ;;\n"
-          "    --log_level)\n"
-          "        COMPREPLY=($(compgen -W \"error warn info debug\" -- "
-          "\"$cur\")); return ;;\n"
-          "    --completion)\n"
-          "        COMPREPLY=($(compgen -W \"bash\" -- \"$cur\")); return ;;\n"
-          "    esac\n"
-          "    case $prev in\n"
-          "    --*)\n"
-          "        case $prev in\n"
-          "        --help|--version|--sample-config|--man|--repair) ;;\n"
-          "        *) return ;;\n"
-          "        esac ;;\n"
-          "    esac\n"
-          "    COMPREPLY=($(compgen -W \"--config --repair --help --version "
-          "--sample-config --man --completion",
-          out);
+    fputs(
+        ")\n        COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
+        "    --data_dir)\n"
+        "        COMPREPLY=($(compgen -d -- \"$cur\")); return ;;\n"
+        "    --log_level)\n"
+        "        COMPREPLY=($(compgen -W \"error warn info debug\" -- "
+        "\"$cur\")); return ;;\n"
+        "    --log_format)\n"
+        "        COMPREPLY=($(compgen -W \"text json\" -- \"$cur\")); return "
+        ";;\n"
+        "    --completion)\n"
+        "        COMPREPLY=($(compgen -W \"bash\" -- \"$cur\")); return ;;\n"
+        "    esac\n"
+        "    case $prev in\n"
+        "    --*)\n"
+        "        case $prev in\n"
+        "        --help|--version|--sample-config|--man|--repair) ;;\n"
+        "        *) return ;;\n"
+        "        esac ;;\n"
+        "    esac\n"
+        "    COMPREPLY=($(compgen -W \"--config --check-config --repair --help "
+        "--version "
+        "--sample-config --man --completion",
+        out);
     for (size_t i = 0; i < config_key_count(); i++) {
         struct config_key k;
         config_key_at(i, &k);

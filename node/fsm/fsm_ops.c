@@ -28,6 +28,11 @@ mq_err fsm_apply_deliver(struct fsm *f, const Mq__V1__DeliverOp *op,
     mq_err rv =
         sub_deliver(s, &q->msgs, f->now_ms, max, &f->dels[f->n_dels], &n);
     r->n = n;
+    for (size_t i = 0; i < n; i++) {
+        q->counts.delivered++;
+        q->counts.redelivered += f->dels[f->n_dels + i].attempt > 1;
+        s->redelivered += f->dels[f->n_dels + i].attempt > 1;
+    }
     f->n_dels += n;
     if (rv == MQ_OK && s->n_dl > 0) {
         rv = fsm_dead_letters(f, q, s, NULL);
@@ -58,6 +63,11 @@ mq_err fsm_apply_ack(struct fsm *f, const Mq__V1__AckOp *op,
                  op->delay_ms, &r->done, &r->already);
     if (op->mode == MQ__V1__ACK_MODE__ACK && r->done > 0) {
         queue_ids_added(q, f->now_ms); /* ack records (evict.h) */
+    }
+    if (op->mode == MQ__V1__ACK_MODE__ACK) {
+        q->counts.acked += r->done;
+    } else if (op->mode == MQ__V1__ACK_MODE__NACK) {
+        q->counts.nacked += r->done;
     }
     if (rv == MQ_OK && s->n_dl > 0) {
         rv = fsm_dead_letters(f, q, s, op->reason);

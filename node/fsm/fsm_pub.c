@@ -175,6 +175,7 @@ mq_err fsm_apply_publish(struct fsm *f, const Mq__V1__PublishOp *op,
         struct hash128 key = hash128(raw->data + v.id_off, v.id_len);
         const struct dedup_entry *dup = dedup_find(&q->dedup, key);
         if (dup != NULL) {
+            q->counts.duplicates++;
             p->duplicate = 1;
             p->seq = dup->seq;
             continue;
@@ -238,6 +239,7 @@ static mq_err dead_letter(struct fsm *f, struct queue *q, struct sub *s,
         return MQ_ERR_NO_MEMORY;
     }
     s->dead_lettered++;
+    q->counts.dead_lettered++;
     if (m == NULL) {
         return MQ_OK; /* already gone from the queue */
     }

@@ -99,6 +99,7 @@ static void remove_reserved(struct queue *q, uint64_t seq, int why,
                             uint64_t now_ms)
 {
     struct msg *m = ring_take(&q->msgs, seq);
+    q->counts.expired += why == TOMB_EXPIRED;
     mq_err rv = tombs_add(&q->tombs, hash128(m->blob + m->id_off, m->id_len),
                           seq, m->rec.published_at_ms, now_ms, why);
     (void)rv; /* reserved: cannot fail */
@@ -255,6 +256,7 @@ mq_err queue_append(struct queue *q, struct msg *m, int force, struct errmsg *e)
         return rv;
     }
     note_due(q, m);
+    q->counts.published++;
     for (size_t i = 0; i < k; i++) {
         remove_reserved(q, q->msgs.first_seq, TOMB_EXPIRED,
                         m->rec.published_at_ms);

@@ -20,6 +20,18 @@
 #include "tomb.h"
 #include "trash.h"
 
+/* What happened to a queue's messages since this node loaded the queue, for
+ * /metrics: messages stored (published, dead letters moved in, redriven),
+ * publishes of an id already stored, deliveries (first and repeated) and
+ * repeated ones, acks, nacks, messages dead-lettered by a subscription, and
+ * messages dropped by max_age or to make room. Derived: neither replicated
+ * nor in snapshots, never read by apply; a restart or a snapshot install
+ * starts them again at 0 (a counter reset, to Prometheus). */
+struct queue_counts {
+    uint64_t published, duplicates, delivered, redelivered, acked, nacked,
+        dead_lettered, expired;
+};
+
 struct queue {
     /* What a snapshot copies on the loop first, together. */
     struct ring msgs; /* the stored messages by seq, and their counts */
@@ -48,6 +60,7 @@ struct queue {
      * (queue_changing). */
     uint64_t created_at_ms;
     struct queue_config cfg;
+    struct queue_counts counts;
 };
 
 /* Called before anything in @q changes (apply: an op on it, a trim, ids

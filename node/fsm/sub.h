@@ -75,6 +75,10 @@ struct sub {
     size_t heap_len, heap_cap;
     struct pending *first, *last;
     uint64_t delivered, acked, dropped, dead_lettered;
+    /* Deliveries of a message delivered before, since this node loaded
+     * the subscription: derived, for /metrics (not replicated, not in
+     * snapshots; counted by the FSM's deliver op). */
+    uint64_t redelivered;
     size_t n_scheduled; /* pending with attempts 0 (delayed, not yet due) */
     struct subhist hist;
     /* Dead letters decided by sub_deliver or sub_ack, for the FSM to move

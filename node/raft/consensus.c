@@ -199,6 +199,7 @@ static void log_transition(struct consensus *c, int was, raft_term was_term)
                      "may stand for election (pre-vote, term %llu)",
                      (unsigned long long)r->current_term);
         } else {
+            c->elections++;
             LOG_INFO("election for term %llu started",
                      (unsigned long long)r->current_term);
         }
@@ -273,6 +274,13 @@ static void on_event(void *arg)
     check_membership(c);
     check_clock(c);
     check_quorum(c);
+    uint64_t leader = consensus_leader(c, NULL);
+    if (leader != 0 &&
+        (leader != c->seen_leader || r->current_term != c->seen_leader_term)) {
+        c->leader_changes++;
+        c->seen_leader = leader;
+        c->seen_leader_term = r->current_term;
+    }
     if (state == RAFT_UNAVAILABLE) {
         /* Guard (5): raft gave up (an error it could not handle). */
         LOG_ERROR("raft became unavailable: %s; stopping so that a "

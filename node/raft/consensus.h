@@ -46,6 +46,11 @@ struct consensus {
     struct raft_transfer skew_transfer;
     int skew_transfer_pending;
 
+    /* Figures: elections this node started (votes, not pre-votes), and
+     * leaders it came to know (a new leader, or a new term of one). */
+    uint64_t elections, leader_changes;
+    uint64_t seen_leader, seen_leader_term;
+
     uint64_t log_bytes_since_snapshot;
     /* Added to snapshot_log_bytes for the first snapshot after start:
      * nodes started together snapshot at different log positions. */

@@ -18,7 +18,8 @@ struct append_op {
     struct raft_io_append *orig;
     raft_io_append_cb cb;
     struct peer_write *w;
-    uint64_t term; /* when the write began */
+    uint64_t term;     /* when the write began */
+    uint64_t start_ns; /* uv_hrtime() then */
 };
 
 struct put_op {
@@ -27,6 +28,8 @@ struct put_op {
     raft_io_snapshot_put_cb cb;
     struct peer_write *w;
     uint64_t term;
+    uint64_t start_ns, bytes;
+    int install; /* a leader's snapshot, not ours */
 };
 
 /* A completed append held by the test hook. */
@@ -52,6 +55,8 @@ int peer_write_init(struct peer_write *w, uv_loop_t *loop, uint64_t hold_ms)
 {
     w->loop = loop;
     w->hold_ms = hold_ms;
+    histo_init(&w->append_ns, histo_latency_ns, histo_latency_ns_n);
+    histo_init(&w->snapshot_ns, histo_latency_ns, histo_latency_ns_n);
     if (hold_ms == 0) {
         return 0;
     }
@@ -127,6 +132,9 @@ static void append_done(struct raft_io_append *req, int status)
     if (status != 0 && !(*w->closing && status == RAFT_CANCELED)) {
         w->fatal_cb(w->arg, "append to log", status);
     }
+    /* raft_uv completes an append once its data is written and synced
+     * (fdatasync, or O_DSYNC writes): this is the node's fsync latency. */
+    histo_observe(&w->append_ns, uv_hrtime() - op->start_ns);
     if (!hold(w, op, status)) {
         append_finish(op, status);
     }
@@ -144,6 +152,7 @@ int peer_write_append(struct peer_write *w, struct raft_io_append *req,
     *op = (struct append_op){.orig = req, .cb = cb, .w = w};
     op->req.data = op;
     op->term = term_now(w);
+    op->start_ns = uv_hrtime();
     if (w->hold_ms && is_leader(w) && w->hold_term != op->term) {
         w->hold_term = op->term;
         w->hold_until_ms = uv_now(w->loop) + w->hold_ms;
@@ -160,6 +169,14 @@ static void put_done(struct raft_io_snapshot_put *req, int status)
     struct put_op *op = req->data;
     struct peer_write *w = op->w;
     /* peer_snap has dealt with errors and sends the event. */
+    if (op->install) {
+        w->installing--;
+    }
+    if (status == 0) {
+        *(op->install ? &w->snapshots_installed : &w->snapshots_taken) += 1;
+        w->snapshot_bytes_total += op->bytes;
+        histo_observe(&w->snapshot_ns, uv_hrtime() - op->start_ns);
+    }
     w->stale = !*w->closing && !guard_result_current(op->term, term_now(w));
     op->orig->cb = op->cb;
     op->cb(op->orig, status);
@@ -180,8 +197,19 @@ int peer_write_snapshot_put(struct peer_write *w, unsigned trailing,
     *op = (struct put_op){.orig = req, .cb = cb, .w = w};
     op->req.data = op;
     op->term = term_now(w);
+    op->start_ns = uv_hrtime();
+    /* libraft 0.15 stores its own snapshots with the request in struct
+     * raft (r->snapshot.put), and one sent by a leader with a request of
+     * its own. */
+    const struct raft *r = w->io->data;
+    op->install = r == NULL || req != &r->snapshot.put;
+    for (unsigned i = 0; i < snapshot->n_bufs; i++) {
+        op->bytes += snapshot->bufs[i].len;
+    }
+    w->installing += op->install;
     rv = peer_snapshot_put(w->snap, trailing, &op->req, snapshot, put_done);
     if (rv != 0) {
+        w->installing -= op->install;
         mq_free(op);
     }
     return rv;

@@ -8,7 +8,9 @@
  * - a test can hold the completions of a new leader's writes for a while
  *   (config's test_delay_leader_append_ms), to make the window of guard 2
  *   happen at will.
- * Loop thread only. */
+ * It also measures them, for /metrics: each append from its start to its
+ * completion (raft_uv's write and fdatasync) and each snapshot written
+ * (taken by this node, or installed from a leader). Loop thread only. */
 #ifndef MQ_PEER_WRITE_H
 #define MQ_PEER_WRITE_H
 
@@ -16,6 +18,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "histo.h"
 #include "peer_snap.h"
 
 struct peer_held;
@@ -35,6 +38,15 @@ struct peer_write {
      * the owner's send drops the AppendEntries result raft sends then. */
     int stale;
     uint64_t results_dropped;
+
+    /* Figures: append latency in ns (write and sync to disk), snapshots
+     * written (this node's: taken; a leader's: installed), the time each
+     * took to write in ns, their bytes, and installs under way. */
+    struct histo append_ns;
+    uint64_t snapshots_taken, snapshots_installed;
+    uint64_t snapshot_bytes_total;
+    struct histo snapshot_ns;
+    uint64_t installing;
 
     /* Test hook: hold the completions of a new leader's writes. */
     uint64_t hold_ms;

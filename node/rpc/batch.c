@@ -121,6 +121,7 @@ static void propose(struct batch *b, size_t n)
     }
     b->inflight++;
     b->entries++;
+    histo_observe(&b->entry_bytes, len);
     b->ops += n;
     memmove(b->items, b->items + n, (b->n_items - n) * sizeof *b->items);
     b->n_items -= n;
@@ -166,6 +167,7 @@ void batch_init(struct batch *b, uv_loop_t *loop, struct consensus *c,
     b->c = c;
     b->f = f;
     b->cfg = cfg;
+    histo_init(&b->entry_bytes, histo_size_bytes, histo_size_bytes_n);
     uv_check_init(loop, &b->check);
     b->check.data = b;
     uv_check_start(&b->check, check_cb);

@@ -15,6 +15,7 @@
 
 #include "consensus.h"
 #include "fsm.h"
+#include "histo.h"
 #include "mq.h"
 #include "raft.pb-c.h"
 
@@ -41,8 +42,9 @@ struct batch {
     uv_idle_t idle;   /* keeps the loop from sleeping while work waits */
     struct batch_item *items; /* waiting to be proposed */
     size_t n_items, cap_items;
-    size_t inflight;       /* entries proposed, not yet applied */
-    uint64_t entries, ops; /* counters */
+    size_t inflight;          /* entries proposed, not yet applied */
+    uint64_t entries, ops;    /* counters */
+    struct histo entry_bytes; /* size of each entry proposed */
 };
 
 void batch_init(struct batch *b, uv_loop_t *loop, struct consensus *c,

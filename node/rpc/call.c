@@ -76,6 +76,8 @@ void call_reply(struct call *call, const Mq__V1__Reply *reply_in)
     } else {
         mq__v1__reply__pack(reply, nng_msg_body(msg));
     }
+    rpc_stats_reply(&call->rpc->stats, call->in ? (int)call->in->body_case : 0,
+                    (int)copy.status);
     bridge_reply(call->req, msg); /* NULL: nothing could be made */
     call_free(call);
 }

@@ -263,6 +263,7 @@ void rpc_init(struct rpc *r, uv_loop_t *loop, struct bridge *b,
     r->f = f;
     r->peer = p;
     r->cfg = cfg;
+    rpc_stats_init(&r->stats);
     waitset_init(&r->waiting);
     uv_timer_init(loop, &r->wait_timer);
     r->wait_timer.data = r;

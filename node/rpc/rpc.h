@@ -14,6 +14,7 @@
 #include "consensus.h"
 #include "fsm.h"
 #include "peer.h"
+#include "rpc_stats.h"
 #include "waitset.h"
 
 struct auth;
@@ -49,6 +50,7 @@ struct rpc {
 
     uint64_t id_term, id_counter; /* ids generated for id-less messages */
     uint64_t requests, bad_requests;
+    struct rpc_stats stats; /* for /metrics */
     int closing;
 
     struct auth *auth;     /* keys of requests (rpc_auth.c); NULL: none */

@@ -39,8 +39,14 @@ static void publish_done(void *arg, mq_err err, const struct fsm_op_result *r,
     Mq__V1__Reply reply = MQ__V1__REPLY__INIT;
     Mq__V1__PublishReply pr = MQ__V1__PUBLISH_REPLY__INIT;
     Mq__V1__PublishResult *res = NULL, **resp = NULL;
+    struct rpc_stats *stats = &call->rpc->stats;
+    uint64_t start_ns = call->req->start_ns;
 
     call->index = err == MQ_OK ? index : 0;
+    if (err == MQ_OK) {
+        /* Committed and applied: the commit latency of this publish. */
+        histo_observe(&stats->publish_commit_ns, rpc_stats_now_ns() - start_ns);
+    }
 
     if (err == MQ_OK && r->err != MQ_OK) {
         call_reply_error(call, r->err, "%s", r->e.msg);
@@ -89,6 +95,7 @@ static void publish_done(void *arg, mq_err err, const struct fsm_op_result *r,
     reply.body_case = MQ__V1__REPLY__BODY_PUBLISH;
     reply.publish = &pr;
     call_reply(call, &reply);
+    histo_observe(&stats->publish_reply_ns, rpc_stats_now_ns() - start_ns);
     mq_free(res);
     mq_free(resp);
 }

@@ -122,6 +122,10 @@ static int spawn(struct cluster *c, int i)
         argv[k++] = "--peer_tls_ca_file";
         argv[k++] = tls[4];
     }
+    if (nd->http_url[0] != '\0') {
+        argv[k++] = "--http_url";
+        argv[k++] = nd->http_url;
+    }
     snprintf(extra, sizeof extra, "%s", c->extra);
     for (char *t = strtok_r(extra, " ", &save); t && k < 76;
          t = strtok_r(NULL, " ", &save)) {
@@ -230,6 +234,15 @@ int cluster_start_opts(struct cluster *c, int n, const struct cluster_opts *o)
                  c->peer_tls ? "tls+tcp" : "tcp", host, nd->peer_port);
         snprintf(nd->launcher, sizeof nd->launcher, "%s",
                  o->launcher[i] ? o->launcher[i] : "");
+        if (o->http) {
+            nd->http_port = free_port();
+            if (nd->http_port <= 0) {
+                fprintf(stderr, "cluster: no free port\n");
+                return -1;
+            }
+            snprintf(nd->http_url, sizeof nd->http_url, "http://%s:%d", host,
+                     nd->http_port);
+        }
         size_t ul = strlen(c->urls), ml = strlen(c->members);
         snprintf(c->urls + ul, sizeof c->urls - ul, "%s%s", i ? "," : "",
                  nd->client_url);

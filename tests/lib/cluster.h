@@ -23,10 +23,12 @@ struct cluster_node {
     int exit_status;          /* of the last exit: code, or 128 + signal */
     unsigned long long fsize; /* if not 0: RLIMIT_FSIZE, a full disk */
     int client_port, peer_port;
+    int http_port; /* 0: no HTTP listener (cluster_opts.http) */
     char dir[512];
     char log[512];
     char client_url[64];
     char peer_url[64];
+    char http_url[64];  /* "" when http_port is 0 */
     char launcher[128]; /* command words put before mqd, "" for none */
     char join[512];     /* client URLs to join through, "" for --members */
     /* Peer TLS: the base name of the node's certificate and key in the
@@ -87,6 +89,8 @@ struct cluster_opts {
      * the node's peer_cert (node.crt) and ca.crt. */
     const char *tls_dir;
     int client_tls, peer_tls;
+    /* 1: every node serves HTTP (http_url) on a free port of its own. */
+    int http;
 };
 
 #define CLUSTER_OPTS_INIT                                                      \

@@ -67,6 +67,16 @@ static const struct {
     {"member_catchup_timeout_ms", "60000"},
     {"auth_bootstrap_key_file", ""},
     {"auto_repair", "0"},
+    {"log_format", "text"},
+    {"http_url", ""},
+    {"http_max_connections", "64"},
+    {"http_max_request_bytes", "8192"},
+    {"http_timeout_ms", "5000"},
+    {"http_metrics_open", "0"},
+    {"http_health_open", "1"},
+    {"metrics_max_queues", "50"},
+    {"ready_max_apply_lag", "1000"},
+    {"livez_stall_ms", "30000"},
 };
 
 #define N_DEFAULTS (sizeof defaults / sizeof defaults[0])
@@ -441,6 +451,110 @@ static void test_repair_flag_sets_auto_repair(void **state)
     assert_non_null(strstr(e.msg, "auto_repair"));
 }
 
+/* http_url: http://HOST:PORT only; https:// is refused until TLS settings
+ * exist, and a path or a missing port is named. */
+static void test_http_url_is_checked(void **state)
+{
+    static struct config cfg;
+    struct errmsg e = ERRMSG_INIT;
+    const char *argv[] = {"mqd",
+                          "--id",
+                          "1",
+                          "--data_dir",
+                          "/tmp/x",
+                          "--peer_url",
+                          "tcp://127.0.0.1:7101",
+                          "--members",
+                          MEMBERS,
+                          "--http_url",
+                          "http://127.0.0.1:7201"};
+    (void)state;
+    assert_int_equal(load(&cfg, &e, 11, argv), MQ_OK);
+    assert_string_equal(cfg.http_url, "http://127.0.0.1:7201");
+    assert_string_equal(config_http_hostport(&cfg), "127.0.0.1:7201");
+    assert_int_equal(load(&cfg, &e, 9, argv), MQ_OK);
+    assert_string_equal(cfg.http_url, ""); /* default: no listener */
+    assert_string_equal(config_http_hostport(&cfg), "");
+
+    static const char *const bad[][2] = {
+        {"https://127.0.0.1:7201", "TLS is not configured"},
+        {"tcp://127.0.0.1:7201", "not an http://HOST:PORT URL"},
+        {"http://127.0.0.1", "no host and port"},
+        {"http://127.0.0.1:7201/metrics", "no valid port"},
+        {"http://127.0.0.1:99999", "no valid port"},
+        {"http://:7201", "no host and port"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        argv[10] = bad[i][0];
+        assert_int_equal(load(&cfg, &e, 11, argv), MQ_ERR_INVALID);
+        if (strstr(e.msg, "http_url") == NULL ||
+            strstr(e.msg, bad[i][1]) == NULL) {
+            fail_msg("%s: message \"%s\" lacks http_url or \"%s\"", bad[i][0],
+                     e.msg, bad[i][1]);
+        }
+    }
+}
+
+/* log_format: text or json, anything else named. */
+static void test_log_format_is_text_or_json(void **state)
+{
+    static struct config cfg;
+    struct errmsg e = ERRMSG_INIT;
+    const char *argv[] = {"mqd",
+                          "--id",
+                          "1",
+                          "--data_dir",
+                          "/tmp/x",
+                          "--peer_url",
+                          "tcp://127.0.0.1:7101",
+                          "--members",
+                          MEMBERS,
+                          "--log_format",
+                          "json"};
+    (void)state;
+    assert_int_equal(load(&cfg, &e, 11, argv), MQ_OK);
+    assert_int_equal(cfg.log_format, LOG_FORMAT_JSON);
+    assert_int_equal(load(&cfg, &e, 9, argv), MQ_OK);
+    assert_int_equal(cfg.log_format, LOG_FORMAT_TEXT);
+    argv[10] = "xml";
+    assert_int_equal(load(&cfg, &e, 11, argv), MQ_ERR_INVALID);
+    assert_non_null(strstr(e.msg, "log_format"));
+    assert_non_null(strstr(e.msg, "\"xml\" is not text or json"));
+}
+
+/* mqd --check-config FILE reads the file as --config does, flags still
+ * win, and says so in check_only; a bad file is refused as at start. */
+static void test_check_config_reads_the_file_and_sets_check_only(void **state)
+{
+    static struct config cfg;
+    struct errmsg e = ERRMSG_INIT;
+    char path[] = "/tmp/mq-test-config-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    (void)state;
+    fprintf(f, "id 2\ndata_dir /tmp/y\npeer_url tcp://127.0.0.1:7102\n"
+               "members " MEMBERS "\nhttp_url http://127.0.0.1:7202\n");
+    fclose(f);
+    const char *argv[] = {"mqd", "--check-config", path, "--log_level",
+                          "debug"};
+    assert_int_equal(load(&cfg, &e, 5, argv), MQ_OK);
+    assert_int_equal(cfg.check_only, 1);
+    assert_int_equal(cfg.id, 2);
+    assert_string_equal(cfg.http_url, "http://127.0.0.1:7202");
+    assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
+
+    f = fopen(path, "w");
+    fprintf(f, "id 2\ndata_dir /tmp/y\npeer_url tcp://127.0.0.1:7102\n"
+               "members " MEMBERS "\nhttp_timeout_ms 5\n");
+    fclose(f);
+    assert_int_equal(load(&cfg, &e, 3, argv), MQ_ERR_INVALID);
+    assert_non_null(strstr(e.msg, "http_timeout_ms"));
+    assert_non_null(strstr(e.msg, ":5")); /* file:line */
+    assert_int_equal(load(&cfg, &e, 2, argv), MQ_ERR_INVALID);
+    assert_non_null(strstr(e.msg, "--check-config needs a file"));
+    unlink(path);
+}
+
 #define BASE                                                                   \
     "--id", "1", "--data_dir", "/tmp/x", "--peer_url", "tcp://127.0.0.1:7101", \
         "--members", MEMBERS
@@ -556,6 +670,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flags_give_a_complete_config_with_defaults),
+        cmocka_unit_test(test_http_url_is_checked),
+        cmocka_unit_test(test_log_format_is_text_or_json),
+        cmocka_unit_test(test_check_config_reads_the_file_and_sets_check_only),
         cmocka_unit_test(test_option_table_keys_and_defaults),
         cmocka_unit_test(test_waiting_caps_are_settings_with_ranges),
         cmocka_unit_test(test_bad_value_names_the_key),

@@ -113,6 +113,12 @@ static void test_fuzz_corpus_token_seeds_run_clean(void **state)
     replay("token", fuzz_token_one);
 }
 
+static void test_fuzz_corpus_http_request_seeds_run_clean(void **state)
+{
+    (void)state;
+    replay("http_request", fuzz_http_request_one);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -123,6 +129,7 @@ int main(void)
         cmocka_unit_test(test_fuzz_corpus_peer_hello_seeds_run_clean),
         cmocka_unit_test(test_fuzz_corpus_segscan_seeds_run_clean),
         cmocka_unit_test(test_fuzz_corpus_token_seeds_run_clean),
+        cmocka_unit_test(test_fuzz_corpus_http_request_seeds_run_clean),
     };
     return cmocka_run_group_tests_name("fuzz_corpus", tests, NULL, NULL);
 }

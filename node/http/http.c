@@ -1,0 +1,310 @@
+/* http.c: mqd's HTTP endpoints (http.h): routing, the key hook, and the
+ * exchange of figure snapshots between the loop thread (collect, publish)
+ * and the handlers on nng threads (ask, wait without blocking, render). */
+#include "http.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "health.h"
+#include "log.h"
+#include "metrics.h"
+#include "textbuf.h"
+
+/* A page larger than this is not built (a 503 says so). */
+#define HTTP_PAGE_MAX (64u << 20)
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Loop side ---------------------------------------------------------------- */
+
+static void publish(struct http *h)
+{
+    struct figures *fg = collect_figures(&h->src), *old;
+    uv_mutex_lock(&h->lock);
+    h->wanted = 0;
+    if (fg == NULL) {
+        uv_mutex_unlock(&h->lock);
+        LOG_WARN("http: out of memory taking a snapshot of the figures");
+        return;
+    }
+    old = h->current;
+    h->current = fg;
+    h->seq++;
+    uv_mutex_unlock(&h->lock);
+    figures_release(old);
+}
+
+static void wake_cb(uv_async_t *a)
+{
+    struct http *h = a->data;
+    int wanted;
+    uv_mutex_lock(&h->lock);
+    wanted = h->wanted;
+    uv_mutex_unlock(&h->lock);
+    if (wanted) {
+        publish(h);
+    }
+}
+
+static void beat_cb(uv_timer_t *t)
+{
+    struct http *h = t->data;
+    atomic_store(&h->beat_ms, mono_ms());
+}
+
+/* nng threads -------------------------------------------------------------- */
+
+/* The cookie of a waiting request: the snapshot sequence number it waits
+ * for (low 32 bits) and since when (high 32 bits, ms since the first
+ * call, modulo 2^32). */
+#define COOKIE(seq, ms) (((uint64_t)(ms) << 32) | ((seq)&0xffffffffu))
+
+/* A snapshot for @cookie's request, or NULL with *@wait set: call again
+ * then; or NULL with *@wait 0: none could be had in time. */
+static struct figures *get_figures(struct http *h, uint64_t *cookie, int *wait)
+{
+    struct figures *fg = NULL;
+    uint64_t now = mono_ms();
+    int send = 0;
+
+    *wait = 0;
+    uv_mutex_lock(&h->lock);
+    if (*cookie == 0) {
+        if (h->current != NULL &&
+            now - h->current->taken_mono_ms <= HTTP_FRESH_MS) {
+            fg = h->current;
+        } else {
+            send = !h->wanted;
+            h->wanted = 1;
+            *cookie = COOKIE(h->seq + 1, now);
+            *wait = HTTP_POLL_MS;
+        }
+    } else {
+        uint64_t want = *cookie & 0xffffffffu;
+        uint32_t since = (uint32_t)(*cookie >> 32);
+        if ((h->seq & 0xffffffffu) >= want && h->current != NULL) {
+            fg = h->current;
+        } else if ((uint32_t)now - since < HTTP_WAIT_MS) {
+            *wait = HTTP_POLL_MS;
+        } else {
+            fg = h->current; /* stale, or NULL: the loop did not answer */
+        }
+    }
+    if (fg != NULL) {
+        figures_hold(fg);
+    }
+    uv_mutex_unlock(&h->lock);
+    if (send) {
+        uv_async_send(&h->wake);
+    }
+    return fg;
+}
+
+static int path_is_open(const struct http *h, const char *path)
+{
+    if (strcmp(path, "/metrics") == 0) {
+        return h->cfg->http_metrics_open != 0;
+    }
+    return h->cfg->http_health_open != 0;
+}
+
+static void page(struct httpd_reply *rep, int status, const char *type,
+                 struct textbuf *tb)
+{
+    size_t len = 0;
+    char *p = textbuf_take(tb, &len);
+    if (p == NULL) {
+        httpd_text(rep, 503, "out of memory building the page\n");
+        return;
+    }
+    rep->status = status;
+    rep->content_type = type;
+    rep->body = p;
+    rep->len = len;
+}
+
+static void serve_metrics(struct http *h, const struct figures *fg,
+                          struct httpd_reply *rep)
+{
+    struct metrics_http mh;
+    struct httpd_stats st;
+    struct textbuf tb;
+
+    memset(&st, 0, sizeof st);
+    if (h->server != NULL) {
+        httpd_stats(h->server, &st);
+    }
+    mh.connections = st.connections;
+    mh.accepted = st.accepted;
+    mh.refused = st.refused;
+    mh.timeouts = st.timeouts;
+    mh.too_large = st.too_large;
+    mh.auth_refused = atomic_load(&h->auth_refused);
+    mh.figures_age_ms = mono_ms() - fg->taken_mono_ms;
+    textbuf_init(&tb, HTTP_PAGE_MAX);
+    metrics_render(fg, &mh, &tb);
+    page(rep, 200, "text/plain; version=0.0.4; charset=utf-8", &tb);
+}
+
+static void serve_health(const struct figures *fg, int verbose, int ready_only,
+                         struct httpd_reply *rep)
+{
+    struct health hl;
+    struct textbuf tb;
+
+    health_evaluate(fg, &hl);
+    textbuf_init(&tb, 0);
+    if (verbose) {
+        health_json(&hl, fg, &tb);
+        page(rep, hl.ready ? 200 : 503, "application/json", &tb);
+        return;
+    }
+    if (hl.ready) {
+        textbuf_printf(&tb, "%s\n", ready_only ? "ready" : "ok");
+    } else {
+        textbuf_printf(&tb, "not ready: %s\n", hl.reason);
+    }
+    page(rep, hl.ready ? 200 : 503, "text/plain; charset=utf-8", &tb);
+}
+
+static int serve_livez(struct http *h, struct httpd_reply *rep)
+{
+    uint64_t stall = h->cfg->livez_stall_ms;
+    uint64_t since = mono_ms() - atomic_load(&h->beat_ms);
+    char text[160];
+    if (stall != 0 && since > stall) {
+        snprintf(text, sizeof text,
+                 "not live: the node's loop thread has not run for %llu ms "
+                 "(livez_stall_ms %llu)\n",
+                 (unsigned long long)since, (unsigned long long)stall);
+        httpd_text(rep, 503, text);
+    } else {
+        httpd_text(rep, 200, "live\n");
+    }
+    return 0;
+}
+
+int http_handle(void *arg, const struct http_request *req, uint64_t *cookie,
+                struct httpd_reply *rep)
+{
+    struct http *h = arg;
+    const char *path = req->path;
+    struct figures *fg;
+    int wait;
+
+    if (*cookie == 0) {
+        atomic_fetch_add(&h->requests, 1);
+    }
+    if (strcmp(path, "/metrics") != 0 && strcmp(path, "/livez") != 0 &&
+        strcmp(path, "/readyz") != 0 && strcmp(path, "/healthz") != 0) {
+        httpd_text(rep, 404,
+                   "not found: mqd serves /metrics, /livez, /readyz and "
+                   "/healthz[?verbose]\n");
+        return 0;
+    }
+    if (*cookie == 0 && h->auth.check != NULL && !path_is_open(h, path)) {
+        char why[160] = "";
+        int status = 401;
+        if (h->auth.check(h->auth.arg, path, req->authorization, &status, why,
+                          sizeof why) != MQ_OK) {
+            char text[200];
+            atomic_fetch_add(&h->auth_refused, 1);
+            snprintf(text, sizeof text, "%s\n", why[0] ? why : "key refused");
+            httpd_text(rep, status == 403 ? 403 : 401, text);
+            if (rep->status == 401) {
+                snprintf(rep->headers, sizeof rep->headers,
+                         "WWW-Authenticate: Bearer realm=\"mq\"\r\n");
+            }
+            return 0;
+        }
+    }
+    if (strcmp(path, "/livez") == 0) {
+        return serve_livez(h, rep);
+    }
+    fg = get_figures(h, cookie, &wait);
+    if (fg == NULL) {
+        if (wait > 0) {
+            return wait;
+        }
+        httpd_text(rep, 503,
+                   "not ready: the node's loop thread did not publish its "
+                   "figures in time\n");
+        return 0;
+    }
+    if (strcmp(path, "/metrics") == 0) {
+        serve_metrics(h, fg, rep);
+    } else {
+        serve_health(fg, httpreq_has_param(req->query, "verbose"),
+                     strcmp(path, "/readyz") == 0, rep);
+    }
+    figures_release(fg);
+    return 0;
+}
+
+/* Start and stop ----------------------------------------------------------- */
+
+mq_err http_start(struct http *h, uv_loop_t *loop,
+                  const struct collect_sources *src,
+                  const struct http_auth *auth, struct errmsg *e)
+{
+    char addr[MQ_URL_MAX + 8];
+    struct httpd_opts o;
+    mq_err rv;
+
+    memset(h, 0, sizeof *h);
+    h->loop = loop;
+    h->cfg = src->cfg;
+    h->src = *src;
+    if (auth != NULL) {
+        h->auth = *auth;
+    }
+    if (h->cfg->http_url[0] == '\0') {
+        return MQ_OK;
+    }
+    snprintf(addr, sizeof addr, "tcp://%s", config_http_hostport(h->cfg));
+    uv_mutex_init(&h->lock);
+    uv_async_init(loop, &h->wake, wake_cb);
+    h->wake.data = h;
+    uv_timer_init(loop, &h->beat);
+    h->beat.data = h;
+    atomic_store(&h->beat_ms, mono_ms());
+    uv_timer_start(&h->beat, beat_cb, 250, 250);
+    h->started = 1;
+    o = (struct httpd_opts){
+        .addr = addr,
+        .max_connections = (size_t)h->cfg->http_max_connections,
+        .max_request_bytes = (size_t)h->cfg->http_max_request_bytes,
+        .timeout_ms = h->cfg->http_timeout_ms,
+        .handler = http_handle,
+        .arg = h,
+    };
+    rv = httpd_start(&h->server, &o, e);
+    if (rv != MQ_OK) {
+        errmsg_wrap(e, "http_url %s", h->cfg->http_url);
+        return rv;
+    }
+    return MQ_OK;
+}
+
+void http_stop(struct http *h)
+{
+    if (!h->started) {
+        return;
+    }
+    h->started = 0;
+    httpd_stop(h->server); /* no handler runs after this */
+    h->server = NULL;
+    uv_timer_stop(&h->beat);
+    uv_close((uv_handle_t *)&h->beat, NULL);
+    uv_close((uv_handle_t *)&h->wake, NULL);
+    figures_release(h->current);
+    h->current = NULL;
+    uv_mutex_destroy(&h->lock);
+}
