@@ -716,7 +716,7 @@ MQ_API void mq_msg_status_free(mq_msg_status *list, size_t n);
 typedef struct mq_node_status {
     char url[MQ_URL_MAX]; /* the URL asked */
     mq_err err;           /* MQ_OK if it answered */
-    uint64_t id;
+    uint64_t id;   /* if it did not answer: from the members list, else 0 */
     char role[16]; /* "leader", "follower", "candidate", ... */
     uint64_t term;
     uint64_t commit_index;
@@ -772,6 +772,14 @@ typedef struct mq_node_status {
  * mq_status_free. Returns MQ_OK if at least one node answered. */
 MQ_API mq_err mq_cluster_status(mq_client *c, mq_node_status **out, size_t *n,
                                 uint32_t timeout_ms);
+/* As mq_cluster_status, then asks every member of the cluster that the
+ * answers name (their raft configuration, with the client URL each member
+ * announced) and that the list lacks, appending an entry for each: one
+ * entry per URL of the list and per other member, so that a client given
+ * one URL sees every node. The entry of a member that did not answer has
+ * its id (and err, and error naming it). */
+MQ_API mq_err mq_cluster_status_all(mq_client *c, mq_node_status **out,
+                                    size_t *n, uint32_t timeout_ms);
 MQ_API void mq_status_free(mq_node_status *list);
 
 /* What one node said to a request sent to every node of the list. */

@@ -1,4 +1,6 @@
-/* cmd_status.c: mqctl status: what each node says (id, role, term, commit
+/* cmd_status.c: mqctl status: what each node says, every member of the
+ * cluster (the nodes of -s, then the other members their answers name:
+ * mq_cluster_status_all), with its id, role, term, commit
  * and applied index, the sizes of its raft log and snapshots, free disk
  * space, memory held by messages against the memory budget, memory of
  * remembered ids and statuses against their bound, and the other node
@@ -16,7 +18,8 @@
  * "memory_budget_bytes", "ids_bytes", "ids_budget_bytes", "ids_evicted",
  * "clock_skew_node", "clock_skew_ms" (that node's clock minus this one's),
  * "connections", "waiting_fetches", "requests_active", "replies_not_sent",
- * "auth", "key"; else "error", "code"}], "leader": {"id", "url"} or null,
+ * "auth", "key"; else "error", "code", and "id" when the members list
+ * gives it}], "leader": {"id", "url"} or null,
  * "auth": "on", "off" or "unknown"}. */
 #include "cmd_status.h"
 
@@ -193,6 +196,9 @@ static void print_json(const mq_node_status *s, size_t n,
             json_bool(&j, "auth", s[i].auth);
             json_str(&j, "key", s[i].key);
         } else {
+            if (s[i].id != 0) {
+                json_u64(&j, "id", s[i].id);
+            }
             json_str(&j, "error", s[i].error);
             json_str(&j, "code", err_name(s[i].err));
         }
@@ -263,8 +269,12 @@ static void print_table(const mq_node_status *s, size_t n,
                 table_cell(&t, "-");
             }
         } else {
-            table_cell(&t, "-");
-            table_cell(&t, "%s", s[i].url);
+            if (s[i].id != 0) {
+                table_cell(&t, "%llu", (unsigned long long)s[i].id);
+            } else {
+                table_cell(&t, "-");
+            }
+            table_cell(&t, "%s", s[i].url[0] != '\0' ? s[i].url : "-");
             table_cell(&t, "%s",
                        s[i].err == MQ_ERR_UNAUTHENTICATED ||
                                s[i].err == MQ_ERR_PERMISSION_DENIED
@@ -313,7 +323,7 @@ int run_status(struct mqctl *m, const struct cmd *cmd, const struct args *a)
     if ((c = mqctl_client(m)) == NULL) {
         return mqctl_client_exit();
     }
-    if (mq_cluster_status(c, &list, &n, 0) != MQ_OK) {
+    if (mq_cluster_status_all(c, &list, &n, 0) != MQ_OK) {
         return out_fail("status", NULL);
     }
     leader = find_leader(list, n, &leader_id);

@@ -148,6 +148,30 @@ const char *conn_url(const struct conn *cn, size_t i)
     return cn->nodes[i]->url;
 }
 
+long conn_node_for(struct conn *cn, const char *url)
+{
+    long idx = -1;
+
+    if (url == NULL || url[0] == '\0' || strlen(url) >= MQ_URL_MAX) {
+        return -1;
+    }
+    pthread_mutex_lock(&cn->lock);
+    for (size_t k = 0; k < cn->n && idx < 0; k++) {
+        if (strcmp(cn->nodes[k]->url, url) == 0) {
+            idx = (long)k;
+        }
+    }
+    if (idx < 0 && cn->n < CONN_NODES_MAX && !atomic_load(&cn->closed)) {
+        struct nodesock *ns;
+        if (nodesock_new(&ns, url, &cn->tls) == MQ_OK) {
+            cn->nodes[cn->n] = ns;
+            idx = (long)cn->n++;
+        }
+    }
+    pthread_mutex_unlock(&cn->lock);
+    return idx;
+}
+
 uint64_t conn_written_index(struct conn *cn)
 {
     return atomic_load(&cn->written);
@@ -673,26 +697,40 @@ mq_err conn_call(struct conn *cn, const struct conn_call *call,
 void conn_ask_each(struct conn *cn, const Mq__V1__Request *req,
                    uint32_t timeout_ms, struct conn_answer *ans)
 {
+    size_t idx[CONN_NODES_MAX];
+
+    for (size_t i = 0; i < cn->n_user; i++) {
+        idx[i] = i;
+    }
+    conn_ask_nodes(cn, req, idx, cn->n_user, timeout_ms, ans);
+}
+
+void conn_ask_nodes(struct conn *cn, const Mq__V1__Request *req,
+                    const size_t *idx, size_t n, uint32_t timeout_ms,
+                    struct conn_answer *ans)
+{
     struct nodesock_xchg x[CONN_NODES_MAX];
+    struct nodesock *ns[CONN_NODES_MAX];
     uint64_t deadline = retry_now_ms() + timeout_ms;
     uint8_t *buf;
     size_t len;
 
-    for (size_t i = 0; i < cn->n_user; i++) {
+    for (size_t i = 0; i < n; i++) {
         ans[i].err = MQ_ERR_NO_MEMORY;
         ans[i].reply = NULL;
         snprintf(ans[i].why, sizeof ans[i].why, "out of memory");
+        ns[i] = node_at(cn, idx[i]);
     }
     if (pack_request(cn, req, &buf, &len) != MQ_OK) {
         return;
     }
     /* Every send first, so that the nodes answer in parallel. No retry
      * follows, so a node gets longer to connect than in conn_call. */
-    for (size_t i = 0; i < cn->n_user; i++) {
-        ans[i].err = nodesock_start(&x[i], cn->nodes[i], buf, len, deadline,
+    for (size_t i = 0; i < n; i++) {
+        ans[i].err = nodesock_start(&x[i], ns[i], buf, len, deadline,
                                     CONN_ASK_CONNECT_WAIT_MS, ans[i].why);
     }
-    for (size_t i = 0; i < cn->n_user; i++) {
+    for (size_t i = 0; i < n; i++) {
         Mq__V1__Reply *r = NULL;
         if (ans[i].err == MQ_OK) {
             ans[i].err = nodesock_finish(&x[i], &r, ans[i].why);
@@ -700,7 +738,7 @@ void conn_ask_each(struct conn *cn, const Mq__V1__Request *req,
         nodesock_end(&x[i]);
         if (ans[i].err == MQ_OK && r->status != MQ__V1__STATUS__STATUS_OK) {
             ans[i].err = err_from_status(r->status);
-            snprintf(ans[i].why, sizeof ans[i].why, "%s: %s", cn->nodes[i]->url,
+            snprintf(ans[i].why, sizeof ans[i].why, "%s: %s", ns[i]->url,
                      r->detail != NULL && r->detail[0] != '\0'
                          ? r->detail
                          : mq_strerror(ans[i].err));

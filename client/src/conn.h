@@ -98,8 +98,8 @@ struct conn_answer {
     Mq__V1__Reply *reply;   /* the caller frees it */
 };
 
-/* Number of URLs of the user's list; conn_url(cn, i) for i below it is the
- * URL, living as long as @cn. */
+/* Number of URLs of the user's list; conn_url(cn, i) for i below it (or
+ * returned by conn_node_for) is the URL, living as long as @cn. */
 size_t conn_user_count(const struct conn *cn);
 const char *conn_url(const struct conn *cn, size_t i);
 
@@ -110,6 +110,17 @@ const char *conn_url(const struct conn *cn, size_t i);
  * too: err is its status and why its detail. */
 void conn_ask_each(struct conn *cn, const Mq__V1__Request *req,
                    uint32_t timeout_ms, struct conn_answer *ans);
+
+/* The index of the node at @url: one known already, else opened now (as
+ * a redirect does), or -1 when @url is empty or bad or CONN_NODES_MAX
+ * nodes are open. conn_url(cn, i) gives the URL of any index returned. */
+long conn_node_for(struct conn *cn, const char *url);
+
+/* As conn_ask_each, for the @n (at most CONN_NODES_MAX) nodes at indexes
+ * @idx (conn_node_for's, or below conn_user_count); @ans has @n entries. */
+void conn_ask_nodes(struct conn *cn, const Mq__V1__Request *req,
+                    const size_t *idx, size_t n, uint32_t timeout_ms,
+                    struct conn_answer *ans);
 
 /* The highest raft index a write of this client was stored at (replies'
  * index), 0 before its first write: what its follower reads wait for, so

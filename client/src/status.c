@@ -1,5 +1,8 @@
-/* status.c: mq_cluster_status. Every node of the user's list is asked at
- * once (no redirects, no retries), each for at most the attempt timeout. */
+/* status.c: mq_cluster_status and mq_cluster_status_all. Every node of
+ * the user's list is asked at once (no redirects, no retries), each for at
+ * most the attempt timeout; for _all, then every member that their answers
+ * name and that was not asked, the same way (a second round, so at most
+ * twice the attempt timeout). */
 #include "status.h"
 
 #include <stdio.h>
@@ -48,14 +51,144 @@ void status_from_pb(mq_node_status *out, const Mq__V1__StatusReply *r)
     }
 }
 
-MQ_API mq_err mq_cluster_status(mq_client *c, mq_node_status **out, size_t *n,
-                                uint32_t timeout_ms)
+/* A member named in an answer: its id and client URL. */
+struct named {
+    uint64_t id;
+    char url[MQ_URL_MAX];
+};
+
+/* Fills @list[0..n) (url set) from @ans, frees the replies, and adds to
+ * @named (*n_named, at most CONN_NODES_MAX; NULL: none) the members the
+ * answers name that it does not hold yet. Returns how many answered. */
+static size_t take_answers(mq_node_status *list, struct conn_answer *ans,
+                           size_t n, struct named *named, size_t *n_named)
+{
+    size_t answered = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        mq_node_status *s = &list[i];
+        s->err = ans[i].err;
+        if (ans[i].err == MQ_OK &&
+            ans[i].reply->body_case != MQ__V1__REPLY__BODY_STATUS_REPLY) {
+            s->err = MQ_ERR_PROTOCOL;
+            snprintf(ans[i].why, sizeof ans[i].why,
+                     "%s: the reply is not a status reply", s->url);
+        }
+        if (s->err == MQ_OK) {
+            const Mq__V1__StatusReply *r = ans[i].reply->status_reply;
+            status_from_pb(s, r);
+            answered++;
+            for (size_t k = 0; named != NULL && k < r->n_members; k++) {
+                const Mq__V1__Member *m = r->members[k];
+                size_t j = 0;
+                while (j < *n_named && named[j].id != m->id) {
+                    j++;
+                }
+                if (j == *n_named && j < CONN_NODES_MAX) {
+                    named[j].id = m->id;
+                    snprintf(named[j].url, sizeof named[j].url, "%s",
+                             m->client_url != NULL ? m->client_url : "");
+                    (*n_named)++;
+                }
+            }
+        } else {
+            snprintf(s->error, sizeof s->error, "%s", ans[i].why);
+        }
+        if (ans[i].reply != NULL) {
+            mq__v1__reply__free_unpacked(ans[i].reply, NULL);
+            ans[i].reply = NULL;
+        }
+    }
+    return answered;
+}
+
+/* Whether member @m has an entry in @list[0..n): it answered there, or its
+ * URL was asked (an entry that did not answer then gets its id); a member
+ * whose client URL is not known counts as one of the entries that did not
+ * answer, if any (it may be one of them). */
+static int listed(mq_node_status *list, size_t n, const struct named *m)
+{
+    int unanswered = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (list[i].err == MQ_OK && list[i].id == m->id) {
+            return 1;
+        }
+        if (m->url[0] != '\0' && strcmp(list[i].url, m->url) == 0) {
+            if (list[i].err != MQ_OK && list[i].id == 0) {
+                list[i].id = m->id;
+            }
+            return 1;
+        }
+        unanswered |= list[i].err != MQ_OK && list[i].id == 0;
+    }
+    return m->url[0] == '\0' && unanswered;
+}
+
+/* Asks the members of @named that @list[0..*n) lacks, appending an entry
+ * for each (@list has room for CONN_NODES_MAX more): those asked, then
+ * those that cannot be (no client URL known yet, no room for a socket).
+ * An entry of a member that did not answer keeps the member's id. Returns
+ * how many answered. */
+static size_t ask_members(mq_client *c, const Mq__V1__Request *req,
+                          uint32_t wait, mq_node_status *list, size_t *n,
+                          const struct named *named, size_t n_named)
+{
+    struct conn_answer ans[CONN_NODES_MAX];
+    size_t idx[CONN_NODES_MAX], asked = 0, n_unasked = 0;
+    const struct named *unasked[CONN_NODES_MAX];
+    mq_node_status *first = &list[*n];
+    size_t answered = 0;
+
+    for (size_t k = 0; k < n_named; k++) {
+        const struct named *m = &named[k];
+        long i;
+        if (listed(list, *n, m)) {
+            continue;
+        }
+        if ((i = conn_node_for(c->conn, m->url)) < 0) {
+            unasked[n_unasked++] = m;
+            continue;
+        }
+        mq_node_status *s = &first[asked];
+        memset(s, 0, sizeof *s);
+        s->id = m->id;
+        snprintf(s->url, sizeof s->url, "%s", conn_url(c->conn, (size_t)i));
+        idx[asked++] = (size_t)i;
+    }
+    if (asked > 0) {
+        conn_ask_nodes(c->conn, req, idx, asked, wait, ans);
+        answered = take_answers(first, ans, asked, NULL, NULL);
+    }
+    for (size_t k = 0; k < n_unasked; k++) {
+        mq_node_status *s = &first[asked + k];
+        memset(s, 0, sizeof *s);
+        s->id = unasked[k]->id;
+        s->err = MQ_ERR_UNAVAILABLE;
+        snprintf(s->url, sizeof s->url, "%s", unasked[k]->url);
+        if (unasked[k]->url[0] == '\0') {
+            snprintf(s->error, sizeof s->error,
+                     "node %llu: its client URL is not known yet",
+                     (unsigned long long)s->id);
+        } else {
+            snprintf(s->error, sizeof s->error, "node %llu: %s: not asked",
+                     (unsigned long long)s->id, s->url);
+        }
+    }
+    *n += asked + n_unasked;
+    return answered;
+}
+
+/* mq_cluster_status, and with @members mq_cluster_status_all. */
+static mq_err cluster_status(mq_client *c, int members, mq_node_status **out,
+                             size_t *n, uint32_t timeout_ms)
 {
     Mq__V1__StatusRequest sr = MQ__V1__STATUS_REQUEST__INIT;
     Mq__V1__Request req = MQ__V1__REQUEST__INIT;
+    struct named named[CONN_NODES_MAX];
     struct conn_answer *ans;
     mq_node_status *list;
-    size_t count, answered = 0;
+    size_t count, answered, n_named = 0;
     uint64_t wait;
 
     if (c == NULL || out == NULL || n == NULL) {
@@ -64,7 +197,7 @@ MQ_API mq_err mq_cluster_status(mq_client *c, mq_node_status **out, size_t *n,
     *out = NULL;
     *n = 0;
     count = conn_user_count(c->conn);
-    list = calloc(count, sizeof *list);
+    list = calloc(count + (members ? CONN_NODES_MAX : 0), sizeof *list);
     ans = calloc(count, sizeof *ans);
     if (list == NULL || ans == NULL) {
         free(list);
@@ -79,24 +212,13 @@ MQ_API mq_err mq_cluster_status(mq_client *c, mq_node_status **out, size_t *n,
     req.status = &sr;
     conn_ask_each(c->conn, &req, (uint32_t)wait, ans);
     for (size_t i = 0; i < count; i++) {
-        mq_node_status *s = &list[i];
-        snprintf(s->url, sizeof s->url, "%s", conn_url(c->conn, i));
-        s->err = ans[i].err;
-        if (ans[i].err == MQ_OK &&
-            ans[i].reply->body_case != MQ__V1__REPLY__BODY_STATUS_REPLY) {
-            s->err = MQ_ERR_PROTOCOL;
-            snprintf(ans[i].why, sizeof ans[i].why,
-                     "the reply is not a status reply");
-        }
-        if (s->err == MQ_OK) {
-            status_from_pb(s, ans[i].reply->status_reply);
-            answered++;
-        } else {
-            snprintf(s->error, sizeof s->error, "%s", ans[i].why);
-        }
-        if (ans[i].reply != NULL) {
-            mq__v1__reply__free_unpacked(ans[i].reply, NULL);
-        }
+        snprintf(list[i].url, sizeof list[i].url, "%s", conn_url(c->conn, i));
+    }
+    answered = take_answers(list, ans, count, members ? named : NULL, &n_named);
+    free(ans);
+    if (members) {
+        answered +=
+            ask_members(c, &req, (uint32_t)wait, list, &count, named, n_named);
     }
     if (answered == 0) {
         mq_err rv = MQ_ERR_NOT_DONE;
@@ -113,14 +235,24 @@ MQ_API mq_err mq_cluster_status(mq_client *c, mq_node_status **out, size_t *n,
             }
         }
         lasterr_set("%s", msg);
-        free(ans);
         free(list);
         return rv;
     }
-    free(ans);
     *out = list;
     *n = count;
     return MQ_OK;
+}
+
+MQ_API mq_err mq_cluster_status(mq_client *c, mq_node_status **out, size_t *n,
+                                uint32_t timeout_ms)
+{
+    return cluster_status(c, 0, out, n, timeout_ms);
+}
+
+MQ_API mq_err mq_cluster_status_all(mq_client *c, mq_node_status **out,
+                                    size_t *n, uint32_t timeout_ms)
+{
+    return cluster_status(c, 1, out, n, timeout_ms);
 }
 
 MQ_API void mq_status_free(mq_node_status *list)

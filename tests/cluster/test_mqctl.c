@@ -1,7 +1,8 @@
 /* test_mqctl.c: mqctl's operator commands against a real three-node
  * cluster: queue update changes a queue's settings on every node (a new
  * leader has them after the old one is killed), lowered limits hold at
- * once, and a create with other settings names those that differ. */
+ * once, and a create with other settings names those that differ; status
+ * given one URL shows every member, a stopped one too. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -105,11 +106,63 @@ test_queue_update_replicated_and_create_names_differences(void **state)
     CLUSTER_TEST_PASSED(c);
 }
 
+/* How many times @needle occurs in @hay. */
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = strstr(hay, needle); p != NULL;
+         p = strstr(p + 1, needle)) {
+        n++;
+    }
+    return n;
+}
+
+static void test_status_given_one_url_shows_every_member(void **state)
+{
+    struct cluster *c = *state;
+    char out[8192], row[64];
+
+    CLUSTER_TEST_BEGIN(c);
+    assert_true(cluster_wait_leader(c, 20000) >= 0);
+    /* The last -s wins: only node 2's URL is given. */
+    assert_int_equal(cluster_mqctl(c, out, sizeof out, "-s %s --json status",
+                                   c->nodes[1].client_url),
+                     0);
+    assert_int_equal(count_of(out, "\"ok\":true"), 3);
+    for (int i = 0; i < 3; i++) {
+        snprintf(row, sizeof row, "\"url\":\"%s\"", c->nodes[i].client_url);
+        assert_non_null(strstr(out, row));
+    }
+    assert_int_equal(cluster_mqctl(c, out, sizeof out, "-s %s status",
+                                   c->nodes[1].client_url),
+                     0);
+    for (int i = 0; i < 3; i++) {
+        assert_non_null(strstr(out, c->nodes[i].client_url));
+    }
+
+    /* A member that is down has its row too, with its id. */
+    int down = cluster_leader(c) == 2 ? 1 : 2;
+    int ask = down == 1 ? 2 : 1;
+    cluster_signal(c, down, SIGTERM);
+    assert_true(cluster_wait_leader(c, 20000) >= 0);
+    assert_int_equal(cluster_mqctl(c, out, sizeof out, "-s %s --json status",
+                                   c->nodes[ask].client_url),
+                     0);
+    assert_int_equal(count_of(out, "\"ok\":true"), 2);
+    assert_int_equal(count_of(out, "\"ok\":false"), 1);
+    snprintf(row, sizeof row, "\"url\":\"%s\",\"ok\":false,\"id\":%d",
+             c->nodes[down].client_url, c->nodes[down].id);
+    assert_non_null(strstr(out, row));
+    assert_int_equal(cluster_restart(c, down), 0);
+    CLUSTER_TEST_PASSED(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(
             test_queue_update_replicated_and_create_names_differences),
+        cmocka_unit_test(test_status_given_one_url_shows_every_member),
     };
     return cmocka_run_group_tests(tests, cluster_group_setup,
                                   cluster_group_teardown);
