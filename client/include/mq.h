@@ -765,6 +765,12 @@ typedef struct mq_node_status {
     uint64_t ids_bytes;
     uint64_t ids_budget_bytes;
     uint64_t ids_evicted;
+    /* When the certificates of the node's TLS files expire (ms since the
+     * epoch, the earliest of each chain): the one it shows clients, the one
+     * it shows the other nodes; 0: no such TLS (or the file does not parse
+     * now). */
+    uint64_t tls_cert_not_after_ms;
+    uint64_t peer_tls_cert_not_after_ms;
 } mq_node_status;
 
 /* Asks every node of the client's list. Sets *out to an array of *n entries

@@ -18,8 +18,9 @@
  * "memory_budget_bytes", "ids_bytes", "ids_budget_bytes", "ids_evicted",
  * "clock_skew_node", "clock_skew_ms" (that node's clock minus this one's),
  * "connections", "waiting_fetches", "requests_active", "replies_not_sent",
- * "auth", "key"; else "error", "code", and "id" when the members list
- * gives it}], "leader": {"id", "url"} or null,
+ * "auth", "key", "tls_cert_not_after_ms", "peer_tls_cert_not_after_ms"
+ * (ms since the epoch, 0: no TLS); else "error", "code", and "id" when
+ * the members list gives it}], "leader": {"id", "url"} or null,
  * "auth": "on", "off" or "unknown"}. */
 #include "cmd_status.h"
 
@@ -45,10 +46,7 @@ static int named_leader_gone(const mq_node_status *s, size_t n, uint64_t id,
     return 0;
 }
 
-/* The leader: the node saying "leader" with the highest term, else the
- * leader id most answering nodes name, unless that node does not answer or
- * does not lead. NULL when none is known. */
-static const mq_node_status *find_leader(const mq_node_status *s, size_t n,
+const mq_node_status *status_find_leader(const mq_node_status *s, size_t n,
                                          uint64_t *id)
 {
     const mq_node_status *best = NULL;
@@ -88,8 +86,7 @@ static const mq_node_status *find_leader(const mq_node_status *s, size_t n,
     return best;
 }
 
-/* Why there is no leader, into @buf. */
-static void no_leader_why(const mq_node_status *s, size_t n, char *buf,
+void status_no_leader_why(const mq_node_status *s, size_t n, char *buf,
                           size_t len)
 {
     size_t answered = 0;
@@ -195,6 +192,9 @@ static void print_json(const mq_node_status *s, size_t n,
             json_u64(&j, "replies_not_sent", s[i].replies_not_sent);
             json_bool(&j, "auth", s[i].auth);
             json_str(&j, "key", s[i].key);
+            json_u64(&j, "tls_cert_not_after_ms", s[i].tls_cert_not_after_ms);
+            json_u64(&j, "peer_tls_cert_not_after_ms",
+                     s[i].peer_tls_cert_not_after_ms);
         } else {
             if (s[i].id != 0) {
                 json_u64(&j, "id", s[i].id);
@@ -293,7 +293,7 @@ static void print_table(const mq_node_status *s, size_t n,
     }
     if (leader == NULL) {
         char why[128];
-        no_leader_why(s, n, why, sizeof why);
+        status_no_leader_why(s, n, why, sizeof why);
         printf("leader: none: %s\n", why);
     } else {
         printf("leader: node %llu (%s)\n", (unsigned long long)leader_id,
@@ -326,7 +326,7 @@ int run_status(struct mqctl *m, const struct cmd *cmd, const struct args *a)
     if (mq_cluster_status_all(c, &list, &n, 0) != MQ_OK) {
         return out_fail("status", NULL);
     }
-    leader = find_leader(list, n, &leader_id);
+    leader = status_find_leader(list, n, &leader_id);
     if (m->json) {
         print_json(list, n, leader, leader_id);
     } else {
@@ -338,7 +338,7 @@ int run_status(struct mqctl *m, const struct cmd *cmd, const struct args *a)
                         "--token-file or MQ_TOKEN)\n");
     } else if (leader == NULL) {
         char why[128];
-        no_leader_why(list, n, why, sizeof why);
+        status_no_leader_why(list, n, why, sizeof why);
         fprintf(stderr, "mqctl: status: no leader: %s\n", why);
     }
     mq_status_free(list);

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "cmd_check.h"
 #include "cmd_consume.h"
 #include "cmd_key.h"
 #include "cmd_message.h"
@@ -91,6 +92,20 @@ static const struct cmd_flag queue_create_flags[] = {
 
 static const struct cmd_flag queue_update_flags[] = {
     QUEUE_LIMIT_FLAGS,
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct cmd_flag check_flags[] = {
+    {"--quorum-critical", "NODE", NULL,
+     "only say whether stopping node NODE would lose quorum (exit 1 if it "
+     "would)"},
+    {"--max-lag", "N", "1000",
+     "most entries a member may have applied behind the commit index"},
+    {"--min-disk-free", "SIZE", "1GiB", "least free disk space on each node"},
+    {"--max-memory-use", "PERCENT", "90",
+     "most of its memory budget a node may hold"},
+    {"--min-cert-validity", "DUR", "14d",
+     "least time before a certificate a node shows expires"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -197,6 +212,18 @@ const struct cmd cmds[] = {
      "from -s are shown too), and says which node leads. Exits 1 when there "
      "is no leader, saying why (no quorum: N of M nodes reachable).",
      NULL, run_status},
+    {"check", "", 0, 0,
+     "staged health checks; exits 1 naming the first stage that fails",
+     "Stages, in order: reachable (a member answers), leader (one is "
+     "known), quorum (more than half of the voters answer), applied (every "
+     "member answers and applied the log to within --max-lag of the commit "
+     "index), disk, memory, certificates (skipped when no node uses TLS). "
+     "One line per stage: ok, FAIL or skip, the stage, what was found. "
+     "Every member is asked: one -s URL is enough.\n\nWith "
+     "--quorum-critical NODE it says instead whether stopping NODE would "
+     "leave less than a majority of the voters answering (exit 1 if so), "
+     "for rolling restarts.",
+     check_flags, run_check},
     {"node add", "ID PEER-URL", 2, 2,
      "add node ID, running with that peer URL; wait until it votes",
      "It joins as a non-voter, catches up, then votes. Waits up to "

@@ -1,8 +1,9 @@
 /* status.c: mq_cluster_status and mq_cluster_status_all. Every node of
  * the user's list is asked at once (no redirects, no retries), each for at
  * most the attempt timeout; for _all, then every member that their answers
- * name and that was not asked, the same way (a second round, so at most
- * twice the attempt timeout). */
+ * name and that was not asked, the same way, in rounds until no answer
+ * names a member not asked (each round waits at most the attempt timeout;
+ * a round asks only nodes not asked before, so there are few). */
 #include "status.h"
 
 #include <stdio.h>
@@ -42,6 +43,8 @@ void status_from_pb(mq_node_status *out, const Mq__V1__StatusReply *r)
     out->auth = r->auth != 0;
     snprintf(out->key, sizeof out->key, "%s",
              r->key_name != NULL ? r->key_name : "");
+    out->tls_cert_not_after_ms = r->tls_cert_not_after_ms;
+    out->peer_tls_cert_not_after_ms = r->peer_tls_cert_not_after_ms;
     out->voters = 0;
     for (size_t i = 0; i < r->n_members; i++) {
         const char *role = r->members[i]->role;
@@ -86,9 +89,13 @@ static size_t take_answers(mq_node_status *list, struct conn_answer *ans,
                 }
                 if (j == *n_named && j < CONN_NODES_MAX) {
                     named[j].id = m->id;
-                    snprintf(named[j].url, sizeof named[j].url, "%s",
-                             m->client_url != NULL ? m->client_url : "");
+                    named[j].url[0] = '\0';
                     (*n_named)++;
+                }
+                if (j < *n_named && named[j].url[0] == '\0' &&
+                    m->client_url != NULL) {
+                    snprintf(named[j].url, sizeof named[j].url, "%s",
+                             m->client_url);
                 }
             }
         } else {
@@ -125,48 +132,69 @@ static int listed(mq_node_status *list, size_t n, const struct named *m)
     return m->url[0] == '\0' && unanswered;
 }
 
-/* Asks the members of @named that @list[0..*n) lacks, appending an entry
- * for each (@list has room for CONN_NODES_MAX more): those asked, then
- * those that cannot be (no client URL known yet, no room for a socket).
- * An entry of a member that did not answer keeps the member's id. Returns
- * how many answered. */
-static size_t ask_members(mq_client *c, const Mq__V1__Request *req,
-                          uint32_t wait, mq_node_status *list, size_t *n,
-                          const struct named *named, size_t n_named)
+/* Asks the members of @named (*@n_named) that @list[0..*n) lacks and
+ * whose client URL is known, appending an entry for each (@list has room
+ * for CONN_NODES_MAX more), and adds to @named the members their answers
+ * name. An entry of a member that did not answer keeps the member's id.
+ * Sets *asked to how many were asked; returns how many answered. */
+static size_t ask_round(mq_client *c, const Mq__V1__Request *req, uint32_t wait,
+                        mq_node_status *list, size_t *n, size_t room,
+                        struct named *named, size_t *n_named, size_t *asked)
 {
     struct conn_answer ans[CONN_NODES_MAX];
-    size_t idx[CONN_NODES_MAX], asked = 0, n_unasked = 0;
-    const struct named *unasked[CONN_NODES_MAX];
+    size_t idx[CONN_NODES_MAX], k_asked = 0, answered = 0;
     mq_node_status *first = &list[*n];
-    size_t answered = 0;
 
-    for (size_t k = 0; k < n_named; k++) {
+    for (size_t k = 0; k < *n_named && k_asked < room; k++) {
         const struct named *m = &named[k];
         long i;
-        if (listed(list, *n, m)) {
+        if (m->url[0] == '\0' || listed(list, *n + k_asked, m) ||
+            (i = conn_node_for(c->conn, m->url)) < 0) {
             continue;
         }
-        if ((i = conn_node_for(c->conn, m->url)) < 0) {
-            unasked[n_unasked++] = m;
-            continue;
-        }
-        mq_node_status *s = &first[asked];
+        mq_node_status *s = &first[k_asked];
         memset(s, 0, sizeof *s);
         s->id = m->id;
         snprintf(s->url, sizeof s->url, "%s", conn_url(c->conn, (size_t)i));
-        idx[asked++] = (size_t)i;
+        idx[k_asked++] = (size_t)i;
     }
-    if (asked > 0) {
-        conn_ask_nodes(c->conn, req, idx, asked, wait, ans);
-        answered = take_answers(first, ans, asked, NULL, NULL);
+    if (k_asked > 0) {
+        conn_ask_nodes(c->conn, req, idx, k_asked, wait, ans);
+        answered = take_answers(first, ans, k_asked, named, n_named);
     }
-    for (size_t k = 0; k < n_unasked; k++) {
-        mq_node_status *s = &first[asked + k];
+    *n += k_asked;
+    *asked = k_asked;
+    return answered;
+}
+
+/* Asks, in rounds, every member that the answers name and @list[0..*n)
+ * lacks (a follower may know the client URL of the leader alone; the
+ * leader knows every member's), then appends an entry for each member
+ * still missing that cannot be asked (no client URL known, no socket
+ * left). @list has room for CONN_NODES_MAX more. Returns how many
+ * answered. */
+static size_t ask_members(mq_client *c, const Mq__V1__Request *req,
+                          uint32_t wait, mq_node_status *list, size_t *n,
+                          struct named *named, size_t *n_named)
+{
+    size_t start = *n, answered = 0, asked;
+
+    do {
+        answered +=
+            ask_round(c, req, wait, list, n, CONN_NODES_MAX - (*n - start),
+                      named, n_named, &asked);
+    } while (asked > 0 && *n - start < CONN_NODES_MAX);
+    for (size_t k = 0; k < *n_named && *n - start < CONN_NODES_MAX; k++) {
+        const struct named *m = &named[k];
+        if (listed(list, *n, m)) {
+            continue;
+        }
+        mq_node_status *s = &list[(*n)++];
         memset(s, 0, sizeof *s);
-        s->id = unasked[k]->id;
+        s->id = m->id;
         s->err = MQ_ERR_UNAVAILABLE;
-        snprintf(s->url, sizeof s->url, "%s", unasked[k]->url);
-        if (unasked[k]->url[0] == '\0') {
+        snprintf(s->url, sizeof s->url, "%s", m->url);
+        if (m->url[0] == '\0') {
             snprintf(s->error, sizeof s->error,
                      "node %llu: its client URL is not known yet",
                      (unsigned long long)s->id);
@@ -175,7 +203,6 @@ static size_t ask_members(mq_client *c, const Mq__V1__Request *req,
                      (unsigned long long)s->id, s->url);
         }
     }
-    *n += asked + n_unasked;
     return answered;
 }
 
@@ -218,7 +245,7 @@ static mq_err cluster_status(mq_client *c, int members, mq_node_status **out,
     free(ans);
     if (members) {
         answered +=
-            ask_members(c, &req, (uint32_t)wait, list, &count, named, n_named);
+            ask_members(c, &req, (uint32_t)wait, list, &count, named, &n_named);
     }
     if (answered == 0) {
         mq_err rv = MQ_ERR_NOT_DONE;

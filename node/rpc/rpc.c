@@ -37,6 +37,7 @@
 #include "rpc_fetch.h"
 #include "rpc_keys.h"
 #include "rpc_members.h"
+#include "rpc_nodestatus.h"
 #include "rpc_publish.h"
 #include "rpc_read.h"
 

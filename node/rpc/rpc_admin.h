@@ -1,5 +1,5 @@
 /* rpc_admin.h: queue and subscription admin (create, info, list, delete,
- * purge), redrive, cancel of a scheduled message, and the node status. Each
+ * purge, update), redrive, cancel of a scheduled message. Each
  * handler answers @call exactly once and frees it. Loop thread only. */
 #ifndef MQ_RPC_ADMIN_H
 #define MQ_RPC_ADMIN_H
@@ -18,7 +18,6 @@ void rpc_sub_list(struct call *call);
 void rpc_sub_delete(struct call *call);
 void rpc_redrive(struct call *call);
 void rpc_cancel(struct call *call);
-void rpc_status(struct call *call);
 void rpc_reply_queue_info(struct call *call, const struct queue *q);
 
 #endif

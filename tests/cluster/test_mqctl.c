@@ -2,7 +2,9 @@
  * cluster: queue update changes a queue's settings on every node (a new
  * leader has them after the old one is killed), lowered limits hold at
  * once, and a create with other settings names those that differ; status
- * given one URL shows every member, a stopped one too. */
+ * given one URL shows every member, a stopped one too; check passes on a
+ * healthy cluster, names the stage that fails with one and with two of
+ * three nodes stopped, and says which nodes are quorum-critical. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -106,6 +108,21 @@ test_queue_update_replicated_and_create_names_differences(void **state)
     CLUSTER_TEST_PASSED(c);
 }
 
+/* Runs mqctl with @args until it exits 0, for up to 15 s (an election
+ * after a restart may leave no leader for a moment). Returns the last
+ * exit code. */
+static int mqctl_until_ok(struct cluster *c, char *out, size_t len,
+                          const char *args)
+{
+    uint64_t deadline = test_now_ms() + 15000;
+    int rc;
+    while ((rc = cluster_mqctl(c, out, len, "%s", args)) != 0 &&
+           test_now_ms() < deadline) {
+        test_sleep_ms(200);
+    }
+    return rc;
+}
+
 /* How many times @needle occurs in @hay. */
 static int count_of(const char *hay, const char *needle)
 {
@@ -125,9 +142,12 @@ static void test_status_given_one_url_shows_every_member(void **state)
     CLUSTER_TEST_BEGIN(c);
     assert_true(cluster_wait_leader(c, 20000) >= 0);
     /* The last -s wins: only node 2's URL is given. */
-    assert_int_equal(cluster_mqctl(c, out, sizeof out, "-s %s --json status",
-                                   c->nodes[1].client_url),
-                     0);
+    char args[128];
+    snprintf(args, sizeof args, "-s %s --json status", c->nodes[1].client_url);
+    int rc = mqctl_until_ok(c, out, sizeof out, args);
+    if (rc != 0) {
+        fail_msg("status given one URL: %d\n%s", rc, out);
+    }
     assert_int_equal(count_of(out, "\"ok\":true"), 3);
     for (int i = 0; i < 3; i++) {
         snprintf(row, sizeof row, "\"url\":\"%s\"", c->nodes[i].client_url);
@@ -157,12 +177,87 @@ static void test_status_given_one_url_shows_every_member(void **state)
     CLUSTER_TEST_PASSED(c);
 }
 
+static void test_check_stages_and_quorum_critical(void **state)
+{
+    struct cluster *c = *state;
+    char out[8192];
+    int rc;
+
+    CLUSTER_TEST_BEGIN(c);
+    assert_true(cluster_wait_leader(c, 20000) >= 0);
+    assert_int_equal(cluster_settle(c, 10000), 0);
+    char args[128];
+    snprintf(args, sizeof args, "-s %s check", c->nodes[0].client_url);
+    rc = mqctl_until_ok(c, out, sizeof out, args);
+    if (rc != 0) {
+        fail_msg("check on a healthy cluster: %d\n%s", rc, out);
+    }
+    assert_non_null(strstr(out, "ok    reachable     3 of 3 members answer"));
+    assert_non_null(strstr(out, "ok    quorum        3 of 3 voters answer"));
+    assert_non_null(strstr(out, "ok    applied"));
+    assert_non_null(strstr(out, "skip  certificates  no node uses TLS"));
+    assert_int_equal(cluster_mqctl(c, out, sizeof out, "--json check"), 0);
+    assert_non_null(strstr(out, "\"failed\":null"));
+    /* A bound no disk meets: the disk stage fails, named. */
+    assert_int_equal(
+        cluster_mqctl(c, out, sizeof out, "check --min-disk-free 1000TB"), 1);
+    assert_non_null(strstr(out, "FAIL  disk"));
+    assert_non_null(strstr(out, "mqctl: check: stage disk failed"));
+    assert_int_equal(cluster_mqctl(c, out, sizeof out,
+                                   "check --quorum-critical %d",
+                                   c->nodes[0].id),
+                     0);
+    assert_non_null(strstr(out, "is not quorum-critical"));
+    assert_int_equal(
+        cluster_mqctl(c, out, sizeof out, "check --quorum-critical 9"), 1);
+    assert_non_null(strstr(out, "node 9 is not a member"));
+
+    /* One node down: applied fails naming it; the two others are critical. */
+    int down = cluster_leader(c) == 2 ? 1 : 2;
+    cluster_signal(c, down, SIGTERM);
+    assert_true(cluster_wait_leader(c, 20000) >= 0);
+    assert_int_equal(cluster_mqctl(c, out, sizeof out, "check"), 1);
+    assert_non_null(strstr(out, "ok    quorum        2 of 3 voters answer"));
+    assert_non_null(strstr(out, "mqctl: check: stage applied failed"));
+    assert_non_null(strstr(out, "does not answer"));
+    for (int i = 0; i < 3; i++) {
+        rc = cluster_mqctl(c, out, sizeof out, "check --quorum-critical %d",
+                           c->nodes[i].id);
+        if (i == down) {
+            assert_int_equal(rc, 0);
+            assert_non_null(strstr(out, "is not quorum-critical"));
+        } else {
+            assert_int_equal(rc, 1);
+            assert_non_null(strstr(out, "is quorum-critical: without node"));
+            assert_non_null(strstr(out, "would lose quorum"));
+        }
+    }
+
+    /* Two down: no leader, or no quorum; the stage is named. */
+    int other = down == 1 ? 2 : 1;
+    int last = 3 - down - other;
+    cluster_signal(c, other, SIGTERM);
+    rc = cluster_mqctl(c, out, sizeof out, "-s %s check",
+                       c->nodes[last].client_url);
+    assert_int_equal(rc, 1);
+    if (strstr(out, "mqctl: check: stage leader failed") == NULL &&
+        strstr(out, "mqctl: check: stage quorum failed") == NULL) {
+        fail_msg("check with two of three down:\n%s", out);
+    }
+    assert_non_null(strstr(out, "1 of 3 members answer"));
+    assert_int_equal(cluster_restart(c, down), 0);
+    assert_int_equal(cluster_restart(c, other), 0);
+    assert_true(cluster_wait_leader(c, 30000) >= 0);
+    CLUSTER_TEST_PASSED(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(
             test_queue_update_replicated_and_create_names_differences),
         cmocka_unit_test(test_status_given_one_url_shows_every_member),
+        cmocka_unit_test(test_check_stages_and_quorum_critical),
     };
     return cmocka_run_group_tests(tests, cluster_group_setup,
                                   cluster_group_teardown);

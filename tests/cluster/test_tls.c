@@ -155,6 +155,16 @@ static void test_tour_over_tls(void **state)
     for (int i = 0; i < 3; i++) { /* replicated over mutual TLS */
         assert_true(cluster_log_has(c, i, "authenticated as node"));
     }
+    /* mqctl check sees when the certificates the nodes show expire (the
+     * test's are valid 30 days): fine for 14 days, not for 60. */
+    assert_int_equal(cluster_mqctl(c, out, sizeof out, "check"), 0);
+    assert_non_null(strstr(out, "ok    certificates  6 certificates; the "
+                                "first expires in"));
+    assert_int_equal(
+        cluster_mqctl(c, out, sizeof out, "check --min-cert-validity 60d"), 1);
+    assert_non_null(strstr(out, "mqctl: check: stage certificates failed: "
+                                "node "));
+    assert_non_null(strstr(out, "expires in"));
     CLUSTER_TEST_PASSED(c);
 }
 
