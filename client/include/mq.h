@@ -352,6 +352,9 @@ typedef struct mq_queue_info {
     uint64_t duplicate_ids;
     uint64_t ack_records;
     uint64_t ids_bytes;
+    /* How long ago the oldest stored message was published (by the clock
+     * of the node that answered; 0 when none is stored). */
+    uint64_t oldest_age_ms;
 } mq_queue_info;
 
 /* Queue and subscription changes (create, delete, purge, redrive) fail
@@ -475,6 +478,11 @@ typedef struct mq_sub_info {
     uint64_t dead_lettered; /* moved to the dead-letter queue */
     uint64_t scheduled;     /* delayed or nacked, waiting for their time */
     char filters[512];      /* comma-separated, "" for none */
+    /* Lag: messages not acked yet (pending + in_flight + scheduled), and
+     * how long the oldest of them has been due (by the clock of the node
+     * that answered; 0 when none is due). */
+    uint64_t lag;
+    uint64_t lag_ms;
 } mq_sub_info;
 
 /* Creates a subscription; idempotent like mq_queue_create. */

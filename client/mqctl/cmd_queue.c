@@ -55,6 +55,7 @@ static void json_queue(struct json *j, const char *key, const mq_queue_info *q)
     json_u64(j, "duplicate_ids", q->duplicate_ids);
     json_u64(j, "ack_records", q->ack_records);
     json_u64(j, "ids_bytes", q->ids_bytes);
+    json_u64(j, "oldest_age_ms", q->oldest_age_ms);
     json_obj_close(j);
 }
 
@@ -109,6 +110,7 @@ static void print_queue(const mq_queue_info *q)
     printf("%-20s %llu\n", "first seq:", (unsigned long long)q->first_seq);
     printf("%-20s %llu\n", "last seq:", (unsigned long long)q->last_seq);
     printf("%-20s %llu\n", "scheduled:", (unsigned long long)q->scheduled);
+    print_ms("oldest message age:", q->oldest_age_ms, "-");
     printf("%-20s %llu (%llu for duplicates, %llu statuses)\n",
            "remembered ids:", (unsigned long long)q->remembered_ids,
            (unsigned long long)q->duplicate_ids,

@@ -32,12 +32,14 @@ static void json_sub(struct json *j, const char *key, const mq_sub_info *s)
     json_u64(j, "dead_lettered", s->dead_lettered);
     json_u64(j, "scheduled", s->scheduled);
     json_str(j, "filters", s->filters);
+    json_u64(j, "lag", s->lag);
+    json_u64(j, "lag_ms", s->lag_ms);
     json_obj_close(j);
 }
 
 static void print_sub(const mq_sub_info *s)
 {
-    char created[32], ack[32];
+    char created[32], ack[32], lag[32];
 
     out_time(s->created_at_ms, created, sizeof created);
     out_duration(s->ack_timeout_ms, ack, sizeof ack);
@@ -60,6 +62,9 @@ static void print_sub(const mq_sub_info *s)
     printf("%-16s %llu\n", "scheduled:", (unsigned long long)s->scheduled);
     printf("%-16s %llu\n",
            "dead-lettered:", (unsigned long long)s->dead_lettered);
+    out_duration(s->lag_ms, lag, sizeof lag);
+    printf("%-16s %llu messages, the oldest due %s ago\n",
+           "lag:", (unsigned long long)s->lag, lag);
     printf("%-16s %s\n", "created:", created);
 }
 

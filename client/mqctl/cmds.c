@@ -18,6 +18,7 @@
 #include "cmd_settle.h"
 #include "cmd_status.h"
 #include "cmd_sub.h"
+#include "cmd_top.h"
 
 const struct cmd_flag global_flags[] = {
     {"-s", "URL[,URL...]",
@@ -106,6 +107,12 @@ static const struct cmd_flag check_flags[] = {
      "most of its memory budget a node may hold"},
     {"--min-cert-validity", "DUR", "14d",
      "least time before a certificate a node shows expires"},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct cmd_flag top_flags[] = {
+    {"--interval", "DUR", "1s", "time between refreshes (100ms to 1h)"},
+    {"--count", "N", "until Ctrl-C", "stop after N refreshes"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -224,6 +231,16 @@ const struct cmd cmds[] = {
      "leave less than a majority of the voters answering (exit 1 if so), "
      "for rolling restarts.",
      check_flags, run_check},
+    {"top", "", 0, 0,
+     "live view of queues and subscriptions: rates, lag in messages and "
+     "seconds",
+     "Per queue: messages, bytes, age of the oldest message, publishes, "
+     "deliveries and acks per second; per subscription: lag in messages, "
+     "how long its oldest message not acked has been due, in flight, "
+     "deliveries and acks per second. Rates are the differences between "
+     "two refreshes (- until there are two). With --json it takes two "
+     "looks --interval apart, prints one object and exits.",
+     top_flags, run_top},
     {"node add", "ID PEER-URL", 2, 2,
      "add node ID, running with that peer URL; wait until it votes",
      "It joins as a non-voter, catches up, then votes. Waits up to "

@@ -238,6 +238,12 @@ void json_u64(struct json *j, const char *key, uint64_t v)
     fprintf(j->f, "%llu", (unsigned long long)v);
 }
 
+void json_f64(struct json *j, const char *key, double v)
+{
+    member(j, key);
+    fprintf(j->f, "%.3f", v);
+}
+
 void json_i64(struct json *j, const char *key, int64_t v)
 {
     member(j, key);

@@ -57,6 +57,7 @@ void json_str(struct json *j, const char *key, const char *s);
 void json_strn(struct json *j, const char *key, const char *s, size_t len);
 void json_u64(struct json *j, const char *key, uint64_t v);
 void json_i64(struct json *j, const char *key, int64_t v);
+void json_f64(struct json *j, const char *key, double v); /* "%.3f" */
 void json_bool(struct json *j, const char *key, int v);
 void json_null(struct json *j, const char *key);
 /* Ends the document with a newline. */

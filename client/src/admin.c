@@ -84,6 +84,7 @@ void admin_queue_info_from_pb(mq_queue_info *out, const Mq__V1__QueueInfo *pb)
     out->duplicate_ids = pb->duplicate_ids;
     out->ack_records = pb->ack_records;
     out->ids_bytes = pb->ids_bytes;
+    out->oldest_age_ms = pb->oldest_age_ms;
 }
 
 mq_err admin_queue_config_check(const mq_queue_config *c, const char *ns,

@@ -89,6 +89,8 @@ void subadmin_info_from_pb(mq_sub_info *out, const Mq__V1__SubInfo *pb)
     out->created_at_ms = pb->created_at_ms;
     out->dead_lettered = pb->dead_lettered;
     out->scheduled = pb->scheduled;
+    out->lag = pb->lag;
+    out->lag_ms = pb->lag_ms;
 }
 
 mq_err subadmin_config_check(const mq_sub_config *c, const char *ns,

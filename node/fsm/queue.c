@@ -301,6 +301,19 @@ mq_err queue_set_config(struct queue *q, const struct queue_config *cfg,
     return MQ_OK;
 }
 
+const struct msg *queue_sub_oldest(const struct queue *q, const struct sub *s)
+{
+    uint64_t seq =
+        s->next_seq < q->msgs.first_seq ? q->msgs.first_seq : s->next_seq;
+    const struct msg *m = s->first != NULL ? queue_get(q, s->first->seq) : NULL;
+
+    for (int i = 0; m == NULL && i < 1024 && seq <= q->msgs.last_seq;
+         i++, seq++) {
+        m = queue_get(q, seq);
+    }
+    return m;
+}
+
 mq_err queue_restore_msg(struct queue *q, struct msg *m)
 {
     if ((is_delayed(m) && due_times_reserve(&q->delayed, 1) != MQ_OK) ||

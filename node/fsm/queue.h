@@ -93,6 +93,12 @@ void queue_free(struct queue *q);
 mq_err queue_set_config(struct queue *q, const struct queue_config *cfg,
                         uint64_t now_ms);
 
+/* The oldest message subscription @s of @q has not acked: its first
+ * delivery not acked (in flight, or waiting to be delivered again), else
+ * the first stored message past its cursor (looking at most at 1024 empty
+ * slots: removed messages leave them); NULL if none. */
+const struct msg *queue_sub_oldest(const struct queue *q, const struct sub *s);
+
 /* Message @seq, or NULL if not stored. */
 static inline struct msg *queue_get(const struct queue *q, uint64_t seq)
 {

@@ -45,22 +45,6 @@ static int cmp_sub_lag(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-/* The first stored message of @q at or after @seq, looking at most at
- * 1024 slots (removed messages leave empty ones); NULL if none. */
-static const struct msg *first_stored_from(const struct queue *q, uint64_t seq)
-{
-    if (seq < q->msgs.first_seq) {
-        seq = q->msgs.first_seq;
-    }
-    for (int i = 0; i < 1024 && seq <= q->msgs.last_seq; i++, seq++) {
-        const struct msg *m = queue_get(q, seq);
-        if (m != NULL) {
-            return m;
-        }
-    }
-    return NULL;
-}
-
 static uint64_t age_ms(uint64_t now_ms, uint64_t t_ms)
 {
     return now_ms > t_ms ? now_ms - t_ms : 0;
@@ -68,14 +52,13 @@ static uint64_t age_ms(uint64_t now_ms, uint64_t t_ms)
 
 /* The figures of subscription @s of @q, as `mqctl sub info` counts them
  * (rpc/call.c's call_sub_counts), and the age of its oldest message not
- * acked: the first pending one (pending seqs are below next_seq and their
- * messages stored), else the first stored at or after next_seq. */
+ * acked (queue_sub_oldest). */
 static void sub_figures(const struct queue *q, const struct sub *s,
                         uint64_t now_ms, struct fig_sub *out)
 {
     uint64_t from =
         s->next_seq < q->msgs.first_seq ? q->msgs.first_seq : s->next_seq;
-    const struct msg *oldest = NULL;
+    const struct msg *oldest = queue_sub_oldest(q, s);
 
     memset(out, 0, sizeof *out);
     snprintf(out->queue, sizeof out->queue, "%s", q->cfg.name);
@@ -85,12 +68,6 @@ static void sub_figures(const struct queue *q, const struct sub *s,
     out->scheduled = sub_scheduled(s);
     out->in_flight = sub_in_flight(s) - out->scheduled;
     out->lag_messages = out->pending + out->in_flight + out->scheduled;
-    if (s->first != NULL) {
-        oldest = queue_get(q, s->first->seq);
-    }
-    if (oldest == NULL && out->pending > 0) {
-        oldest = first_stored_from(q, from);
-    }
     out->lag_ms = oldest ? age_ms(now_ms, oldest->rec.deliver_at_ms) : 0;
     out->delivered = s->delivered;
     out->redelivered = s->redelivered;

@@ -48,6 +48,12 @@ static void fill_queue_info(Mq__V1__QueueInfo *qi, Mq__V1__QueueConfig *qc,
     qi->subscriptions = (uint32_t)q->n_subs;
     qi->created_at_ms = q->created_at_ms;
     qi->scheduled = count_scheduled(q, call_now_ms());
+    const struct msg *first =
+        q->msgs.n_msgs ? queue_get(q, q->msgs.first_seq) : NULL;
+    qi->oldest_age_ms =
+        first != NULL && call_now_ms() > first->rec.published_at_ms
+            ? call_now_ms() - first->rec.published_at_ms
+            : 0;
     qi->remembered_ids = dedup_len(&q->dedup) + tombs_len(&q->tombs);
     qi->duplicate_ids = dedup_len(&q->dedup);
     for (size_t i = 0; i < q->n_subs; i++) {
@@ -76,6 +82,12 @@ static void fill_sub_info(Mq__V1__SubInfo *si, Mq__V1__SubConfig *sc,
     si->created_at_ms = s->created_at_ms;
     si->dead_lettered = s->dead_lettered;
     si->scheduled = counts.scheduled;
+    si->lag = counts.pending + counts.in_flight + counts.scheduled;
+    const struct msg *m = queue_sub_oldest(q, s);
+    uint64_t now = call_now_ms();
+    si->lag_ms = m != NULL && now > m->rec.deliver_at_ms
+                     ? now - m->rec.deliver_at_ms
+                     : 0;
 }
 
 void rpc_reply_queue_info(struct call *call, const struct queue *q)

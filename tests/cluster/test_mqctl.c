@@ -4,12 +4,16 @@
  * once, and a create with other settings names those that differ; status
  * given one URL shows every member, a stopped one too; check passes on a
  * healthy cluster, names the stage that fails with one and with two of
- * three nodes stopped, and says which nodes are quorum-critical. */
+ * three nodes stopped, and says which nodes are quorum-critical; top
+ * shows a subscription's lag as sub info does, and publish rates while a
+ * publisher runs. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -251,6 +255,92 @@ static void test_check_stages_and_quorum_critical(void **state)
     CLUSTER_TEST_PASSED(c);
 }
 
+/* Publishes 20 messages to "busy", one every 50 ms. */
+static void *publisher(void *arg)
+{
+    mq_client *cl = arg;
+    for (int i = 0; i < 20; i++) {
+        mq_pub m = {0};
+        mq_pub_result res;
+        m.event = "tick";
+        m.payload = "t";
+        m.payload_len = 1;
+        if (mq_publish(cl, "busy", &m, &res, 15000) != MQ_OK) {
+            break;
+        }
+        test_sleep_ms(50);
+    }
+    return NULL;
+}
+
+/* The number after "@key": in @json, from @from on; -1 if none. */
+static double json_num(const char *from, const char *key)
+{
+    char k[64];
+    snprintf(k, sizeof k, "\"%s\":", key);
+    const char *p = from != NULL ? strstr(from, k) : NULL;
+    return p != NULL ? strtod(p + strlen(k), NULL) : -1;
+}
+
+static void test_top_shows_lag_and_rates(void **state)
+{
+    struct cluster *c = *state;
+    mq_client *cl = cluster_client(c);
+    char out[16384];
+
+    CLUSTER_TEST_BEGIN(c);
+    assert_int_equal(cluster_mqctl(c, out, sizeof out, "queue create idle"), 0);
+    assert_int_equal(cluster_mqctl(c, out, sizeof out,
+                                   "sub create idle workers --start first"),
+                     0);
+    assert_int_equal(cluster_mqctl(c, out, sizeof out, "queue create busy"), 0);
+    publish_n(cl, "idle", 5);
+    assert_int_equal(
+        cluster_mqctl(c, out, sizeof out, "consume idle workers --count 2"), 0);
+    test_sleep_ms(300); /* the three left age */
+
+    /* Lag as sub info says it, and the age of the oldest. */
+    assert_int_equal(
+        cluster_mqctl(c, out, sizeof out, "--json sub info idle workers"), 0);
+    assert_int_equal(json_num(out, "lag"), 3);
+    assert_true(json_num(out, "lag_ms") >= 300);
+
+    pthread_t t;
+    mq_client *pub = cluster_client(c);
+    assert_int_equal(pthread_create(&t, NULL, publisher, pub), 0);
+    int rc = cluster_mqctl(c, out, sizeof out, "--json top --interval 1s");
+    pthread_join(t, NULL);
+    mq_client_close(pub);
+    if (rc != 0) {
+        fail_msg("top --json: %d\n%s", rc, out);
+    }
+    const char *busy = strstr(out, "\"name\":\"default/busy\"");
+    const char *idle = strstr(out, "\"name\":\"default/idle\"");
+    const char *sub = strstr(out, "\"queue\":\"default/idle\",\"name\":"
+                                  "\"workers\"");
+    assert_non_null(busy);
+    assert_non_null(idle);
+    assert_non_null(sub);
+    assert_true(json_num(busy, "publish_per_s") > 0);
+    assert_true(json_num(idle, "messages") == 5);
+    assert_true(json_num(idle, "publish_per_s") == 0);
+    assert_true(json_num(idle, "oldest_age_ms") >= 300);
+    assert_true(json_num(sub, "lag") == 3);
+    assert_true(json_num(sub, "lag_ms") >= 300);
+    assert_true(json_num(sub, "ack_per_s") == 0);
+
+    /* The live view, twice, then it stops by itself. */
+    assert_int_equal(
+        cluster_mqctl(c, out, sizeof out, "top --count 2 --interval 200ms"), 0);
+    assert_int_equal(count_of(out, "mqctl top"), 2);
+    assert_non_null(strstr(out, "LAG AGE"));
+    assert_non_null(strstr(out, "default/idle"));
+    assert_int_equal(cluster_mqctl(c, out, sizeof out, "top --interval 10ms"),
+                     2);
+    mq_client_close(cl);
+    CLUSTER_TEST_PASSED(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +348,7 @@ int main(void)
             test_queue_update_replicated_and_create_names_differences),
         cmocka_unit_test(test_status_given_one_url_shows_every_member),
         cmocka_unit_test(test_check_stages_and_quorum_critical),
+        cmocka_unit_test(test_top_shows_lag_and_rates),
     };
     return cmocka_run_group_tests(tests, cluster_group_setup,
                                   cluster_group_teardown);
