@@ -126,11 +126,13 @@ static void test_queue_info_without_config_is_zero(void **state)
     (void)state;
     memset(&info, 0xff, sizeof info);
     qi.messages = 3;
+    qi.oldest_age_ms = 1200;
     admin_queue_info_from_pb(&info, &qi);
     assert_string_equal(info.name, "");
     assert_string_equal(info.dead_letter_queue, "");
     assert_int_equal(info.max_bytes, 0);
     assert_int_equal(info.messages, 3);
+    assert_int_equal(info.oldest_age_ms, 1200);
 }
 
 static void test_sub_config_and_info_map_field_for_field(void **state)
@@ -182,6 +184,8 @@ static void test_sub_config_and_info_map_field_for_field(void **state)
     si.created_at_ms = 7;
     si.dead_lettered = 8;
     si.scheduled = 9;
+    si.lag = 16;
+    si.lag_ms = 4500;
     subadmin_info_from_pb(&info, &si);
     assert_string_equal(info.queue, "prd/orders");
     assert_string_equal(info.name, "mailer");
@@ -197,6 +201,8 @@ static void test_sub_config_and_info_map_field_for_field(void **state)
     assert_int_equal(info.created_at_ms, 7);
     assert_int_equal(info.dead_lettered, 8);
     assert_int_equal(info.scheduled, 9);
+    assert_int_equal(info.lag, 16);
+    assert_int_equal(info.lag_ms, 4500);
 }
 
 static void test_sub_info_filters_too_long_end_with_dots(void **state)
