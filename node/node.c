@@ -31,6 +31,7 @@
 #include "http.h"
 #include "join.h"
 #include "log.h"
+#include "lwatch.h"
 #include "peer.h"
 #include "raft_heap.h"
 #include "repair.h"
@@ -58,6 +59,7 @@ struct node {
     uv_timer_t removed_timer;
     uv_timer_t rejoin_timer;
     struct joiner *joiner; /* joining (`join`), or rejoining (repair.h) */
+    struct lwatch *lwatch; /* brings back a listener nng stopped */
     int stopping;
     int bridge_started;
 };
@@ -133,6 +135,8 @@ static void stop(struct node *n)
                  n->cfg->notify_socket, strerror(errno));
     }
     http_stop(&n->http);
+    lwatch_stop(n->lwatch);
+    n->lwatch = NULL;
     uv_signal_stop(&n->sigint);
     uv_signal_stop(&n->sigterm);
     uv_signal_stop(&n->sighup);
@@ -141,6 +145,54 @@ static void stop(struct node *n)
     join_stop(n->joiner);
     n->joiner = NULL;
     consensus_close(&n->cons, raft_closed);
+}
+
+static mq_err client_relisten_cb(void *arg, nng_listener *l, struct errmsg *e)
+{
+    struct node *n = arg;
+    mq_err rv = bridge_relisten(&n->bridge, n->client_tls, e);
+    *l = n->bridge.listener;
+    return rv;
+}
+
+static mq_err peer_relisten_cb(void *arg, nng_listener *l, struct errmsg *e)
+{
+    struct node *n = arg;
+    return peer_relisten(&n->peer, l, e);
+}
+
+/* Watches the client and peer listeners (lwatch.h). */
+static mq_err watch_listeners(struct node *n, struct errmsg *e)
+{
+    const struct config *cfg = n->cfg;
+    mq_err rv = lwatch_start(&n->lwatch, &n->loop, e);
+    struct lwatch_target client = {
+        .what = "client_url",
+        .url = cfg->client_url,
+        .listener = n->bridge.listener,
+        .proto = LWATCH_PROTO_REQ,
+        .cert_file = cfg->tls_cert_file,
+        .key_file = cfg->tls_key_file,
+        .restart = client_relisten_cb,
+        .arg = n,
+    };
+    struct lwatch_target peer = {
+        .what = "peer_url",
+        .url = cfg->peer_url,
+        .listener = n->peer.pull_listener,
+        .proto = LWATCH_PROTO_PUSH,
+        .cert_file = cfg->peer_tls_cert_file,
+        .key_file = cfg->peer_tls_key_file,
+        .restart = peer_relisten_cb,
+        .arg = n,
+    };
+    if (rv == MQ_OK) {
+        rv = lwatch_add(n->lwatch, &client, e);
+    }
+    if (rv == MQ_OK && n->peer.pull_open) {
+        rv = lwatch_add(n->lwatch, &peer, e);
+    }
+    return rv;
 }
 
 static void signal_cb(uv_signal_t *h, int signum)
@@ -473,6 +525,10 @@ int node_run(const struct config *cfg)
     }
     if (consensus_start(&n->cons, &n->loop, &n->peer, n->fsm, cfg, &e) !=
         MQ_OK) {
+        LOG_ERROR("%s", e.msg);
+        goto out;
+    }
+    if (watch_listeners(n, &e) != MQ_OK) {
         LOG_ERROR("%s", e.msg);
         goto out;
     }
