@@ -147,6 +147,20 @@ static void stop(struct node *n)
     consensus_close(&n->cons, raft_closed);
 }
 
+/* The node of this process, for auth's resume callback (it has no
+ * argument of its own). */
+static struct node *the_node;
+
+/* A parked key check ended (auth.h): an HTTP request's, or a call's. */
+static void auth_resume(void *arg, mq_err err, const char *why)
+{
+    if (the_node != NULL && http_owns_ask(&the_node->http, arg)) {
+        http_auth_resume(&the_node->http, arg, err, why);
+    } else {
+        rpc_auth_resume(arg, err, why);
+    }
+}
+
 static mq_err client_relisten_cb(void *arg, nng_listener *l, struct errmsg *e)
 {
     struct node *n = arg;
@@ -456,8 +470,9 @@ int node_run(const struct config *cfg)
     n->fsm->on_publish_arg = &n->rpc;
     n->fsm->on_note = rpc_on_note;
     n->fsm->on_note_arg = &n->rpc;
+    the_node = n;
     if (auth_init(&n->auth, &n->loop, &n->fsm->keys, cfg->data_dir,
-                  cfg->auth_bootstrap_key_file, rpc_auth_resume, &e) != MQ_OK) {
+                  cfg->auth_bootstrap_key_file, auth_resume, &e) != MQ_OK) {
         LOG_ERROR("%s", e.msg);
         goto out;
     }
@@ -518,8 +533,8 @@ int node_run(const struct config *cfg)
         .bridge = &n->bridge,
         .batch = &n->batch,
     };
-    /* No key check yet (NULL): every endpoint is open. */
-    if (http_start(&n->http, &n->loop, &src, NULL, &e) != MQ_OK) {
+    struct http_auth ha = {.check = rpc_auth_http, .arg = &n->rpc};
+    if (http_start(&n->http, &n->loop, &src, &ha, &e) != MQ_OK) {
         LOG_ERROR("%s", e.msg);
         goto out;
     }
