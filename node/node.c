@@ -266,6 +266,15 @@ static mq_err reload_tls(void *arg, char *detail, size_t len, struct errmsg *e)
                                "%speer certificate %s reloaded", at ? "; " : "",
                                cfg->peer_tls_cert_file);
     }
+    if (config_http_tls(cfg)) {
+        if ((rv = http_reload_tls(&n->http, e)) != MQ_OK) {
+            errmsg_wrap(e, "HTTPS (client and peer TLS were reloaded)");
+            return rv;
+        }
+        at += (size_t)snprintf(detail + at, len - at,
+                               "%sHTTPS certificate %s reloaded",
+                               at ? "; " : "", cfg->tls_cert_file);
+    }
     if (at == 0) {
         errmsg_set(e, "no TLS configured on node %llu",
                    (unsigned long long)cfg->id);

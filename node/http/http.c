@@ -12,6 +12,7 @@
 #include "metrics.h"
 #include "secret.h"
 #include "textbuf.h"
+#include "tlsconf.h"
 
 /* A page larger than this is not built (a 503 says so). */
 #define HTTP_PAGE_MAX (64u << 20)
@@ -425,6 +426,37 @@ int http_handle(void *arg, const struct http_request *req, uint64_t *cookie,
 
 /* Start and stop ----------------------------------------------------------- */
 
+/* The https:// listener's configuration: the client certificate
+ * (tls_cert_file, tls_key_file); no client certificate asked for (keys
+ * say who may read). */
+static mq_err server_tls(struct http *h, nng_tls_config **out, struct errmsg *e)
+{
+    struct tlsconf_files f = {.cert_key = "tls_cert_file",
+                              .cert_file = h->cfg->tls_cert_file,
+                              .key_key = "tls_key_file",
+                              .key_file = h->cfg->tls_key_file};
+    mq_err rv = tlsconf_server(out, &f, e);
+    if (rv != MQ_OK) {
+        errmsg_wrap(e, "http_url %s", h->cfg->http_url);
+    }
+    return rv;
+}
+
+mq_err http_reload_tls(struct http *h, struct errmsg *e)
+{
+    nng_tls_config *tls = NULL;
+    mq_err rv;
+    if (!h->started || !config_http_tls(h->cfg)) {
+        return MQ_ERR_NOT_FOUND;
+    }
+    if ((rv = server_tls(h, &tls, e)) != MQ_OK) {
+        return rv;
+    }
+    rv = httpd_set_tls(h->server, tls, e);
+    nng_tls_config_free(tls);
+    return rv;
+}
+
 mq_err http_start(struct http *h, uv_loop_t *loop,
                   const struct collect_sources *src,
                   const struct http_auth *auth, struct errmsg *e)
@@ -443,7 +475,13 @@ mq_err http_start(struct http *h, uv_loop_t *loop,
     if (h->cfg->http_url[0] == '\0') {
         return MQ_OK;
     }
-    snprintf(addr, sizeof addr, "tcp://%s", config_http_hostport(h->cfg));
+    snprintf(addr, sizeof addr, "%s://%s",
+             config_http_tls(h->cfg) ? "tls+tcp" : "tcp",
+             config_http_hostport(h->cfg));
+    nng_tls_config *tls = NULL;
+    if (config_http_tls(h->cfg) && (rv = server_tls(h, &tls, e)) != MQ_OK) {
+        return rv;
+    }
     uv_mutex_init(&h->lock);
     uv_async_init(loop, &h->wake, wake_cb);
     h->wake.data = h;
@@ -459,8 +497,12 @@ mq_err http_start(struct http *h, uv_loop_t *loop,
         .timeout_ms = h->cfg->http_timeout_ms,
         .handler = http_handle,
         .arg = h,
+        .tls = tls,
     };
     rv = httpd_start(&h->server, &o, e);
+    if (tls != NULL) {
+        nng_tls_config_free(tls); /* the listener holds its own */
+    }
     if (rv != MQ_OK) {
         errmsg_wrap(e, "http_url %s", h->cfg->http_url);
         return rv;

@@ -132,6 +132,13 @@ int http_owns_ask(const struct http *h, const void *p);
  * with @why. Loop thread; after http_stop it only frees the ask. */
 void http_auth_resume(struct http *h, void *ask, mq_err err, const char *why);
 
+/* Reads the https:// listener's certificate files again (SIGHUP, mqctl
+ * node reload-tls) for the connections it accepts from now on. Returns
+ * MQ_OK; MQ_ERR_NOT_FOUND when http_url is not https://; an error with @e
+ * naming the file (the old settings stay). Loop thread; blocks up to a
+ * second. */
+mq_err http_reload_tls(struct http *h, struct errmsg *e);
+
 /* Stops serving (waits for handlers running on nng threads to finish),
  * then closes the loop's handles. Loop thread. */
 void http_stop(struct http *h);

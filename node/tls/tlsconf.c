@@ -296,12 +296,10 @@ int tlsconf_listen(nng_listener *l, nng_socket s, const char *url,
     return nng_listener_start(*l, 0);
 }
 
-int tlsconf_local_addr(nng_listener l, const char *url, char *host, size_t len,
-                       int *port)
+/* The host to dial for a listener of @url (a wildcard address becomes the
+ * loopback one), into @host (at least sizeof "127.0.0.1"). */
+static void local_host(const char *url, char *host, size_t len)
 {
-    if (len < sizeof "127.0.0.1") {
-        return 0;
-    }
     pemfile_url_host(url, host, len);
     if (host[0] == '\0' || strcmp(host, "*") == 0 ||
         strcmp(host, "0.0.0.0") == 0) {
@@ -309,13 +307,52 @@ int tlsconf_local_addr(nng_listener l, const char *url, char *host, size_t len,
     } else if (strcmp(host, "::") == 0) {
         strcpy(host, "::1");
     }
-    *port = 0;
-    if (nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, port) != 0 ||
-        *port <= 0) {
-        const char *colon = strrchr(url, ':');
-        *port = colon != NULL ? atoi(colon + 1) : 0;
+}
+
+/* The listener's port: @bound when known, else @url's. */
+static int url_port(const char *url, int bound)
+{
+    const char *colon = strrchr(url, ':');
+    if (bound > 0) {
+        return bound;
     }
+    return colon != NULL ? atoi(colon + 1) : 0;
+}
+
+int tlsconf_local_addr(nng_listener l, const char *url, char *host, size_t len,
+                       int *port)
+{
+    int bound = 0;
+    if (len < sizeof "127.0.0.1") {
+        return 0;
+    }
+    local_host(url, host, len);
+    if (nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &bound) != 0) {
+        bound = 0;
+    }
+    *port = url_port(url, bound);
     return *port > 0;
+}
+
+mq_err tlsconf_stream_listener_set(nng_stream_listener *l, const char *url,
+                                   nng_tls_config *cfg, struct errmsg *e)
+{
+    char host[256];
+    int bound = 0, port, rv;
+
+    if ((rv = nng_stream_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, cfg)) != 0) {
+        errmsg_set(e, "listener %s: new TLS configuration: %s", url,
+                   nng_strerror(rv));
+        return MQ_ERR_INTERNAL;
+    }
+    local_host(url, host, sizeof host);
+    if (nng_stream_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &bound) != 0) {
+        bound = 0;
+    }
+    if ((port = url_port(url, bound)) > 0) {
+        use_up_accept(host, port, 1000);
+    }
+    return MQ_OK;
 }
 
 mq_err tlsconf_probe(nng_tls_config **out, const char *cert_file,

@@ -86,4 +86,8 @@ mq_err tlsconf_probe(nng_tls_config **out, const char *cert_file,
  * old configuration is kept when nng refuses the new one). */
 mq_err tlsconf_listener_set(nng_listener l, const char *url,
                             nng_tls_config *cfg, struct errmsg *e);
+
+/* As tlsconf_listener_set, for a stream listener (the HTTP one) of @url. */
+mq_err tlsconf_stream_listener_set(nng_stream_listener *l, const char *url,
+                                   nng_tls_config *cfg, struct errmsg *e);
 #endif
