@@ -31,6 +31,7 @@
 #include "http.h"
 #include "join.h"
 #include "log.h"
+#include "lwatch.h"
 #include "peer.h"
 #include "raft_heap.h"
 #include "repair.h"
@@ -58,6 +59,7 @@ struct node {
     uv_timer_t removed_timer;
     uv_timer_t rejoin_timer;
     struct joiner *joiner; /* joining (`join`), or rejoining (repair.h) */
+    struct lwatch *lwatch; /* brings back a listener nng stopped */
     int stopping;
     int bridge_started;
 };
@@ -133,6 +135,8 @@ static void stop(struct node *n)
                  n->cfg->notify_socket, strerror(errno));
     }
     http_stop(&n->http);
+    lwatch_stop(n->lwatch);
+    n->lwatch = NULL;
     uv_signal_stop(&n->sigint);
     uv_signal_stop(&n->sigterm);
     uv_signal_stop(&n->sighup);
@@ -141,6 +145,68 @@ static void stop(struct node *n)
     join_stop(n->joiner);
     n->joiner = NULL;
     consensus_close(&n->cons, raft_closed);
+}
+
+/* The node of this process, for auth's resume callback (it has no
+ * argument of its own). */
+static struct node *the_node;
+
+/* A parked key check ended (auth.h): an HTTP request's, or a call's. */
+static void auth_resume(void *arg, mq_err err, const char *why)
+{
+    if (the_node != NULL && http_owns_ask(&the_node->http, arg)) {
+        http_auth_resume(&the_node->http, arg, err, why);
+    } else {
+        rpc_auth_resume(arg, err, why);
+    }
+}
+
+static mq_err client_relisten_cb(void *arg, nng_listener *l, struct errmsg *e)
+{
+    struct node *n = arg;
+    mq_err rv = bridge_relisten(&n->bridge, n->client_tls, e);
+    *l = n->bridge.listener;
+    return rv;
+}
+
+static mq_err peer_relisten_cb(void *arg, nng_listener *l, struct errmsg *e)
+{
+    struct node *n = arg;
+    return peer_relisten(&n->peer, l, e);
+}
+
+/* Watches the client and peer listeners (lwatch.h). */
+static mq_err watch_listeners(struct node *n, struct errmsg *e)
+{
+    const struct config *cfg = n->cfg;
+    mq_err rv = lwatch_start(&n->lwatch, &n->loop, e);
+    struct lwatch_target client = {
+        .what = "client_url",
+        .url = cfg->client_url,
+        .listener = n->bridge.listener,
+        .proto = LWATCH_PROTO_REQ,
+        .cert_file = cfg->tls_cert_file,
+        .key_file = cfg->tls_key_file,
+        .restart = client_relisten_cb,
+        .arg = n,
+    };
+    struct lwatch_target peer = {
+        .what = "peer_url",
+        .url = cfg->peer_url,
+        .listener = n->peer.pull_listener,
+        .proto = LWATCH_PROTO_PUSH,
+        .cert_file = cfg->peer_tls_cert_file,
+        .key_file = cfg->peer_tls_key_file,
+        .restart = peer_relisten_cb,
+        .arg = n,
+    };
+    if (rv == MQ_OK) {
+        rv = lwatch_add(n->lwatch, &client, e);
+    }
+    if (rv == MQ_OK && n->peer.pull_open) {
+        rv = lwatch_add(n->lwatch, &peer, e);
+    }
+    return rv;
 }
 
 static void signal_cb(uv_signal_t *h, int signum)
@@ -199,6 +265,15 @@ static mq_err reload_tls(void *arg, char *detail, size_t len, struct errmsg *e)
         at += (size_t)snprintf(detail + at, len - at,
                                "%speer certificate %s reloaded", at ? "; " : "",
                                cfg->peer_tls_cert_file);
+    }
+    if (config_http_tls(cfg)) {
+        if ((rv = http_reload_tls(&n->http, e)) != MQ_OK) {
+            errmsg_wrap(e, "HTTPS (client and peer TLS were reloaded)");
+            return rv;
+        }
+        at += (size_t)snprintf(detail + at, len - at,
+                               "%sHTTPS certificate %s reloaded",
+                               at ? "; " : "", cfg->tls_cert_file);
     }
     if (at == 0) {
         errmsg_set(e, "no TLS configured on node %llu",
@@ -404,8 +479,9 @@ int node_run(const struct config *cfg)
     n->fsm->on_publish_arg = &n->rpc;
     n->fsm->on_note = rpc_on_note;
     n->fsm->on_note_arg = &n->rpc;
+    the_node = n;
     if (auth_init(&n->auth, &n->loop, &n->fsm->keys, cfg->data_dir,
-                  cfg->auth_bootstrap_key_file, rpc_auth_resume, &e) != MQ_OK) {
+                  cfg->auth_bootstrap_key_file, auth_resume, &e) != MQ_OK) {
         LOG_ERROR("%s", e.msg);
         goto out;
     }
@@ -466,13 +542,17 @@ int node_run(const struct config *cfg)
         .bridge = &n->bridge,
         .batch = &n->batch,
     };
-    /* No key check yet (NULL): every endpoint is open. */
-    if (http_start(&n->http, &n->loop, &src, NULL, &e) != MQ_OK) {
+    struct http_auth ha = {.check = rpc_auth_http, .arg = &n->rpc};
+    if (http_start(&n->http, &n->loop, &src, &ha, &e) != MQ_OK) {
         LOG_ERROR("%s", e.msg);
         goto out;
     }
     if (consensus_start(&n->cons, &n->loop, &n->peer, n->fsm, cfg, &e) !=
         MQ_OK) {
+        LOG_ERROR("%s", e.msg);
+        goto out;
+    }
+    if (watch_listeners(n, &e) != MQ_OK) {
         LOG_ERROR("%s", e.msg);
         goto out;
     }

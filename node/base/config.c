@@ -140,7 +140,8 @@ static const struct opt opts[] = {
     {"http_url", OPT_STR, offsetof(struct config, http_url),
      sizeof(((struct config *)0)->http_url), "", 0, 0, 0,
      "HTTP listener for /metrics, /livez, /readyz and /healthz, "
-     "http://HOST:PORT (empty: none)"},
+     "http://HOST:PORT, or https://HOST:PORT with the client certificate "
+     "(tls_cert_file) (empty: none)"},
     U64(http_max_connections, "64", 1, 4096,
         "HTTP connections open at once; more are closed at once"),
     U64(http_max_request_bytes, "8192", 1024, 1048576,
@@ -465,11 +466,12 @@ static mq_err check_tls(const struct config *cfg, struct errmsg *e)
     return MQ_OK;
 }
 
-/* Checks http_url: empty, or http://HOST:PORT with nothing after the port.
- * https:// is refused until mqd has certificate settings. */
-static mq_err check_http_url(const char *url, struct errmsg *e)
+/* Checks http_url: empty, or http://HOST:PORT or https://HOST:PORT with
+ * nothing after the port; https:// serves the client certificate, so it
+ * needs tls_cert_file and tls_key_file. */
+static mq_err check_http_url(const struct config *cfg, struct errmsg *e)
 {
-    const char *hp, *colon;
+    const char *url = cfg->http_url, *hp, *colon;
     char *end;
     unsigned long port;
 
@@ -477,17 +479,22 @@ static mq_err check_http_url(const char *url, struct errmsg *e)
         return MQ_OK;
     }
     if (strncmp(url, "https://", 8) == 0) {
+        if (cfg->tls_cert_file[0] == '\0' || cfg->tls_key_file[0] == '\0') {
+            errmsg_set(e,
+                       "http_url: \"%s\": https:// serves the client "
+                       "certificate: set tls_cert_file and tls_key_file "
+                       "(and a tls+tcp:// client_url), or use http://",
+                       url);
+            return MQ_ERR_INVALID;
+        }
+    } else if (strncmp(url, "http://", 7) != 0) {
         errmsg_set(e,
-                   "http_url: \"%s\": TLS is not configured (mqd has no "
-                   "certificate settings yet): use http://",
+                   "http_url: \"%s\" is not an http://HOST:PORT or "
+                   "https://HOST:PORT URL",
                    url);
         return MQ_ERR_INVALID;
     }
-    if (strncmp(url, "http://", 7) != 0) {
-        errmsg_set(e, "http_url: \"%s\" is not an http://HOST:PORT URL", url);
-        return MQ_ERR_INVALID;
-    }
-    hp = url + 7;
+    hp = config_http_hostport(cfg);
     colon = strrchr(hp, ':');
     if (colon == NULL || colon == hp) {
         errmsg_set(e, "http_url: \"%s\" has no host and port", url);
@@ -505,9 +512,17 @@ static mq_err check_http_url(const char *url, struct errmsg *e)
     return MQ_OK;
 }
 
+int config_http_tls(const struct config *cfg)
+{
+    return strncmp(cfg->http_url, "https://", 8) == 0;
+}
+
 const char *config_http_hostport(const struct config *cfg)
 {
-    return cfg->http_url[0] != '\0' ? cfg->http_url + 7 : "";
+    if (cfg->http_url[0] == '\0') {
+        return "";
+    }
+    return cfg->http_url + (config_http_tls(cfg) ? 8 : 7);
 }
 
 /* Checks each URL of the comma-separated list @list (join). */
@@ -788,7 +803,7 @@ mq_err config_load(struct config *cfg, int argc, char **argv, struct errmsg *e)
     cfg->check_only = check_only;
     if ((rv = check_url("client_url", cfg->client_url, e)) != MQ_OK ||
         (rv = check_url("peer_url", cfg->peer_url, e)) != MQ_OK ||
-        (rv = check_http_url(cfg->http_url, e)) != MQ_OK) {
+        (rv = check_http_url(cfg, e)) != MQ_OK) {
         return rv;
     }
     if (strcmp(cfg->client_url, cfg->peer_url) == 0) {

@@ -125,6 +125,9 @@ mq_err config_load(struct config *cfg, int argc, char **argv, struct errmsg *e);
 /* The host:port of @cfg's http_url (after "http://"), for a listener. */
 const char *config_http_hostport(const struct config *cfg);
 
+/* Whether http_url is https:// (served with the client certificate). */
+int config_http_tls(const struct config *cfg);
+
 /* Prints every key with its default and help (mqd --help). */
 void config_usage(FILE *out);
 

@@ -10,7 +10,9 @@
 #include "health.h"
 #include "log.h"
 #include "metrics.h"
+#include "secret.h"
 #include "textbuf.h"
+#include "tlsconf.h"
 
 /* A page larger than this is not built (a 503 says so). */
 #define HTTP_PAGE_MAX (64u << 20)
@@ -41,10 +43,99 @@ static void publish(struct http *h)
     figures_release(old);
 }
 
+static void ask_free_token(struct http_ask *a)
+{
+    if (a->token != NULL) {
+        secret_wipe(a->token, a->len);
+        mq_free(a->token);
+        a->token = NULL;
+        a->len = 0;
+    }
+}
+
+/* Records the answer of @a (under h->lock). */
+static void ask_answer(struct http_ask *a, mq_err err, int status,
+                       const char *why)
+{
+    ask_free_token(a);
+    if (a->abandoned) {
+        a->abandoned = 0;
+        a->state = HTTP_ASK_FREE;
+        return;
+    }
+    a->err = err;
+    a->status = err == MQ_OK ? 200 : status;
+    snprintf(a->why, sizeof a->why, "%s", err == MQ_OK ? "" : why);
+    a->state = HTTP_ASK_ANSWERED;
+}
+
+/* Checks @a if it is in state @expect (QUEUED; or PARKED, resumed) on
+ * the loop: answers it, or leaves it PARKED. */
+static void check_ask(struct http *h, struct http_ask *a, int expect)
+{
+    char why[sizeof a->why] = "";
+    int parked = 0, status = 401;
+    mq_err rv;
+    uv_mutex_lock(&h->lock);
+    if (a->state != expect) {
+        uv_mutex_unlock(&h->lock);
+        return;
+    }
+    a->state = HTTP_ASK_CHECKING;
+    const char *token = a->token != NULL ? a->token : "";
+    uv_mutex_unlock(&h->lock);
+    /* CHECKING: no handler frees the token or reuses the ask meanwhile. */
+    rv =
+        h->auth.check(h->auth.arg, token, a, &parked, &status, why, sizeof why);
+    uv_mutex_lock(&h->lock);
+    if (rv == MQ_ERR_NOT_DONE && parked) {
+        a->state = HTTP_ASK_PARKED;
+    } else {
+        ask_answer(a, rv, status, why);
+    }
+    uv_mutex_unlock(&h->lock);
+}
+
+void http_run_asks(struct http *h)
+{
+    for (size_t i = 0; i < HTTP_ASKS_MAX; i++) {
+        check_ask(h, &h->asks[i], HTTP_ASK_QUEUED);
+    }
+}
+
+int http_owns_ask(const struct http *h, const void *p)
+{
+    const char *c = p;
+    return c >= (const char *)&h->asks[0] &&
+           c < (const char *)&h->asks[HTTP_ASKS_MAX];
+}
+
+void http_auth_resume(struct http *h, void *ask, mq_err err, const char *why)
+{
+    struct http_ask *a = ask;
+    if (h->stopped) { /* no handler, no lock any more */
+        ask_free_token(a);
+        a->state = HTTP_ASK_FREE;
+        return;
+    }
+    if (err != MQ_OK) {
+        uv_mutex_lock(&h->lock);
+        if (a->state == HTTP_ASK_PARKED) {
+            ask_answer(a, err == MQ_OK ? MQ_ERR_NOT_DONE : err,
+                       err == MQ_ERR_UNAUTHENTICATED ? 401 : 503,
+                       why != NULL ? why : "the node is stopping");
+        }
+        uv_mutex_unlock(&h->lock);
+        return;
+    }
+    check_ask(h, a, HTTP_ASK_PARKED); /* the slow check is remembered now */
+}
+
 static void wake_cb(uv_async_t *a)
 {
     struct http *h = a->data;
     int wanted;
+    http_run_asks(h);
     uv_mutex_lock(&h->lock);
     wanted = h->wanted;
     uv_mutex_unlock(&h->lock);
@@ -61,10 +152,16 @@ static void beat_cb(uv_timer_t *t)
 
 /* nng threads -------------------------------------------------------------- */
 
-/* The cookie of a waiting request: the snapshot sequence number it waits
- * for (low 32 bits) and since when (high 32 bits, ms since the first
- * call, modulo 2^32). */
-#define COOKIE(seq, ms) (((uint64_t)(ms) << 32) | ((seq)&0xffffffffu))
+/* The cookie of a request waiting for a snapshot: the sequence number it
+ * waits for (low 32 bits) and since when (bits 32 to 62: monotonic ms,
+ * modulo 2^31). One waiting for its key check has bit 63 set, the ask's
+ * index in bits 32 to 62 and since when in the low 32 bits (modulo
+ * 2^32). */
+#define MS31 0x7fffffffu
+#define COOKIE(seq, ms) (((uint64_t)((ms)&MS31) << 32) | ((seq)&0xffffffffu))
+#define AUTH_FLAG (1ull << 63)
+#define AUTH_COOKIE(slot, ms)                                                  \
+    (AUTH_FLAG | ((uint64_t)(slot) << 32) | ((ms)&0xffffffffu))
 
 /* A snapshot for @cookie's request, or NULL with *@wait set: call again
  * then; or NULL with *@wait 0: none could be had in time. */
@@ -88,10 +185,10 @@ static struct figures *get_figures(struct http *h, uint64_t *cookie, int *wait)
         }
     } else {
         uint64_t want = *cookie & 0xffffffffu;
-        uint32_t since = (uint32_t)(*cookie >> 32);
+        uint32_t since = (uint32_t)(*cookie >> 32) & MS31;
         if ((h->seq & 0xffffffffu) >= want && h->current != NULL) {
             fg = h->current;
-        } else if ((uint32_t)now - since < HTTP_WAIT_MS) {
+        } else if ((((uint32_t)now - since) & MS31) < HTTP_WAIT_MS) {
             *wait = HTTP_POLL_MS;
         } else {
             fg = h->current; /* stale, or NULL: the loop did not answer */
@@ -105,6 +202,94 @@ static struct figures *get_figures(struct http *h, uint64_t *cookie, int *wait)
         uv_async_send(&h->wake);
     }
     return fg;
+}
+
+/* Refuses the request with @status and @why. */
+static void refuse(struct http *h, struct httpd_reply *rep, int status,
+                   const char *why)
+{
+    char text[200];
+    atomic_fetch_add(&h->auth_refused, 1);
+    snprintf(text, sizeof text, "%s\n", why[0] ? why : "key refused");
+    httpd_text(rep, status == 403 || status == 503 ? status : 401, text);
+    if (rep->status == 401) {
+        snprintf(rep->headers, sizeof rep->headers,
+                 "WWW-Authenticate: Bearer realm=\"mq\"\r\n");
+    }
+}
+
+/* The key check of a request, through the loop (http_run_asks). Returns 1
+ * when it passed (*cookie is 0 again), 0 when @rep is the answer (a
+ * refusal), or -1: call again (*cookie says which ask). */
+static int key_check(struct http *h, const struct http_request *req,
+                     uint64_t *cookie, struct httpd_reply *rep)
+{
+    uint32_t now = (uint32_t)mono_ms();
+    struct http_ask *a = NULL;
+
+    if ((*cookie & AUTH_FLAG) == 0) {
+        const char *tok = req->authorization;
+        size_t len = strlen(tok), i;
+        char *copy = mq_malloc(len + 1);
+        if (copy == NULL) {
+            httpd_text(rep, 503, "out of memory\n");
+            return 0;
+        }
+        memcpy(copy, tok, len + 1);
+        uv_mutex_lock(&h->lock);
+        for (i = 0; i < HTTP_ASKS_MAX && h->asks[i].state != HTTP_ASK_FREE;
+             i++) {
+        }
+        if (i < HTTP_ASKS_MAX) {
+            a = &h->asks[i];
+            a->state = HTTP_ASK_QUEUED;
+            a->abandoned = 0;
+            a->token = copy;
+            a->len = len;
+        }
+        uv_mutex_unlock(&h->lock);
+        if (a == NULL) {
+            secret_wipe(copy, len);
+            mq_free(copy);
+            refuse(h, rep, 503,
+                   "too many requests wait for their key check: try again");
+            return 0;
+        }
+        if (h->started) {
+            uv_async_send(&h->wake);
+        }
+        *cookie = AUTH_COOKIE(i, now);
+        return -1;
+    }
+    a = &h->asks[(*cookie >> 32) & MS31];
+    uv_mutex_lock(&h->lock);
+    if (a->state == HTTP_ASK_ANSWERED) {
+        mq_err err = a->err;
+        int status = a->status;
+        char why[sizeof a->why];
+        snprintf(why, sizeof why, "%s", a->why);
+        a->state = HTTP_ASK_FREE;
+        uv_mutex_unlock(&h->lock);
+        if (err == MQ_OK) {
+            *cookie = 0;
+            return 1;
+        }
+        refuse(h, rep, status, why);
+        return 0;
+    }
+    if (now - (uint32_t)*cookie < HTTP_WAIT_MS) {
+        uv_mutex_unlock(&h->lock);
+        return -1;
+    }
+    if (a->state == HTTP_ASK_QUEUED) {
+        ask_free_token(a);
+        a->state = HTTP_ASK_FREE;
+    } else {
+        a->abandoned = 1; /* the loop frees it when it answers */
+    }
+    uv_mutex_unlock(&h->lock);
+    refuse(h, rep, 503, "the key check did not end in time: try again");
+    return 0;
 }
 
 static int path_is_open(const struct http *h, const char *path)
@@ -209,20 +394,11 @@ int http_handle(void *arg, const struct http_request *req, uint64_t *cookie,
                    "/healthz[?verbose]\n");
         return 0;
     }
-    if (*cookie == 0 && h->auth.check != NULL && !path_is_open(h, path)) {
-        char why[160] = "";
-        int status = 401;
-        if (h->auth.check(h->auth.arg, path, req->authorization, &status, why,
-                          sizeof why) != MQ_OK) {
-            char text[200];
-            atomic_fetch_add(&h->auth_refused, 1);
-            snprintf(text, sizeof text, "%s\n", why[0] ? why : "key refused");
-            httpd_text(rep, status == 403 ? 403 : 401, text);
-            if (rep->status == 401) {
-                snprintf(rep->headers, sizeof rep->headers,
-                         "WWW-Authenticate: Bearer realm=\"mq\"\r\n");
-            }
-            return 0;
+    if ((*cookie == 0 || (*cookie & AUTH_FLAG) != 0) && h->auth.check != NULL &&
+        !path_is_open(h, path)) {
+        int k = key_check(h, req, cookie, rep);
+        if (k <= 0) {
+            return k < 0 ? HTTP_POLL_MS : 0;
         }
     }
     if (strcmp(path, "/livez") == 0) {
@@ -250,6 +426,37 @@ int http_handle(void *arg, const struct http_request *req, uint64_t *cookie,
 
 /* Start and stop ----------------------------------------------------------- */
 
+/* The https:// listener's configuration: the client certificate
+ * (tls_cert_file, tls_key_file); no client certificate asked for (keys
+ * say who may read). */
+static mq_err server_tls(struct http *h, nng_tls_config **out, struct errmsg *e)
+{
+    struct tlsconf_files f = {.cert_key = "tls_cert_file",
+                              .cert_file = h->cfg->tls_cert_file,
+                              .key_key = "tls_key_file",
+                              .key_file = h->cfg->tls_key_file};
+    mq_err rv = tlsconf_server(out, &f, e);
+    if (rv != MQ_OK) {
+        errmsg_wrap(e, "http_url %s", h->cfg->http_url);
+    }
+    return rv;
+}
+
+mq_err http_reload_tls(struct http *h, struct errmsg *e)
+{
+    nng_tls_config *tls = NULL;
+    mq_err rv;
+    if (!h->started || !config_http_tls(h->cfg)) {
+        return MQ_ERR_NOT_FOUND;
+    }
+    if ((rv = server_tls(h, &tls, e)) != MQ_OK) {
+        return rv;
+    }
+    rv = httpd_set_tls(h->server, tls, e);
+    nng_tls_config_free(tls);
+    return rv;
+}
+
 mq_err http_start(struct http *h, uv_loop_t *loop,
                   const struct collect_sources *src,
                   const struct http_auth *auth, struct errmsg *e)
@@ -268,7 +475,13 @@ mq_err http_start(struct http *h, uv_loop_t *loop,
     if (h->cfg->http_url[0] == '\0') {
         return MQ_OK;
     }
-    snprintf(addr, sizeof addr, "tcp://%s", config_http_hostport(h->cfg));
+    snprintf(addr, sizeof addr, "%s://%s",
+             config_http_tls(h->cfg) ? "tls+tcp" : "tcp",
+             config_http_hostport(h->cfg));
+    nng_tls_config *tls = NULL;
+    if (config_http_tls(h->cfg) && (rv = server_tls(h, &tls, e)) != MQ_OK) {
+        return rv;
+    }
     uv_mutex_init(&h->lock);
     uv_async_init(loop, &h->wake, wake_cb);
     h->wake.data = h;
@@ -284,8 +497,12 @@ mq_err http_start(struct http *h, uv_loop_t *loop,
         .timeout_ms = h->cfg->http_timeout_ms,
         .handler = http_handle,
         .arg = h,
+        .tls = tls,
     };
     rv = httpd_start(&h->server, &o, e);
+    if (tls != NULL) {
+        nng_tls_config_free(tls); /* the listener holds its own */
+    }
     if (rv != MQ_OK) {
         errmsg_wrap(e, "http_url %s", h->cfg->http_url);
         return rv;
@@ -304,6 +521,13 @@ void http_stop(struct http *h)
     uv_timer_stop(&h->beat);
     uv_close((uv_handle_t *)&h->beat, NULL);
     uv_close((uv_handle_t *)&h->wake, NULL);
+    for (size_t i = 0; i < HTTP_ASKS_MAX; i++) {
+        if (h->asks[i].state != HTTP_ASK_PARKED) { /* parked: auth resumes */
+            ask_free_token(&h->asks[i]);
+            h->asks[i].state = HTTP_ASK_FREE;
+        }
+    }
+    h->stopped = 1;
     figures_release(h->current);
     h->current = NULL;
     uv_mutex_destroy(&h->lock);

@@ -42,20 +42,44 @@
 /* How often a waiting handler looks again. */
 #define HTTP_POLL_MS 2
 
-/* The key check, for when keys exist (node/auth/). @check runs on an nng
- * thread for every request to an endpoint that is not open
- * (http_metrics_open, http_health_open): it gets the request's path and
- * its Authorization header ("" if none; clients send "Bearer <key>").
- * MQ_OK serves the request; any other code refuses it with *@status (401,
- * the default: no key or an unknown one; 403: a key without the grant)
- * and one line in @why for the client (never the key itself). It must not
- * touch the loop thread's state: what it needs (key hashes, grants) it
- * keeps itself, published the way the figures are. Refusals are counted
- * in mq_auth_refusals_total{listener="http"}. */
+/* The key check, for when keys exist (node/auth/). @check runs on the
+ * loop thread, for every request to an endpoint that is not open
+ * (http_metrics_open, http_health_open): it gets the request's
+ * Authorization header ("" if none; clients send "Bearer <key>") and
+ * @ask, which identifies the request. MQ_OK serves the request;
+ * MQ_ERR_NOT_DONE with *@parked set means a slow check runs and its
+ * answer comes through http_auth_resume(@ask); any other code refuses it
+ * with *@status (401, the default: no key or an unknown one; 403: a key
+ * without the grant; 503: try again) and one line in @why for the client
+ * (never the key itself). Refusals are counted in
+ * mq_auth_refusals_total{listener="http"}. */
 struct http_auth {
-    mq_err (*check)(void *arg, const char *path, const char *authorization,
-                    int *status, char *why, size_t why_len);
+    mq_err (*check)(void *arg, const char *authorization, void *ask,
+                    int *parked, int *status, char *why, size_t why_len);
     void *arg;
+};
+
+/* At most this many requests wait for their key check at once; more are
+ * refused 503. */
+#define HTTP_ASKS_MAX 32
+
+/* A request's key check, between a handler and the loop (under h->lock). */
+struct http_ask {
+    int state;     /* HTTP_ASK_* */
+    int abandoned; /* its handler gave up: freed when answered */
+    char *token;   /* the Authorization header, a copy (wiped when freed) */
+    size_t len;
+    mq_err err;
+    int status;
+    char why[160];
+};
+
+enum {
+    HTTP_ASK_FREE,
+    HTTP_ASK_QUEUED,   /* for the loop to check */
+    HTTP_ASK_CHECKING, /* the loop checks it */
+    HTTP_ASK_PARKED,   /* a slow check runs: http_auth_resume answers */
+    HTTP_ASK_ANSWERED  /* for the handler to take */
 };
 
 struct http {
@@ -67,11 +91,14 @@ struct http {
     uv_async_t wake; /* a handler wants a snapshot */
     uv_timer_t beat; /* stamps beat_ms, for /livez */
     int started;
+    int stopped; /* http_stop ran: parked key checks only free their ask */
 
     uv_mutex_t lock;
     struct figures *current; /* under lock */
     uint64_t seq;            /* under lock: snapshots published */
     int wanted;              /* under lock */
+
+    struct http_ask asks[HTTP_ASKS_MAX]; /* under lock */
 
     _Atomic uint64_t beat_ms; /* monotonic ms of the loop's last beat */
     _Atomic uint64_t auth_refused;
@@ -91,6 +118,26 @@ mq_err http_start(struct http *h, uv_loop_t *loop,
  * Exposed for the unit tests. */
 int http_handle(void *arg, const struct http_request *req, uint64_t *cookie,
                 struct httpd_reply *rep);
+
+/* The loop's side of the key checks: checks every queued ask (called on
+ * each wake-up; exposed for the unit tests). Loop thread. */
+void http_run_asks(struct http *h);
+
+/* Whether @p is one of @h's asks: the auth module's resume callback is
+ * shared with the request path, which tells them apart with this. */
+int http_owns_ask(const struct http *h, const void *p);
+
+/* The end of a parked key check (auth_resume_cb): with @err MQ_OK the key
+ * is checked again (now remembered), otherwise the request is refused
+ * with @why. Loop thread; after http_stop it only frees the ask. */
+void http_auth_resume(struct http *h, void *ask, mq_err err, const char *why);
+
+/* Reads the https:// listener's certificate files again (SIGHUP, mqctl
+ * node reload-tls) for the connections it accepts from now on. Returns
+ * MQ_OK; MQ_ERR_NOT_FOUND when http_url is not https://; an error with @e
+ * naming the file (the old settings stay). Loop thread; blocks up to a
+ * second. */
+mq_err http_reload_tls(struct http *h, struct errmsg *e);
 
 /* Stops serving (waits for handlers running on nng threads to finish),
  * then closes the loop's handles. Loop thread. */

@@ -23,6 +23,7 @@
 
 #include "alloc.h"
 #include "log.h"
+#include "tlsconf.h"
 
 enum conn_state { C_READ, C_WAIT, C_WRITE };
 
@@ -408,6 +409,8 @@ mq_err httpd_start(struct httpd **out, const struct httpd_opts *o,
         return MQ_ERR_NO_MEMORY;
     }
     if ((rv = nng_stream_listener_alloc(&h->l, o->addr)) != 0 ||
+        (o->tls != NULL && (rv = nng_stream_listener_set_ptr(
+                                h->l, NNG_OPT_TLS_CONFIG, o->tls)) != 0) ||
         (rv = nng_stream_listener_listen(h->l)) != 0) {
         errmsg_set(e, "cannot listen at %s: %s", o->addr, nng_strerror(rv));
         nng_stream_listener_free(h->l);
@@ -420,6 +423,11 @@ mq_err httpd_start(struct httpd **out, const struct httpd_opts *o,
     nng_stream_listener_accept(h->l, h->accept_aio);
     *out = h;
     return MQ_OK;
+}
+
+mq_err httpd_set_tls(struct httpd *h, nng_tls_config *tls, struct errmsg *e)
+{
+    return tlsconf_stream_listener_set(h->l, h->o.addr, tls, e);
 }
 
 void httpd_stats(struct httpd *h, struct httpd_stats *out)

@@ -20,6 +20,8 @@
 #ifndef MQ_HTTPD_H
 #define MQ_HTTPD_H
 
+#include <nng/nng.h>
+#include <nng/supplemental/tls/tls.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,7 +50,9 @@ typedef int (*httpd_handler)(void *arg, const struct http_request *req,
                              uint64_t *cookie, struct httpd_reply *rep);
 
 struct httpd_opts {
-    const char *addr; /* nng stream URL to listen on: tcp://HOST:PORT */
+    const char *addr;    /* nng stream URL to listen on: tcp://HOST:PORT, or
+                            tls+tcp://HOST:PORT with @tls */
+    nng_tls_config *tls; /* borrowed (nng holds its own); NULL: tcp:// */
     size_t max_connections;
     size_t max_request_bytes;
     uint64_t timeout_ms;
@@ -66,6 +70,11 @@ struct httpd_stats {
  * MQ_ERR_NO_MEMORY. */
 mq_err httpd_start(struct httpd **out, const struct httpd_opts *o,
                    struct errmsg *e);
+
+/* Gives a tls+tcp:// server the TLS configuration @tls for the
+ * connections it accepts from now on (tlsconf_stream_listener_set; blocks
+ * up to a second). Returns MQ_OK, or an error with @e. */
+mq_err httpd_set_tls(struct httpd *h, nng_tls_config *tls, struct errmsg *e);
 
 /* The server's counts. Any thread. */
 void httpd_stats(struct httpd *h, struct httpd_stats *out);

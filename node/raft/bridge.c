@@ -594,12 +594,7 @@ mq_err bridge_start(struct bridge *b, uv_loop_t *loop,
         return MQ_ERR_INTERNAL;
     }
     snprintf(b->url, sizeof b->url, "%s", o->url);
-    if ((rv = nng_listener_create(&b->listener, b->rep, o->url)) != 0 ||
-        (o->tls != NULL &&
-         (rv = nng_listener_set_ptr(b->listener, NNG_OPT_TLS_CONFIG, o->tls)) !=
-             0) ||
-        (o->tls != NULL && (rv = tlsconf_nodelay_listener(b->listener)) != 0) ||
-        (rv = nng_listener_start(b->listener, 0)) != 0) {
+    if ((rv = tlsconf_listen(&b->listener, b->rep, o->url, o->tls)) != 0) {
         errmsg_set(e, "listen on client_url %s: %s", o->url, nng_strerror(rv));
         return MQ_ERR_INVALID;
     }
@@ -618,6 +613,17 @@ mq_err bridge_set_tls(struct bridge *b, nng_tls_config *tls, struct errmsg *e)
         return MQ_ERR_INVALID;
     }
     return tlsconf_listener_set(b->listener, b->url, tls, e);
+}
+
+mq_err bridge_relisten(struct bridge *b, nng_tls_config *tls, struct errmsg *e)
+{
+    int rv;
+    nng_listener_close(b->listener);
+    if ((rv = tlsconf_listen(&b->listener, b->rep, b->url, tls)) != 0) {
+        errmsg_set(e, "listen on client_url %s: %s", b->url, nng_strerror(rv));
+        return MQ_ERR_INTERNAL;
+    }
+    return MQ_OK;
 }
 
 mq_err bridge_check_listen(const char *url, const char *key, struct errmsg *e)

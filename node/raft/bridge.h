@@ -173,6 +173,12 @@ mq_err bridge_start(struct bridge *b, uv_loop_t *loop,
  * nng, with @e. */
 mq_err bridge_set_tls(struct bridge *b, nng_tls_config *tls, struct errmsg *e);
 
+/* Closes the client listener (its connections with it) and listens again
+ * on the same URL with @tls (NULL: tcp://): for a listener that stopped
+ * accepting (lwatch.h). Loop thread. Returns MQ_OK, or MQ_ERR_INTERNAL
+ * with @e. */
+mq_err bridge_relisten(struct bridge *b, nng_tls_config *tls, struct errmsg *e);
+
 /* Checks that @url (the value of config key @key) can be listened on now:
  * listens and closes at once. Returns MQ_OK, or MQ_ERR_INVALID with @e
  * naming the key, the URL and why (e.g. "address in use"). For the start,

@@ -552,6 +552,7 @@ void peer_deliver(struct peer *p, nng_msg *msg)
         p->append_prev = m.append_entries.prev_log_index;
         p->append_n = m.append_entries.n_entries;
     }
+    p->last_in_ms = uv_now(p->loop);
     p->recv_cb(&p->io, &m);
     p->in_append = 0;
     peer_fire_event(p);
@@ -720,13 +721,8 @@ static int io_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick,
             return RAFT_IOERR;
         }
     }
-    if ((rv = nng_listener_create(&p->pull_listener, p->pull,
-                                  p->cfg->peer_url)) != 0 ||
-        (p->pull_tls != NULL &&
-         ((rv = nng_listener_set_ptr(p->pull_listener, NNG_OPT_TLS_CONFIG,
-                                     p->pull_tls)) != 0 ||
-          (rv = tlsconf_nodelay_listener(p->pull_listener)) != 0)) ||
-        (rv = nng_listener_start(p->pull_listener, 0)) != 0) {
+    if ((rv = tlsconf_listen(&p->pull_listener, p->pull, p->cfg->peer_url,
+                             p->pull_tls)) != 0) {
         snprintf(io->errmsg, sizeof io->errmsg, "listen on peer_url %s: %s",
                  p->cfg->peer_url, nng_strerror(rv));
         return RAFT_IOERR;
@@ -767,6 +763,32 @@ void peer_event(struct peer *p, enum inbound_kind kind, uint32_t pipe)
     default:
         break;
     }
+}
+
+mq_err peer_relisten(struct peer *p, nng_listener *l, struct errmsg *e)
+{
+    uint64_t quiet_ms = uv_now(p->loop) - p->last_in_ms;
+    int rv;
+    if (!p->pull_open || p->closing) {
+        errmsg_set(e, "the peer port is closed");
+        return MQ_ERR_INVALID;
+    }
+    if (p->last_in_ms != 0 && quiet_ms < 2 * p->cfg->election_timeout_ms) {
+        errmsg_set(e,
+                   "its open connections still bring messages (the last "
+                   "%llu ms ago): they are not dropped",
+                   (unsigned long long)quiet_ms);
+        return MQ_ERR_NOT_DONE;
+    }
+    nng_listener_close(p->pull_listener);
+    if ((rv = tlsconf_listen(&p->pull_listener, p->pull, p->cfg->peer_url,
+                             p->pull_tls)) != 0) {
+        errmsg_set(e, "listen on peer_url %s: %s", p->cfg->peer_url,
+                   nng_strerror(rv));
+        return MQ_ERR_INTERNAL;
+    }
+    *l = p->pull_listener;
+    return MQ_OK;
 }
 
 mq_err peer_reload_tls(struct peer *p, struct errmsg *e)

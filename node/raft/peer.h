@@ -95,6 +95,7 @@ struct peer {
     uint64_t votes_refused;
 
     uint64_t msgs_in, msgs_out, bytes_in, bytes_out, dropped_out, bad_in;
+    uint64_t last_in_ms; /* loop time raft last got a message; 0: never */
 };
 
 /* Sets up @p on @loop for the data dir of @cfg, and reads the peer TLS
@@ -113,6 +114,14 @@ void peer_event(struct peer *p, enum inbound_kind kind, uint32_t pipe);
 /* Reads the peer TLS files again: the listener, the dialers and the hello
  * use them for new connections; open ones keep theirs. Returns MQ_OK, or
  * an error with @e (nothing changed). */
+/* Closes the peer listener (its connections with it) and listens again
+ * on peer_url, setting *l: for a listener that stopped accepting
+ * (lwatch.h). Not while the connections it has still bring messages (one
+ * in the last two election timeouts): dropping them would cut this node
+ * off for nothing, and MQ_ERR_NOT_DONE says so. Loop thread. Returns
+ * MQ_OK, or an error with @e. */
+mq_err peer_relisten(struct peer *p, nng_listener *l, struct errmsg *e);
+
 mq_err peer_reload_tls(struct peer *p, struct errmsg *e);
 
 /* Client URL of node @id as learnt (peer.c's learn), or NULL. */

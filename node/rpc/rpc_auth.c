@@ -19,6 +19,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "alloc.h"
 #include "grants.h"
@@ -341,6 +342,44 @@ int rpc_auth_check(struct call *call)
         rpc_keys_note_used(r, k, now);
     }
     return 1;
+}
+
+mq_err rpc_auth_http(void *arg, const char *authorization, void *ask,
+                     int *parked, int *status, char *why, size_t why_len)
+{
+    struct rpc *r = arg;
+    struct errmsg e = ERRMSG_INIT;
+    enum auth_outcome out = AUTH_OFF;
+    const struct key *k;
+    char claimed[MQ_NAME_MAX + 1];
+    const char *token = authorization;
+    mq_err rv;
+
+    *parked = 0;
+    if (r->auth == NULL) {
+        return MQ_OK;
+    }
+    if (strncasecmp(token, "Bearer ", 7) == 0) {
+        token += 7;
+        token += strspn(token, " ");
+    } else if (token[0] != '\0') {
+        *status = 401;
+        snprintf(why, why_len,
+                 "the Authorization header must say "
+                 "\"Bearer <key>\"");
+        return MQ_ERR_UNAUTHENTICATED;
+    }
+    rv = auth_identify(r->auth, token, strlen(token), wallclock_ms(), ask, &out,
+                       &k, claimed, &e);
+    if (rv == MQ_OK && out == AUTH_PARKED) {
+        *parked = 1;
+        return MQ_ERR_NOT_DONE;
+    }
+    if (rv != MQ_OK) {
+        *status = rv == MQ_ERR_UNAUTHENTICATED ? 401 : 503;
+        snprintf(why, why_len, "%s", e.msg);
+    }
+    return rv;
 }
 
 void rpc_auth_resume(void *arg, mq_err err, const char *why)

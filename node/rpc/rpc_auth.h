@@ -25,6 +25,18 @@ int rpc_auth_check(struct call *call);
 /* auth_resume_cb for auth_init: @arg is a parked call. */
 void rpc_auth_resume(void *arg, mq_err err, const char *why);
 
+/* The HTTP listener's key check (http.h's struct http_auth, @arg the
+ * struct rpc): @authorization is the request's Authorization header
+ * ("Bearer <key>"). Any valid key may read the figures, as it may ask for
+ * status. Returns MQ_OK (also when authentication is off); MQ_ERR_NOT_DONE
+ * with *@parked 1 (the bootstrap secret's slow check runs: the answer
+ * comes through auth's resume callback with @ask); or refuses with
+ * *@status 401 (no key, a malformed or unknown one, a wrong secret, an
+ * expired key) or 503 (the bootstrap key is not applied yet) and @why.
+ * Tokens are never put in @why. */
+mq_err rpc_auth_http(void *arg, const char *authorization, void *ask,
+                     int *parked, int *status, char *why, size_t why_len);
+
 /* Logs the audit line of a manage or admin request about to be handled
  * (on the node that carries it out). */
 void rpc_auth_audit(const struct call *call);

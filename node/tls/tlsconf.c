@@ -80,7 +80,9 @@ static mq_err load_pair(const struct tlsconf_files *f, char **cert,
                    f->key_key, f->key_file, f->cert_key, f->cert_file);
         rv = MQ_ERR_INVALID;
     }
-    if (rv == MQ_OK && mbedtls_x509_time_is_past(&crt.valid_to)) {
+    if (rv == MQ_OK && f->quiet) {
+        /* a probe: the listener's own checks say it */
+    } else if (rv == MQ_OK && mbedtls_x509_time_is_past(&crt.valid_to)) {
         LOG_WARN("%s %s: the certificate has expired: peers will refuse it",
                  f->cert_key, f->cert_file);
     } else if (rv == MQ_OK && mbedtls_x509_time_is_future(&crt.valid_from)) {
@@ -281,6 +283,90 @@ int tlsconf_nodelay_listener(nng_listener l)
     return nng_listener_set_bool(l, NNG_OPT_TCP_NODELAY, true);
 }
 
+int tlsconf_listen(nng_listener *l, nng_socket s, const char *url,
+                   nng_tls_config *tls)
+{
+    int rv;
+    if ((rv = nng_listener_create(l, s, url)) != 0 ||
+        (tls != NULL &&
+         ((rv = nng_listener_set_ptr(*l, NNG_OPT_TLS_CONFIG, tls)) != 0 ||
+          (rv = tlsconf_nodelay_listener(*l)) != 0))) {
+        return rv;
+    }
+    return nng_listener_start(*l, 0);
+}
+
+/* The host to dial for a listener of @url (a wildcard address becomes the
+ * loopback one), into @host (at least sizeof "127.0.0.1"). */
+static void local_host(const char *url, char *host, size_t len)
+{
+    pemfile_url_host(url, host, len);
+    if (host[0] == '\0' || strcmp(host, "*") == 0 ||
+        strcmp(host, "0.0.0.0") == 0) {
+        strcpy(host, "127.0.0.1");
+    } else if (strcmp(host, "::") == 0) {
+        strcpy(host, "::1");
+    }
+}
+
+/* The listener's port: @bound when known, else @url's. */
+static int url_port(const char *url, int bound)
+{
+    const char *colon = strrchr(url, ':');
+    if (bound > 0) {
+        return bound;
+    }
+    return colon != NULL ? atoi(colon + 1) : 0;
+}
+
+int tlsconf_local_addr(nng_listener l, const char *url, char *host, size_t len,
+                       int *port)
+{
+    int bound = 0;
+    if (len < sizeof "127.0.0.1") {
+        return 0;
+    }
+    local_host(url, host, len);
+    if (nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &bound) != 0) {
+        bound = 0;
+    }
+    *port = url_port(url, bound);
+    return *port > 0;
+}
+
+mq_err tlsconf_stream_listener_set(nng_stream_listener *l, const char *url,
+                                   nng_tls_config *cfg, struct errmsg *e)
+{
+    char host[256];
+    int bound = 0, port, rv;
+
+    if ((rv = nng_stream_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, cfg)) != 0) {
+        errmsg_set(e, "listener %s: new TLS configuration: %s", url,
+                   nng_strerror(rv));
+        return MQ_ERR_INTERNAL;
+    }
+    local_host(url, host, sizeof host);
+    if (nng_stream_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &bound) != 0) {
+        bound = 0;
+    }
+    if ((port = url_port(url, bound)) > 0) {
+        use_up_accept(host, port, 1000);
+    }
+    return MQ_OK;
+}
+
+mq_err tlsconf_probe(nng_tls_config **out, const char *cert_file,
+                     const char *key_file, struct errmsg *e)
+{
+    struct tlsconf_files f = {.cert_key = "certificate",
+                              .cert_file = cert_file,
+                              .key_key = "key",
+                              .key_file = key_file,
+                              .quiet = 1};
+    int own = set(cert_file) && set(key_file);
+    return build(out, NNG_TLS_MODE_CLIENT, &f, own, 0, NULL, e);
+}
+
 mq_err tlsconf_listener_set(nng_listener l, const char *url,
                             nng_tls_config *cfg, struct errmsg *e)
 {
@@ -292,19 +378,7 @@ mq_err tlsconf_listener_set(nng_listener l, const char *url,
                    nng_strerror(rv));
         return MQ_ERR_INTERNAL;
     }
-    pemfile_url_host(url, host, sizeof host);
-    if (host[0] == '\0' || strcmp(host, "*") == 0 ||
-        strcmp(host, "0.0.0.0") == 0) {
-        strcpy(host, "127.0.0.1");
-    } else if (strcmp(host, "::") == 0) {
-        strcpy(host, "::1");
-    }
-    if (nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port) != 0 ||
-        port <= 0) {
-        const char *colon = strrchr(url, ':');
-        port = colon != NULL ? atoi(colon + 1) : 0;
-    }
-    if (port > 0) {
+    if (tlsconf_local_addr(l, url, host, sizeof host, &port)) {
         use_up_accept(host, port, 1000);
     }
     return MQ_OK;

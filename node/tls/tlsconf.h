@@ -25,6 +25,7 @@ struct tlsconf_files {
     const char *cert_key, *cert_file; /* own certificate (chain), PEM */
     const char *key_key, *key_file;   /* its private key, PEM */
     const char *ca_key, *ca_file;     /* CA(s) that sign the other side */
+    int quiet; /* no warning about the certificate's dates (probes) */
 };
 
 /* A server configuration presenting cert_file with key_file. With a
@@ -54,6 +55,24 @@ int tlsconf_is_tls_url(const char *url);
  * request and its reply each go out at once). Returns 0 or nng's error. */
 int tlsconf_nodelay_listener(nng_listener l);
 
+/* Creates and starts a listener of @s on @url; with @tls (tls+tcp://),
+ * that configuration and TCP_NODELAY. Returns 0 or nng's error. */
+int tlsconf_listen(nng_listener *l, nng_socket s, const char *url,
+                   nng_tls_config *tls);
+
+/* The address a process on this machine dials to reach listener @l of
+ * @url: its host (a wildcard address becomes the loopback one) into
+ * @host, and the port it is bound to. Returns 1, or 0 when there is no
+ * port. */
+int tlsconf_local_addr(nng_listener l, const char *url, char *host, size_t len,
+                       int *port);
+
+/* A client configuration for probing this node's own listeners: verifies
+ * nothing, presents @cert_file with @key_file when both are given. Errors
+ * as tlsconf_server. */
+mq_err tlsconf_probe(nng_tls_config **out, const char *cert_file,
+                     const char *key_file, struct errmsg *e);
+
 /* Gives the running listener @l (of @url) the configuration @cfg for the
  * connections it accepts from now on; open connections keep theirs.
  *
@@ -67,4 +86,8 @@ int tlsconf_nodelay_listener(nng_listener l);
  * old configuration is kept when nng refuses the new one). */
 mq_err tlsconf_listener_set(nng_listener l, const char *url,
                             nng_tls_config *cfg, struct errmsg *e);
+
+/* As tlsconf_listener_set, for a stream listener (the HTTP one) of @url. */
+mq_err tlsconf_stream_listener_set(nng_stream_listener *l, const char *url,
+                                   nng_tls_config *cfg, struct errmsg *e);
 #endif

@@ -322,6 +322,104 @@ static void test_listener_is_bounded(void **state)
     assert_int_equal(cluster_stop(&c), 0);
 }
 
+/* GETs @path from 127.0.0.1:@port with "Authorization: @auth" (NULL:
+ * none). Returns the status code (0 when there was no answer); the whole
+ * answer in @out. */
+static int get_with(int port, const char *path, const char *auth, char *out,
+                    size_t len)
+{
+    char req[1024];
+    int closed = 0;
+    snprintf(req, sizeof req,
+             "GET %s HTTP/1.1\r\nConnection: close\r\n%s%s%s\r\n", path,
+             auth ? "Authorization: " : "", auth ? auth : "",
+             auth ? "\r\n" : "");
+    if (http_raw(port, req, strlen(req), out, len, 5000, &closed) < 13 ||
+        strncmp(out, "HTTP/1.1 ", 9) != 0) {
+        return 0;
+    }
+    return atoi(out + 9);
+}
+
+/* With authentication on, /metrics needs a key (any valid one, as status
+ * does): none or a wrong one gets 401 with WWW-Authenticate, the bootstrap
+ * secret (its slow check parks the request) and a key made by mqctl get
+ * the page; a revoked key is refused again. The health endpoints stay
+ * open (http_health_open 1, the default); nothing says the token. */
+static void test_keys_guard_metrics(void **state)
+{
+    struct cluster c;
+    struct cluster_opts o = CLUSTER_OPTS_INIT;
+    char *out = malloc(PAGE), bearer[MQ_TOKEN_MAX + 16];
+    char token[MQ_TOKEN_MAX + 1];
+    (void)state;
+    o.http = 1;
+    o.auth_secret = "http-bootstrap-secret-0123456789-abcdef";
+    live = &c;
+    assert_int_equal(cluster_start_opts(&c, 3, &o), 0);
+    int port = c.nodes[0].http_port;
+
+    /* Until the bootstrap key is applied, requests are refused 503. */
+    snprintf(bearer, sizeof bearer, "Bearer %s", c.token);
+    int st = 0;
+    for (int i = 0; i < 100 && st != 200; i++) {
+        st = get_with(port, "/metrics", bearer, out, PAGE);
+        if (st != 200) {
+            test_sleep_ms(100);
+        }
+    }
+    assert_int_equal(st, 200);
+    assert_non_null(strstr(out, "\nmq_node_id 1\n"));
+
+    assert_int_equal(get_with(port, "/metrics", NULL, out, PAGE), 401);
+    assert_non_null(strstr(out, "WWW-Authenticate: Bearer"));
+    assert_int_equal(
+        get_with(port, "/metrics", "Bearer mqk_nobody_00", out, PAGE), 401);
+    assert_int_equal(get_with(port, "/metrics", "Basic abc", out, PAGE), 401);
+    assert_non_null(strstr(out, "Bearer <key>"));
+    assert_int_equal(get_with(port, "/readyz", NULL, out, PAGE), 200);
+    assert_int_equal(get_with(port, "/livez", NULL, out, PAGE), 200);
+
+    /* A key that may only publish in one namespace reads the figures, on
+     * every node; revoked, it is refused. */
+    mq_client *admin = cluster_client(&c);
+    assert_non_null(admin);
+    mq_key_config kc = MQ_KEY_CONFIG_INIT;
+    mq_grant g[] = {{0, "ingest", MQ_VERB_PUBLISH}};
+    kc.name = "scraper";
+    kc.grants = g;
+    kc.n_grants = 1;
+    assert_int_equal(
+        mq_key_create(admin, &kc, NULL, token, MQ_TOKEN_MAX + 1, 0), MQ_OK);
+    snprintf(bearer, sizeof bearer, "Bearer %s", token);
+    for (int n = 0; n < 3; n++) {
+        st = 0;
+        for (int i = 0; i < 50 && st != 200; i++) {
+            st = get_with(c.nodes[n].http_port, "/metrics", bearer, out, PAGE);
+            if (st != 200) {
+                test_sleep_ms(100);
+            }
+        }
+        assert_int_equal(st, 200);
+        assert_null(strstr(out, token));
+    }
+    assert_int_equal(mq_key_revoke(admin, "scraper", 10000), MQ_OK);
+    st = 200;
+    for (int i = 0; i < 50 && st == 200; i++) {
+        st = get_with(port, "/metrics", bearer, out, PAGE);
+        if (st == 200) {
+            test_sleep_ms(100);
+        }
+    }
+    assert_int_equal(st, 401);
+    assert_null(strstr(out, token));
+    mq_client_close(admin);
+    free(out);
+    CLUSTER_TEST_PASSED(&c);
+    live = NULL;
+    assert_int_equal(cluster_stop(&c), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +430,7 @@ int main(void)
         cmocka_unit_test_teardown(test_healthz_verbose_is_json_of_every_check,
                                   stop_live),
         cmocka_unit_test_teardown(test_listener_is_bounded, stop_live),
+        cmocka_unit_test_teardown(test_keys_guard_metrics, stop_live),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

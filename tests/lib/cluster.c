@@ -240,8 +240,8 @@ int cluster_start_opts(struct cluster *c, int n, const struct cluster_opts *o)
                 fprintf(stderr, "cluster: no free port\n");
                 return -1;
             }
-            snprintf(nd->http_url, sizeof nd->http_url, "http://%s:%d", host,
-                     nd->http_port);
+            snprintf(nd->http_url, sizeof nd->http_url, "%s://%s:%d",
+                     o->https ? "https" : "http", host, nd->http_port);
         }
         size_t ul = strlen(c->urls), ml = strlen(c->members);
         snprintf(c->urls + ul, sizeof c->urls - ul, "%s%s", i ? "," : "",

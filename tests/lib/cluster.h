@@ -89,8 +89,9 @@ struct cluster_opts {
      * the node's peer_cert (node.crt) and ca.crt. */
     const char *tls_dir;
     int client_tls, peer_tls;
-    /* 1: every node serves HTTP (http_url) on a free port of its own. */
-    int http;
+    /* 1: every node serves HTTP (http_url) on a free port of its own;
+     * with https (and client_tls), https:// with the client certificate. */
+    int http, https;
 };
 
 #define CLUSTER_OPTS_INIT                                                      \

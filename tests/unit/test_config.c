@@ -451,8 +451,9 @@ static void test_repair_flag_sets_auto_repair(void **state)
     assert_non_null(strstr(e.msg, "auto_repair"));
 }
 
-/* http_url: http://HOST:PORT only; https:// is refused until TLS settings
- * exist, and a path or a missing port is named. */
+/* http_url: http://HOST:PORT, or https://HOST:PORT with the client
+ * certificate's settings (refused without them); a path or a missing port
+ * is named. */
 static void test_http_url_is_checked(void **state)
 {
     static struct config cfg;
@@ -477,8 +478,8 @@ static void test_http_url_is_checked(void **state)
     assert_string_equal(config_http_hostport(&cfg), "");
 
     static const char *const bad[][2] = {
-        {"https://127.0.0.1:7201", "TLS is not configured"},
-        {"tcp://127.0.0.1:7201", "not an http://HOST:PORT URL"},
+        {"https://127.0.0.1:7201", "set tls_cert_file and tls_key_file"},
+        {"tcp://127.0.0.1:7201", "not an http://HOST:PORT or https://"},
         {"http://127.0.0.1", "no host and port"},
         {"http://127.0.0.1:7201/metrics", "no valid port"},
         {"http://127.0.0.1:99999", "no valid port"},
@@ -493,6 +494,26 @@ static void test_http_url_is_checked(void **state)
                      e.msg, bad[i][1]);
         }
     }
+    const char *tls[] = {"mqd",
+                         "--id",
+                         "1",
+                         "--data_dir",
+                         "/tmp/x",
+                         "--peer_url",
+                         "tcp://127.0.0.1:7101",
+                         "--members",
+                         MEMBERS,
+                         "--client_url",
+                         "tls+tcp://127.0.0.1:7001",
+                         "--tls_cert_file",
+                         "/etc/mq/node.crt",
+                         "--tls_key_file",
+                         "/etc/mq/node.key",
+                         "--http_url",
+                         "https://127.0.0.1:7201"};
+    assert_int_equal(load(&cfg, &e, 17, tls), MQ_OK);
+    assert_true(config_http_tls(&cfg));
+    assert_string_equal(config_http_hostport(&cfg), "127.0.0.1:7201");
 }
 
 /* log_format: text or json, anything else named. */

@@ -18,22 +18,34 @@
 #include "http.h"
 
 static int checks;
+static void *slow_ask; /* the ask parked by "Bearer slow" */
+static int slow_done;  /* its slow check has ended */
 
-static mq_err check_key(void *arg, const char *path, const char *auth,
+/* The loop side's check (rpc_auth_http in the node). */
+static mq_err check_key(void *arg, const char *auth, void *ask, int *parked,
                         int *status, char *why, size_t len)
 {
     (void)arg;
     checks++;
+    *parked = 0;
     if (strcmp(auth, "Bearer good") == 0) {
         return MQ_OK;
     }
+    if (strcmp(auth, "Bearer slow") == 0) {
+        if (slow_done) {
+            return MQ_OK;
+        }
+        slow_ask = ask;
+        *parked = 1;
+        return MQ_ERR_NOT_DONE;
+    }
     if (strcmp(auth, "Bearer weak") == 0) {
         *status = 403;
-        snprintf(why, len, "this key may not read %s", path);
-        return MQ_ERR_INVALID;
+        snprintf(why, len, "this key may not read it");
+        return MQ_ERR_PERMISSION_DENIED;
     }
-    snprintf(why, len, "a key is needed for %s", path);
-    return MQ_ERR_INVALID;
+    snprintf(why, len, "a key is needed");
+    return MQ_ERR_UNAUTHENTICATED;
 }
 
 struct fixture {
@@ -69,6 +81,8 @@ static int setup(void **state)
     fx.h.seq = 1;
     atomic_store(&fx.h.beat_ms, mono_ms());
     checks = 0;
+    slow_ask = NULL;
+    slow_done = 0;
     *state = &fx;
     return 0;
 }
@@ -93,7 +107,17 @@ static int get(struct fixture *fx, const char *target, const char *auth,
     assert_int_equal(httpreq_parse(head, strlen(head), &req), HTTPREQ_OK);
     memset(rep, 0, sizeof *rep);
     fx->h.current->taken_mono_ms = mono_ms(); /* fresh: no wait */
-    assert_int_equal(http_handle(&fx->h, &req, &cookie, rep), 0);
+    /* Called again while it waits, as httpd does; the loop's side (the
+     * key check) runs in between. */
+    for (int i = 0; i < 1000 && http_handle(&fx->h, &req, &cookie, rep) > 0;
+         i++) {
+        http_run_asks(&fx->h);
+        if (slow_ask != NULL && slow_done) {
+            http_auth_resume(&fx->h, slow_ask, MQ_OK, NULL);
+            slow_ask = NULL;
+        }
+        slow_done = slow_ask != NULL; /* ends at the next turn */
+    }
     return rep->status;
 }
 
@@ -103,11 +127,11 @@ static void test_metrics_without_a_key_is_refused(void **state)
     struct httpd_reply rep;
     assert_int_equal(get(fx, "/metrics", NULL, &rep), 401);
     assert_non_null(strstr(rep.headers, "WWW-Authenticate: Bearer"));
-    assert_string_equal(rep.body, "a key is needed for /metrics\n");
+    assert_string_equal(rep.body, "a key is needed\n");
     mq_free(rep.body);
     assert_int_equal(get(fx, "/metrics", "Bearer weak", &rep), 403);
     assert_string_equal(rep.headers, "");
-    assert_string_equal(rep.body, "this key may not read /metrics\n");
+    assert_string_equal(rep.body, "this key may not read it\n");
     mq_free(rep.body);
     assert_int_equal(checks, 2);
     assert_int_equal(atomic_load(&fx->h.auth_refused), 2);
@@ -117,6 +141,38 @@ static void test_metrics_without_a_key_is_refused(void **state)
     assert_non_null(
         strstr(rep.body, "\nmq_auth_refusals_total{listener=\"http\"} 2\n"));
     mq_free(rep.body);
+}
+
+/* A key whose check is slow (the bootstrap secret's) waits for it: the
+ * request is served once auth resumes it; every ask is free after. */
+static void test_slow_key_check_waits(void **state)
+{
+    struct fixture *fx = *state;
+    struct httpd_reply rep;
+    assert_int_equal(get(fx, "/metrics", "Bearer slow", &rep), 200);
+    mq_free(rep.body);
+    assert_int_equal(checks, 2);
+    for (size_t i = 0; i < HTTP_ASKS_MAX; i++) {
+        assert_int_equal(fx->h.asks[i].state, HTTP_ASK_FREE);
+        assert_null(fx->h.asks[i].token);
+    }
+}
+
+/* With every ask taken, a request is refused at once (503), not queued. */
+static void test_too_many_waiting_checks(void **state)
+{
+    struct fixture *fx = *state;
+    struct httpd_reply rep;
+    for (size_t i = 0; i < HTTP_ASKS_MAX; i++) {
+        fx->h.asks[i].state = HTTP_ASK_PARKED;
+    }
+    assert_int_equal(get(fx, "/metrics", "Bearer good", &rep), 503);
+    assert_non_null(strstr(rep.body, "too many requests wait"));
+    mq_free(rep.body);
+    assert_int_equal(checks, 0);
+    for (size_t i = 0; i < HTTP_ASKS_MAX; i++) {
+        fx->h.asks[i].state = HTTP_ASK_FREE;
+    }
 }
 
 static void test_open_endpoints_do_not_ask_for_a_key(void **state)
@@ -178,6 +234,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_open_endpoints_do_not_ask_for_a_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_hook_means_open, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_slow_key_check_waits, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_too_many_waiting_checks, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unknown_path_and_stalled_loop,
                                         setup, teardown),
