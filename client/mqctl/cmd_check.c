@@ -41,6 +41,7 @@ struct view {
     uint64_t leader_id;
     mq_member *members; /* NULL when no leader answered */
     size_t n_members;
+    char members_err[256]; /* why members is NULL, when a leader is known */
 };
 
 /* A stage's result. */
@@ -104,7 +105,7 @@ static void stage_quorum(const struct view *v, struct stage *s)
     if (v->members == NULL) {
         s->ok = 0;
         snprintf(s->detail, sizeof s->detail,
-                 "the leader did not list the members");
+                 "the leader did not list the members: %s", v->members_err);
         return;
     }
     count_voters(v, &voters, &k);
@@ -291,6 +292,7 @@ static int look(mq_client *c, struct view *v)
     v->leader = status_find_leader(v->st, v->n, &v->leader_id);
     if (v->leader != NULL &&
         mq_members(c, &v->members, &v->n_members, 0) != MQ_OK) {
+        snprintf(v->members_err, sizeof v->members_err, "%s", mq_errmsg());
         v->members = NULL;
         v->n_members = 0;
     }
@@ -352,6 +354,10 @@ static int quorum_critical(struct mqctl *m, const struct view *v, uint64_t id)
     char detail[256];
     int critical;
 
+    if (v->members == NULL && v->leader != NULL) {
+        fprintf(stderr, "mqctl: check: %s\n", v->members_err);
+        return 1;
+    }
     if (v->members == NULL) {
         char why[160];
         status_no_leader_why(v->st, v->n, why, sizeof why);

@@ -249,6 +249,13 @@ static void test_check_stages_and_quorum_critical(void **state)
         fail_msg("check with two of three down:\n%s", out);
     }
     assert_non_null(strstr(out, "1 of 3 members answer"));
+    rc = cluster_mqctl(c, out, sizeof out, "-s %s check --quorum-critical %d",
+                       c->nodes[last].client_url, c->nodes[last].id);
+    assert_int_equal(rc, 1);
+    if (strstr(out, "quorum lost already") == NULL &&
+        strstr(out, "is quorum-critical") == NULL) {
+        fail_msg("quorum-critical with two of three down:\n%s", out);
+    }
     assert_int_equal(cluster_restart(c, down), 0);
     assert_int_equal(cluster_restart(c, other), 0);
     assert_true(cluster_wait_leader(c, 30000) >= 0);
