@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "alloc.h"
+#include "certinfo.h"
 #include "health.h"
 #include "log.h"
 #include "metrics.h"
@@ -315,6 +316,19 @@ static void page(struct httpd_reply *rep, int status, const char *type,
     rep->len = len;
 }
 
+/* When the certificates of @path (config key @key) expire, ms since the
+ * epoch; 0 without a file or when it does not parse (the node says so
+ * when it loads it). Read at each scrape, on the handler's thread. */
+static uint64_t cert_expiry(const char *key, const char *path)
+{
+    struct errmsg e = ERRMSG_INIT;
+    uint64_t ms = 0;
+    if (path[0] == '\0' || certinfo_not_after(key, path, &ms, &e) != MQ_OK) {
+        return 0;
+    }
+    return ms;
+}
+
 static void serve_metrics(struct http *h, const struct figures *fg,
                           struct httpd_reply *rep)
 {
@@ -333,6 +347,9 @@ static void serve_metrics(struct http *h, const struct figures *fg,
     mh.too_large = st.too_large;
     mh.auth_refused = atomic_load(&h->auth_refused);
     mh.figures_age_ms = mono_ms() - fg->taken_mono_ms;
+    mh.cert_client_ms = cert_expiry("tls_cert_file", h->cfg->tls_cert_file);
+    mh.cert_peer_ms =
+        cert_expiry("peer_tls_cert_file", h->cfg->peer_tls_cert_file);
     textbuf_init(&tb, HTTP_PAGE_MAX);
     metrics_render(fg, &mh, &tb);
     page(rep, 200, "text/plain; version=0.0.4; charset=utf-8", &tb);

@@ -239,6 +239,24 @@ static void render_requests(struct textbuf *b, const struct figures *f,
     single_f(b, "mq_figures_age_seconds", "gauge",
              "Age of the snapshot of figures this page shows.",
              (double)h->figures_age_ms / 1000);
+    if (h->cert_client_ms != 0 || h->cert_peer_ms != 0) {
+        family(b, "mq_tls_certificate_expiry_timestamp_seconds", "gauge",
+               "When the earliest certificate of the node's certificate "
+               "file expires (Unix time): client (tls_cert_file, HTTPS too) "
+               "and peer (peer_tls_cert_file).");
+    }
+    if (h->cert_client_ms != 0) {
+        textbuf_printf(b,
+                       "mq_tls_certificate_expiry_timestamp_seconds"
+                       "{certificate=\"client\"} %llu\n",
+                       (unsigned long long)(h->cert_client_ms / 1000));
+    }
+    if (h->cert_peer_ms != 0) {
+        textbuf_printf(b,
+                       "mq_tls_certificate_expiry_timestamp_seconds"
+                       "{certificate=\"peer\"} %llu\n",
+                       (unsigned long long)(h->cert_peer_ms / 1000));
+    }
 }
 
 /* The labels of queue row @q: queue="name". */

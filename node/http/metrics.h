@@ -22,6 +22,10 @@ struct metrics_http {
     uint64_t too_large;      /* answered 431 */
     uint64_t auth_refused;   /* answered 401 */
     uint64_t figures_age_ms; /* age of the snapshot served */
+    /* When the certificates expire (ms since the epoch; 0: none, or the
+     * file does not parse): the client one (tls_cert_file, also HTTPS's)
+     * and the peer one (peer_tls_cert_file). */
+    uint64_t cert_client_ms, cert_peer_ms;
 };
 
 /* Writes the page for @f and @h to @out. */

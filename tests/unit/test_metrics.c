@@ -263,7 +263,7 @@ static struct figures *sample_figures(void)
 
 static char *render(const struct figures *fg)
 {
-    struct metrics_http mh = {1, 5, 0, 0, 0, 0, 20};
+    struct metrics_http mh = {1, 5, 0, 0, 0, 0, 20, 1767225600000u, 0};
     struct textbuf tb;
     size_t len;
     textbuf_init(&tb, 0);
@@ -459,6 +459,10 @@ static void test_page_values(void **state)
                                  "default/orders\",subscription=\"s\"} 3\n"));
     assert_non_null(strstr(page, "\nmq_ready 1\n"));
     assert_non_null(strstr(page, "\nmq_figures_age_seconds 0.02\n"));
+    assert_non_null(strstr(page, "\nmq_tls_certificate_expiry_timestamp_"
+                                 "seconds{certificate=\"client\"} "
+                                 "1767225600\n"));
+    assert_null(strstr(page, "certificate=\"peer\""));
     free(page);
     figures_release(fg);
 }
