@@ -144,6 +144,10 @@ int damage_noticed(struct cluster *c, int i, long mark)
         "holds no entry", /* an open segment never written */
         "keeping the",    /* a torn tail cut */
         "rewriting it",   /* an open segment's format word */
+        /* raft's term flipped lower than mq-termvote's: the same files as a
+         * node stopped between the two writes, and mq-termvote's term,
+         * the higher, wins (termvote.c) */
+        "completing an interrupted write of the term and vote",
     };
     for (size_t k = 0; k < sizeof lines / sizeof lines[0]; k++) {
         if (datadir_log_has_since(c, i, mark, lines[k])) {
