@@ -147,15 +147,12 @@ static void stop(struct node *n)
     consensus_close(&n->cons, raft_closed);
 }
 
-/* The node of this process, for auth's resume callback (it has no
- * argument of its own). */
-static struct node *the_node;
-
 /* A parked key check ended (auth.h): an HTTP request's, or a call's. */
-static void auth_resume(void *arg, mq_err err, const char *why)
+static void auth_resume(void *ctx, void *arg, mq_err err, const char *why)
 {
-    if (the_node != NULL && http_owns_ask(&the_node->http, arg)) {
-        http_auth_resume(&the_node->http, arg, err, why);
+    struct node *n = ctx;
+    if (http_owns_ask(&n->http, arg)) {
+        http_auth_resume(&n->http, arg, err, why);
     } else {
         rpc_auth_resume(arg, err, why);
     }
@@ -479,9 +476,8 @@ int node_run(const struct config *cfg)
     n->fsm->on_publish_arg = &n->rpc;
     n->fsm->on_note = rpc_on_note;
     n->fsm->on_note_arg = &n->rpc;
-    the_node = n;
     if (auth_init(&n->auth, &n->loop, &n->fsm->keys, cfg->data_dir,
-                  cfg->auth_bootstrap_key_file, auth_resume, &e) != MQ_OK) {
+                  cfg->auth_bootstrap_key_file, auth_resume, n, &e) != MQ_OK) {
         LOG_ERROR("%s", e.msg);
         goto out;
     }

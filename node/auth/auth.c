@@ -126,7 +126,7 @@ static mq_err read_bootstrap(struct auth *a, const char *path, struct errmsg *e)
 
 mq_err auth_init(struct auth *a, uv_loop_t *loop, const struct keys *keys,
                  const char *data_dir, const char *bootstrap_file,
-                 auth_resume_cb resume, struct errmsg *e)
+                 auth_resume_cb resume, void *resume_ctx, struct errmsg *e)
 {
     uint8_t pepper[32];
     mq_err rv;
@@ -135,6 +135,7 @@ mq_err auth_init(struct auth *a, uv_loop_t *loop, const struct keys *keys,
     a->loop = loop;
     a->keys = keys;
     a->resume = resume;
+    a->resume_ctx = resume_ctx;
     snprintf(a->marker_path, sizeof a->marker_path, "%s/%s", data_dir,
              AUTH_MARKER);
     a->marked = access(a->marker_path, F_OK) == 0;
@@ -266,7 +267,7 @@ static void job_done(uv_work_t *w, int status)
         if (secret_equal(a->parked[i].digest, job->digest, AUTHCACHE_DIGEST)) {
             void *arg = a->parked[i].arg;
             unpark(a, i);
-            a->resume(arg, err, why);
+            a->resume(a->resume_ctx, arg, err, why);
         } else {
             i++;
         }
@@ -324,7 +325,7 @@ static void start_next(struct auth *a)
             }
         }
         unpark(a, 0);
-        a->resume(arg, rv,
+        a->resume(a->resume_ctx, arg, rv,
                   rv == MQ_OK ? "" : "the secret could not be checked now");
     }
 }
@@ -511,7 +512,7 @@ void auth_close(struct auth *a)
     while (a->n_parked > 0) {
         void *arg = a->parked[0].arg;
         unpark(a, 0);
-        a->resume(arg, MQ_ERR_NOT_DONE, "the node is stopping");
+        a->resume(a->resume_ctx, arg, MQ_ERR_NOT_DONE, "the node is stopping");
     }
     if (a->bootstrap != NULL) {
         free_copy(a->bootstrap, a->bootstrap_len);

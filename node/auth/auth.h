@@ -39,8 +39,10 @@
 
 /* A parked request may go on: with @err MQ_OK, identify it again (its
  * token was verified and remembered, or the keys changed meanwhile);
- * otherwise it is refused with @err and @why. */
-typedef void (*auth_resume_cb)(void *arg, mq_err err, const char *why);
+ * otherwise it is refused with @err and @why. @ctx is auth_init's
+ * @resume_ctx; @arg the request given to auth_identify. */
+typedef void (*auth_resume_cb)(void *ctx, void *arg, mq_err err,
+                               const char *why);
 
 struct auth_parked {
     void *arg;
@@ -62,6 +64,7 @@ struct auth {
     size_t bootstrap_len;
     struct authcache cache;
     auth_resume_cb resume;
+    void *resume_ctx;
     struct auth_parked parked[AUTH_PARKED_MAX];
     size_t n_parked;
     struct auth_job *job;         /* the slow check running, if any */
@@ -88,7 +91,7 @@ enum auth_outcome {
  * randomness); MQ_ERR_NO_MEMORY. */
 mq_err auth_init(struct auth *a, uv_loop_t *loop, const struct keys *keys,
                  const char *data_dir, const char *bootstrap_file,
-                 auth_resume_cb resume, struct errmsg *e);
+                 auth_resume_cb resume, void *resume_ctx, struct errmsg *e);
 
 /* Refuses every parked request (NOT_DONE: the node stops) and forgets the
  * bootstrap secret. A check still running ends on the pool and is then

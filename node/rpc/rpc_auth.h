@@ -22,7 +22,8 @@ void rpc_auth_stop(struct rpc *r);
  * bootstrap secret (it goes on through rpc_route later, or is refused). */
 int rpc_auth_check(struct call *call);
 
-/* auth_resume_cb for auth_init: @arg is a parked call. */
+/* The end of a parked call's key check (auth_resume_cb's work, for a
+ * call): goes on with it, or refuses it. */
 void rpc_auth_resume(void *arg, mq_err err, const char *why);
 
 /* The HTTP listener's key check (http.h's struct http_auth, @arg the

@@ -279,9 +279,10 @@ struct world {
     uint8_t app_secret[32];
 };
 
-static void resume_cb(void *arg, mq_err err, const char *why)
+static void resume_cb(void *ctx, void *arg, mq_err err, const char *why)
 {
     struct world *w = arg;
+    assert_ptr_equal(ctx, w); /* auth_init's resume_ctx */
     w->resumed++;
     w->resume_err = err;
     snprintf(w->why, sizeof w->why, "%s", why);
@@ -328,7 +329,7 @@ static int setup(void **state)
     app->n_secrets = 1;
     w->keys.auth_on = 1;
     assert_int_equal(
-        auth_init(&w->auth, &w->loop, &w->keys, w->dir, "", resume_cb, &e),
+        auth_init(&w->auth, &w->loop, &w->keys, w->dir, "", resume_cb, w, &e),
         MQ_OK);
     *state = w;
     return 0;
@@ -513,7 +514,7 @@ static void test_auth_off_configured_and_marked(void **state)
     write_file(path, "correct-horse-battery-staple-0123456789\n");
     auth_close(&w->auth);
     assert_int_equal(
-        auth_init(&w->auth, &w->loop, &w->keys, w->dir, path, resume_cb, &e),
+        auth_init(&w->auth, &w->loop, &w->keys, w->dir, path, resume_cb, w, &e),
         MQ_OK);
     assert_true(auth_required(&w->auth));
     assert_true(auth_has_bootstrap(&w->auth));
@@ -531,7 +532,7 @@ static void test_auth_off_configured_and_marked(void **state)
     w->keys.auth_on = 0;
     auth_close(&w->auth);
     assert_int_equal(
-        auth_init(&w->auth, &w->loop, &w->keys, w->dir, "", resume_cb, &e),
+        auth_init(&w->auth, &w->loop, &w->keys, w->dir, "", resume_cb, w, &e),
         MQ_OK);
     assert_true(auth_required(&w->auth));
     assert_int_equal(identify(w, "", &out, &k, &e), MQ_ERR_NOT_DONE);
@@ -555,14 +556,14 @@ static void test_bootstrap_file_checked_at_start(void **state)
     snprintf(path, sizeof path, "%s/boot", w->dir);
     auth_close(&w->auth);
     assert_int_equal(auth_init(&w->auth, &w->loop, &w->keys, w->dir,
-                               "/nonexistent/boot", resume_cb, &e),
+                               "/nonexistent/boot", resume_cb, w, &e),
                      MQ_ERR_INVALID);
     assert_non_null(strstr(e.msg, "/nonexistent/boot: cannot open"));
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         write_file(path, bad[i].text);
         auth_close(&w->auth);
         assert_int_equal(auth_init(&w->auth, &w->loop, &w->keys, w->dir, path,
-                                   resume_cb, &e),
+                                   resume_cb, w, &e),
                          MQ_ERR_INVALID);
         if (strstr(e.msg, bad[i].says) == NULL ||
             strstr(e.msg, "auth_bootstrap_key_file") == NULL) {
@@ -574,7 +575,7 @@ static void test_bootstrap_file_checked_at_start(void **state)
     write_file(path, "  correct-horse-battery-staple-0123456789 \r\n");
     auth_close(&w->auth);
     assert_int_equal(
-        auth_init(&w->auth, &w->loop, &w->keys, w->dir, path, resume_cb, &e),
+        auth_init(&w->auth, &w->loop, &w->keys, w->dir, path, resume_cb, w, &e),
         MQ_OK);
     assert_true(auth_has_bootstrap(&w->auth));
     assert_int_equal(w->auth.bootstrap_len, strlen(boot_secret));
