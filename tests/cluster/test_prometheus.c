@@ -34,22 +34,6 @@
 static struct cluster *live;
 static pid_t live_prom;
 
-static int free_port(void)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0) {
-        port = ntohs(a.sin_port);
-    }
-    close(fd);
-    return port;
-}
-
 /* Starts prometheus scraping @c's nodes every second; returns its pid. */
 static pid_t prometheus_start(struct cluster *c, int port)
 {
@@ -243,7 +227,7 @@ static void test_prometheus_sees_the_lag_mqctl_reports(void **state)
     assert_int_equal(cluster_settle(&c, 10000), 0);
     assert_int_equal(mqctl_lag(&c), 5);
 
-    int port = free_port();
+    int port = test_free_port();
     assert_true(port > 0);
     pid_t prom = prometheus_start(&c, port);
     live_prom = prom;

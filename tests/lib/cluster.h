@@ -182,16 +182,19 @@ extern const char *cluster_group_extra;
 int cluster_group_setup(void **state);
 int cluster_group_teardown(void **state);
 
-/* Milliseconds on a monotonic clock. */
 /* Runs @argv (argv[0] looked up in PATH) and waits for it; its stdout and
  * stderr go into @out (may be NULL), cut to @outlen. Returns the exit code,
  * or -1 if it could not run or was killed (@out then says why, if it can). */
 int test_run(char *const argv[], char *out, size_t outlen);
 
+/* Milliseconds on a monotonic clock. */
 uint64_t test_now_ms(void);
 /* Milliseconds since the epoch (the clock the nodes stamp messages with). */
 uint64_t test_wall_ms(void);
 /* Sleeps @ms (for pacing loads, never to wait for a state). */
 void test_sleep_ms(int ms);
+/* A port on 127.0.0.1 that was free a moment ago and that no earlier call
+ * in this process returned; -1 if none is found. */
+int test_free_port(void);
 
 #endif
