@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "config.h"
+#include "crash.h"
 #include "errmsg.h"
 #include "log.h"
 #include "node.h"
@@ -30,6 +31,7 @@ int main(int argc, char **argv)
                cfg.peer_url, cfg.http_url[0] ? ", HTTP at " : "", cfg.http_url);
         return 0;
     }
+    crash_report_install();
     log_level = cfg.log_level;
     log_set_format(cfg.log_format);
     return node_run(&cfg);

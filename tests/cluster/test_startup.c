@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -150,12 +151,32 @@ static void test_changed_members_are_said(void **state)
     CLUSTER_TEST_PASSED(c);
 }
 
+/* A node dying of a fatal signal (a library's assertion) prints the
+ * signal and its stack in its log, then ends by that signal. */
+static void test_fatal_signal_prints_stack(void **state)
+{
+    struct cluster *c = *state;
+    struct rlimit none = {0, 0};
+
+    CLUSTER_TEST_BEGIN(c);
+    /* No core file of this on purpose. */
+    assert_int_equal(prlimit(c->nodes[2].pid, RLIMIT_CORE, &none, NULL), 0);
+    cluster_signal(c, 2, SIGABRT);
+    assert_int_equal(cluster_wait_exit(c, 2, 10000), 128 + SIGABRT);
+    assert_true(cluster_log_has(c, 2, "mqd: fatal signal 6, the stack:"));
+    assert_true(cluster_log_has(c, 2, "mqd(+0x"));
+    assert_int_equal(cluster_restart(c, 2), 0);
+    assert_true(cluster_wait_leader(c, 20000) >= 0);
+    CLUSTER_TEST_PASSED(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_free_ports_differ),
         cmocka_unit_test(test_taken_address_writes_no_bootstrap),
         cmocka_unit_test(test_changed_members_are_said),
+        cmocka_unit_test(test_fatal_signal_prints_stack),
     };
     return cmocka_run_group_tests(tests, cluster_group_setup,
                                   cluster_group_teardown);
