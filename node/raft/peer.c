@@ -905,7 +905,7 @@ static int io_append(struct raft_io *io, struct raft_io_append *req,
 static int io_truncate(struct raft_io *io, raft_index index)
 {
     struct peer *p = peer_of(io);
-    int rv = p->uv.truncate(&p->uv, index);
+    int rv = peer_write_truncate(&p->write, index);
     if (rv != 0 && !p->closing) {
         peer_io_fatal(p, "truncate log", rv);
     }

@@ -6,7 +6,21 @@
  * dropped (w->stale): the leader of the new term never asked for it, and
  * the one that did is no longer leader. A follower whose write outlives an
  * election then answers its new leader's next request instead, which is
- * what upstream raft does since 0.18. */
+ * what upstream raft does since 0.18.
+ *
+ * Barriers (guard 14): in raft_uv 0.15 a truncate and a snapshot write each
+ * wait on a barrier, and a barrier asked for while another is under way is
+ * never run (upstream fixed it in 0.18): a truncate asked for while a
+ * snapshot is written never reaches the disk, so the entries it removed
+ * from raft's memory stay in the log files and come back at the next start;
+ * a snapshot write asked for during a truncate never ends. So at most one
+ * of them is in raft_uv at a time; the others wait here, in raft's order,
+ * with every append raft asked for after them. A truncate is over when the
+ * first append started after it completes (raft_uv holds appends until its
+ * truncate is done, and raft 0.15 always appends right after a truncate).
+ * A snapshot write is over once its callback has returned: raft_uv frees
+ * its barrier only after calling it, so what waited starts on the next
+ * loop iteration. */
 #include "peer_write.h"
 
 #include "alloc.h"
@@ -20,6 +34,9 @@ struct append_op {
     struct peer_write *w;
     uint64_t term;     /* when the write began */
     uint64_t start_ns; /* uv_hrtime() then */
+    const struct raft_entry *entries;
+    unsigned n;
+    int ends_truncate; /* the first append after a truncate */
 };
 
 struct put_op {
@@ -30,6 +47,17 @@ struct put_op {
     uint64_t term;
     uint64_t start_ns, bytes;
     int install; /* a leader's snapshot, not ours */
+    unsigned trailing;
+    const struct raft_snapshot *snapshot;
+};
+
+/* An operation waiting for raft_uv's barrier to be free. */
+struct peer_pending {
+    struct peer_pending *next;
+    enum { PENDING_APPEND, PENDING_TRUNCATE, PENDING_PUT } kind;
+    struct append_op *append;
+    struct put_op *put;
+    raft_index index; /* PENDING_TRUNCATE */
 };
 
 /* A completed append held by the test hook. */
@@ -125,6 +153,41 @@ static int hold(struct peer_write *w, struct append_op *op, int status)
     return 1;
 }
 
+static void drain(struct peer_write *w);
+
+static void release_cb(uv_timer_t *t)
+{
+    struct peer_write *w = t->data;
+    if (w->put_over) {
+        w->put_over = 0;
+        w->put_busy = 0;
+    }
+    if (w->truncate_over) {
+        w->truncate_over = 0;
+        w->truncating = 0;
+    }
+    drain(w);
+}
+
+/* Sets *@flag and, on the next loop iteration, frees the barrier of what
+ * it names and starts what waited. */
+static void release_later(struct peer_write *w, int *flag)
+{
+    if (*w->closing) {
+        return;
+    }
+    *flag = 1;
+    if (!w->release_timer_open) {
+        if (uv_timer_init(w->loop, &w->release_timer) != 0) {
+            w->fatal_cb(w->arg, "set up the log writes' timer", RAFT_NOMEM);
+            return;
+        }
+        w->release_timer.data = w;
+        w->release_timer_open = 1;
+    }
+    uv_timer_start(&w->release_timer, release_cb, 0, 0);
+}
+
 static void append_done(struct raft_io_append *req, int status)
 {
     struct append_op *op = req->data;
@@ -132,12 +195,47 @@ static void append_done(struct raft_io_append *req, int status)
     if (status != 0 && !(*w->closing && status == RAFT_CANCELED)) {
         w->fatal_cb(w->arg, "append to log", status);
     }
+    if (op->ends_truncate) {
+        /* raft_uv ran the truncate before this append */
+        release_later(w, &w->truncate_over);
+    }
     /* raft_uv completes an append once its data is written and synced
      * (fdatasync, or O_DSYNC writes): this is the node's fsync latency. */
     histo_observe(&w->append_ns, uv_hrtime() - op->start_ns);
     if (!hold(w, op, status)) {
         append_finish(op, status);
     }
+}
+
+/* Hands @op to raft_uv. */
+static int start_append(struct peer_write *w, struct append_op *op)
+{
+    op->start_ns = uv_hrtime();
+    if (w->mark_next_append || (w->pending_tail != NULL &&
+                                w->pending_tail->kind == PENDING_TRUNCATE)) {
+        w->mark_next_append = 0;
+        op->ends_truncate = 1;
+    }
+    return w->uv->append(w->uv, &op->req, op->entries, op->n, append_done);
+}
+
+/* Queues an operation behind the barrier; 0, or RAFT_NOMEM. */
+static int pend(struct peer_write *w, struct peer_pending p)
+{
+    struct peer_pending *q = mq_malloc(sizeof *q);
+    if (q == NULL) {
+        return RAFT_NOMEM;
+    }
+    *q = p;
+    q->next = NULL;
+    if (w->pending_tail != NULL) {
+        w->pending_tail->next = q;
+    } else {
+        w->pending_head = q;
+    }
+    w->pending_tail = q;
+    w->barrier_waits++;
+    return 0;
 }
 
 int peer_write_append(struct peer_write *w, struct raft_io_append *req,
@@ -149,19 +247,50 @@ int peer_write_append(struct peer_write *w, struct raft_io_append *req,
     if (op == NULL) {
         return RAFT_NOMEM;
     }
-    *op = (struct append_op){.orig = req, .cb = cb, .w = w};
+    *op = (struct append_op){
+        .orig = req, .cb = cb, .w = w, .entries = entries, .n = n};
     op->req.data = op;
     op->term = term_now(w);
-    op->start_ns = uv_hrtime();
     if (w->hold_ms && is_leader(w) && w->hold_term != op->term) {
         w->hold_term = op->term;
         w->hold_until_ms = uv_now(w->loop) + w->hold_ms;
     }
-    rv = w->uv->append(w->uv, &op->req, entries, n, append_done);
+    if (w->pending_head != NULL) { /* behind a waiting truncate or put */
+        op->start_ns = uv_hrtime();
+        rv = pend(w,
+                  (struct peer_pending){.kind = PENDING_APPEND, .append = op});
+    } else {
+        rv = start_append(w, op);
+    }
     if (rv != 0) {
         mq_free(op);
     }
     return rv;
+}
+
+static int start_truncate(struct peer_write *w, raft_index index)
+{
+    int rv = w->uv->truncate(w->uv, index);
+    if (rv == 0) {
+        w->truncating = 1;
+        w->mark_next_append = 1;
+    }
+    return rv;
+}
+
+int peer_write_truncate(struct peer_write *w, raft_index index)
+{
+    if (w->mark_next_append || (w->pending_tail != NULL &&
+                                w->pending_tail->kind == PENDING_TRUNCATE)) {
+        /* raft 0.15 appends right after each truncate: a second one
+         * before that would never be seen to end. */
+        return RAFT_INVALID;
+    }
+    if (w->pending_head != NULL || w->put_busy || w->truncating) {
+        return pend(
+            w, (struct peer_pending){.kind = PENDING_TRUNCATE, .index = index});
+    }
+    return start_truncate(w, index);
 }
 
 static void put_done(struct raft_io_snapshot_put *req, int status)
@@ -182,6 +311,19 @@ static void put_done(struct raft_io_snapshot_put *req, int status)
     op->cb(op->orig, status);
     w->stale = 0;
     mq_free(op);
+    release_later(w, &w->put_over);
+}
+
+static int start_put(struct peer_write *w, struct put_op *op)
+{
+    op->start_ns = uv_hrtime();
+    w->put_busy = 1;
+    int rv = peer_snapshot_put(w->snap, op->trailing, &op->req, op->snapshot,
+                               put_done);
+    if (rv != 0) {
+        w->put_busy = 0;
+    }
+    return rv;
 }
 
 int peer_write_snapshot_put(struct peer_write *w, unsigned trailing,
@@ -206,8 +348,14 @@ int peer_write_snapshot_put(struct peer_write *w, unsigned trailing,
     for (unsigned i = 0; i < snapshot->n_bufs; i++) {
         op->bytes += snapshot->bufs[i].len;
     }
+    op->trailing = trailing;
+    op->snapshot = snapshot;
     w->installing += op->install;
-    rv = peer_snapshot_put(w->snap, trailing, &op->req, snapshot, put_done);
+    if (w->pending_head != NULL || w->put_busy || w->truncating) {
+        rv = pend(w, (struct peer_pending){.kind = PENDING_PUT, .put = op});
+    } else {
+        rv = start_put(w, op);
+    }
     if (rv != 0) {
         w->installing -= op->install;
         mq_free(op);
@@ -215,9 +363,68 @@ int peer_write_snapshot_put(struct peer_write *w, unsigned trailing,
     return rv;
 }
 
+/* Starts what waited, in order, as far as the barrier allows. A failure to
+ * start is an I/O error (raft already counts on the operation). */
+static void drain(struct peer_write *w)
+{
+    while (w->pending_head != NULL && !*w->closing) {
+        struct peer_pending *q = w->pending_head;
+        int rv = 0;
+        if (q->kind != PENDING_APPEND && (w->put_busy || w->truncating)) {
+            return;
+        }
+        w->pending_head = q->next;
+        if (w->pending_head == NULL) {
+            w->pending_tail = NULL;
+        }
+        switch (q->kind) {
+        case PENDING_APPEND:
+            rv = start_append(w, q->append);
+            break;
+        case PENDING_TRUNCATE:
+            rv = start_truncate(w, q->index);
+            break;
+        case PENDING_PUT:
+            rv = start_put(w, q->put);
+            break;
+        }
+        mq_free(q);
+        if (rv != 0) {
+            w->fatal_cb(w->arg, "start a log write that waited", rv);
+            return;
+        }
+    }
+}
+
+/* At close: what never reached raft_uv ends as raft_uv ends its own. */
+static void cancel_pending(struct peer_write *w)
+{
+    struct peer_pending *q = w->pending_head;
+    w->pending_head = w->pending_tail = NULL;
+    while (q != NULL) {
+        struct peer_pending *next = q->next;
+        if (q->kind == PENDING_APPEND) {
+            append_finish(q->append, RAFT_CANCELED);
+        } else if (q->kind == PENDING_PUT) {
+            struct put_op *op = q->put;
+            w->installing -= op->install;
+            op->orig->cb = op->cb;
+            op->cb(op->orig, RAFT_CANCELED);
+            mq_free(op);
+        }
+        mq_free(q);
+        q = next;
+    }
+}
+
 void peer_write_close(struct peer_write *w)
 {
+    cancel_pending(w);
     release_held(w);
+    if (w->release_timer_open) {
+        w->release_timer_open = 0;
+        uv_close((uv_handle_t *)&w->release_timer, NULL);
+    }
     if (w->hold_timer_open) {
         w->hold_timer_open = 0;
         uv_close((uv_handle_t *)&w->hold_timer, NULL);

@@ -8,9 +8,11 @@
  * - a test can hold the completions of a new leader's writes for a while
  *   (config's test_delay_leader_append_ms), to make the window of guard 2
  *   happen at will.
- * It also measures them, for /metrics: each append from its start to its
- * completion (raft_uv's write and fdatasync) and each snapshot written
- * (taken by this node, or installed from a leader). Loop thread only. */
+ * It keeps raft_uv 0.15's truncates and snapshot writes one at a time
+ * (guard 14, see peer_write.c). It also measures them, for /metrics: each
+ * append from its start to its completion (raft_uv's write and fdatasync) and
+ * each snapshot written (taken by this node, or installed from a leader). Loop
+ * thread only. */
 #ifndef MQ_PEER_WRITE_H
 #define MQ_PEER_WRITE_H
 
@@ -22,6 +24,7 @@
 #include "peer_snap.h"
 
 struct peer_held;
+struct peer_pending;
 
 struct peer_write {
     uv_loop_t *loop;
@@ -48,6 +51,16 @@ struct peer_write {
     struct histo snapshot_ns;
     uint64_t installing;
 
+    /* Guard (14): a snapshot write in raft_uv (or in its checksum), a
+     * truncate not yet seen to end, the next append ends it; what waits
+     * for them, in raft's order; how many operations ever waited. */
+    int put_busy, truncating, mark_next_append;
+    struct peer_pending *pending_head, *pending_tail;
+    uint64_t barrier_waits;
+    int put_over, truncate_over; /* ended: freed on the next iteration */
+    uv_timer_t release_timer;
+    int release_timer_open;
+
     /* Test hook: hold the completions of a new leader's writes. */
     uint64_t hold_ms;
     uint64_t hold_term; /* the term whose first leader write started it */
@@ -70,9 +83,12 @@ int peer_write_snapshot_put(struct peer_write *w, unsigned trailing,
                             struct raft_io_snapshot_put *req,
                             const struct raft_snapshot *snapshot,
                             raft_io_snapshot_put_cb cb);
+/* raft_io truncate: 0, or raft's error code (RAFT_INVALID for a second
+ * truncate with no append between, which raft 0.15 never asks for). */
+int peer_write_truncate(struct peer_write *w, raft_index index);
 
-/* Completes what the test hook holds (raft_uv has closed) and closes its
- * timer. */
+/* Ends what waits for the barrier with RAFT_CANCELED, completes what the
+ * test hook holds (raft_uv has closed) and closes its timer. */
 void peer_write_close(struct peer_write *w);
 
 #endif
