@@ -282,12 +282,16 @@ mq_err nodesock_finish(struct nodesock_xchg *x, Mq__V1__Reply **out, char *why)
 
 void nodesock_end(struct nodesock_xchg *x)
 {
-    if (x->has_ctx) {
-        nng_ctx_close(x->ctx);
-        x->has_ctx = 0;
-    }
+    /* The aio first: nng 1.5.2's timer thread may be about to call the
+     * cancel function of a receive that just completed, with the context
+     * as its argument; freeing the aio waits for it, closing the context
+     * does not (the context would be freed under it). */
     if (x->aio != NULL) {
         nng_aio_free(x->aio);
         x->aio = NULL;
+    }
+    if (x->has_ctx) {
+        nng_ctx_close(x->ctx);
+        x->has_ctx = 0;
     }
 }

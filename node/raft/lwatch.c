@@ -216,6 +216,12 @@ static int probe_stuck(struct lwatch *w, const struct target *t)
         stuck = 0;
     }
 out:
+    /* The aio before the stream and dialer it ran on: freeing it waits for
+     * nng 1.5.2's timer thread, which may be about to call their cancel
+     * function for an operation that has just completed. */
+    if (io.aio != NULL) {
+        nng_aio_free(io.aio);
+    }
     if (s != NULL) {
         nng_stream_free(s);
     }
@@ -224,9 +230,6 @@ out:
     }
     if (cfg != NULL) {
         nng_tls_config_free(cfg);
-    }
-    if (io.aio != NULL) {
-        nng_aio_free(io.aio);
     }
     uv_cond_destroy(&io.done_cv);
     uv_mutex_destroy(&io.lock);

@@ -267,14 +267,15 @@ static void use_up_accept(const char *host, int port, int ms)
         nng_aio_wait(aio);
     }
 out:
+    /* The aio first (nng 1.5.2's timer thread, see lwatch.c). */
+    if (aio != NULL) {
+        nng_aio_free(aio);
+    }
     if (s != NULL) {
         nng_stream_free(s);
     }
     if (d != NULL) {
         nng_stream_dialer_free(d);
-    }
-    if (aio != NULL) {
-        nng_aio_free(aio);
     }
 }
 
