@@ -42,6 +42,7 @@ struct view {
     mq_member *members; /* NULL when no leader answered */
     size_t n_members;
     char members_err[256]; /* why members is NULL, when a leader is known */
+    mq_err members_rv;     /* and mq_members' code then */
 };
 
 /* A stage's result. */
@@ -290,8 +291,8 @@ static int look(mq_client *c, struct view *v)
         return 1;
     }
     v->leader = status_find_leader(v->st, v->n, &v->leader_id);
-    if (v->leader != NULL &&
-        mq_members(c, &v->members, &v->n_members, 0) != MQ_OK) {
+    if (v->leader != NULL && (v->members_rv = mq_members(
+                                  c, &v->members, &v->n_members, 0)) != MQ_OK) {
         snprintf(v->members_err, sizeof v->members_err, "%s", mq_errmsg());
         v->members = NULL;
         v->n_members = 0;
@@ -354,6 +355,18 @@ static int quorum_critical(struct mqctl *m, const struct view *v, uint64_t id)
     char detail[256];
     int critical;
 
+    if (v->members == NULL && v->leader != NULL &&
+        (v->members_rv == MQ_ERR_NOT_DONE ||
+         v->members_rv == MQ_ERR_UNAVAILABLE ||
+         v->members_rv == MQ_ERR_TIMEOUT ||
+         v->members_rv == MQ_ERR_NOT_LEADER)) {
+        /* A node still names a leader, which no longer leads a majority. */
+        fprintf(stderr,
+                "mqctl: check: quorum lost already: the leader named by a "
+                "node does not list the members (%s)\n",
+                v->members_err);
+        return 1;
+    }
     if (v->members == NULL && v->leader != NULL) {
         fprintf(stderr, "mqctl: check: %s\n", v->members_err);
         return 1;
