@@ -180,6 +180,7 @@ static void churn_run(struct churn *ch, uint32_t conc, struct churn_node *nodes,
         return;
     }
     atomic_store(&ch->running, conc);
+    bench_threads_hint(conc);
     for (; started < conc; started++) {
         if (pthread_create(&t[started], NULL, churn_thread, ch) != 0) {
             atomic_fetch_sub(&ch->running, conc - started);

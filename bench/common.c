@@ -3,9 +3,11 @@
 #include "common.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -291,6 +293,32 @@ void payload_fill(unsigned char *buf, size_t len, uint64_t seed)
     }
 }
 
+/* Linux 6.16 and later give a threaded process its own futex hash, sized
+ * for the CPUs (16 slots on 2 CPUs) and not for the threads: with
+ * thousands of threads blocked in it, every wake-up walks a chain of hundreds
+ * and the benchmark, not the cluster, becomes what is measured. Asks for about
+ * four slots per thread; older kernels (one global hash) refuse the
+ * request, which changes nothing. */
+#ifndef PR_FUTEX_HASH
+#define PR_FUTEX_HASH 78
+#define PR_FUTEX_HASH_SET_SLOTS 1
+#endif
+#define FUTEX_SLOTS_MAX 65536
+
+void bench_threads_hint(size_t threads)
+{
+    static _Atomic unsigned long set; /* only ever grows */
+    unsigned long slots = 16;
+
+    while (slots < 4 * threads && slots < FUTEX_SLOTS_MAX) {
+        slots *= 2;
+    }
+    if (slots > atomic_load(&set) &&
+        prctl(PR_FUTEX_HASH, PR_FUTEX_HASH_SET_SLOTS, slots, 0UL, 0UL) == 0) {
+        atomic_store(&set, slots);
+    }
+}
+
 int threads_run(size_t n, void *(*fn)(void *), void *args, size_t stride,
                 struct report *r)
 {
@@ -302,6 +330,7 @@ int threads_run(size_t n, void *(*fn)(void *), void *args, size_t stride,
         report_fail(r, "start %zu threads: out of memory", n);
         return -1;
     }
+    bench_threads_hint(n);
     for (; started < n; started++) {
         int err = pthread_create(&t[started], NULL, fn,
                                  (char *)args + started * stride);

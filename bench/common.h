@@ -96,6 +96,10 @@ int bench_wait_applied(mq_client *c, const char *what, uint64_t deadline_ns);
  * @seed), so that payloads do not compress. */
 void payload_fill(unsigned char *buf, size_t len, uint64_t seed);
 
+/* Before starting @threads threads: makes the process's futex hash big
+ * enough for them where the kernel sizes it per process (common.c). */
+void bench_threads_hint(size_t threads);
+
 /* Runs @fn on @n threads and joins them. Thread i gets (char *)@args +
  * i * @stride (@stride 0: all get @args). Returns 0, or -1 after
  * report_fail if a thread could not start (the others still ran and were

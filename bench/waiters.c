@@ -158,6 +158,7 @@ int waiters_start(struct waiters *p, const struct bench_opts *o, size_t n,
             return -1;
         }
     }
+    bench_threads_hint(n);
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, WAITER_STACK_BYTES);
     for (; p->n < n; p->n++) {
