@@ -5,13 +5,14 @@ set -euo pipefail
 
 # prometheus brings promtool and the server the cluster tests run;
 # systemd brings systemd-analyze (it works without a running systemd);
-# jq reads the Grafana dashboard in tests/check_deploy.sh. (On a machine
+# jq reads the Grafana dashboard in tests/check_deploy.sh; libfuse3-dev
+# and fuse3 build and mount the fault tests' power-loss file system. (On a machine
 # that runs systemd, Debian enables and starts its prometheus service on
 # :9090; `systemctl disable --now prometheus` if it is not wanted.)
 pkgs=(build-essential cmake pkg-config libnng-dev libprotobuf-c-dev
       protobuf-c-compiler libraft-dev libuv1-dev libcmocka-dev
       libmbedtls-dev openssl clang-format iproute2 nftables procps prometheus
-      systemd jq)
+      systemd jq libfuse3-dev fuse3)
 if [ "${MQ_DEPS_SANITIZE:-0}" = 1 ]; then
     pkgs+=(clang libclang-rt-14-dev)
 fi

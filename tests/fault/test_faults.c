@@ -3,7 +3,10 @@
  * injected on a schedule: the leader cut off from the majority, a 1/2 split
  * with the leader on the minority side and a 2/1 split with it on the
  * majority side, kill -9 of the leader, of a follower and of all three,
- * and SIGSTOP of the leader for longer than the election timeout. After the
+ * SIGSTOP of the leader for longer than the election timeout, and power
+ * losses of the leader and of all three (the nodes' data dirs are mounts
+ * of volatilefs, which keeps writes in its memory until they are synced:
+ * a power loss is kill -9 of the node and of its file system). After the
  * last fault the nodes heal, the subscription is drained and the checker
  * (checker.h) fails the test on any acknowledged publish lost, any value
  * delivered and never consumed (no ack of it returned OK), any value
@@ -64,6 +67,8 @@ enum fault_kind {
     KILL_FOLLOWER,
     KILL_ALL,
     PAUSE_LEADER,
+    POWER_LEADER, /* kill -9 and drop what it did not sync */
+    POWER_ALL,
     N_KINDS,
     DAMAGE_NODE = N_KINDS, /* --damage only */
 };
@@ -71,7 +76,8 @@ enum fault_kind {
 static const char *const kind_names[N_KINDS + 1] = {
     "isolate-leader", "split-1/2-leader-min", "split-2/1-leader-maj",
     "kill-9-leader",  "kill-9-follower",      "kill-9-all",
-    "sigstop-leader", "damage-node",
+    "sigstop-leader", "power-loss-leader",    "power-loss-all",
+    "damage-node",
 };
 
 struct env {
@@ -82,6 +88,7 @@ struct env {
     size_t n_faults;
     int election_ms;
     int auto_repair; /* the nodes run with auto_repair 1 */
+    int power;       /* data dirs on volatilefs: the power-loss faults */
     int anomaly;     /* something failed besides the checker's verdict */
     unsigned long long seed;
 };
@@ -293,6 +300,35 @@ static int run_fault(struct env *e, enum fault_kind kind, int hold_ms,
             cluster_restart(&e->c, i);
         }
         break;
+    case POWER_LEADER:
+        say("%s: n%d loses power (kill -9, unsynced writes dropped), "
+            "restart after %d ms (term %llu)",
+            f->kind, victim + 1, hold_ms, (unsigned long long)term);
+        kill_node(e, victim);
+        if (cluster_power_cut(&e->c, victim) != 0) {
+            e->anomaly = 1;
+        }
+        pace(hold_ms);
+        cluster_restart(&e->c, victim);
+        break;
+    case POWER_ALL:
+        say("%s: every node loses power at once (kill -9, unsynced writes "
+            "dropped), restart after %d ms (term %llu)",
+            f->kind, hold_ms, (unsigned long long)term);
+        for (int i = 0; i < N_NODES; i++) {
+            kill(e->c.nodes[i].pid, SIGKILL); /* all at once */
+        }
+        for (int i = 0; i < N_NODES; i++) {
+            kill_node(e, i); /* reaps it */
+            if (cluster_power_cut(&e->c, i) != 0) {
+                e->anomaly = 1;
+            }
+        }
+        pace(hold_ms);
+        for (int i = 0; i < N_NODES; i++) {
+            cluster_restart(&e->c, i);
+        }
+        break;
     default:
         say("%s: SIGSTOP n%d for %d ms (term %llu)", f->kind, victim + 1,
             hold_ms, (unsigned long long)term);
@@ -337,7 +373,7 @@ static int schedule_short(struct env *e)
 {
     int et = e->election_ms;
     for (int k = 0; k < N_KINDS && !interrupted; k++) {
-        int hold = k == KILL_ALL ? 1000 : 5 * et + 1000;
+        int hold = k == KILL_ALL || k == POWER_ALL ? 1000 : 5 * et + 1000;
         if (run_fault(e, (enum fault_kind)k, hold, 2000) != 0) {
             return -1;
         }
@@ -356,8 +392,9 @@ static int schedule_long(struct env *e, int rounds)
         shuffle(e, order, N_KINDS);
         say("round %d of %d", r + 1, rounds);
         for (int k = 0; k < N_KINDS && !interrupted; k++) {
-            int hold = order[k] == KILL_ALL ? rnd_between(e, 200, 3000)
-                                            : rnd_between(e, et, 10 * et);
+            int all = order[k] == KILL_ALL || order[k] == POWER_ALL;
+            int hold =
+                all ? rnd_between(e, 200, 3000) : rnd_between(e, et, 10 * et);
             if (run_fault(e, (enum fault_kind)order[k], hold,
                           rnd_between(e, 500, 3000)) != 0) {
                 return -1;
@@ -569,6 +606,7 @@ static int start_cluster(struct env *e)
     o.client_port = 7001;
     o.peer_port = 7101;
     o.die_with_test = 1;
+    o.volatile_fs = e->power;
     for (int i = 0; i < N_NODES; i++) {
         o.host[i] = e->nn.addr[i];
         o.launcher[i] = e->nn.launcher[i];
@@ -724,12 +762,18 @@ int main(int argc, char **argv)
             return usage(argv[0]);
         }
     }
+    /* The schedules with power cuts run the nodes on volatilefs. */
+    e.power = mode == 0 || mode == 1;
     if (kills < 1 || rounds < 1 || e.election_ms < 100 || e.seed == 0) {
         return usage(argv[0]);
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
     if ((why = netns_unavailable()) != NULL) {
         return skip(why);
+    }
+    if (e.power && access("/dev/fuse", R_OK | W_OK) != 0) {
+        return skip("the power-loss faults mount volatilefs, and /dev/fuse "
+                    "cannot be opened here (the fuse module is not loaded)");
     }
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;

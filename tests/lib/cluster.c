@@ -283,6 +283,11 @@ int cluster_start_opts(struct cluster *c, int n, const struct cluster_opts *o)
         snprintf(c->members + ml, sizeof c->members - ml, "%s%d=%s",
                  i ? "," : "", nd->id, nd->peer_url);
     }
+    for (int i = 0; o->volatile_fs && i < n; i++) {
+        if (volfs_mount(&c->nodes[i].fs, c->nodes[i].dir) != 0) {
+            return -1;
+        }
+    }
     for (int i = 0; i < n; i++) {
         if (spawn(c, i) != 0) {
             return -1;
@@ -294,6 +299,18 @@ int cluster_start_opts(struct cluster *c, int n, const struct cluster_opts *o)
         return -1;
     }
     return 0;
+}
+
+int cluster_power_cut(struct cluster *c, int i)
+{
+    struct cluster_node *nd = &c->nodes[i];
+
+    if (nd->pid > 0 || nd->fs.pid == 0) {
+        fprintf(stderr, "cluster: power cut of node %d: %s\n", nd->id,
+                nd->pid > 0 ? "it still runs" : "not on volatilefs");
+        return -1;
+    }
+    return volfs_power_cut(&nd->fs);
 }
 
 int cluster_add_node(struct cluster *c, int id)
@@ -448,6 +465,12 @@ int cluster_stop(struct cluster *c)
     }
     if (unclean) {
         c->failed = 1;
+    }
+    for (int i = 0; i < c->n; i++) {
+        if (volfs_unmount(&c->nodes[i].fs) != 0) { /* before the files go */
+            unclean = 1;
+            c->failed = 1;
+        }
     }
     if (c->failed || getenv("MQ_TEST_KEEP")) {
         for (int i = 0; i < c->n; i++) {

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "mq.h"
+#include "volfs.h"
 
 #define CLUSTER_MAX 5
 
@@ -34,6 +35,8 @@ struct cluster_node {
     /* Peer TLS: the base name of the node's certificate and key in the
      * cluster's tls_dir ("" for "node": node.crt, node.key). */
     char peer_cert[32];
+    /* cluster_opts.volatile_fs: the file system under dir (pid 0: none). */
+    struct volfs fs;
 };
 
 struct cluster {
@@ -92,6 +95,10 @@ struct cluster_opts {
     /* 1: every node serves HTTP (http_url) on a free port of its own;
      * with https (and client_tls), https:// with the client certificate. */
     int http, https;
+    /* 1: each node's data dir is a mount of volatilefs (volfs.h; root
+     * only), so that cluster_power_cut can drop what a node did not
+     * sync. */
+    int volatile_fs;
 };
 
 #define CLUSTER_OPTS_INIT                                                      \
@@ -129,6 +136,10 @@ void cluster_signal(struct cluster *c, int i, int sig);
  * returns its exit status (code, or 128 + signal), or -1 if it still
  * runs. */
 int cluster_wait_exit(struct cluster *c, int i, int timeout_ms);
+/* A power cut of node @i, which must be stopped (killed and reaped):
+ * every write to its data dir that was not synced is gone (needs
+ * cluster_opts.volatile_fs). Returns 0, or -1 after printing why. */
+int cluster_power_cut(struct cluster *c, int i);
 /* Starts node @i again with its data dir as it is. */
 int cluster_restart(struct cluster *c, int i);
 /* Starts a new node (the next index, id @id) with an empty data dir and
