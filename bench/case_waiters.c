@@ -2,8 +2,9 @@
  *
  * Many consumers waiting at once: --waiters long-poll fetches (waiters.h:
  * a thread each, sharing --waiter-clients clients) spread over --subs
- * subscriptions, which are spread over --queues queues (default one, so
- * that every subscription gets every message). Steps:
+ * subscriptions, which are spread over --queues queues (default one queue
+ * per subscription, so that each message goes to one waiter; --queues 1
+ * gives every subscription every message). Steps:
  *
  * 1. Creates the queues (work retention) and the subscriptions "w0",
  *    "w1", ... (subscription j on queue j % --queues).
@@ -195,7 +196,7 @@ int case_waiting_consumers(const struct bench_opts *o)
 {
     size_t n_waiters = o->waiters_set ? o->waiters : 10000;
     size_t n_subs = o->subs;
-    size_t n_qs = o->queues_set ? (size_t)o->queues : 1;
+    size_t n_qs = o->queues_set ? (size_t)o->queues : n_subs;
     uint32_t batch = o->fetch_batch_set ? o->fetch_batch : 100;
     uint32_t wait_ms = o->fetch_wait_set ? o->fetch_wait_ms : 30000;
     size_t size = o->size < 8 ? 8 : (size_t)o->size;

@@ -41,7 +41,7 @@ static const struct bench_case table[] = {
      case_snapshot_stall},
     {"waiting-consumers", 0,
      "--waiters (default 10000) long-poll fetches, a thread each, on --subs "
-     "(default 1000) subscriptions of one queue (or --queues), while a "
+     "(default 1000) subscriptions, a queue each (or over --queues), while a "
      "client publishes --rate (default 1000) msgs/s stamped with their send "
      "time for --duration, and a probe publishes synchronously: waiters "
      "served, publish-to-receive p50/p99, probe p99 idle and loaded, "

@@ -133,7 +133,8 @@ static const struct opt table[] = {
     {O_QUEUES, 0, "--queues", "N",
      "many-queues: queues created, one subscription each (default 100000); "
      "drain: queues drained at once (default 20); waiting-consumers: "
-     "queues the subscriptions are spread over (default 1)"},
+     "queues the subscriptions are spread over (default: one per "
+     "subscription)"},
     {O_ADMIN_THREADS, 0, "--admin-threads", "N",
      "many-queues: threads creating and deleting the queues (default 8)"},
     {O_CONNECTIONS, 0, "--connections", "N",
