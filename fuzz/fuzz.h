@@ -30,6 +30,10 @@ int fuzz_peer_hello_one(const uint8_t *data, size_t size);
  * hold it. */
 int fuzz_segscan_one(const uint8_t *data, size_t size);
 
+/* storeseg_scan on arbitrary bytes: a message store segment as a damaged
+ * disk may hold it. */
+int fuzz_storeseg_one(const uint8_t *data, size_t size);
+
 /* token_parse on arbitrary bytes: the key a request presents. */
 int fuzz_token_one(const uint8_t *data, size_t size);
 /* httpreq_parse on arbitrary bytes: an HTTP request head as a client of

@@ -10,6 +10,7 @@
 
 #include "fsm.h"
 #include "fsm_helpers.h"
+#include "storeseg.h"
 
 static const char *dir;
 
@@ -387,6 +388,44 @@ static void peer_seeds(void)
     put_peer("not_member", &pm);
 }
 
+/* A message store segment of @n records from seq 100 (bodies of growing
+ * size), open, closed, or with its last record torn. */
+static void put_store(const char *name, int n, int how)
+{
+    uint8_t buf[16384];
+    size_t len = STORESEG_HEADER_SIZE;
+    struct storeseg_tally t = {0};
+
+    storeseg_header(buf, 100);
+    for (int i = 0; i < n; i++) {
+        char body[64];
+        uint32_t blen =
+            (uint32_t)snprintf(body, sizeof body, "body %d %.*s", i, i % 30,
+                               "xxxxxxxxxxxxxxxxxxxxxxxx"
+                               "xxxxxx");
+        uint64_t seq = 100 + 3 * (uint64_t)i;
+        uint32_t crc = storeseg_record_head(buf + len, seq, body, blen);
+        memcpy(buf + len + STORESEG_RECORD_HEAD, body, blen);
+        len += STORESEG_RECORD_HEAD + blen;
+        storeseg_tally_add(&t, seq, crc);
+    }
+    if (how == 1) {
+        storeseg_trailer(buf + len, &t);
+        len += STORESEG_TRAILER_SIZE;
+    } else if (how == 2) {
+        len -= 5; /* the last record cut short */
+    }
+    put("storeseg", name, buf, len);
+}
+
+static void store_seeds(void)
+{
+    put_store("open_20", 20, 0);
+    put_store("closed_20", 20, 1);
+    put_store("closed_empty", 0, 1);
+    put_store("torn_12", 12, 2);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -400,5 +439,6 @@ int main(int argc, char **argv)
     random_restore_seeds();
     peer_seeds();
     key_seeds();
+    store_seeds();
     return 0;
 }

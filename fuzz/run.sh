@@ -9,8 +9,8 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-30}
-targets=(pub_scan fsm_apply fsm_restore peer_decode segscan token peer_hello
-    http_request)
+targets=(pub_scan fsm_apply fsm_restore peer_decode segscan storeseg token
+    peer_hello http_request)
 build="$top/build-fuzz"
 
 MQ_DEPS_SANITIZE=1 "$top/deploy/deps.sh"

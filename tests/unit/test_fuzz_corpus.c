@@ -101,6 +101,12 @@ static void test_fuzz_corpus_peer_hello_seeds_run_clean(void **state)
     replay("peer_hello", fuzz_peer_hello_one);
 }
 
+static void test_fuzz_corpus_storeseg_seeds_run_clean(void **state)
+{
+    (void)state;
+    replay("storeseg", fuzz_storeseg_one);
+}
+
 static void test_fuzz_corpus_segscan_seeds_run_clean(void **state)
 {
     (void)state;
@@ -128,6 +134,7 @@ int main(void)
         cmocka_unit_test(test_fuzz_corpus_peer_decode_seeds_run_clean),
         cmocka_unit_test(test_fuzz_corpus_peer_hello_seeds_run_clean),
         cmocka_unit_test(test_fuzz_corpus_segscan_seeds_run_clean),
+        cmocka_unit_test(test_fuzz_corpus_storeseg_seeds_run_clean),
         cmocka_unit_test(test_fuzz_corpus_token_seeds_run_clean),
         cmocka_unit_test(test_fuzz_corpus_http_request_seeds_run_clean),
     };
