@@ -3,8 +3,9 @@
  * Preloads --messages messages of --size bytes with mq_publish_async (not
  * timed) into a work queue with one subscription, then --consumers
  * clients, each driven by its own thread, loop on mq_fetch (--fetch-batch
- * messages, --fetch-wait-ms long poll) and mq_ack_seqs of each batch until
- * every stored message has been received once. The time runs from the
+ * messages, --fetch-wait-ms long poll) and mq_ack_seqs of each batch (with
+ * --ack each: one mq_ack_seqs call per message) until every stored message
+ * has been received once. The time runs from the
  * start of the consumers to the ack of the batch that completed the count.
  *
  * Each sequence number is checked off in a bitmap shared by the consumers:
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "breakdown.h"
 #include "cases.h"
 #include "common.h"
 
@@ -22,6 +24,7 @@ struct consume_run {
     const char *queue;
     uint32_t batch;
     uint32_t wait_ms;
+    int ack_each;      /* one ack call per message */
     uint64_t expected; /* messages stored by the preload */
     uint64_t min_seq, max_seq;
     _Atomic uint64_t *seen; /* bit seq - min_seq: received */
@@ -90,9 +93,12 @@ static void *consumer_thread(void *arg)
         }
         uint64_t fresh = check_off(run, msgs, n, k->seqs);
         mq_msgs_free(msgs, n);
-        rv = mq_ack_seqs(k->c, run->queue, BENCH_SUB, k->seqs, n, 0);
-        if (rv != MQ_OK) {
-            errnote_add(&run->note, "%s", mq_errmsg());
+        for (size_t i = 0; i < n; i += run->ack_each ? 1 : n) {
+            rv = mq_ack_seqs(k->c, run->queue, BENCH_SUB, k->seqs + i,
+                             run->ack_each ? 1 : n, 0);
+            if (rv != MQ_OK) {
+                errnote_add(&run->note, "%s", mq_errmsg());
+            }
         }
         if (fresh > 0 &&
             atomic_fetch_add(&run->unique, fresh) + fresh >= run->expected) {
@@ -127,6 +133,7 @@ int case_consume_ack(const struct bench_opts *o)
     struct consume_run run;
     struct errnote preload_note;
     struct report r;
+    struct breakdown bd = {0};
     mq_client *admin = NULL;
     char queue[MQ_NAME_MAX + 1];
     int created = 0;
@@ -140,6 +147,7 @@ int case_consume_ack(const struct bench_opts *o)
     report_u64(&r, "size", o->size);
     report_u64(&r, "consumers", o->consumers);
     report_u64(&r, "fetch_batch", o->fetch_batch);
+    report_str(&r, "ack", o->ack_each ? "each" : "batch");
     qc.retention = MQ_RETENTION_WORK;
     if (bench_client_open(o, 0, &admin, &r) != 0 ||
         bench_queue_create(o, admin, "consume-ack", &qc, queue, &r) != 0) {
@@ -149,6 +157,7 @@ int case_consume_ack(const struct bench_opts *o)
     run.queue = queue;
     run.batch = o->fetch_batch;
     run.wait_ms = o->fetch_wait_ms;
+    run.ack_each = o->ack_each;
     if (bench_sub_create(admin, queue, &r) != 0 ||
         preload(o, &run, n, &preload_note, &r) != 0) {
         goto out;
@@ -172,6 +181,7 @@ int case_consume_ack(const struct bench_opts *o)
     }
     progress(o, "consume-ack: %u consumer(s) on %llu messages", o->consumers,
              (unsigned long long)run.expected);
+    breakdown_begin(o, &bd);
     t0 = mono_ns();
     run.deadline_ns = t0 + o->timeout_ms * 1000000u;
     threads_run(o->consumers, consumer_thread, ks, sizeof *ks, &r);
@@ -199,6 +209,7 @@ int case_consume_ack(const struct bench_opts *o)
     }
 out:
     report_print(&r, o->json);
+    breakdown_end(o, &bd, "consume-ack");
     errnote_print(&preload_note, "consume-ack preload");
     errnote_print(&run.note, "consume-ack");
     for (uint32_t i = 0; ks != NULL && i < o->consumers; i++) {

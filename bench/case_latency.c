@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "breakdown.h"
 #include "cases.h"
 #include "common.h"
 #include "stats.h"
@@ -152,6 +153,7 @@ int case_e2e_latency(const struct bench_opts *o)
     size_t size = o->size < 8 ? 8 : (size_t)o->size;
     struct e2e_run run;
     struct report r;
+    struct breakdown bd = {0};
     mq_client *admin = NULL, *pub = NULL, *subc = NULL;
     mq_subscriber *sub = NULL;
     unsigned char *payload = NULL;
@@ -187,6 +189,7 @@ int case_e2e_latency(const struct bench_opts *o)
     }
     progress(o, "e2e-latency: %llu msgs/s for %.1f s",
              (unsigned long long)o->rate, (double)o->duration_ms / 1000);
+    breakdown_begin(o, &bd);
     t0 = mono_ns();
     end_ns = t0 + o->duration_ms * 1000000u;
     sent = pace(o, pub, queue, payload, size, t0, end_ns, &run);
@@ -217,6 +220,7 @@ int case_e2e_latency(const struct bench_opts *o)
     }
 out:
     report_print(&r, o->json);
+    breakdown_end(o, &bd, "e2e-latency");
     errnote_print(&run.note, "e2e-latency");
     mq_subscriber_stop(sub);
     mq_client_close(subc);

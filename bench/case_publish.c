@@ -8,6 +8,10 @@
  * publish-pipelined, once per size: --producers clients, each driven by its
  * own thread, call mq_publish_async as fast as libmq accepts (it blocks
  * while max_pending_messages are unanswered) for --duration, then mq_flush.
+ * With --window N, each producer (one unless --producers says otherwise)
+ * also keeps at most N messages unanswered by its own count: it waits for
+ * a callback before publishing the N+1st, as a producer with a window of
+ * N in flight does with any broker.
  * A message's latency runs from its mq_publish_async call to its callback,
  * so it includes the wait in the client's queue. The rate counts messages
  * stored, over the time from the start until the last flush returned.
@@ -18,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "breakdown.h"
 #include "cases.h"
 #include "common.h"
 #include "stats.h"
@@ -77,6 +82,7 @@ int case_publish_sync(const struct bench_opts *o)
     mq_queue_config qc = MQ_QUEUE_CONFIG_INIT;
     struct sync_run s;
     struct report r;
+    struct breakdown bd = {0};
     mq_client *c = NULL;
     unsigned char *payload = NULL;
     char queue[MQ_NAME_MAX + 1];
@@ -106,6 +112,7 @@ int case_publish_sync(const struct bench_opts *o)
     s.size = o->size;
     progress(o, "publish-sync: %u thread(s) for %.1f s", o->concurrency,
              (double)o->duration_ms / 1000);
+    breakdown_begin(o, &bd);
     t0 = mono_ns();
     s.end_ns = t0 + o->duration_ms * 1000000u;
     threads_run(o->concurrency, sync_thread, &s, 0, &r);
@@ -119,6 +126,7 @@ int case_publish_sync(const struct bench_opts *o)
     }
 out:
     report_print(&r, o->json);
+    breakdown_end(o, &bd, "publish-sync");
     errnote_print(&s.note, "publish-sync");
     if (created) {
         bench_queue_delete(o, c, queue);
@@ -136,6 +144,7 @@ struct pipe_run {
     size_t size;
     uint64_t end_ns;     /* publishing stops */
     uint64_t timeout_ms; /* a flush gives up */
+    uint64_t window;     /* --window per producer; 0: none */
     struct hist *h;
     struct errnote note;
     _Atomic int gave_up;
@@ -145,11 +154,15 @@ struct producer {
     struct pipe_run *run;
     mq_client *c;
     char flush_err[256]; /* "" if the flush succeeded */
+    /* --window: messages published and not answered yet */
+    pthread_mutex_t lock;
+    pthread_cond_t room;
+    uint64_t inflight;
 };
 
 /* One message in flight: what its callback needs. */
 struct pipe_msg {
-    struct pipe_run *run;
+    struct producer *p;
     uint64_t t0;
 };
 
@@ -157,7 +170,8 @@ struct pipe_msg {
 static void pipe_cb(void *arg, const mq_pub_result *res)
 {
     struct pipe_msg *pm = arg;
-    struct pipe_run *run = pm->run;
+    struct producer *p = pm->p;
+    struct pipe_run *run = p->run;
 
     if (res->err == MQ_OK) {
         hist_record(run->h, mono_ns() - pm->t0);
@@ -166,6 +180,37 @@ static void pipe_cb(void *arg, const mq_pub_result *res)
                     mq_strerror(res->err));
     }
     free(pm);
+    if (run->window != 0) {
+        pthread_mutex_lock(&p->lock);
+        p->inflight--;
+        pthread_cond_signal(&p->room);
+        pthread_mutex_unlock(&p->lock);
+    }
+}
+
+/* --window: waits until @p has fewer than the window unanswered, then
+ * counts one more. */
+static void window_take(struct producer *p)
+{
+    if (p->run->window == 0) {
+        return;
+    }
+    pthread_mutex_lock(&p->lock);
+    while (p->inflight >= p->run->window) {
+        pthread_cond_wait(&p->room, &p->lock);
+    }
+    p->inflight++;
+    pthread_mutex_unlock(&p->lock);
+}
+
+static void window_give_back(struct producer *p)
+{
+    if (p->run->window == 0) {
+        return;
+    }
+    pthread_mutex_lock(&p->lock);
+    p->inflight--;
+    pthread_mutex_unlock(&p->lock);
 }
 
 static void *producer_thread(void *arg)
@@ -184,13 +229,15 @@ static void *producer_thread(void *arg)
             atomic_store(&run->gave_up, 1);
             break;
         }
-        pm->run = run;
+        pm->p = p;
+        window_take(p);
         pm->t0 = mono_ns();
         mq_err rv = mq_publish_async(p->c, run->queue, &m, pipe_cb, pm);
         if (rv == MQ_OK) {
             fails = 0;
             continue;
         }
+        window_give_back(p);
         free(pm);
         errnote_add(&run->note, "%s", mq_errmsg());
         if (++fails == BENCH_GIVE_UP_ERRORS) {
@@ -214,10 +261,12 @@ static int pipelined_run(const struct bench_opts *o, size_t size)
     struct producer *prods = NULL;
     struct pipe_run run;
     struct report r;
+    struct breakdown bd = {0};
     mq_client *admin = NULL;
     unsigned char *payload = NULL;
     char queue[MQ_NAME_MAX + 1];
     int created = 0;
+    uint32_t n_prods = o->window_set && !o->producers_set ? 1 : o->producers;
     uint64_t t0;
     double secs;
 
@@ -225,9 +274,13 @@ static int pipelined_run(const struct bench_opts *o, size_t size)
     errnote_init(&run.note);
     report_init(&r, "publish-pipelined");
     report_u64(&r, "size", size);
-    report_u64(&r, "producers", o->producers);
+    report_u64(&r, "producers", n_prods);
+    if (o->window_set) {
+        run.window = o->window;
+        report_u64(&r, "window", run.window);
+    }
     payload = malloc(size);
-    prods = calloc(o->producers, sizeof *prods);
+    prods = calloc(n_prods, sizeof *prods);
     if (payload == NULL || prods == NULL || hist_new(&run.h) != 0) {
         report_fail(&r, "out of memory");
         goto out;
@@ -244,22 +297,25 @@ static int pipelined_run(const struct bench_opts *o, size_t size)
     run.queue = queue;
     run.payload = payload;
     run.size = size;
-    for (uint32_t i = 0; i < o->producers; i++) {
+    for (uint32_t i = 0; i < n_prods; i++) {
         prods[i].run = &run;
+        pthread_mutex_init(&prods[i].lock, NULL);
+        pthread_cond_init(&prods[i].room, NULL);
         if (bench_client_open(o, size, &prods[i].c, &r) != 0) {
             goto out;
         }
     }
     progress(o, "publish-pipelined: %zu bytes, %u producer(s) for %.1f s", size,
-             o->producers, (double)o->duration_ms / 1000);
+             n_prods, (double)o->duration_ms / 1000);
+    breakdown_begin(o, &bd);
     t0 = mono_ns();
     run.end_ns = t0 + o->duration_ms * 1000000u;
     run.timeout_ms = o->timeout_ms;
-    threads_run(o->producers, producer_thread, prods, sizeof *prods, &r);
+    threads_run(n_prods, producer_thread, prods, sizeof *prods, &r);
     secs = (double)(mono_ns() - t0) / 1e9;
     /* Close now: answers still due after a failed flush are canceled
      * (and counted) before the counts are read. */
-    for (uint32_t i = 0; i < o->producers; i++) {
+    for (uint32_t i = 0; i < n_prods; i++) {
         mq_client_close(prods[i].c);
         prods[i].c = NULL;
     }
@@ -268,7 +324,7 @@ static int pipelined_run(const struct bench_opts *o, size_t size)
     report_latency(&r, "p99", "p99_us", hist_percentile(run.h, 99.0));
     report_latency(&r, "max", "max_us", hist_max(run.h));
     report_u64(&r, "errors", errnote_count(&run.note));
-    for (uint32_t i = 0; i < o->producers; i++) {
+    for (uint32_t i = 0; i < n_prods; i++) {
         if (prods[i].flush_err[0] != '\0') {
             report_fail(&r, "producer %u: %s (--timeout)", i + 1,
                         prods[i].flush_err);
@@ -280,9 +336,14 @@ static int pipelined_run(const struct bench_opts *o, size_t size)
     }
 out:
     report_print(&r, o->json);
+    breakdown_end(o, &bd, "publish-pipelined");
     errnote_print(&run.note, "publish-pipelined");
-    for (uint32_t i = 0; prods != NULL && i < o->producers; i++) {
+    for (uint32_t i = 0; prods != NULL && i < n_prods; i++) {
         mq_client_close(prods[i].c);
+        if (prods[i].run != NULL) {
+            pthread_cond_destroy(&prods[i].room);
+            pthread_mutex_destroy(&prods[i].lock);
+        }
     }
     if (created) {
         bench_queue_delete(o, admin, queue);

@@ -38,6 +38,8 @@ enum opt_id {
     O_ADMIN_THREADS,
     O_CONNECTIONS,
     O_WINDOW,
+    O_ACK,
+    O_STAGES,
     O_SETTLE,
     O_PIDS,
     O_CLUSTER_DIR,
@@ -141,8 +143,19 @@ static const struct opt table[] = {
      "connection-churn: clients opened and closed, each doing one publish "
      "(default 20000)"},
     {O_WINDOW, 0, "--window", "N",
-     "drain: most messages of a queue published and not yet acked "
-     "(default 20000)"},
+     "publish-pipelined: most messages a producer has published and not "
+     "yet had answered (its own count, whatever libmq's settings; the "
+     "producers default to 1 then; default: no limit but libmq's "
+     "max_pending_messages); drain: most messages of a queue published "
+     "and not yet acked (default 20000)"},
+    {O_ACK, 0, "--ack", "each|batch",
+     "consume-ack: acknowledge every message with a call of its own, or "
+     "each fetched batch with one call (default batch)"},
+    {O_STAGES, 0, "--stages", NULL,
+     "after each of publish-sync, publish-pipelined, consume-ack and "
+     "e2e-latency, print the nodes' latency breakdown over its timed part "
+     "(docs/benchmarks.md, \"Where the time goes\"), one \"stages\" line "
+     "per node and stage"},
     {O_SETTLE, 0, "--settle", "SECONDS",
      "drain: wait before the last VmRSS reading; connection-churn: longest "
      "wait at the end for the nodes' descriptors to come back to their "
@@ -443,6 +456,18 @@ static enum opts_result apply(struct bench_opts *o, const struct opt *t,
         break;
     case O_WINDOW:
         rc = parse_u64(t->name, v, 1, 100000000, &o->window);
+        o->window_set = 1;
+        break;
+    case O_ACK:
+        if (strcmp(v, "each") == 0 || strcmp(v, "batch") == 0) {
+            o->ack_each = strcmp(v, "each") == 0;
+        } else {
+            opts_usage_error("--ack: \"%s\" is not each or batch", v);
+            rc = -1;
+        }
+        break;
+    case O_STAGES:
+        o->stages = 1;
         break;
     case O_SETTLE:
         rc = parse_seconds(t->name, v, &o->settle_ms);

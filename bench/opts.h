@@ -64,8 +64,12 @@ struct bench_opts {
     int queues_set;
     uint32_t admin_threads; /* many-queues: creating and deleting */
     uint64_t connections;   /* connection-churn */
-    uint64_t window;        /* drain: published and not yet acked */
-    uint64_t settle_ms;     /* drain, connection-churn */
+    uint64_t window;        /* drain: published and not yet acked; publish-
+                               pipelined (when window_set): not yet answered */
+    int window_set;
+    int ack_each;       /* consume-ack: one ack call per message */
+    int stages;         /* print the nodes' latency breakdown (breakdown.h) */
+    uint64_t settle_ms; /* drain, connection-churn */
 };
 
 enum opts_result {

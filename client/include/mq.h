@@ -815,6 +815,50 @@ MQ_API mq_err mq_node_reload_tls(mq_client *c, mq_node_reply **out, size_t *n,
 MQ_API void mq_node_replies_free(mq_node_reply *list);
 
 /* ------------------------------------------------------------------------
+ * Latency breakdown (docs/benchmarks.md, "Where the time goes"): each node
+ * measures where the time of its publishes, log entries and deliveries
+ * goes, stage by stage ("pub.commit": from the proposal of a publish's log
+ * entry to its application), since the node started. For tools such as
+ * mqbench: the difference of two readings is what happened in between. */
+#define MQ_STAGE_BUCKETS 608
+
+typedef struct mq_stage {
+    char name[32];  /* "pub.total" */
+    char what[128]; /* from which moment to which */
+    uint64_t count;
+    uint64_t sum_ns;
+    uint64_t max_ns;
+    /* buckets[i]: durations from mq_stage_bucket_ns(i) up to
+     * mq_stage_bucket_ns(i + 1) - 1 (the last: everything longer). */
+    uint64_t buckets[MQ_STAGE_BUCKETS];
+} mq_stage;
+
+typedef struct mq_node_stages {
+    char url[MQ_URL_MAX]; /* the URL asked */
+    mq_err err;           /* MQ_OK if it answered */
+    char error[256];      /* why not, naming its URL */
+    uint64_t id;
+    char role[16];
+    size_t n;
+    mq_stage *stages; /* n stages, in the order they happen */
+} mq_node_stages;
+
+/* Asks every node of the client's list for its breakdown. Sets *out to *n
+ * entries (one per URL), freed with mq_cluster_stages_free. Returns MQ_OK
+ * if at least one node answered. */
+MQ_API mq_err mq_cluster_stages(mq_client *c, mq_node_stages **out, size_t *n,
+                                uint32_t timeout_ms);
+MQ_API void mq_cluster_stages_free(mq_node_stages *list, size_t n);
+
+/* The shortest duration, in ns, that bucket @i (0..MQ_STAGE_BUCKETS) holds:
+ * exact below 16 ns, then 16 buckets per power of two. */
+MQ_API uint64_t mq_stage_bucket_ns(size_t i);
+
+/* The @pct-th percentile (0 < pct <= 100) of @s's buckets in ns (the middle
+ * of its bucket, at most max_ns when that is not 0); 0 if count is 0. */
+MQ_API uint64_t mq_stage_percentile(const mq_stage *s, double pct);
+
+/* ------------------------------------------------------------------------
  * Membership and leadership. Every call goes to the leader, following
  * redirects; retryable failures (MQ_ERR_NOT_DONE while another change
  * runs, MQ_ERR_UNAVAILABLE while a transfer has not completed, among them)

@@ -325,6 +325,21 @@ static void on_event(void *arg)
     }
 }
 
+/* The stages of entry @se, applied at @now_ns (stages.h). */
+static void record_entry(struct consensus *c, const struct stage_entry *se,
+                         uint64_t now_ns)
+{
+    struct stages *s = &c->stages;
+    if (raft_state(&c->raft) != RAFT_LEADER) {
+        stages_record(s, STAGE_FOLLOWER_APPLY, se->begun_ns, now_ns);
+        return;
+    }
+    stages_record(s, STAGE_ENTRY_WRITE, se->begun_ns, se->written_ns);
+    stages_record(s, STAGE_ENTRY_ACK, se->begun_ns, se->acked_ns);
+    stages_record(s, STAGE_ENTRY_COMMIT, se->begun_ns, se->commit_ns);
+    stages_record(s, STAGE_ENTRY_APPLY, se->commit_ns, now_ns);
+}
+
 /* Our raft_fsm around fsm.c's: counts log bytes applied and asks raft for a
  * snapshot once they reach snapshot_log_bytes. */
 static int apply_cb(struct raft_fsm *rf, const struct raft_buffer *buf,
@@ -338,7 +353,16 @@ static int apply_cb(struct raft_fsm *rf, const struct raft_buffer *buf,
             c->cfg->snapshot_log_bytes + c->snapshot_stagger) {
         raft_set_snapshot_threshold(&c->raft, 1);
     }
-    return c->fsm_inner.apply(&c->fsm_inner, buf, result);
+    /* raft sets last_applied once apply returns. */
+    struct stage_entry *se = stages_entry(&c->stages, c->raft.last_applied + 1);
+    if (se != NULL && se->commit_ns == 0) {
+        se->commit_ns = c->stages.cb_ns != 0 ? c->stages.cb_ns : uv_hrtime();
+    }
+    int rv = c->fsm_inner.apply(&c->fsm_inner, buf, result);
+    if (se != NULL) {
+        record_entry(c, se, uv_hrtime());
+    }
+    return rv;
 }
 
 /* Taking a snapshot (fsm.h): snapshot_cb begins it on the loop; its
@@ -509,12 +533,14 @@ static raft_term message_term(const struct raft_message *m)
     }
 }
 
-/* Between peer.c and raft while rejoining (repair.h): in phase 1 the node
- * may have forgotten a term and entries it acknowledged, so no message of
- * any leader counts; in phase 2 only a leader of the cluster that removed
- * it (a term of at least the floor) does. No vote is granted and no
- * election started (TimeoutNow) until the node is a voter again. */
-static void rejoin_recv(struct raft_io *io, struct raft_message *m)
+/* Between peer.c and raft. While rejoining (repair.h): in phase 1 the
+ * node may have forgotten a term and entries it acknowledged, so no
+ * message of any leader counts; in phase 2 only a leader of the cluster
+ * that removed it (a term of at least the floor) does. No vote is granted
+ * and no election started (TimeoutNow) until the node is a voter again.
+ * Always: the time the message reached raft, for the stages of the
+ * entries it commits, and a follower's acknowledgement (stages.h). */
+static void recv_filter(struct raft_io *io, struct raft_message *m)
 {
     struct peer *p = io->impl;
     struct consensus *c = p->event_arg;
@@ -525,7 +551,16 @@ static void rejoin_recv(struct raft_io *io, struct raft_message *m)
         c->rejoin_dropped++;
         return;
     }
+    uint64_t now = uv_hrtime();
+    if (m->type == RAFT_IO_APPEND_ENTRIES_RESULT &&
+        m->append_entries_result.rejected == 0 &&
+        m->append_entries_result.term == c->raft.current_term &&
+        raft_state(&c->raft) == RAFT_LEADER) {
+        stages_acked(&c->stages, m->append_entries_result.last_log_index, now);
+    }
+    c->stages.cb_ns = now;
     c->raft_recv(io, m);
+    c->stages.cb_ns = 0;
 }
 
 void consensus_rejoin_removed(struct consensus *c, uint64_t floor)
@@ -544,7 +579,6 @@ void consensus_rejoined(struct consensus *c)
         return;
     }
     c->rejoining = 0;
-    c->peer->recv_cb = c->raft_recv;
     raft_set_election_timeout(&c->raft, (unsigned)c->cfg->election_timeout_ms);
     /* 0.15 draws a follower's timeout only when it becomes one, and until
      * it times out it refuses votes while it knows a leader: a timeout
@@ -581,6 +615,8 @@ mq_err consensus_start(struct consensus *c, uv_loop_t *loop, struct peer *p,
     c->snapshot_stagger = cfg->snapshot_log_bytes / 3 * ((cfg->id - 1) % 3);
     c->state = state;
     c->last_state = RAFT_UNAVAILABLE;
+    stages_init(&c->stages);
+    p->write.stages = &c->stages;
     fsm_raft(state, &c->fsm_inner);
     c->fsm = c->fsm_inner;
     c->fsm.data = c;
@@ -666,9 +702,9 @@ mq_err consensus_start(struct consensus *c, uv_loop_t *loop, struct peer *p,
              (unsigned long long)r->current_term,
              (unsigned long long)raft_last_index(r),
              (unsigned long long)r->log.snapshot.last_index);
+    c->raft_recv = p->recv_cb;
+    p->recv_cb = recv_filter;
     if (c->rejoining) {
-        c->raft_recv = p->recv_cb;
-        p->recv_cb = rejoin_recv;
         LOG_WARN("rejoining after a repair (phase %u): this node neither "
                  "votes nor stands for election until the cluster has "
                  "removed it and added it again as a voter",

@@ -20,6 +20,7 @@
 #include "fsm.h"
 #include "mq.h"
 #include "peer.h"
+#include "stages.h"
 
 struct consensus {
     struct raft raft;
@@ -92,6 +93,9 @@ struct consensus {
     uint64_t rejoin_floor;
     uint64_t rejoin_dropped;   /* raft messages dropped meanwhile */
     raft_io_recv_cb raft_recv; /* raft's own, behind the filter */
+
+    /* Where a publish's and a delivery's time goes (stages.h). */
+    struct stages stages;
 };
 
 /* Sets up raft over @p and @state, bootstrapping the initial members of

@@ -37,6 +37,8 @@ struct append_op {
     const struct raft_entry *entries;
     unsigned n;
     int ends_truncate; /* the first append after a truncate */
+    uint64_t first; /* raft index of its first entry (0: unknown) */
+    int leader; /* began as leader */
 };
 
 struct put_op {
@@ -103,10 +105,19 @@ int peer_write_init(struct peer_write *w, uv_loop_t *loop, uint64_t hold_ms)
 static void append_finish(struct append_op *op, int status)
 {
     struct peer_write *w = op->w;
+    uint64_t now = 0;
+    if (w->stages != NULL && status == 0) {
+        now = uv_hrtime();
+        stages_written(w->stages, op->first, op->n, now, op->leader);
+        w->stages->cb_ns = now; /* what it commits, it commits now */
+    }
     w->stale = !*w->closing && !guard_result_current(op->term, term_now(w));
     op->orig->cb = op->cb;
     op->cb(op->orig, status);
     w->stale = 0;
+    if (w->stages != NULL) {
+        w->stages->cb_ns = 0;
+    }
     mq_free(op);
     w->event_cb(w->arg);
 }
@@ -251,6 +262,12 @@ int peer_write_append(struct peer_write *w, struct raft_io_append *req,
         .orig = req, .cb = cb, .w = w, .entries = entries, .n = n};
     op->req.data = op;
     op->term = term_now(w);
+    op->leader = is_leader(w);
+    if (w->stages != NULL && w->io->data != NULL) {
+        /* raft appends at the end of its log, leader and follower alike. */
+        op->first = raft_last_index(w->io->data) + 1 - n;
+        stages_begun(w->stages, op->first, n, uv_hrtime());
+    }
     if (w->hold_ms && is_leader(w) && w->hold_term != op->term) {
         w->hold_term = op->term;
         w->hold_until_ms = uv_now(w->loop) + w->hold_ms;

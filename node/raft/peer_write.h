@@ -22,6 +22,7 @@
 
 #include "histo.h"
 #include "peer_snap.h"
+#include "stages.h"
 
 struct peer_held;
 struct peer_pending;
@@ -36,6 +37,8 @@ struct peer_write {
     void *arg;                /* passed to the callbacks */
     void (*fatal_cb)(void *arg, const char *what, int status);
     void (*event_cb)(void *arg);
+    /* The times of each write (stages.h); NULL: not kept. */
+    struct stages *stages;
 
     /* Set while raft's callback of a write begun in an earlier term runs:
      * the owner's send drops the AppendEntries result raft sends then. */

@@ -24,9 +24,23 @@
 struct proposal {
     struct raft_apply req;
     struct batch *b;
+    uint64_t proposed_ns;
     size_t n;
     struct batch_item items[];
 };
+
+/* Records, for a publish or a delivery op (others are not measured), the
+ * stage @pub or @del from @from_ns to @to_ns (stages.h). @op_case is
+ * read before the op's callback, which may free the op. */
+static void record(struct batch *b, int op_case, enum stage_id pub,
+                   enum stage_id del, uint64_t from_ns, uint64_t to_ns)
+{
+    if (op_case == MQ__V1__OP__OP_PUBLISH) {
+        stages_record(&b->c->stages, pub, from_ns, to_ns);
+    } else if (op_case == MQ__V1__OP__OP_DELIVER) {
+        stages_record(&b->c->stages, del, from_ns, to_ns);
+    }
+}
 
 static void idle_noop(uv_idle_t *h)
 {
@@ -64,14 +78,20 @@ static void applied_cb(struct raft_apply *req, int status, void *result)
         fail_items(pr->items, pr->n, err);
     } else {
         /* The FSM answered every op of this Command, in order. */
+        uint64_t applied_ns = uv_hrtime();
         for (size_t i = 0; i < pr->n; i++) {
             const struct fsm_op_result *r = i < f->n_ops ? &f->ops[i] : NULL;
+            struct batch_item *it = &pr->items[i];
+            int op_case = it->op->op_case;
+            record(b, op_case, STAGE_PUB_COMMIT, STAGE_DEL_COMMIT,
+                   pr->proposed_ns, applied_ns);
             if (r == NULL) {
-                pr->items[i].cb(pr->items[i].arg, MQ_ERR_INTERNAL, NULL, NULL,
-                                req->index);
+                it->cb(it->arg, MQ_ERR_INTERNAL, NULL, NULL, req->index);
             } else {
-                pr->items[i].cb(pr->items[i].arg, MQ_OK, r, f, req->index);
+                it->cb(it->arg, MQ_OK, r, f, req->index);
             }
+            record(b, op_case, STAGE_PUB_REPLY, STAGE_DEL_REPLY, applied_ns,
+                   uv_hrtime());
         }
     }
     mq_free(pr);
@@ -99,7 +119,12 @@ static void propose(struct batch *b, size_t n)
     pr->b = b;
     pr->n = n;
     pr->req.data = pr;
+    pr->proposed_ns = uv_hrtime();
     memcpy(pr->items, b->items, n * sizeof pr->items[0]);
+    for (size_t i = 0; i < n; i++) {
+        record(b, pr->items[i].op->op_case, STAGE_PUB_QUEUE, STAGE_DEL_QUEUE,
+               pr->items[i].batched_ns, pr->proposed_ns);
+    }
     for (size_t i = 0; i < n; i++) {
         ops[i] = b->items[i].op;
     }
@@ -191,6 +216,7 @@ mq_err batch_add(struct batch *b, Mq__V1__Op *op, size_t bytes, batch_cb cb,
     b->items[b->n_items].bytes = bytes + 16;
     b->items[b->n_items].cb = cb;
     b->items[b->n_items].arg = arg;
+    b->items[b->n_items].batched_ns = uv_hrtime();
     b->n_items++;
     arm(b);
     return MQ_OK;

@@ -32,6 +32,7 @@ struct batch_item {
     size_t bytes;
     batch_cb cb;
     void *arg;
+    uint64_t batched_ns; /* when batch_add took it (stages.h) */
 };
 
 struct batch {

@@ -59,6 +59,11 @@ struct call {
     /* read and message status: the applied index waited for */
     uint64_t min_index;
 
+    /* When the loop took the request, and (a fetch) when it was woken:
+     * messages for it applied, or found on arrival (stages.h). */
+    uint64_t loop_ns;
+    uint64_t woken_ns;
+
     /* fetch, and reads waiting for min_index */
     uint64_t deadline_ms;
     uint32_t max;

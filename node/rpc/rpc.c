@@ -80,6 +80,7 @@ void rpc_handle(void *arg, struct rpc_req *req, const void *data, size_t len)
     }
     call->rpc = r;
     call->req = req;
+    call->loop_ns = uv_hrtime();
     if (r->c->removed) {
         call_reply_error(call, MQ_ERR_NOT_DONE,
                          "node %llu was removed from the cluster",

@@ -132,6 +132,10 @@ static void reply_deliveries(struct call *call, const struct fsm *f,
     nng_msg_chop(msg,
                  nng_msg_len(msg) - (size_t)(p - (uint8_t *)nng_msg_body(msg)));
     bridge_reply(call->req, msg);
+    if (res != NULL && res->n > 0) {
+        stages_record(&call->rpc->c->stages, STAGE_DEL_TOTAL, call->woken_ns,
+                      uv_hrtime());
+    }
     call_free(call);
 }
 
@@ -220,6 +224,7 @@ static int try_deliver(struct call *call)
     mq__v1__op__init(&call->op);
     call->op.op_case = MQ__V1__OP__OP_DELIVER;
     call->op.deliver = &call->body.del;
+    stages_record(&r->c->stages, STAGE_DEL_WAKE, call->woken_ns, uv_hrtime());
     if (batch_add(r->batch, &call->op, 64, deliver_done, call) != MQ_OK) {
         call_reply_error(call, MQ_ERR_NO_MEMORY, "fetch: out of memory");
         return 1;
@@ -324,6 +329,7 @@ void rpc_fetch(struct call *call)
     }
     call->max = in->max_messages;
     call->deadline_ms = call_now_ms() + in->max_wait_ms;
+    call->woken_ns = call->loop_ns;
     if (try_deliver(call)) {
         return;
     }
@@ -335,13 +341,15 @@ void rpc_fetch(struct call *call)
 }
 
 /* Hands what the subscription of group @g has to its waiting fetches,
- * oldest first, until one finds nothing. */
-static void wake_group(struct wait_group *g)
+ * oldest first, until one finds nothing; they were woken at @now_ns. */
+static void wake_group(struct wait_group *g, uint64_t now_ns)
 {
     /* Each fetch that leaves may free @g with the last: count, do not
      * look at @g after that. */
     for (size_t n = g->n; n > 0; n--) {
-        if (!try_deliver(call_of(g->head))) {
+        struct call *call = call_of(g->head);
+        call->woken_ns = now_ns;
+        if (!try_deliver(call)) {
             g->check_ms = 0; /* look again at the next tick */
             return;
         }
@@ -353,11 +361,12 @@ void rpc_wake(struct rpc *r, const struct queue *q)
     if (waitset_count(&r->waiting) == 0) {
         return;
     }
+    uint64_t now_ns = uv_hrtime();
     for (size_t j = 0; j < q->n_subs; j++) {
         struct wait_group *g =
             waitset_group(&r->waiting, q->cfg.name, q->subs[j]->cfg.name);
         if (g != NULL) {
-            wake_group(g);
+            wake_group(g, now_ns);
         }
     }
 }
@@ -378,7 +387,7 @@ static void check_group(struct rpc *r, struct wait_group *g, uint64_t now)
     uint64_t due = sub_next_due(s);
     g->check_ms = due < now + WAIT_RECHECK_MS ? due : now + WAIT_RECHECK_MS;
     if (due <= now) {
-        wake_group(g);
+        wake_group(g, uv_hrtime());
     }
 }
 

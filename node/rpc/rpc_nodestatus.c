@@ -10,6 +10,7 @@
 #include "diskuse.h"
 #include "log.h"
 #include "rpc_members.h"
+#include "stagesreply.h"
 
 /* When the certificates of file @path (config key @key; "": none) expire,
  * or 0 when there is none or it does not parse (said once per call at
@@ -75,9 +76,18 @@ void rpc_status(struct call *call)
         cert_not_after("tls_cert_file", r->cfg->tls_cert_file);
     st.peer_tls_cert_not_after_ms =
         cert_not_after("peer_tls_cert_file", r->cfg->peer_tls_cert_file);
+    struct stagesreply sm = {0};
+    if (call->in->status != NULL && call->in->status->stages &&
+        stagesreply_fill(&r->c->stages, &st, &sm) != MQ_OK) {
+        mq_free(mem);
+        mq_free(memp);
+        call_reply_error(call, MQ_ERR_NO_MEMORY, "status: out of memory");
+        return;
+    }
     reply.body_case = MQ__V1__REPLY__BODY_STATUS_REPLY;
     reply.status_reply = &st;
     call_reply(call, &reply);
     mq_free(mem);
     mq_free(memp);
+    stagesreply_free(&sm);
 }

@@ -41,6 +41,7 @@ static void publish_done(void *arg, mq_err err, const struct fsm_op_result *r,
     Mq__V1__PublishResult *res = NULL, **resp = NULL;
     struct rpc_stats *stats = &call->rpc->stats;
     uint64_t start_ns = call->req->start_ns;
+    struct stages *st = &call->rpc->c->stages;
 
     call->index = err == MQ_OK ? index : 0;
     if (err == MQ_OK) {
@@ -98,6 +99,9 @@ static void publish_done(void *arg, mq_err err, const struct fsm_op_result *r,
     histo_observe(&stats->publish_reply_ns, rpc_stats_now_ns() - start_ns);
     mq_free(res);
     mq_free(resp);
+    if (index != 0) {
+        stages_record(st, STAGE_PUB_TOTAL, start_ns, uv_hrtime());
+    }
 }
 
 /* Appends a generated id to a message that came without one. */
@@ -274,6 +278,10 @@ void rpc_publish(struct call *call)
     mq__v1__op__init(&call->op);
     call->op.op_case = MQ__V1__OP__OP_PUBLISH;
     call->op.publish = &call->body.pub;
+    uint64_t now = uv_hrtime();
+    stages_record(&r->c->stages, STAGE_PUB_BRIDGE, call->req->start_ns,
+                  call->loop_ns);
+    stages_record(&r->c->stages, STAGE_PUB_CHECK, call->loop_ns, now);
     if (batch_add(r->batch, &call->op, bytes + 8 * call->n_valid, publish_done,
                   call) != MQ_OK) {
         call_reply_error(call, MQ_ERR_NO_MEMORY, "publish: out of memory");
