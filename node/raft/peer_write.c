@@ -37,8 +37,8 @@ struct append_op {
     const struct raft_entry *entries;
     unsigned n;
     int ends_truncate; /* the first append after a truncate */
-    uint64_t first; /* raft index of its first entry (0: unknown) */
-    int leader; /* began as leader */
+    uint64_t first;    /* raft index of its first entry (0: unknown) */
+    int leader;        /* began as leader */
 };
 
 struct put_op {
