@@ -92,7 +92,8 @@ static const struct opt table[] = {
     {O_BATCH, 0, "--batch", "N",
      "async publish: batch_max_messages (default: libmq's, 5000)"},
     {O_LINGER, 0, "--linger-ms", "MS",
-     "async publish: linger_ms (default: libmq's, 1)"},
+     "async publish: linger_ms (default: libmq's, 0: a batch goes as soon "
+     "as its queue has none in flight)"},
     {O_INFLIGHT, 0, "--inflight", "N",
      "async publish: max_inflight_batches (default: libmq's, 8)"},
     {O_PENDING, 0, "--pending", "N",

@@ -122,9 +122,13 @@ typedef struct mq_client_opts {
     /* Longest wait for one node's reply before trying another. Default 2000.
      * Fetch adds its max_wait_ms to this. */
     uint32_t attempt_timeout_ms;
-    /* Asynchronous publish: a batch is sent when it holds this many messages
-     * (default 5000) or bytes (default 4 MiB), or when it has waited
-     * linger_ms (default 1). */
+    /* Asynchronous publish: a batch holds at most this many messages
+     * (default 5000) and bytes (default 4 MiB). With linger_ms 0 (the
+     * default) it is sent as soon as its queue has no batch in flight:
+     * what is published meanwhile goes together in the next, so batches
+     * grow with the load and nothing waits on a timer. With linger_ms above
+     * 0, a batch that is not full also waits until its oldest message has
+     * waited that long (fuller batches at a low rate, for more latency). */
     uint32_t batch_max_messages;
     uint32_t batch_max_bytes;
     uint32_t linger_ms;

@@ -4,9 +4,10 @@
  * Happy path: mq_publish_async checks the message, copies it into one block
  * (struct apub, with its generated id), appends it to its queue's list and
  * wakes a sender when the list becomes non-empty or full. A sender takes a
- * batch from a queue that is ready (batch_max_messages or batch_max_bytes
- * reached, linger_ms passed since its oldest message was queued, or a flush
- * waiting), publishes it and calls the callbacks.
+ * batch from a queue that is ready (no batch of the queue in flight, and:
+ * batch_max_messages or batch_max_bytes reached, linger_ms passed since its
+ * oldest message was queued (at once with linger_ms 0, the default), or a
+ * flush waiting), publishes it and calls the callbacks.
  *
  * Failure modes: a request that fails as a whole (deadline, closed client,
  * unknown queue) gives its error to every callback of the batch; a message

@@ -51,7 +51,7 @@ mq_err client_opts_resolve(mq_client_opts *o)
     default_u32(&o->attempt_timeout_ms, CLIENT_ATTEMPT_TIMEOUT_MS);
     default_u32(&o->batch_max_messages, CLIENT_BATCH_MAX_MESSAGES);
     default_u32(&o->batch_max_bytes, CLIENT_BATCH_MAX_BYTES);
-    default_u32(&o->linger_ms, CLIENT_LINGER_MS);
+    /* linger_ms: 0 is a value (no linger), not "the default". */
     default_u32(&o->max_inflight_batches, CLIENT_MAX_INFLIGHT_BATCHES);
     default_u32(&o->max_pending_messages, CLIENT_MAX_PENDING_MESSAGES);
     if (o->batch_max_messages > MQ_MAX_BATCH) {

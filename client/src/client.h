@@ -15,7 +15,6 @@
 #define CLIENT_ATTEMPT_TIMEOUT_MS 2000
 #define CLIENT_BATCH_MAX_MESSAGES 5000
 #define CLIENT_BATCH_MAX_BYTES (4u << 20)
-#define CLIENT_LINGER_MS 1
 #define CLIENT_MAX_INFLIGHT_BATCHES 8
 #define CLIENT_MAX_PENDING_MESSAGES 100000
 /* Longest token (mq_client_opts.token): the node's limit. */

@@ -1,6 +1,8 @@
 /* test_pubsub.c: 10,000 messages published asynchronously with ids; two
  * clients share one subscription and a third client reads another: each
- * subscription gets every message, and every message is acked. */
+ * subscription gets every message, and every message is acked. And libmq's
+ * linger: with linger_ms 0 (the default) a lone asynchronous publish is
+ * sent at once; with linger_ms 1500 it waits that long. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -151,10 +153,76 @@ static void test_every_subscription_gets_every_message(void **state)
     CLUSTER_TEST_PASSED(c);
 }
 
+struct answered {
+    pthread_mutex_t lock;
+    uint64_t at_ms; /* 0 until the callback ran */
+    mq_err err;
+};
+
+static void answered_cb(void *arg, const mq_pub_result *res)
+{
+    struct answered *a = arg;
+    pthread_mutex_lock(&a->lock);
+    a->err = res->err;
+    a->at_ms = test_now_ms();
+    pthread_mutex_unlock(&a->lock);
+}
+
+/* Publishes one message asynchronously on a client with @linger_ms;
+ * returns how long its answer took, in ms. */
+static uint64_t lone_publish_ms(struct cluster *c, uint32_t linger_ms)
+{
+    mq_client_opts o = MQ_CLIENT_OPTS_INIT;
+    mq_client *cl = NULL;
+    struct answered a = {PTHREAD_MUTEX_INITIALIZER, 0, MQ_OK};
+    mq_pub m = {0};
+    uint64_t t0, at = 0;
+
+    o.urls = c->urls;
+    o.timeout_ms = 15000;
+    o.linger_ms = linger_ms;
+    assert_int_equal(mq_client_open(&cl, &o), MQ_OK);
+    /* The client finds the leader first, so that only the linger counts. */
+    assert_int_equal(mq_flush(cl, 5000), MQ_OK);
+    mq_queue_config qc = MQ_QUEUE_CONFIG_INIT;
+    qc.name = "lone";
+    assert_int_equal(mq_queue_create(cl, &qc, NULL, 10000), MQ_OK);
+    m.payload = "x";
+    m.payload_len = 1;
+    t0 = test_now_ms();
+    assert_int_equal(mq_publish_async(cl, "lone", &m, answered_cb, &a), MQ_OK);
+    for (int i = 0; i < 1000 && at == 0; i++) { /* 10 s at most */
+        test_sleep_ms(10);
+        pthread_mutex_lock(&a.lock);
+        at = a.at_ms;
+        pthread_mutex_unlock(&a.lock);
+    }
+    assert_true(at != 0);
+    assert_int_equal(a.err, MQ_OK);
+    mq_client_close(cl);
+    return at - t0;
+}
+
+static void test_linger_zero_sends_at_once(void **state)
+{
+    struct cluster *c = *state;
+
+    CLUSTER_TEST_BEGIN(c);
+    uint64_t none = lone_publish_ms(c, 0);
+    uint64_t lingered = lone_publish_ms(c, 1500);
+    print_message("lone publish answered after %llu ms (linger 0), %llu ms "
+                  "(linger 1500)\n",
+                  (unsigned long long)none, (unsigned long long)lingered);
+    assert_true(lingered >= 1400);
+    assert_true(none < 1000);
+    CLUSTER_TEST_PASSED(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_subscription_gets_every_message),
+        cmocka_unit_test(test_linger_zero_sends_at_once),
     };
     return cmocka_run_group_tests(tests, cluster_group_setup,
                                   cluster_group_teardown);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "client.h"
 #include "mq.h"
 
 #include <cmocka.h>
@@ -390,9 +391,28 @@ static void test_client_open_refuses_bad_options(void **state)
     mq_client_close(c);
 }
 
+/* Zero options take their defaults, except linger_ms: 0 is "no
+ * linger", a value of its own. */
+static void test_check_options_defaults_keep_linger_zero(void **state)
+{
+    mq_client_opts o = MQ_CLIENT_OPTS_INIT;
+
+    (void)state;
+    o.urls = "tcp://127.0.0.1:1";
+    assert_int_equal(client_opts_resolve(&o), MQ_OK);
+    assert_int_equal(o.linger_ms, 0);
+    assert_true(o.timeout_ms > 0);
+    assert_true(o.batch_max_messages > 0);
+    assert_true(o.max_inflight_batches > 0);
+    o.linger_ms = 5;
+    assert_int_equal(client_opts_resolve(&o), MQ_OK);
+    assert_int_equal(o.linger_ms, 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_check_options_defaults_keep_linger_zero),
         cmocka_unit_test(test_check_valid_message_passes),
         cmocka_unit_test(test_check_empty_payload_is_invalid),
         cmocka_unit_test(test_check_bad_ids_are_invalid),
