@@ -155,6 +155,34 @@ static int check_header(const uint8_t *buf, size_t len, struct errmsg *e)
     return 0;
 }
 
+int storeseg_check_ends(const uint8_t head[STORESEG_HEADER_SIZE],
+                        const uint8_t tail[STORESEG_TRAILER_SIZE],
+                        struct storeseg_ends *out, struct errmsg *e)
+{
+    if (check_header(head, STORESEG_HEADER_SIZE, e) != 0) {
+        return -1;
+    }
+    if (get32(tail) != TRAILER_MARK ||
+        crc32c(0, tail + 8, 24) != get32(tail + 4)) {
+        errmsg_set(e, "no valid trailer: not sealed, or damaged at its end");
+        return -1;
+    }
+    out->first_seq = get64(head + 16);
+    out->records = get64(tail + 8);
+    out->last_seq = get64(tail + 16);
+    if ((out->records == 0) != (out->last_seq == 0) ||
+        (out->records > 0 && out->last_seq < out->first_seq)) {
+        errmsg_set(e,
+                   "trailer says %llu records up to seq %llu, the header "
+                   "starts at seq %llu",
+                   (unsigned long long)out->records,
+                   (unsigned long long)out->last_seq,
+                   (unsigned long long)out->first_seq);
+        return -1;
+    }
+    return 0;
+}
+
 /* The trailer at @off, which must end the segment and agree with @s. */
 static int check_trailer(const uint8_t *buf, size_t len, size_t off,
                          const struct storeseg_scan *s, struct errmsg *e)

@@ -83,6 +83,22 @@ typedef int (*storeseg_record_cb)(void *arg, uint64_t seq, uint64_t off,
 int storeseg_scan(const uint8_t *buf, size_t len, storeseg_record_cb cb,
                   void *arg, struct storeseg_scan *s, struct errmsg *e);
 
+/* What the two ends of a sealed segment say. */
+struct storeseg_ends {
+    uint64_t first_seq;
+    uint64_t records;
+    uint64_t last_seq; /* 0 if no record */
+};
+
+/* Checks a sealed segment by its ends alone (@head: its first
+ * STORESEG_HEADER_SIZE bytes, @tail: its last STORESEG_TRAILER_SIZE): the
+ * header, the trailer's mark and CRC, and that they agree. Does not read
+ * the records (storeseg_scan does). Returns 0 and fills @out, or -1 with
+ * @e saying why. */
+int storeseg_check_ends(const uint8_t head[STORESEG_HEADER_SIZE],
+                        const uint8_t tail[STORESEG_TRAILER_SIZE],
+                        struct storeseg_ends *out, struct errmsg *e);
+
 /* Checks one record at the start of @buf (@len bytes available): its head,
  * that @len holds its body, its CRC and, if @seq is not 0, its seq. Sets
  * *@body and *@body_len. Returns 0, or -1 with @e saying why. */
