@@ -3,8 +3,9 @@
  * the input, and its verdict is consistent: every record it names valid
  * checks alone (storeseg_record), lies inside the valid prefix, in
  * increasing seqs; the valid prefix alone scans as an open segment of the
- * same records; a closed one ends exactly at its trailer; a failure says
- * why. */
+ * same records; a closed one ends exactly at its trailer, and its two
+ * ends alone (storeseg_check_ends, what a restart reads) say the same; a
+ * failure says why. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,12 +39,33 @@ static int record_cb(void *arg, uint64_t seq, uint64_t off, const uint8_t *body,
     return 0;
 }
 
+/* storeseg_check_ends on any two ends: an answer either way, and what it
+ * accepts is consistent. */
+static void fuzz_ends(const uint8_t *data, size_t size)
+{
+    struct storeseg_ends ends;
+    struct errmsg e = ERRMSG_INIT;
+
+    if (size < STORESEG_HEADER_SIZE + STORESEG_TRAILER_SIZE) {
+        return;
+    }
+    if (storeseg_check_ends(data, data + size - STORESEG_TRAILER_SIZE, &ends,
+                            &e) != 0) {
+        FUZZ_CHECK(e.msg[0] != '\0');
+        return;
+    }
+    FUZZ_CHECK((ends.records == 0) == (ends.last_seq == 0));
+    FUZZ_CHECK(ends.records == 0 || ends.last_seq >= ends.first_seq);
+}
+
 int fuzz_storeseg_one(const uint8_t *data, size_t size)
 {
     struct storeseg_scan s, p;
     struct errmsg e = ERRMSG_INIT;
     struct seen seen = {data, size, 0, 0, 0};
     int rv = storeseg_scan(data, size, record_cb, &seen, &s, &e);
+
+    fuzz_ends(data, size);
 
     if (rv != 0) {
         FUZZ_CHECK(s.state == STORESEG_DAMAGED);
@@ -72,6 +94,17 @@ int fuzz_storeseg_one(const uint8_t *data, size_t size)
         break;
     default:
         FUZZ_CHECK(0);
+    }
+    /* What a restart reads of a sealed segment, its two ends, agrees with
+     * the full scan. */
+    if (s.state == STORESEG_CLOSED) {
+        struct storeseg_ends ends;
+        FUZZ_CHECK(storeseg_check_ends(data,
+                                       data + size - STORESEG_TRAILER_SIZE,
+                                       &ends, NULL) == 0);
+        FUZZ_CHECK(ends.first_seq == s.first_seq);
+        FUZZ_CHECK(ends.records == s.t.records);
+        FUZZ_CHECK(ends.last_seq == s.t.last_seq);
     }
     /* The valid prefix alone: an open segment of the same records. */
     FUZZ_CHECK(storeseg_scan(data, s.valid_end, NULL, NULL, &p, NULL) == 0);

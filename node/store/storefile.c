@@ -114,7 +114,8 @@ int storefile_append(struct storefile_writer *w, uint64_t seq, const void *body,
     size_t before = w->buf_len;
     uint32_t crc;
 
-    if (seq < w->first_seq || (w->t.records > 0 && seq <= w->t.last_seq)) {
+    if (seq == 0 || seq < w->first_seq ||
+        (w->t.records > 0 && seq <= w->t.last_seq)) {
         errmsg_set(e, "store segment %s: seq %llu after seq %llu", w->path,
                    (unsigned long long)seq, (unsigned long long)w->t.last_seq);
         return -1;

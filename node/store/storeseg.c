@@ -278,7 +278,8 @@ int storeseg_scan(const uint8_t *buf, size_t len, storeseg_record_cb cb,
             return 0;
         }
         seq = get64(buf + off + 8);
-        if (seq < s->first_seq || (s->t.records > 0 && seq <= s->t.last_seq)) {
+        if (seq == 0 || seq < s->first_seq ||
+            (s->t.records > 0 && seq <= s->t.last_seq)) {
             errmsg_set(e,
                        "record at %zu: seq %llu after seq %llu (the segment "
                        "starts at %llu)",

@@ -7,7 +7,7 @@
  *            u64 first seq, u32 0, u32 CRC-32C of the 28 bytes before
  *   record   16 bytes + body: u32 body size, u32 CRC-32C of the seq's 8
  *            bytes and the body, u64 seq, then the body
- *   ...      seqs strictly increasing, none below the first seq
+ *   ...      seqs strictly increasing, none below the first seq or 0
  *   trailer  32 bytes, once closed: u32 0xFFFFFFFF, u32 CRC-32C of the 24
  *            bytes after it, u64 records, u64 last seq (0: none), u32
  *            CRC-32C of the records' CRCs in order, u32 0; nothing after

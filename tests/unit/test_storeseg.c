@@ -167,6 +167,10 @@ static void test_storeseg_appends_out_of_order_are_refused(void **state)
     struct errmsg e = ERRMSG_INIT;
     uint64_t off;
 
+    assert_int_equal(storefile_create(&w, d->seg, 0, &e), 0);
+    assert_int_equal(storefile_append(&w, 0, "x", 1, &off, &e), -1);
+    storefile_abandon(&w);
+    unlink(d->seg);
     assert_int_equal(storefile_create(&w, d->seg, 10, &e), 0);
     assert_int_equal(storefile_append(&w, 9, "x", 1, &off, &e), -1);
     assert_int_equal(storefile_append(&w, 10, "x", 1, &off, &e), 0);
