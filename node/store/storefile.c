@@ -61,6 +61,9 @@ static int sync_dir_of(const char *path)
 
 static int buffer(struct storefile_writer *w, const void *p, size_t len)
 {
+    if (len == 0) {
+        return 0; /* an empty body may come as NULL */
+    }
     if (w->buf_len + len > w->buf_cap) {
         size_t cap = w->buf_cap ? w->buf_cap : 4096;
         uint8_t *b;

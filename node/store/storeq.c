@@ -209,7 +209,9 @@ int storeq_open(const char *dir, uint64_t seg_max_bytes, struct storeq **out,
     }
     closedir(d);
     d = NULL;
-    qsort(q->segs, q->n, sizeof q->segs[0], cmp_seg);
+    if (q->n > 1) {
+        qsort(q->segs, q->n, sizeof q->segs[0], cmp_seg);
+    }
     for (size_t i = 0; i + 1 < q->n; i++) {
         if (check_sealed(q, &q->segs[i], e) != 0) {
             goto fail;
@@ -362,7 +364,9 @@ int storeq_drop_below(struct storeq *q, uint64_t seq, struct errmsg *e)
         }
         gone++;
     }
-    memmove(q->segs, q->segs + gone, (q->n - gone) * sizeof q->segs[0]);
+    if (gone > 0) {
+        memmove(q->segs, q->segs + gone, (q->n - gone) * sizeof q->segs[0]);
+    }
     q->n -= gone;
     if (gone > 0 && sync_dir(q) != 0) {
         errmsg_set(e, "store %s: sync the directory: %s", q->dir,
