@@ -12,20 +12,12 @@
 #include "alloc.h"
 #include "crc32c.h"
 #include "datafile.h"
+#include "le.h"
 #include "segscan.h"
 #include "snapfile.h"
 
 #define META_MAX_CONF (1024 * 1024)
 #define CHUNK (1024 * 1024)
-
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
 
 static mq_err check_closed(const char *dir, const char *name,
                            unsigned long long first, unsigned long long last,
@@ -99,17 +91,17 @@ static mq_err check_meta(const char *dir, const char *name, struct errmsg *e)
     rv = MQ_ERR_INVALID;
     if (len < 32) {
         errmsg_set(e, "snapshot metadata %s: %zu bytes", name, len);
-    } else if (get64(buf) != 1) {
+    } else if (le_get64(buf) != 1) {
         errmsg_set(e, "snapshot metadata %s: format %llu", name,
-                   (unsigned long long)get64(buf));
-    } else if (get64(buf + 24) == 0 || get64(buf + 24) > META_MAX_CONF ||
-               get64(buf + 24) > len - 32) {
+                   (unsigned long long)le_get64(buf));
+    } else if (le_get64(buf + 24) == 0 || le_get64(buf + 24) > META_MAX_CONF ||
+               le_get64(buf + 24) > len - 32) {
         errmsg_set(e, "snapshot metadata %s: configuration of %llu bytes", name,
-                   (unsigned long long)get64(buf + 24));
+                   (unsigned long long)le_get64(buf + 24));
     } else {
         uint32_t crc = segscan_crc(0, buf + 16, 16);
-        crc = segscan_crc(crc, buf + 32, (size_t)get64(buf + 24));
-        if (crc != (uint32_t)get64(buf + 8)) {
+        crc = segscan_crc(crc, buf + 32, (size_t)le_get64(buf + 24));
+        if (crc != (uint32_t)le_get64(buf + 8)) {
             errmsg_set(e, "snapshot metadata %s: checksum mismatch", name);
         } else {
             rv = MQ_OK;

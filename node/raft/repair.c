@@ -12,6 +12,7 @@
 #include "alloc.h"
 #include "crc32c.h"
 #include "datafile.h"
+#include "le.h"
 #include "log.h"
 #include "logcheck.h"
 #include "segcheck.h"
@@ -20,33 +21,20 @@
 #define MARKER_MAGIC "MQREJN01"
 #define DAMAGED_PREFIX "damaged-"
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) {
-        p[i] = (uint8_t)(v >> (8 * i));
-    }
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
 mq_err repair_marker_write(const char *dir, const struct repair_marker *m,
                            struct errmsg *e)
 {
     uint8_t buf[32 + sizeof m->urls + 4];
     size_t n = strnlen(m->urls, sizeof m->urls - 1);
     memcpy(buf, MARKER_MAGIC, 8);
-    put32(buf + 8, m->phase);
-    put32(buf + 12, 0);
+    le_put32(buf + 8, m->phase);
+    le_put32(buf + 12, 0);
     for (int i = 0; i < 8; i++) {
         buf[16 + i] = (uint8_t)(m->floor >> (8 * i));
     }
-    put32(buf + 24, (uint32_t)n);
+    le_put32(buf + 24, (uint32_t)n);
     memcpy(buf + 28, m->urls, n);
-    put32(buf + 28 + n, crc32c(0, buf, 28 + n));
+    le_put32(buf + 28 + n, crc32c(0, buf, 28 + n));
     return datafile_replace(dir, REPAIR_MARKER, buf, 32 + n, e);
 }
 
@@ -68,17 +56,17 @@ mq_err repair_marker_read(const char *dir, struct repair_marker *m,
     if (rv != MQ_OK) {
         return rv;
     }
-    uint32_t n = len >= 32 ? get32(buf + 24) : 0;
+    uint32_t n = len >= 32 ? le_get32(buf + 24) : 0;
     if (len < 32 || memcmp(buf, MARKER_MAGIC, 8) != 0 || n >= sizeof m->urls ||
         len != 32 + (size_t)n ||
-        get32(buf + 28 + n) != crc32c(0, buf, 28 + n) ||
-        (get32(buf + 8) != 1 && get32(buf + 8) != 2)) {
+        le_get32(buf + 28 + n) != crc32c(0, buf, 28 + n) ||
+        (le_get32(buf + 8) != 1 && le_get32(buf + 8) != 2)) {
         errmsg_set(e, "%s is damaged", REPAIR_MARKER);
         LOG_WARN("%s is damaged: rejoining from the start", REPAIR_MARKER);
         mq_free(buf);
         return MQ_ERR_INVALID;
     }
-    m->phase = get32(buf + 8);
+    m->phase = le_get32(buf + 8);
     for (int i = 7; i >= 0; i--) {
         m->floor = (m->floor << 8) | buf[16 + i];
     }

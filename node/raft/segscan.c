@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "le.h"
+
 /* raft's CRC-32 table (libraft's byte.c), polynomial 0x04C11DB7. */
 static const uint32_t crc_table[256] = {
     0x00000000u, 0x04c11db7u, 0x09823b6eu, 0x0d4326d9u, 0x130476dcu,
@@ -70,21 +72,6 @@ uint32_t segscan_crc(uint32_t crc, const void *data, size_t len)
     return crc;
 }
 
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
 /* Bytes left for checksums while searching after a bad batch. */
 struct budget {
     size_t left;
@@ -101,7 +88,7 @@ static int check_batch(const uint8_t *buf, size_t len, size_t off,
         *why = "batch preamble cut short";
         return 0;
     }
-    uint64_t count = get64(buf + off + 8);
+    uint64_t count = le_get64(buf + off + 8);
     if (count == 0) {
         *why = "entries count in preamble is zero";
         return 0;
@@ -128,7 +115,7 @@ static int check_batch(const uint8_t *buf, size_t len, size_t off,
         }
         b->left -= header_len;
     }
-    if (segscan_crc(0, header, header_len) != get32(buf + off)) {
+    if (segscan_crc(0, header, header_len) != le_get32(buf + off)) {
         *why = "header checksum mismatch";
         return 0;
     }
@@ -139,7 +126,7 @@ static int check_batch(const uint8_t *buf, size_t len, size_t off,
             *why = "unknown entry type";
             return 0;
         }
-        data_len += get32(e + 12);
+        data_len += le_get32(e + 12);
     }
     if (data_len > rest - 8 - header_len) {
         *why = "batch data cut short";
@@ -152,7 +139,7 @@ static int check_batch(const uint8_t *buf, size_t len, size_t off,
         b->left -= (size_t)data_len;
     }
     const uint8_t *data = header + header_len;
-    if (segscan_crc(0, data, (size_t)data_len) != get32(buf + off + 4)) {
+    if (segscan_crc(0, data, (size_t)data_len) != le_get32(buf + off + 4)) {
         *why = "data checksum mismatch";
         return 0;
     }
@@ -200,7 +187,7 @@ void segscan_run(const uint8_t *buf, size_t len, struct segscan *out)
         }
         return;
     }
-    out->format = get64(buf);
+    out->format = le_get64(buf);
     while (off < len) {
         size_t next;
         uint64_t n;

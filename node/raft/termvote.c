@@ -7,35 +7,20 @@
 #include "alloc.h"
 #include "crc32c.h"
 #include "datafile.h"
+#include "le.h"
 #include "log.h"
 
 #define MAGIC "MQTERMV1"
 #define UV_FORMAT 1u
 #define UV_SIZE 32u
 
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) {
-        p[i] = (uint8_t)(v >> (8 * i));
-    }
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
-
 void termvote_encode(const struct termvote *tv, uint8_t out[TERMVOTE_SIZE])
 {
     uint32_t crc;
     memset(out, 0, TERMVOTE_SIZE);
     memcpy(out, MAGIC, 8);
-    put64(out + 8, tv->term);
-    put64(out + 16, tv->vote);
+    le_put64(out + 8, tv->term);
+    le_put64(out + 16, tv->vote);
     crc = crc32c(0, out, 24);
     for (int i = 0; i < 4; i++) {
         out[24 + i] = (uint8_t)(crc >> (8 * i));
@@ -49,8 +34,8 @@ int termvote_decode(const uint8_t *buf, size_t len, struct termvote *tv)
     if (len != TERMVOTE_SIZE) {
         return -1;
     }
-    got.term = get64(buf + 8);
-    got.vote = get64(buf + 16);
+    got.term = le_get64(buf + 8);
+    got.vote = le_get64(buf + 16);
     termvote_encode(&got, want);
     if (memcmp(want, buf, TERMVOTE_SIZE) != 0) {
         return -1;
@@ -143,15 +128,15 @@ static mq_err read_uv_file(const char *dir, int n, uint64_t *version,
     if (len > UV_SIZE) {
         snprintf(why, why_len, "%s has %zu bytes instead of %u", name, len,
                  UV_SIZE);
-    } else if (len == UV_SIZE && get64(buf) != UV_FORMAT) {
+    } else if (len == UV_SIZE && le_get64(buf) != UV_FORMAT) {
         snprintf(why, why_len, "%s has format %llu", name,
-                 (unsigned long long)get64(buf));
-    } else if (len == UV_SIZE && get64(buf + 8) == 0) {
+                 (unsigned long long)le_get64(buf));
+    } else if (len == UV_SIZE && le_get64(buf + 8) == 0) {
         snprintf(why, why_len, "%s has version 0", name);
     } else if (len == UV_SIZE) {
-        *version = get64(buf + 8);
-        tv->term = get64(buf + 16);
-        tv->vote = get64(buf + 24);
+        *version = le_get64(buf + 8);
+        tv->term = le_get64(buf + 16);
+        tv->vote = le_get64(buf + 24);
     }
     mq_free(buf);
     return MQ_OK;
@@ -197,10 +182,10 @@ mq_err termvote_write_uv(const char *dir, uint64_t version,
     char name[16], other[16];
     mq_err rv;
 
-    put64(buf, UV_FORMAT);
-    put64(buf + 8, version);
-    put64(buf + 16, tv->term);
-    put64(buf + 24, tv->vote);
+    le_put64(buf, UV_FORMAT);
+    le_put64(buf + 8, version);
+    le_put64(buf + 16, tv->term);
+    le_put64(buf + 24, tv->vote);
     snprintf(name, sizeof name, "metadata%d", n);
     snprintf(other, sizeof other, "metadata%d", 3 - n);
     rv = datafile_replace(dir, name, buf, sizeof buf, e);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "le.h"
 
 static int write_all(int fd, const uint8_t *p, size_t len, uint64_t off)
 {
@@ -212,8 +213,7 @@ int storefile_read(int fd, uint64_t off, uint64_t seq, uint8_t **body,
                    rv > 0 ? "past the end of the segment" : strerror(errno));
         return -1;
     }
-    n = (uint32_t)head[0] | (uint32_t)head[1] << 8 | (uint32_t)head[2] << 16 |
-        (uint32_t)head[3] << 24;
+    n = le_get32(head);
     if (n > STORESEG_BODY_MAX) {
         errmsg_set(e, "record at %llu: body of %u bytes (at most %u)",
                    (unsigned long long)off, n, STORESEG_BODY_MAX);

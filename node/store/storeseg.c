@@ -4,58 +4,27 @@
 #include <string.h>
 
 #include "crc32c.h"
+#include "le.h"
 
 static const uint8_t magic[8] = {'M', 'Q', 'S', 'T', 'O', 'R', 'E', '1'};
 
 #define VERSION 1
 #define TRAILER_MARK 0xFFFFFFFFu
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) {
-        p[i] = (uint8_t)(v >> (8 * i));
-    }
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) {
-        p[i] = (uint8_t)(v >> (8 * i));
-    }
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
-
 void storeseg_header(uint8_t out[STORESEG_HEADER_SIZE], uint64_t first_seq)
 {
     memcpy(out, magic, sizeof magic);
-    put32(out + 8, VERSION);
-    put32(out + 12, STORESEG_HEADER_SIZE);
-    put64(out + 16, first_seq);
-    put32(out + 24, 0);
-    put32(out + 28, crc32c(0, out, 28));
+    le_put32(out + 8, VERSION);
+    le_put32(out + 12, STORESEG_HEADER_SIZE);
+    le_put64(out + 16, first_seq);
+    le_put32(out + 24, 0);
+    le_put32(out + 28, crc32c(0, out, 28));
 }
 
 static uint32_t record_crc(uint64_t seq, const void *body, uint32_t len)
 {
     uint8_t s[8];
-    put64(s, seq);
+    le_put64(s, seq);
     return crc32c(crc32c(0, s, sizeof s), body, len);
 }
 
@@ -63,16 +32,16 @@ uint32_t storeseg_record_head(uint8_t out[STORESEG_RECORD_HEAD], uint64_t seq,
                               const void *body, uint32_t len)
 {
     uint32_t crc = record_crc(seq, body, len);
-    put32(out, len);
-    put32(out + 4, crc);
-    put64(out + 8, seq);
+    le_put32(out, len);
+    le_put32(out + 4, crc);
+    le_put64(out + 8, seq);
     return crc;
 }
 
 void storeseg_tally_add(struct storeseg_tally *t, uint64_t seq, uint32_t crc)
 {
     uint8_t c[4];
-    put32(c, crc);
+    le_put32(c, crc);
     t->chain = crc32c(t->chain, c, sizeof c);
     t->records++;
     t->last_seq = seq;
@@ -81,12 +50,12 @@ void storeseg_tally_add(struct storeseg_tally *t, uint64_t seq, uint32_t crc)
 void storeseg_trailer(uint8_t out[STORESEG_TRAILER_SIZE],
                       const struct storeseg_tally *t)
 {
-    put32(out, TRAILER_MARK);
-    put64(out + 8, t->records);
-    put64(out + 16, t->last_seq);
-    put32(out + 24, t->chain);
-    put32(out + 28, 0);
-    put32(out + 4, crc32c(0, out + 8, 24));
+    le_put32(out, TRAILER_MARK);
+    le_put64(out + 8, t->records);
+    le_put64(out + 16, t->last_seq);
+    le_put32(out + 24, t->chain);
+    le_put32(out + 28, 0);
+    le_put32(out + 4, crc32c(0, out + 8, 24));
 }
 
 int storeseg_record(const uint8_t *buf, size_t len, uint64_t seq,
@@ -99,7 +68,7 @@ int storeseg_record(const uint8_t *buf, size_t len, uint64_t seq,
                    STORESEG_RECORD_HEAD);
         return -1;
     }
-    n = get32(buf);
+    n = le_get32(buf);
     if (n == TRAILER_MARK) {
         errmsg_set(e, "the trailer, not a record");
         return -1;
@@ -114,14 +83,15 @@ int storeseg_record(const uint8_t *buf, size_t len, uint64_t seq,
                    len - STORESEG_RECORD_HEAD, n);
         return -1;
     }
-    if (record_crc(get64(buf + 8), buf + STORESEG_RECORD_HEAD, n) !=
-        get32(buf + 4)) {
+    if (record_crc(le_get64(buf + 8), buf + STORESEG_RECORD_HEAD, n) !=
+        le_get32(buf + 4)) {
         errmsg_set(e, "record checksum mismatch");
         return -1;
     }
-    if (seq != 0 && get64(buf + 8) != seq) {
+    if (seq != 0 && le_get64(buf + 8) != seq) {
         errmsg_set(e, "record of seq %llu where seq %llu was expected",
-                   (unsigned long long)get64(buf + 8), (unsigned long long)seq);
+                   (unsigned long long)le_get64(buf + 8),
+                   (unsigned long long)seq);
         return -1;
     }
     *body = buf + STORESEG_RECORD_HEAD;
@@ -140,15 +110,16 @@ static int check_header(const uint8_t *buf, size_t len, struct errmsg *e)
                    STORESEG_HEADER_SIZE);
         return -1;
     }
-    if (crc32c(0, buf, 28) != get32(buf + 28)) {
+    if (crc32c(0, buf, 28) != le_get32(buf + 28)) {
         errmsg_set(e, "header checksum mismatch");
         return -1;
     }
-    if (get32(buf + 8) != VERSION || get32(buf + 12) != STORESEG_HEADER_SIZE) {
+    if (le_get32(buf + 8) != VERSION ||
+        le_get32(buf + 12) != STORESEG_HEADER_SIZE) {
         errmsg_set(e,
                    "header of version %u, size %u (this node reads "
                    "version %d, size %d)",
-                   get32(buf + 8), get32(buf + 12), VERSION,
+                   le_get32(buf + 8), le_get32(buf + 12), VERSION,
                    STORESEG_HEADER_SIZE);
         return -1;
     }
@@ -162,14 +133,14 @@ int storeseg_check_ends(const uint8_t head[STORESEG_HEADER_SIZE],
     if (check_header(head, STORESEG_HEADER_SIZE, e) != 0) {
         return -1;
     }
-    if (get32(tail) != TRAILER_MARK ||
-        crc32c(0, tail + 8, 24) != get32(tail + 4)) {
+    if (le_get32(tail) != TRAILER_MARK ||
+        crc32c(0, tail + 8, 24) != le_get32(tail + 4)) {
         errmsg_set(e, "no valid trailer: not sealed, or damaged at its end");
         return -1;
     }
-    out->first_seq = get64(head + 16);
-    out->records = get64(tail + 8);
-    out->last_seq = get64(tail + 16);
+    out->first_seq = le_get64(head + 16);
+    out->records = le_get64(tail + 8);
+    out->last_seq = le_get64(tail + 16);
     if ((out->records == 0) != (out->last_seq == 0) ||
         (out->records > 0 && out->last_seq < out->first_seq)) {
         errmsg_set(e,
@@ -194,20 +165,20 @@ static int check_trailer(const uint8_t *buf, size_t len, size_t off,
                    len - off, STORESEG_TRAILER_SIZE);
         return -1;
     }
-    if (crc32c(0, t + 8, 24) != get32(t + 4)) {
+    if (crc32c(0, t + 8, 24) != le_get32(t + 4)) {
         errmsg_set(e, "trailer at %zu: checksum mismatch", off);
         return -1;
     }
-    if (get64(t + 8) != s->t.records || get64(t + 16) != s->t.last_seq ||
-        get32(t + 24) != s->t.chain) {
+    if (le_get64(t + 8) != s->t.records || le_get64(t + 16) != s->t.last_seq ||
+        le_get32(t + 24) != s->t.chain) {
         errmsg_set(e,
                    "trailer at %zu: says %llu records up to seq %llu, the "
                    "segment holds %llu up to seq %llu%s",
-                   off, (unsigned long long)get64(t + 8),
-                   (unsigned long long)get64(t + 16),
+                   off, (unsigned long long)le_get64(t + 8),
+                   (unsigned long long)le_get64(t + 16),
                    (unsigned long long)s->t.records,
                    (unsigned long long)s->t.last_seq,
-                   get32(t + 24) != s->t.chain ? " (or other records)" : "");
+                   le_get32(t + 24) != s->t.chain ? " (or other records)" : "");
         return -1;
     }
     return 0;
@@ -218,7 +189,7 @@ static int check_trailer(const uint8_t *buf, size_t len, size_t off,
  * with zeros whose data a crash never wrote). */
 static int torn_tail(const uint8_t *buf, size_t len, size_t off)
 {
-    uint64_t claimed = len - off >= 4 ? get32(buf + off) : 0;
+    uint64_t claimed = len - off >= 4 ? le_get32(buf + off) : 0;
     size_t from = off;
 
     if (len - off < STORESEG_RECORD_HEAD ||
@@ -254,7 +225,7 @@ int storeseg_scan(const uint8_t *buf, size_t len, storeseg_record_cb cb,
     if (check_header(buf, len, e) != 0) {
         return -1;
     }
-    s->first_seq = get64(buf + 16);
+    s->first_seq = le_get64(buf + 16);
     s->valid_end = off;
     while (off < len) {
         const uint8_t *body;
@@ -262,7 +233,7 @@ int storeseg_scan(const uint8_t *buf, size_t len, storeseg_record_cb cb,
         uint64_t seq;
         struct errmsg why = ERRMSG_INIT;
 
-        if (len - off >= 4 && get32(buf + off) == TRAILER_MARK) {
+        if (len - off >= 4 && le_get32(buf + off) == TRAILER_MARK) {
             if (check_trailer(buf, len, off, s, e) != 0) {
                 return -1;
             }
@@ -277,7 +248,7 @@ int storeseg_scan(const uint8_t *buf, size_t len, storeseg_record_cb cb,
             s->state = STORESEG_TORN;
             return 0;
         }
-        seq = get64(buf + off + 8);
+        seq = le_get64(buf + off + 8);
         if (seq == 0 || seq < s->first_seq ||
             (s->t.records > 0 && seq <= s->t.last_seq)) {
             errmsg_set(e,
@@ -288,7 +259,7 @@ int storeseg_scan(const uint8_t *buf, size_t len, storeseg_record_cb cb,
                        (unsigned long long)s->first_seq);
             return -1;
         }
-        storeseg_tally_add(&s->t, seq, get32(buf + off + 4));
+        storeseg_tally_add(&s->t, seq, le_get32(buf + off + 4));
         s->valid_end = off + STORESEG_RECORD_HEAD + n;
         if (cb != NULL && cb(arg, seq, off, body, n) != 0) {
             s->state = STORESEG_OPEN;
