@@ -54,6 +54,11 @@ static void test_leader_never_commits_an_old_term_entry_alone(void **state)
     cluster_signal(c, g, SIGSTOP);
     mq_client_opts o = MQ_CLIENT_OPTS_INIT;
     o.urls = c->nodes[l].client_url;
+    /* All N_OLD in one batch (sent by the flush below): a queue has one
+     * batch in flight, and this one never commits, so without a linger
+     * only the first publish would reach the leader when the sender
+     * thread is quick (under AddressSanitizer it was: 1 of 5). */
+    o.linger_ms = 5000;
     assert_int_equal(mq_client_open(&cl, &o), MQ_OK);
     for (int i = 0; i < N_OLD; i++) {
         mq_pub m = {0};
