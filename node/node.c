@@ -38,6 +38,7 @@
 #include "rpc.h"
 #include "rpc_auth.h"
 #include "sdnotify.h"
+#include "stopguard.h"
 #include "ticker.h"
 #include "tlsconf.h"
 #include "wallclock.h"
@@ -104,9 +105,11 @@ static void raft_closed(struct consensus *c)
     rpc_auth_stop(&n->rpc);
     auth_close(&n->auth);
     if (n->bridge_started) {
+        stopguard_step("closing the client socket", STOPGUARD_NNG);
         bridge_stop(&n->bridge);
         bridge_close(&n->bridge, NULL);
     }
+    stopguard_step("ending the loop", STOPGUARD_WAIT);
     uv_close((uv_handle_t *)&n->sigint, NULL);
     uv_close((uv_handle_t *)&n->sigterm, NULL);
     uv_close((uv_handle_t *)&n->sighup, NULL);
@@ -134,7 +137,10 @@ static void stop(struct node *n)
         LOG_WARN("cannot notify the supervisor (NOTIFY_SOCKET %s): %s",
                  n->cfg->notify_socket, strerror(errno));
     }
+    stopguard_arm(n->cfg->stop_timeout_ms);
+    stopguard_step("stopping the HTTP server", STOPGUARD_NNG);
     http_stop(&n->http);
+    stopguard_step("stopping the listener watch", STOPGUARD_WAIT);
     lwatch_stop(n->lwatch);
     n->lwatch = NULL;
     uv_signal_stop(&n->sigint);
@@ -142,8 +148,10 @@ static void stop(struct node *n)
     uv_signal_stop(&n->sighup);
     uv_timer_stop(&n->removed_timer);
     uv_timer_stop(&n->rejoin_timer);
+    stopguard_step("closing the join socket", STOPGUARD_NNG);
     join_stop(n->joiner);
     n->joiner = NULL;
+    stopguard_step("waiting for raft to close", STOPGUARD_WAIT);
     consensus_close(&n->cons, raft_closed);
 }
 
@@ -596,7 +604,9 @@ out:
          * unwinding raft (the process ends). */
         _exit(1);
     }
+    stopguard_step("closing the join socket", STOPGUARD_NNG);
     join_stop(n->joiner);
+    stopguard_disarm(); /* what follows frees memory */
     if (uv_loop_close(&n->loop) != 0) {
         uv_walk(&n->loop, report_open_handle, NULL);
     }

@@ -94,6 +94,9 @@ static const struct opt opts[] = {
     U64(max_waiting_fetches, "65536", 1, 10000000,
         "fetches waiting (long polls) on this node; more are refused at once "
         "(TOO_MANY)"),
+    U64(stop_timeout_ms, "20000", 0, 3600000,
+        "a stop still going after this long ends the process, naming the "
+        "step it hung in (0: wait however long it takes)"),
     U64(max_clock_skew_ms, "1000", 10, 86400000,
         "warn when another node's clock is this far off; a node this far "
         "ahead of a majority does not lead, nor gets votes"),

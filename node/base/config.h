@@ -50,6 +50,7 @@ struct config {
     uint64_t max_waiting_per_sub;
     uint64_t max_waiting_fetches;
     uint64_t max_clock_skew_ms;
+    uint64_t stop_timeout_ms;
     /* TLS for clients (tls+tcp:// client_url): this node's certificate and
      * key, and the CA that signs client certificates (then required). */
     char tls_cert_file[CONFIG_PATH_MAX];

@@ -58,6 +58,7 @@
 #include "log.h"
 #include "peer_codec.h"
 #include "segcheck.h"
+#include "stopguard.h"
 #include "termvote.h"
 #include "tlsconf.h"
 #include "wallclock.h"
@@ -611,12 +612,14 @@ static void io_close(struct raft_io *io, raft_io_close_cb cb)
     struct peer *p = peer_of(io);
     p->closing = 1;
     p->close_cb = cb;
+    stopguard_step("closing the peer sockets", STOPGUARD_NNG);
     if (p->pull_open) {
         nng_aio_stop(p->recv_aio);
         nng_close(p->pull);
         p->pull_open = 0;
     }
     peer_conns_close(&p->conns);
+    stopguard_step("waiting for raft's storage to close", STOPGUARD_WAIT);
     uv_idle_stop(&p->idle);
     uv_timer_stop(&p->sweep);
     p->uv.close(&p->uv, uv_closed_cb);

@@ -132,6 +132,10 @@ static int spawn(struct cluster *c, int i)
     argv[k++] = "600";
     argv[k++] = "--heartbeat_timeout_ms";
     argv[k++] = "60";
+    /* A stop that hangs ends before the harness kills it (wait_exit), and
+     * the node's log names the step. */
+    argv[k++] = "--stop_timeout_ms";
+    argv[k++] = "5000";
     if (c->auth_file[0] != '\0') {
         argv[k++] = "--auth_bootstrap_key_file";
         argv[k++] = c->auth_file;
@@ -193,6 +197,8 @@ static int spawn(struct cluster *c, int i)
         if (c->die_with_test) {
             prctl(PR_SET_PDEATHSIG, SIGKILL);
         }
+        /* Lets the test's gdb attach where Yama restricts ptrace. */
+        prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY);
         if (nd->fsize) {
             /* Writes past the limit fail with EFBIG, as on a full disk. */
             struct rlimit rl = {nd->fsize, nd->fsize};
@@ -351,6 +357,34 @@ void cluster_fail(struct cluster *c)
     c->failed = 1;
 }
 
+/* Prints every thread's stack of the node @nd to stderr, with gdb (bounded
+ * by timeout(1)): a node that does not stop when told shows where it hangs
+ * in the test's output, before it is killed. */
+static void dump_stacks(const struct cluster_node *nd, int timeout_ms)
+{
+    char pid[32];
+    snprintf(pid, sizeof pid, "%d", (int)nd->pid);
+    fprintf(stderr,
+            "cluster: node %d (pid %s) did not stop within %d ms; "
+            "its threads:\n",
+            nd->id, pid, timeout_ms);
+    fflush(stderr);
+    pid_t g = fork();
+    if (g == 0) {
+        dup2(2, 1);
+        char *argv[] = {"timeout", "-s", "KILL", "30",
+                        "gdb",     "-q", "-nx",  "-batch",
+                        "-p",      pid,  "-ex",  "thread apply all bt",
+                        NULL};
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    if (g > 0) {
+        int st;
+        waitpid(g, &st, 0);
+    }
+}
+
 static void wait_exit(struct cluster_node *nd, int timeout_ms)
 {
     uint64_t end = test_now_ms() + (uint64_t)timeout_ms;
@@ -358,6 +392,7 @@ static void wait_exit(struct cluster_node *nd, int timeout_ms)
         int st = 0;
         pid_t r = waitpid(nd->pid, &st, WNOHANG);
         if (r == 0 && test_now_ms() >= end) {
+            dump_stacks(nd, timeout_ms);
             kill(nd->pid, SIGKILL);
             r = waitpid(nd->pid, &st, 0);
         }
@@ -456,6 +491,13 @@ int cluster_stop(struct cluster *c)
     for (int i = 0; i < c->n; i++) {
         if (c->nodes[i].pid > 0) {
             wait_exit(&c->nodes[i], 10000);
+            if (cluster_log_has(c, i, "the stop did not end within")) {
+                /* stopguard.h: status 0 if it hung closing an nng socket */
+                fprintf(stderr,
+                        "cluster: node %d: its stop hung and was cut short "
+                        "(its log says where)\n",
+                        c->nodes[i].id);
+            }
             if (c->nodes[i].exit_status != 0) {
                 fprintf(stderr, "cluster: node %d stopped with status %d\n",
                         c->nodes[i].id, c->nodes[i].exit_status);

@@ -52,6 +52,7 @@ static const struct {
     {"rpc_contexts", "1024"},
     {"max_waiting_per_sub", "512"},
     {"max_waiting_fetches", "65536"},
+    {"stop_timeout_ms", "20000"},
     {"max_clock_skew_ms", "1000"},
     {"tls_cert_file", ""},
     {"tls_key_file", ""},
@@ -127,6 +128,7 @@ static void test_flags_give_a_complete_config_with_defaults(void **state)
     assert_int_equal(cfg.peer_send_buffer, 256);
     assert_int_equal(cfg.rpc_contexts, 1024);
     assert_int_equal(cfg.max_clock_skew_ms, 1000);
+    assert_int_equal(cfg.stop_timeout_ms, 20000);
     assert_int_equal(cfg.member_catchup_timeout_ms, 60000);
     assert_string_equal(cfg.auth_bootstrap_key_file, "");
     assert_int_equal(cfg.auto_repair, 0);
