@@ -350,7 +350,7 @@ static int apply_cb(struct raft_fsm *rf, const struct raft_buffer *buf,
     c->log_bytes_since_snapshot += buf->len;
     if (c->cfg->snapshot_threshold == 0 &&
         c->log_bytes_since_snapshot >=
-            c->cfg->snapshot_log_bytes + c->snapshot_stagger) {
+            c->cfg->snapshot_log_bytes - c->snapshot_stagger) {
         raft_set_snapshot_threshold(&c->raft, 1);
     }
     /* raft sets last_applied once apply returns. */
@@ -610,8 +610,10 @@ mq_err consensus_start(struct consensus *c, uv_loop_t *loop, struct peer *p,
     /* Snapshots of three nodes started together would all be taken at the
      * same log index, each node checksumming and writing its copy at once:
      * on shared CPUs or disks, the majority that commits a publish would
-     * stall together. Offsetting the first by a third of the threshold per
-     * id keeps them apart (each counts from its own last snapshot after). */
+     * stall together. Taking the first sooner by a third of the threshold
+     * per id keeps them apart (each counts from its own last snapshot
+     * after); sooner, not later, so that no node holds more than
+     * snapshot_log_bytes of log in memory. */
     c->snapshot_stagger = cfg->snapshot_log_bytes / 3 * ((cfg->id - 1) % 3);
     c->state = state;
     c->last_state = RAFT_UNAVAILABLE;

@@ -6,6 +6,7 @@
 #include "alloc.h"
 #include "log.h"
 #include "pemfile.h"
+#include "pipeabort.h"
 
 /* At most one log line per reason in this time. */
 #define LOG_EVERY_MS 10000
@@ -80,12 +81,14 @@ void peer_auth_pipe_removed(struct peer_auth *a, uint32_t pipe)
     mq_free(hmap_del(&a->pipes, pipe));
 }
 
+/* Closes @pipe, which may be sending still: pipeabort.h says why not
+ * nng_pipe_close. Its REM event frees its state. */
 static void close_pipe(struct peer_auth *a, uint32_t pipe)
 {
     nng_pipe p = NNG_PIPE_INITIALIZER;
     p.id = pipe;
     a->closed++;
-    nng_pipe_close(p); /* its REM event frees its state */
+    pipe_abort(p);
 }
 
 static void bind_pipe(struct peer_auth *a, struct peer_pipe *pp, uint64_t id)

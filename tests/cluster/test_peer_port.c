@@ -13,10 +13,6 @@
  * growing; its log says that it dropped the junk; the three nodes still
  * agree on a leader, and every node stops cleanly at the end (a socket
  * that nng could not close would make it hang). */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,40 +25,11 @@
 #include <cmocka.h>
 
 #include "cluster.h"
+#include "sppush.h"
 
 #define RAW_CONNS 300
 #define PUSHERS 64
 #define JUNK_BYTES 65536
-
-/* A non-blocking TCP connection to 127.0.0.1:@port, or -1. */
-static int connect_to(int port)
-{
-    struct sockaddr_in a = {0};
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        if (fd >= 0) {
-            close(fd);
-        }
-        return -1;
-    }
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    return fd;
-}
-
-/* An SP connection as a PUSH socket opens it: its header. */
-static int sp_connect(int port)
-{
-    static const unsigned char hdr[8] = {0, 'S', 'P', 0, 0, 0x50, 0, 0};
-    int fd = connect_to(port);
-    if (fd >= 0 && send(fd, hdr, sizeof hdr, MSG_NOSIGNAL) != sizeof hdr) {
-        close(fd);
-        fd = -1;
-    }
-    return fd;
-}
 
 /* VmRSS of @pid in KiB, or 0. */
 static unsigned long rss_kib(pid_t pid)
@@ -131,13 +98,13 @@ static void test_flood_on_peer_port_leaves_memory_bounded(void **state)
 
     memset(junk, 0x5a, sizeof junk);
     for (int i = 0; i < RAW_CONNS; i++) {
-        fds[i] = connect_to(c->nodes[0].peer_port);
+        fds[i] = sppush_tcp(c->nodes[0].peer_port);
         if (fds[i] >= 0) {
             (void)send(fds[i], junk, 1024, MSG_NOSIGNAL);
         }
     }
     for (int i = 0; i < PUSHERS; i++) {
-        sp[i] = sp_connect(c->nodes[0].peer_port);
+        sp[i] = sppush_open(c->nodes[0].peer_port);
     }
     uint64_t half = test_now_ms() + 10000, end = half + 10000;
     unsigned long at_half = 0;
@@ -145,24 +112,19 @@ static void test_flood_on_peer_port_leaves_memory_bounded(void **state)
     int round = 0;
     while (test_now_ms() < end) {
         for (int i = 0; i < PUSHERS; i++) {
-            unsigned char len[8] = {0};
-            len[5] = (JUNK_BYTES >> 16) & 0xff; /* 8-byte big-endian size */
-            len[6] = (JUNK_BYTES >> 8) & 0xff;
-            len[7] = JUNK_BYTES & 0xff;
-            char sink[256];
-            if (sp[i] >= 0 && recv(sp[i], sink, sizeof sink, 0) == 0) {
+            if (sp[i] >= 0 && sppush_closed(sp[i])) {
                 close(sp[i]); /* closed by the node */
                 sp[i] = -1;
             }
             if (sp[i] < 0) {
-                sp[i] = sp_connect(c->nodes[0].peer_port);
+                sp[i] = sppush_open(c->nodes[0].peer_port);
                 redials++;
                 continue;
             }
-            if (send(sp[i], len, sizeof len, MSG_NOSIGNAL) == sizeof len &&
-                send(sp[i], junk, sizeof junk, MSG_NOSIGNAL) > 0) {
+            int rv = sppush_send(sp[i], junk, sizeof junk);
+            if (rv > 0) {
                 sent++;
-            } else if (errno != EAGAIN) {
+            } else if (rv < 0) {
                 close(sp[i]);
                 sp[i] = -1;
             }
