@@ -32,6 +32,7 @@
 #include "join.h"
 #include "log.h"
 #include "lwatch.h"
+#include "memtrim.h"
 #include "peer.h"
 #include "raft_heap.h"
 #include "repair.h"
@@ -54,6 +55,7 @@ struct node {
     struct rpc rpc;
     struct auth auth;
     struct ticker ticker;
+    struct memtrim memtrim;
     struct http http;
     uv_signal_t sigint, sigterm, sighup;
     nng_tls_config *client_tls; /* the client listener's, tls+tcp:// */
@@ -101,6 +103,7 @@ static void raft_closed(struct consensus *c)
     struct node *n = (struct node *)((char *)c - offsetof(struct node, cons));
     rpc_close(&n->rpc);
     ticker_close(&n->ticker);
+    memtrim_close(&n->memtrim);
     batch_close(&n->batch);
     rpc_auth_stop(&n->rpc);
     auth_close(&n->auth);
@@ -531,6 +534,7 @@ int node_run(const struct config *cfg)
         goto out;
     }
     n->bridge_started = 1;
+    memtrim_start(&n->memtrim, &n->loop, n->fsm, &n->bridge);
     /* raft listens on peer_url only once it has started, after it wrote a
      * new cluster's bootstrap: a taken address must stop us before. */
     if (bridge_check_listen(cfg->peer_url, "peer_url", &e) != MQ_OK) {

@@ -34,6 +34,7 @@
 
 #include "alloc.h"
 #include "log.h"
+#include "pipeabort.h"
 #include "tlsconf.h"
 
 enum { REQ_IDLE, REQ_RECV, REQ_LOOP, REQ_SEND };
@@ -169,11 +170,13 @@ static uint64_t remote_key(nng_pipe p)
 static void pending_forget(struct bridge *b, uint32_t id)
 {
     void *v = hmap_del(&b->pending_pipes, id);
+    hmap_shrink(&b->pending_pipes);
     if (v != NULL) {
         uint64_t key = (uint64_t)(uintptr_t)v;
         uintptr_t n = (uintptr_t)hmap_get(&b->pending_hosts, key);
         if (n <= 1) {
             hmap_del(&b->pending_hosts, key);
+            hmap_shrink(&b->pending_hosts);
         } else {
             hmap_put(&b->pending_hosts, key, (void *)(n - 1)); /* exists */
         }
@@ -250,6 +253,7 @@ static void pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg) /* nng thread */
         atomic_fetch_add(&b->n_conns, 1);
     } else {
         atomic_fetch_sub(&b->n_conns, 1);
+        atomic_fetch_add(&b->n_closed, 1);
     }
     if ((in = mq_malloc(sizeof *in)) == NULL) {
         if (ev == NNG_PIPE_EV_ADD_PRE) {
@@ -420,13 +424,14 @@ static void pipe_event(struct bridge *b, struct inbound *in)
         if (hmap_put(&b->pipes, in->pipe, b) != MQ_OK) {
             nng_pipe p = NNG_PIPE_INITIALIZER;
             p.id = in->pipe;
-            nng_pipe_close(p); /* untracked: refused */
+            pipe_abort(p); /* untracked: refused (it may be sending) */
         }
         return;
     }
     if (hmap_del(&b->pipes, in->pipe) != NULL && b->on_pipe_closed) {
         b->on_pipe_closed(b->arg, in->pipe);
     }
+    hmap_shrink(&b->pipes); /* after a burst of connections */
 }
 
 static void wakeup_cb(uv_async_t *h) /* loop thread */
@@ -544,6 +549,7 @@ void bridge_reply(struct rpc_req *req, nng_msg *reply)
 void bridge_stats(const struct bridge *b, struct bridge_stats *out)
 {
     out->connections = atomic_load(&b->n_conns);
+    out->closed = atomic_load(&b->n_closed);
     out->active = b->n_active;
     out->parked = b->n_parked;
     out->receiving = b->n_receiving;
@@ -574,6 +580,7 @@ mq_err bridge_start(struct bridge *b, uv_loop_t *loop,
     b->max_active = o->max_active;
     hmap_init(&b->pipes);
     atomic_init(&b->n_conns, 0);
+    atomic_init(&b->n_closed, 0);
     atomic_init(&b->n_not_sent, 0);
     uv_mutex_init(&b->lock);
     uv_async_init(loop, &b->wakeup, wakeup_cb);

@@ -80,6 +80,7 @@ typedef void (*bridge_pipe_cb)(void *arg, uint32_t pipe);
 /* What the client side counts, for status and metrics. */
 struct bridge_stats {
     uint64_t connections;      /* open now */
+    uint64_t closed;           /* closed since the start */
     uint64_t active;           /* requests with the loop, not parked */
     uint64_t parked;           /* parked requests (waiting long polls) */
     uint64_t receiving;        /* receives posted */
@@ -107,7 +108,7 @@ struct bridge {
     struct hmap pipes; /* open connections, by pipe id: loop thread */
     uint64_t n_paused;
     uint64_t paused_logged_ms;
-    _Atomic uint64_t n_conns, n_not_sent;
+    _Atomic uint64_t n_conns, n_closed, n_not_sent;
 
     bridge_request_cb on_request;
     bridge_peer_cb on_peer;

@@ -79,6 +79,7 @@ void peer_auth_pipe_added(struct peer_auth *a, uint32_t pipe, uint64_t now)
 void peer_auth_pipe_removed(struct peer_auth *a, uint32_t pipe)
 {
     mq_free(hmap_del(&a->pipes, pipe));
+    hmap_shrink(&a->pipes);
 }
 
 /* Closes @pipe, which may be sending still: pipeabort.h says why not

@@ -1,5 +1,4 @@
-/* ticker.c: proposing the time when something falls due, and giving
- * memory back (see ticker.h).
+/* ticker.c: proposing the time when something falls due (ticker.h).
  *
  * Happy path: after every loop iteration the check handle compares
  * fsm_next_due with what the timer waits for and re-arms it; when the
@@ -14,7 +13,6 @@
  * other, covered by snapshots: it only moves the clock forward. */
 #include "ticker.h"
 
-#include <malloc.h>
 #include <time.h>
 
 #include "cmd.h"
@@ -84,42 +82,9 @@ static void timer_cb(uv_timer_t *h)
     }
 }
 
-/* Freed memory stays with the allocator (in its heap, not given back to
- * the system) unless trimmed: once the state (stored messages, ids and
- * statuses) fell TICKER_TRIM_DROP_BYTES below its peak, a drained node
- * gives it back. */
-static void maybe_trim(struct ticker *t)
-{
-    uint64_t mem = fsm_mem_bytes(t->f) + fsm_ids_bytes(t->f);
-    if (mem > t->mem_peak) {
-        t->mem_peak = mem;
-        return;
-    }
-    uint64_t now = uv_now(t->timer.loop);
-    uint64_t drop = t->mem_peak - mem;
-    /* 64 MiB, or half of a smaller peak (a drained node). */
-    if (drop < TICKER_TRIM_DROP_BYTES &&
-        (drop < TICKER_TRIM_MIN_BYTES || drop < t->mem_peak / 2)) {
-        return;
-    }
-    if (now < t->trimmed_ms + TICKER_TRIM_GAP_MS) {
-        return;
-    }
-    uint64_t t0 = uv_hrtime();
-    malloc_trim(0);
-    t->trims++;
-    t->trimmed_ms = now;
-    LOG_INFO("gave memory back to the system (state %.1f MiB, peak %.1f MiB): "
-             "%.1f ms",
-             (double)mem / 1048576, (double)t->mem_peak / 1048576,
-             (double)(uv_hrtime() - t0) / 1e6);
-    t->mem_peak = mem;
-}
-
 static void check_cb(uv_check_t *h)
 {
     struct ticker *t = h->data;
-    maybe_trim(t);
     uint64_t due = may_propose(t) ? fsm_next_due(t->f) : UINT64_MAX;
 
     if (due == t->armed_ms) {
@@ -147,9 +112,6 @@ void ticker_init(struct ticker *t, uv_loop_t *loop, struct consensus *c,
     t->last_ms = 0;
     t->ticks = 0;
     t->proposing = 0;
-    t->mem_peak = 0;
-    t->trimmed_ms = 0;
-    t->trims = 0;
     uv_timer_init(loop, &t->timer);
     t->timer.data = t;
     uv_check_init(loop, &t->check);

@@ -1,5 +1,4 @@
-/* ticker.h: the leader's clock for the state machine's time-driven work,
- * and, on every node, giving memory back once the state shrank.
+/* ticker.h: the leader's clock for the state machine's time-driven work.
  * Apply reads no clock: a message past its queue's max_age, a status past
  * its status_ttl_ms and a delayed message's deliver time are acted on when
  * a Command carrying a later time is applied. On a busy cluster every
@@ -19,14 +18,6 @@
 #include "fsm.h"
 
 #define TICKER_MIN_GAP_MS 20
-/* Memory is given back to the system (malloc_trim) once the state's
- * memory fell TICKER_TRIM_DROP_BYTES below its peak since the last time,
- * or half of it (at least TICKER_TRIM_MIN_BYTES), at most once every
- * TICKER_TRIM_GAP_MS. */
-#define TICKER_TRIM_DROP_BYTES (64ull << 20)
-#define TICKER_TRIM_MIN_BYTES (4ull << 20)
-#define TICKER_TRIM_GAP_MS 10000
-
 struct ticker {
     struct consensus *c;
     struct fsm *f;
@@ -36,9 +27,6 @@ struct ticker {
     uint64_t last_ms;  /* wall clock of the last proposal */
     uint64_t ticks;    /* Commands without ops proposed */
     int proposing;
-    /* Giving memory back: the state's peak since the last trim, when
-     * that was (monotonic ms), how many trims. Every node does it. */
-    uint64_t mem_peak, trimmed_ms, trims;
     struct raft_apply req;
 };
 

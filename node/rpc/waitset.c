@@ -247,6 +247,7 @@ void waitset_remove(struct waitset *ws, struct waiter *w)
         replace(&ws->pipes, w->pipe, w->p_next);
     } else {
         hmap_del(&ws->pipes, w->pipe);
+        hmap_shrink(&ws->pipes);
     }
     if (w->p_next != NULL) {
         w->p_next->p_prev = w->p_prev;
