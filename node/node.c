@@ -534,7 +534,7 @@ int node_run(const struct config *cfg)
         goto out;
     }
     n->bridge_started = 1;
-    memtrim_start(&n->memtrim, &n->loop, n->fsm, &n->bridge);
+    memtrim_start(&n->memtrim, &n->loop, n->fsm, &n->bridge, &n->cons);
     /* raft listens on peer_url only once it has started, after it wrote a
      * new cluster's bootstrap: a taken address must stop us before. */
     if (bridge_check_listen(cfg->peer_url, "peer_url", &e) != MQ_OK) {

@@ -483,7 +483,9 @@ static int finalize_cb(struct raft_fsm *rf, struct raft_buffer *bufs[],
                  (double)(uv_hrtime() - c->snap_start_ns) / 1e6);
         c->snap_start_ns = 0;
     }
-    return c->fsm_inner.snapshot_finalize(&c->fsm_inner, bufs, n_bufs);
+    int rv = c->fsm_inner.snapshot_finalize(&c->fsm_inner, bufs, n_bufs);
+    c->snapshots_freed++; /* its buffers: memtrim.h */
+    return rv;
 }
 
 /* A failed restore stops the node. libraft 0.15 treats a restore error as
@@ -500,6 +502,7 @@ static int restore_cb(struct raft_fsm *rf, struct raft_buffer *buf)
     c->log_bytes_since_snapshot = 0;
     c->snapshot_stagger = 0;
     int rv = c->fsm_inner.restore(&c->fsm_inner, buf);
+    c->snapshots_freed++; /* raft frees @buf next: memtrim.h */
     if (rv != 0) {
         LOG_ERROR("cannot restore the snapshot of %zu bytes (%s): stopping",
                   buf->len, raft_strerror(rv));

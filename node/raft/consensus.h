@@ -57,6 +57,9 @@ struct consensus {
      * nodes started together snapshot at different log positions. */
     uint64_t snapshot_stagger;
     uint64_t snapshots_taken;
+    /* Snapshots whose buffers were freed: taken and written, or restored
+     * (the memory they held can go back to the system). */
+    uint64_t snapshots_freed;
     /* The snapshot being taken: its index, when it started (uv_hrtime),
      * the loop's time on it in all and at most at once, its steps, the
      * time its encoding took on the thread pool (written there, read once
