@@ -8,36 +8,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#define FRAMES_MAX 64
+#include "sigsafe.h"
 
-static void put(const char *s)
-{
-    size_t len = strlen(s);
-    while (len > 0) {
-        ssize_t w = write(STDERR_FILENO, s, len);
-        if (w <= 0) {
-            return;
-        }
-        s += w;
-        len -= (size_t)w;
-    }
-}
+#define FRAMES_MAX 64
 
 static void handler(int sig)
 {
     void *frames[FRAMES_MAX];
-    char num[16];
-    int n = backtrace(frames, FRAMES_MAX), i = (int)sizeof num - 1;
-    unsigned v = (unsigned)sig;
+    int n = backtrace(frames, FRAMES_MAX);
 
-    num[i] = '\0';
-    do {
-        num[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0 && i > 0);
-    put("mqd: fatal signal ");
-    put(num + i);
-    put(", the stack:\n");
+    sigsafe_put("mqd: fatal signal ");
+    sigsafe_put_u64((uint64_t)sig);
+    sigsafe_put(", the stack:\n");
     backtrace_symbols_fd(frames, n, STDERR_FILENO);
     /* SA_RESETHAND put the default action back: it ends the process. */
     raise(sig);

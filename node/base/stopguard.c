@@ -7,53 +7,31 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "sigsafe.h"
+
 static _Atomic(const char *) step_what = "beginning to stop";
 static atomic_int step_kind = STOPGUARD_WAIT;
 static uint64_t bound_ms;
-
-static void put(const char *s)
-{
-    size_t len = strlen(s);
-    while (len > 0) {
-        ssize_t w = write(STDERR_FILENO, s, len);
-        if (w <= 0) {
-            return;
-        }
-        s += w;
-        len -= (size_t)w;
-    }
-}
-
-static void put_u64(uint64_t v)
-{
-    char num[24];
-    int i = (int)sizeof num - 1;
-    num[i] = '\0';
-    do {
-        num[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0 && i > 0);
-    put(num + i);
-}
 
 static void on_alarm(int sig)
 {
     (void)sig;
     const char *what = atomic_load(&step_what);
     int nng = atomic_load(&step_kind) == STOPGUARD_NNG;
-    put(nng ? "W" : "E");
-    put(" mqd: the stop did not end within stop_timeout_ms ");
-    put_u64(bound_ms);
-    put(" while ");
-    put(what);
+    sigsafe_put(nng ? "W" : "E");
+    sigsafe_put(" mqd: the stop did not end within stop_timeout_ms ");
+    sigsafe_put_u64(bound_ms);
+    sigsafe_put(" while ");
+    sigsafe_put(what);
     if (nng) {
-        put(" (nng 1.5.2 can wait forever there for a connection it never "
+        sigsafe_put(
+            " (nng 1.5.2 can wait forever there for a connection it never "
             "freed: docs/operations.md); exiting now: what was acknowledged "
             "is on disk\n");
         _exit(0);
     }
-    put("; exiting now (status 1): what was acknowledged is on disk; "
-        "please report this stop\n");
+    sigsafe_put("; exiting now (status 1): what was acknowledged is on disk; "
+                "please report this stop\n");
     _exit(1);
 }
 
