@@ -158,9 +158,9 @@ static const struct opt table[] = {
      "(docs/benchmarks.md, \"Where the time goes\"), one \"stages\" line "
      "per node and stage"},
     {O_SETTLE, 0, "--settle", "SECONDS",
-     "drain: wait before the last VmRSS reading; connection-churn: longest "
-     "wait at the end for the nodes' descriptors to come back to their "
-     "baseline (default 10)"},
+     "drain, memory: wait before the last VmRSS reading; "
+     "connection-churn: longest wait at the end for the nodes' descriptors "
+     "to come back to their baseline (default 10)"},
     {O_PIDS, 0, "--pids", "PID[,PID...]",
      "memory, drain, connection-churn: node processes whose VmRSS (and "
      "open descriptors) are read"},

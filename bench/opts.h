@@ -69,7 +69,7 @@ struct bench_opts {
     int window_set;
     int ack_each;       /* consume-ack: one ack call per message */
     int stages;         /* print the nodes' latency breakdown (breakdown.h) */
-    uint64_t settle_ms; /* drain, connection-churn */
+    uint64_t settle_ms; /* drain, memory, connection-churn */
 };
 
 enum opts_result {
