@@ -36,9 +36,27 @@ int64_t clockskew_update(struct clockskew *cs, uint64_t id, uint64_t sent_ms,
         memset(p, 0, sizeof *p);
         p->id = id;
     }
-    p->skew_ms = (int64_t)(sent_ms - now_ms);
+    int64_t m = (int64_t)(sent_ms - now_ms);
+    if (p->heard_ms == 0) {
+        p->win_start_ms = mono_ms;
+        p->win_max = m;
+    } else if (mono_ms - p->win_start_ms >= CLOCKSKEW_WINDOW_MS) {
+        p->prev_max = p->win_max;
+        p->settled = 1;
+        p->win_start_ms = mono_ms;
+        p->win_max = m;
+    } else if (m > p->win_max) {
+        p->win_max = m;
+    }
+    p->skew_ms =
+        p->settled && p->prev_max > p->win_max ? p->prev_max : p->win_max;
     p->heard_ms = mono_ms ? mono_ms : 1;
     return p->skew_ms;
+}
+
+int clockskew_is_behind(const struct clockskew_peer *p, int64_t max_ms)
+{
+    return p->settled && -p->skew_ms > max_ms;
 }
 
 size_t clockskew_behind_us(const struct clockskew *cs, const uint64_t *ids,
@@ -48,7 +66,8 @@ size_t clockskew_behind_us(const struct clockskew *cs, const uint64_t *ids,
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < cs->n; j++) {
             const struct clockskew_peer *p = &cs->peers[j];
-            if (p->id == ids[i] && fresh(p, mono_ms) && -p->skew_ms > max_ms) {
+            if (p->id == ids[i] && fresh(p, mono_ms) &&
+                clockskew_is_behind(p, max_ms)) {
                 behind++;
             }
         }

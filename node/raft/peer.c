@@ -399,7 +399,7 @@ static int measure_clock(struct peer *p, uint64_t from, uint64_t sent_ms,
     int64_t skew =
         clockskew_update(&p->skew, from, sent_ms, wallclock_ms(), mono);
     struct clockskew_peer *cp = clockskew_get(&p->skew, from);
-    int far = skew > max || -skew > max;
+    int far = skew > max || clockskew_is_behind(cp, max);
     int warn = far && (cp->warned_ms == 0 || mono - cp->warned_ms >= 60000);
     if (warn) {
         cp->warned_ms = mono;
