@@ -1,12 +1,13 @@
 /* memtrim.h: giving memory back to the system once the node needs less.
  *
  * glibc keeps what the node frees in its heaps (one per thread that
- * allocated: the loop's, nng's) and gives little back by itself. Two things
- * make a node's memory shrink for good: snapshots (their buffers), its state
- * (stored messages, ids and statuses: a drained node) and its client
- * connections (thousands closed after a burst). Every MEMTRIM_EVERY_MS the loop
- * samples both; a trim (malloc_trim(0): free pages of every heap go back)
- * follows, at most once every MEMTRIM_GAP_MS, once
+ * allocated: the loop's, nng's) and gives little back by itself. Three
+ * things leave a node needing less for good: a snapshot written or
+ * restored (its buffers), a state that shrank (stored messages, ids and
+ * statuses: a drained node) and client connections closed (thousands after
+ * a burst). Every MEMTRIM_EVERY_MS the loop samples all three; a trim
+ * (malloc_trim(0): free pages of every heap go back) follows, at most
+ * once every MEMTRIM_GAP_MS, once
  * - the state fell MEMTRIM_DROP_BYTES below its peak since the last trim,
  *   or by half of it (at least MEMTRIM_MIN_BYTES),
  * - MEMTRIM_CONN_CLOSED client connections closed since the last trim
